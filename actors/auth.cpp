@@ -1,0 +1,367 @@
+#include "actors/auth.hpp"
+
+#include <functional>
+#include <optional>
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include "core/clock.hpp"
+#include "core/email.hpp"
+#include "core/error_code.hpp"
+
+namespace authnode {
+
+namespace {
+
+using auth_ptr = auth_actor::stateful_pointer<auth_state>;
+
+bool is_not_found(const caf::error& err) {
+  return err == caf::make_error(ec::not_found);
+}
+
+std::string trim(std::string_view s) {
+  auto is_space = [](char c) {
+    return c == ' ' || c == '\t';
+  };
+  while (!s.empty() && is_space(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back()))
+    s.remove_suffix(1);
+  return std::string{s};
+}
+
+/// Empty when acceptable, otherwise why not.
+caf::error check_new_password(const secret& password, const std::string& email,
+                              uint32_t min_bytes) {
+  if (password.size() < min_bytes)
+    return caf::make_error(ec::weak_password,
+                           "the password must have at least "
+                             + std::to_string(min_bytes) + " bytes");
+  if (password.size() > max_password_bytes)
+    return caf::make_error(ec::weak_password,
+                           "the password must have at most "
+                             + std::to_string(max_password_bytes) + " bytes");
+  if (normalize_email(password.reveal()) == email)
+    return caf::make_error(ec::weak_password,
+                           std::string{"the password must not be the email"});
+  return {};
+}
+
+caf::error failed_credentials(auth_ptr self) {
+  self->state.counters->logins_failed += 1;
+  return make_held_error(ec::invalid_credentials,
+                         self->state.cfg.failure_delay);
+}
+
+// -- register ----------------------------------------------------------------
+
+caf::result<user_view> on_register(auth_ptr self, register_request& req) {
+  auto email = normalize_email(req.email);
+  if (!is_valid_email(email))
+    return caf::make_error(ec::invalid_email);
+  if (auto err = check_new_password(req.password, email,
+                                    self->state.cfg.min_password))
+    return err;
+  auto name = trim(req.name);
+  if (name.empty() || name.size() > 200)
+    return caf::make_error(ec::bad_request,
+                           std::string{"name must have 1 to 200 bytes"});
+  auto rp = self->make_response_promise<user_view>();
+  auto& st = self->state;
+  auto store = [=](std::string phc) mutable {
+    new_user user{email, name, std::move(phc), now_seconds()};
+    self
+      ->request(self->state.db, self->state.cfg.backend_timeout,
+                user_add_atom::value, std::move(user))
+      .then(
+        [=](user_view& created) mutable {
+          self->state.counters->registrations_total += 1;
+          rp.deliver(std::move(created));
+        },
+        [=](caf::error& err) mutable {
+          rp.deliver(std::move(err));
+        });
+  };
+  auto hash = [=, password = std::move(req.password)]() mutable {
+    self
+      ->request(self->state.hasher, caf::infinite, hash_atom::value,
+                std::move(password), self->state.cfg.params)
+      .then(
+        [=](std::string& phc) mutable {
+          store(std::move(phc));
+        },
+        [=](caf::error& err) mutable {
+          rp.deliver(std::move(err));
+        });
+  };
+  // Look first so that a taken email costs no hash; the UNIQUE constraint
+  // still settles a race between two registrations of one email.
+  self->request(st.db, st.cfg.backend_timeout, user_get_atom::value, email)
+    .then(
+      [=](user_record&) mutable {
+        rp.deliver(caf::make_error(ec::email_taken));
+      },
+      [=](caf::error& err) mutable {
+        if (is_not_found(err))
+          hash();
+        else
+          rp.deliver(std::move(err));
+      });
+  return rp;
+}
+
+// -- login -------------------------------------------------------------------
+
+void grant_session(auth_ptr self, caf::typed_response_promise<session_grant> rp,
+                   user_view user, std::string new_hash, std::string source) {
+  auto now = now_seconds();
+  auto ttl = std::chrono::duration_cast<std::chrono::seconds>(
+               self->state.cfg.session_ttl)
+               .count();
+  auto token = make_token();
+  login_commit commit;
+  commit.user_id = user.id;
+  commit.at = now;
+  commit.new_password_hash = std::move(new_hash);
+  commit.session = session_row{token_digest(token), user.id, now, now + ttl,
+                               std::move(source)};
+  user.last_login_at = now;
+  session_grant grant{std::move(user), secret{std::move(token)}, now + ttl};
+  self
+    ->request(self->state.db, self->state.cfg.backend_timeout,
+              login_commit_atom::value, std::move(commit))
+    .then(
+      [=](caf::ok_atom) mutable {
+        self->state.counters->logins_ok += 1;
+        rp.deliver(std::move(grant));
+      },
+      [=](caf::error& err) mutable {
+        rp.deliver(std::move(err));
+      });
+}
+
+/// Verifies `password` against `phc`; `user` is empty for unknown emails,
+/// which are checked against the dummy hash and always fail.
+void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
+                  std::optional<user_record> user, std::string phc,
+                  secret password, std::string source) {
+  self->state.counters->hash_verifications_total += 1;
+  auto params = self->state.cfg.params;
+  self
+    ->request(self->state.hasher, caf::infinite, verify_atom::value,
+              std::move(phc), password, params)
+    .then(
+      [=](verify_outcome& out) mutable {
+        if (!user || !out.match) {
+          rp.deliver(failed_credentials(self));
+          return;
+        }
+        if (!out.needs_rehash) {
+          grant_session(self, rp, std::move(user->user), {}, source);
+          return;
+        }
+        // The stored hash is weaker than today's settings: replace it now,
+        // while we hold the password.
+        self
+          ->request(self->state.hasher, caf::infinite, hash_atom::value,
+                    password, params)
+          .then(
+            [=](std::string& fresh) mutable {
+              grant_session(self, rp, std::move(user->user), std::move(fresh),
+                            source);
+            },
+            [=](caf::error&) mutable {
+              grant_session(self, rp, std::move(user->user), {}, source);
+            });
+      },
+      [=](caf::error& err) mutable {
+        rp.deliver(std::move(err));
+      });
+}
+
+caf::result<session_grant> on_login(auth_ptr self, login_request& req) {
+  auto rp = self->make_response_promise<session_grant>();
+  auto email = normalize_email(req.email);
+  auto& st = self->state;
+  self->request(st.db, st.cfg.backend_timeout, user_get_atom::value, email)
+    .then(
+      [=, password = req.password,
+       source = req.source](user_record& found) mutable {
+        auto phc = found.password_hash;
+        verify_login(self, rp, std::move(found), std::move(phc),
+                     std::move(password), std::move(source));
+      },
+      [=, password = req.password,
+       source = req.source](caf::error& err) mutable {
+        if (!is_not_found(err)) {
+          rp.deliver(std::move(err));
+          return;
+        }
+        verify_login(self, rp, std::nullopt, self->state.cfg.dummy_hash,
+                     std::move(password), std::move(source));
+      });
+  return rp;
+}
+
+// -- sessions ----------------------------------------------------------------
+
+/// Looks up the session behind a token; not_found becomes invalid_token.
+template <class F>
+void with_session(auth_ptr self, const secret& token, F on_found,
+                  std::function<void(caf::error)> on_error) {
+  auto& st = self->state;
+  self
+    ->request(st.db, st.cfg.backend_timeout, session_get_atom::value,
+              token_digest(token.reveal()), int64_t{now_seconds()})
+    .then(
+      [=](session_owner& owner) mutable {
+        on_found(owner);
+      },
+      [=](caf::error& err) mutable {
+        on_error(is_not_found(err) ? caf::make_error(ec::invalid_token)
+                                   : std::move(err));
+      });
+}
+
+caf::result<user_view> on_whoami(auth_ptr self, token_request& req) {
+  auto rp = self->make_response_promise<user_view>();
+  with_session(
+    self, req.token,
+    [=](session_owner& owner) mutable {
+      rp.deliver(owner.owner.user);
+    },
+    [=](caf::error err) mutable {
+      rp.deliver(std::move(err));
+    });
+  return rp;
+}
+
+caf::result<caf::ok_atom> on_logout(auth_ptr self, token_request& req) {
+  auto rp = self->make_response_promise<caf::ok_atom>();
+  auto& st = self->state;
+  self
+    ->request(st.db, st.cfg.backend_timeout, session_del_atom::value,
+              token_digest(req.token.reveal()))
+    .then(
+      [=](caf::ok_atom ok) mutable {
+        rp.deliver(ok);
+      },
+      [=](caf::error& err) mutable {
+        rp.deliver(is_not_found(err) ? caf::make_error(ec::invalid_token)
+                                     : std::move(err));
+      });
+  return rp;
+}
+
+// -- change_password ---------------------------------------------------------
+
+void store_new_password(auth_ptr self,
+                        caf::typed_response_promise<caf::ok_atom> rp,
+                        int64_t user_id, secret new_password,
+                        std::string keep_digest) {
+  auto& st = self->state;
+  self
+    ->request(st.hasher, caf::infinite, hash_atom::value,
+              std::move(new_password), st.cfg.params)
+    .then(
+      [=](std::string& phc) mutable {
+        password_change change{user_id, std::move(phc), keep_digest};
+        self
+          ->request(self->state.db, self->state.cfg.backend_timeout,
+                    password_set_atom::value, std::move(change))
+          .then(
+            [=](caf::ok_atom ok) mutable {
+              rp.deliver(ok);
+            },
+            [=](caf::error& err) mutable {
+              rp.deliver(std::move(err));
+            });
+      },
+      [=](caf::error& err) mutable {
+        rp.deliver(std::move(err));
+      });
+}
+
+caf::result<caf::ok_atom> on_change_password(auth_ptr self,
+                                             password_change_request& req) {
+  auto rp = self->make_response_promise<caf::ok_atom>();
+  auto fail = [=](caf::error err) mutable {
+    rp.deliver(std::move(err));
+  };
+  auto found =
+    [=, old_pw = req.old_password, new_pw = req.new_password,
+     keep = token_digest(req.token.reveal())](session_owner& session) mutable {
+      auto& user = session.owner;
+      if (auto err = check_new_password(new_pw, user.user.email,
+                                        self->state.cfg.min_password)) {
+        rp.deliver(std::move(err));
+        return;
+      }
+      self->state.counters->hash_verifications_total += 1;
+      auto user_id = user.user.id;
+      self
+        ->request(self->state.hasher, caf::infinite, verify_atom::value,
+                  user.password_hash, old_pw, self->state.cfg.params)
+        .then(
+          [=](verify_outcome& out) mutable {
+            if (!out.match) {
+              rp.deliver(failed_credentials(self));
+              return;
+            }
+            store_new_password(self, rp, user_id, std::move(new_pw), keep);
+          },
+          [=](caf::error& err) mutable {
+            rp.deliver(std::move(err));
+          });
+    };
+  with_session(self, req.token, found, fail);
+  return rp;
+}
+
+stats_snapshot take_stats(const node_counters& c) {
+  stats_snapshot s;
+  s.connections = c.connections.load();
+  s.requests_total = c.requests_total.load();
+  s.registrations_total = c.registrations_total.load();
+  s.logins_ok = c.logins_ok.load();
+  s.logins_failed = c.logins_failed.load();
+  s.pending_delayed = c.pending_delayed.load();
+  s.hash_verifications_total = c.hash_verifications_total.load();
+  s.uptime_seconds = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::steady_clock::now() - c.started)
+                       .count();
+  return s;
+}
+
+} // namespace
+
+auth_actor::behavior_type auth(auth_ptr self, auth_settings cfg,
+                               database_actor db, hasher_actor hasher,
+                               std::shared_ptr<node_counters> counters) {
+  self->state.cfg = std::move(cfg);
+  self->state.db = std::move(db);
+  self->state.hasher = std::move(hasher);
+  self->state.counters = std::move(counters);
+  return {
+    [=](register_atom, register_request& req) {
+      return on_register(self, req);
+    },
+    [=](login_atom, login_request& req) {
+      return on_login(self, req);
+    },
+    [=](whoami_atom, token_request& req) {
+      return on_whoami(self, req);
+    },
+    [=](logout_atom, token_request& req) {
+      return on_logout(self, req);
+    },
+    [=](chpass_atom, password_change_request& req) {
+      return on_change_password(self, req);
+    },
+    [=](stats_atom) {
+      return take_stats(*self->state.counters);
+    },
+  };
+}
+
+} // namespace authnode

@@ -1,0 +1,46 @@
+// The auth actor: decides every request a connection forwards.
+//
+// It owns no data and does no slow work itself: users and sessions come from
+// the database actor, hashes from the hash pool, so one auth actor on a
+// cooperative scheduler thread keeps up with many connections. A failed
+// password check is answered with an error that carries its hold
+// (`failure-delay`); the connection sends it when the hold is over, so a
+// pending failure costs a heap entry and a timer, never a thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "actors/interfaces.hpp"
+#include "core/counters.hpp"
+
+namespace authnode {
+
+struct auth_settings {
+  caf::timespan failure_delay = std::chrono::seconds(2);
+  caf::timespan session_ttl = std::chrono::hours(24);
+  caf::timespan backend_timeout = std::chrono::seconds(10);
+  uint32_t min_password = 8;
+  hash_params params;
+  /// A hash of a random password made with `params`: unknown emails are
+  /// verified against it so they cost the same time as a wrong password.
+  std::string dummy_hash;
+};
+
+struct auth_state {
+  auth_settings cfg;
+  database_actor db;
+  hasher_actor hasher;
+  std::shared_ptr<node_counters> counters;
+  static inline const char* name = "auth";
+};
+
+auth_actor::behavior_type auth(auth_actor::stateful_pointer<auth_state> self,
+                               auth_settings cfg, database_actor db,
+                               hasher_actor hasher,
+                               std::shared_ptr<node_counters> counters);
+
+/// Longest password accepted anywhere, in bytes.
+constexpr size_t max_password_bytes = 1024;
+
+} // namespace authnode

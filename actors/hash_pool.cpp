@@ -1,0 +1,77 @@
+#include "actors/hash_pool.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/spawn_options.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/hasher.hpp"
+
+namespace authnode {
+
+namespace {
+
+using pool_ptr = hasher_actor::stateful_pointer<hash_pool_state>;
+
+void run_or_queue(pool_ptr self, std::function<void(hasher_actor)> job) {
+  auto& st = self->state;
+  if (st.idle.empty()) {
+    st.waiting.emplace_back(std::move(job));
+    return;
+  }
+  auto worker = std::move(st.idle.back());
+  st.idle.pop_back();
+  job(std::move(worker));
+}
+
+void release(pool_ptr self, hasher_actor worker) {
+  auto& st = self->state;
+  if (st.waiting.empty()) {
+    st.idle.emplace_back(std::move(worker));
+    return;
+  }
+  auto job = std::move(st.waiting.front());
+  st.waiting.pop_front();
+  job(std::move(worker));
+}
+
+/// Forwards one request to a worker and hands the worker back when it answers.
+template <class Result, class... Ts>
+void dispatch(pool_ptr self, caf::typed_response_promise<Result> rp, Ts... xs) {
+  run_or_queue(self, [=](hasher_actor worker) mutable {
+    self->request(worker, caf::infinite, xs...)
+      .then(
+        [=](Result& result) mutable {
+          rp.deliver(std::move(result));
+          release(self, worker);
+        },
+        [=](caf::error& err) mutable {
+          rp.deliver(std::move(err));
+          // A dead worker is not handed out again.
+          if (err != caf::sec::request_receiver_down)
+            release(self, worker);
+        });
+  });
+}
+
+} // namespace
+
+hasher_actor::behavior_type hash_pool(pool_ptr self, size_t workers) {
+  self->state.workers = workers;
+  for (size_t i = 0; i < workers; ++i)
+    self->state.idle.emplace_back(
+      self->spawn<caf::detached + caf::linked>(hasher));
+  return {
+    [=](hash_atom a, secret& password, hash_params p) {
+      auto rp = self->make_response_promise<std::string>();
+      dispatch(self, rp, a, std::move(password), p);
+      return rp;
+    },
+    [=](verify_atom a, std::string& phc, secret& password, hash_params p) {
+      auto rp = self->make_response_promise<verify_outcome>();
+      dispatch(self, rp, a, std::move(phc), std::move(password), p);
+      return rp;
+    },
+  };
+}
+
+} // namespace authnode

@@ -1,0 +1,29 @@
+// The hash pool: one queue in front of several detached hashers.
+//
+// Why not CAF's actor_pool with round robin? Round robin hands a job to a
+// hasher that may still be busy while another sits idle; with jobs of tens of
+// milliseconds that wastes whole cores. The pool keeps the waiting jobs
+// itself and gives each to the first idle hasher, so all cores stay busy and
+// the queue is visible (and, later, boundable and orderable).
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <vector>
+
+#include "actors/interfaces.hpp"
+
+namespace authnode {
+
+struct hash_pool_state {
+  std::vector<hasher_actor> idle;
+  std::deque<std::function<void(hasher_actor)>> waiting;
+  size_t workers = 0;
+  static inline const char* name = "hash_pool";
+};
+
+/// Spawns `workers` detached hashers linked to the pool.
+hasher_actor::behavior_type
+hash_pool(hasher_actor::stateful_pointer<hash_pool_state> self, size_t workers);
+
+} // namespace authnode

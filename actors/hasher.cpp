@@ -1,0 +1,43 @@
+#include "actors/hasher.hpp"
+
+#include <sodium.h>
+
+#include "core/error_code.hpp"
+
+namespace authnode {
+
+std::string hash_password(const std::string& password, const hash_params& p) {
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(out, password.data(), password.size(), p.ops,
+                        static_cast<size_t>(p.mem))
+      != 0)
+    return {};
+  return out;
+}
+
+hasher_actor::behavior_type hasher(hasher_actor::pointer) {
+  return {
+    [](hash_atom, const secret& password,
+       const hash_params& p) -> caf::result<std::string> {
+      auto phc = hash_password(password.reveal(), p);
+      if (phc.empty())
+        return caf::make_error(ec::internal,
+                               std::string{"argon2id ran out of memory"});
+      return phc;
+    },
+    [](verify_atom, const std::string& phc, const secret& password,
+       const hash_params& p) -> verify_outcome {
+      verify_outcome out;
+      out.match = crypto_pwhash_str_verify(
+                    phc.c_str(), password.reveal().data(), password.size())
+        == 0;
+      out.needs_rehash = out.match
+        && crypto_pwhash_str_needs_rehash(phc.c_str(), p.ops,
+                                          static_cast<size_t>(p.mem))
+          != 0;
+      return out;
+    },
+  };
+}
+
+} // namespace authnode

@@ -1,0 +1,18 @@
+// A hasher: argon2id through libsodium, one password at a time.
+//
+// Spawned detached (its own thread) because one hash takes tens of
+// milliseconds of CPU and memory by design and must never run on CAF's
+// cooperative scheduler threads. Stateless: the cost parameters come with
+// every request, so a hasher on another node needs no configuration.
+#pragma once
+
+#include "actors/interfaces.hpp"
+
+namespace authnode {
+
+hasher_actor::behavior_type hasher(hasher_actor::pointer self);
+
+/// Hashes outside any actor; for start-up work such as the dummy hash.
+std::string hash_password(const std::string& password, const hash_params& p);
+
+} // namespace authnode

@@ -1,0 +1,25 @@
+#include "actors/interfaces.hpp"
+
+namespace authnode {
+
+void register_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<secret>("authnode::secret")
+    .add_message_type<user_view>("authnode::user_view")
+    .add_message_type<user_record>("authnode::user_record")
+    .add_message_type<new_user>("authnode::new_user")
+    .add_message_type<register_request>("authnode::register_request")
+    .add_message_type<login_request>("authnode::login_request")
+    .add_message_type<token_request>("authnode::token_request")
+    .add_message_type<password_change_request>(
+      "authnode::password_change_request")
+    .add_message_type<session_grant>("authnode::session_grant")
+    .add_message_type<stats_snapshot>("authnode::stats_snapshot")
+    .add_message_type<hash_params>("authnode::hash_params")
+    .add_message_type<verify_outcome>("authnode::verify_outcome")
+    .add_message_type<session_row>("authnode::session_row")
+    .add_message_type<login_commit>("authnode::login_commit")
+    .add_message_type<session_owner>("authnode::session_owner")
+    .add_message_type<password_change>("authnode::password_change");
+}
+
+} // namespace authnode

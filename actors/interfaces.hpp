@@ -1,0 +1,227 @@
+// The message graph of authnode in one place: every atom, every message type
+// and every actor's typed interface.
+//
+//   connection (net/, one per client) --auth_actor--> auth
+//   auth --database_actor--> database (storage/, detached, owns SQLite)
+//   auth --hasher_actor--> hash pool --hasher_actor--> hashers (detached)
+//
+// Every type here has an inspect() and is announced by
+// register_message_types(), so any of these actors can live on another CAF
+// node. Failures travel as caf::error values of the "authnode" category
+// (core/error_code.hpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <caf/actor_system_config.hpp>
+#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "core/secrets.hpp"
+
+namespace authnode {
+
+// -- atoms -------------------------------------------------------------------
+
+using register_atom = caf::atom_constant<caf::atom("register")>;
+using login_atom = caf::atom_constant<caf::atom("login")>;
+using whoami_atom = caf::atom_constant<caf::atom("whoami")>;
+using logout_atom = caf::atom_constant<caf::atom("logout")>;
+using chpass_atom = caf::atom_constant<caf::atom("chpass")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using hash_atom = caf::atom_constant<caf::atom("hash")>;
+using verify_atom = caf::atom_constant<caf::atom("verify")>;
+using user_add_atom = caf::atom_constant<caf::atom("user_add")>;
+using user_get_atom = caf::atom_constant<caf::atom("user_get")>;
+using login_commit_atom = caf::atom_constant<caf::atom("login_cmt")>;
+using session_get_atom = caf::atom_constant<caf::atom("sess_get")>;
+using session_del_atom = caf::atom_constant<caf::atom("sess_del")>;
+using password_set_atom = caf::atom_constant<caf::atom("pw_set")>;
+using purge_atom = caf::atom_constant<caf::atom("purge")>;
+/// Asks the listener (and through it every connection) to finish up and stop.
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+/// A connection's timer for held replies fired.
+/// Asks the listener to open its port; replies with the port it bound.
+using listen_atom = caf::atom_constant<caf::atom("listen")>;
+using due_atom = caf::atom_constant<caf::atom("due")>;
+
+// -- message types -----------------------------------------------------------
+
+/// A user as clients see it. Timestamps are Unix seconds; 0 means never.
+struct user_view {
+  int64_t id = 0;
+  std::string email;
+  std::string name;
+  int64_t created_at = 0;
+  int64_t last_login_at = 0;
+};
+
+/// A user with the stored password hash (an argon2id PHC string).
+struct user_record {
+  user_view user;
+  std::string password_hash;
+};
+
+struct new_user {
+  std::string email;
+  std::string name;
+  std::string password_hash;
+  int64_t created_at = 0;
+};
+
+/// `source` is the client's address as the connection saw it.
+struct register_request {
+  std::string email;
+  secret password;
+  std::string name;
+  std::string source;
+};
+
+struct login_request {
+  std::string email;
+  secret password;
+  std::string source;
+};
+
+/// whoami and logout.
+struct token_request {
+  secret token;
+  std::string source;
+};
+
+struct password_change_request {
+  secret token;
+  secret old_password;
+  secret new_password;
+  std::string source;
+};
+
+/// What a successful login hands out.
+struct session_grant {
+  user_view user;
+  secret token;
+  int64_t expires_at = 0;
+};
+
+struct stats_snapshot {
+  int64_t connections = 0;
+  int64_t requests_total = 0;
+  int64_t registrations_total = 0;
+  int64_t logins_ok = 0;
+  int64_t logins_failed = 0;
+  int64_t pending_delayed = 0;
+  int64_t hash_verifications_total = 0;
+  int64_t uptime_seconds = 0;
+};
+
+/// argon2id cost, sent with every request so hasher nodes need no config.
+struct hash_params {
+  uint64_t ops = 0;
+  uint64_t mem = 0;
+};
+
+struct verify_outcome {
+  bool match = false;
+  /// The stored hash was made with other parameters than the current ones.
+  bool needs_rehash = false;
+};
+
+/// A session as stored: only the digest of its token.
+struct session_row {
+  std::string token_digest;
+  int64_t user_id = 0;
+  int64_t created_at = 0;
+  int64_t expires_at = 0;
+  std::string source;
+};
+
+/// Everything a successful login writes, in one transaction.
+struct login_commit {
+  int64_t user_id = 0;
+  int64_t at = 0;
+  /// Empty unless the stored hash is being upgraded to current parameters.
+  std::string new_password_hash;
+  session_row session;
+};
+
+/// The live session behind a token and the user who owns it.
+struct session_owner {
+  int64_t session_id = 0;
+  user_record owner;
+};
+
+/// A new password for a user; every other session of the user is revoked.
+struct password_change {
+  int64_t user_id = 0;
+  std::string password_hash;
+  std::string keep_token_digest;
+};
+
+// -- inspectors ---------------------------------------------------------------
+
+#define AUTHNODE_INSPECT(type, ...)                                            \
+  template <class Inspector>                                                   \
+  typename Inspector::result_type inspect(Inspector& f, type& x) {             \
+    return f(caf::meta::type_name(#type), __VA_ARGS__);                        \
+  }
+
+AUTHNODE_INSPECT(user_view, x.id, x.email, x.name, x.created_at,
+                 x.last_login_at)
+AUTHNODE_INSPECT(user_record, x.user, x.password_hash)
+AUTHNODE_INSPECT(new_user, x.email, x.name, x.password_hash, x.created_at)
+AUTHNODE_INSPECT(register_request, x.email, x.password, x.name, x.source)
+AUTHNODE_INSPECT(login_request, x.email, x.password, x.source)
+AUTHNODE_INSPECT(token_request, x.token, x.source)
+AUTHNODE_INSPECT(password_change_request, x.token, x.old_password,
+                 x.new_password, x.source)
+AUTHNODE_INSPECT(session_grant, x.user, x.token, x.expires_at)
+AUTHNODE_INSPECT(stats_snapshot, x.connections, x.requests_total,
+                 x.registrations_total, x.logins_ok, x.logins_failed,
+                 x.pending_delayed, x.hash_verifications_total,
+                 x.uptime_seconds)
+AUTHNODE_INSPECT(hash_params, x.ops, x.mem)
+AUTHNODE_INSPECT(verify_outcome, x.match, x.needs_rehash)
+AUTHNODE_INSPECT(session_row, x.token_digest, x.user_id, x.created_at,
+                 x.expires_at, x.source)
+AUTHNODE_INSPECT(login_commit, x.user_id, x.at, x.new_password_hash, x.session)
+AUTHNODE_INSPECT(session_owner, x.session_id, x.owner)
+AUTHNODE_INSPECT(password_change, x.user_id, x.password_hash,
+                 x.keep_token_digest)
+
+#undef AUTHNODE_INSPECT
+
+// -- typed interfaces ---------------------------------------------------------
+
+/// What a connection asks of the auth actor. Failures are caf::errors; a
+/// failure that must be answered late carries its hold (to_wire()).
+using auth_actor = caf::typed_actor<
+  caf::replies_to<register_atom, register_request>::with<user_view>,
+  caf::replies_to<login_atom, login_request>::with<session_grant>,
+  caf::replies_to<whoami_atom, token_request>::with<user_view>,
+  caf::replies_to<logout_atom, token_request>::with<caf::ok_atom>,
+  caf::replies_to<chpass_atom, password_change_request>::with<caf::ok_atom>,
+  caf::replies_to<stats_atom>::with<stats_snapshot>>;
+
+/// A single hasher and the pool in front of several share this interface.
+using hasher_actor = caf::typed_actor<
+  caf::replies_to<hash_atom, secret, hash_params>::with<std::string>,
+  caf::replies_to<verify_atom, std::string, secret,
+                  hash_params>::with<verify_outcome>>;
+
+/// The database actor. Lookups that find nothing fail with ec::not_found.
+using database_actor = caf::typed_actor<
+  caf::replies_to<user_add_atom, new_user>::with<user_view>,
+  caf::replies_to<user_get_atom, std::string>::with<user_record>,
+  caf::replies_to<login_commit_atom, login_commit>::with<caf::ok_atom>,
+  caf::replies_to<session_get_atom, std::string, int64_t>::with<session_owner>,
+  caf::replies_to<session_del_atom, std::string>::with<caf::ok_atom>,
+  caf::replies_to<password_set_atom, password_change>::with<caf::ok_atom>,
+  caf::reacts_to<purge_atom>>;
+
+/// Announces every message type above; call on every node's config.
+void register_message_types(caf::actor_system_config& cfg);
+
+} // namespace authnode

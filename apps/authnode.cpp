@@ -1,0 +1,150 @@
+// authnode: the node binary. Parses options, wires the actors together,
+// listens, and on SIGINT/SIGTERM drains connections and stops every actor
+// before the actor system goes down (detached actors left running would
+// block CAF 0.17's shutdown).
+#include <csignal>
+#include <iostream>
+#include <pthread.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/spawn_options.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/auth.hpp"
+#include "actors/hash_pool.hpp"
+#include "actors/hasher.hpp"
+#include "config/node_config.hpp"
+#include "core/error_code.hpp"
+#include "core/log.hpp"
+#include "core/secrets.hpp"
+#include "net/listener.hpp"
+#include "storage/database.hpp"
+#include "storage/user_store.hpp"
+
+using namespace authnode;
+
+namespace {
+
+/// Signals are taken synchronously by the main thread (sigwait), so they are
+/// blocked before any CAF thread exists and every thread inherits the mask.
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  return set;
+}
+
+auth_settings make_auth_settings(const node_options& o) {
+  auth_settings s;
+  s.failure_delay = o.failure_delay;
+  s.session_ttl = o.session_ttl;
+  s.backend_timeout = o.backend_timeout;
+  s.min_password = o.min_password;
+  s.params = hash_params{o.hash_ops, o.hash_mem};
+  s.dummy_hash = hash_password(make_token(), s.params);
+  return s;
+}
+
+listener_settings make_listener_settings(const node_options& o) {
+  listener_settings s;
+  s.host = o.host;
+  s.port = o.port;
+  s.max_connections = o.max_connections;
+  s.connection.max_line = o.max_line;
+  return s;
+}
+
+int run(caf::actor_system& sys, const node_options& opts,
+        std::unique_ptr<user_store> store, const sigset_t& stop_signals) {
+  auto counters = std::make_shared<node_counters>();
+  auto db = sys.spawn<caf::detached>(database, std::move(store),
+                                     caf::timespan{std::chrono::minutes(1)});
+  auto pool = sys.spawn(hash_pool, size_t{opts.hasher_count()});
+  auto settings = make_auth_settings(opts);
+  if (settings.dummy_hash.empty()) {
+    log_error("cannot hash with --hash-mem=" + std::to_string(opts.hash_mem)
+              + ": out of memory");
+    return 1;
+  }
+  auto auth_handle = sys.spawn(auth, settings, db, pool, counters);
+  auto lst = sys.middleman().spawn_broker(
+    listener, make_listener_settings(opts), auth_handle, counters);
+  caf::scoped_actor self{sys};
+  int status = 0;
+  uint16_t port = 0;
+  self->request(lst, std::chrono::seconds(10), listen_atom::value)
+    .receive(
+      [&](uint16_t bound) {
+        port = bound;
+      },
+      [&](caf::error& err) {
+        log_error(to_wire(err).message);
+        status = 1;
+      });
+  if (status == 0) {
+    log_info("listening on " + opts.host + ":" + std::to_string(port)
+             + " (database " + opts.db + ", "
+             + std::to_string(opts.hasher_count()) + " hashers)");
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    log_info(std::string{"received "} + strsignal(sig)
+             + ", finishing requests in flight");
+  }
+  // Held failures may wait up to failure-delay, backends up to their timeout.
+  auto grace = opts.failure_delay + opts.backend_timeout
+    + std::chrono::seconds(5);
+  self->request(lst, grace, drain_atom::value)
+    .receive([](caf::ok_atom) {},
+             [&](caf::error&) {
+               log_warning("connections still open at shutdown; closing");
+               self->send_exit(lst, caf::exit_reason::user_shutdown);
+             });
+  for (auto& a :
+       {caf::actor_cast<caf::actor>(auth_handle),
+        caf::actor_cast<caf::actor>(pool), caf::actor_cast<caf::actor>(db)}) {
+    self->send_exit(a, caf::exit_reason::user_shutdown);
+    self->wait_for(a);
+  }
+  log_info("stopped");
+  return status;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto stop_signals = block_stop_signals();
+  if (!init_sodium()) {
+    std::cerr << "authnode: libsodium cannot be initialised\n";
+    return 1;
+  }
+  node_config cfg;
+  if (auto err = cfg.parse(argc, argv)) {
+    std::cerr << "authnode: " << caf::to_string(err) << "\n";
+    return 2;
+  }
+  if (cfg.cli_helptext_printed)
+    return 0;
+  if (auto problem = validate(cfg.opts); !problem.empty()) {
+    std::cerr << "authnode: " << problem << "\n";
+    return 2;
+  }
+  std::string error;
+  auto store = user_store::open(cfg.opts.db, error);
+  if (!store) {
+    std::cerr << "authnode: --db " << cfg.opts.db << ": " << error << "\n";
+    return 1;
+  }
+  cfg.load<caf::io::middleman>();
+  int status = 0;
+  {
+    caf::actor_system sys{cfg};
+    status = run(sys, cfg.opts, std::move(store), stop_signals);
+  }
+  return status;
+}

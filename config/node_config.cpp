@@ -1,0 +1,37 @@
+#include "config/node_config.hpp"
+
+#include <caf/config_option_adder.hpp>
+
+#include "actors/interfaces.hpp"
+
+namespace authnode {
+
+node_config::node_config() {
+  register_message_types(*this);
+  tune_middleman(*this);
+  opt_group{custom_options_, "global"}
+    .add(opts.host, "host", "address to accept clients on (127.0.0.1)")
+    .add(opts.port, "port", "TCP port for clients, 0 picks one (7411)")
+    .add(opts.db, "db", "SQLite database file (authnode.db)")
+    .add(opts.failure_delay, "failure-delay",
+         "answer failed logins no sooner than this after they arrive (2s)")
+    .add(opts.hash_ops, "hash-ops", "argon2id passes (2, INTERACTIVE)")
+    .add(opts.hash_mem, "hash-mem",
+         "argon2id memory in bytes (67108864, INTERACTIVE)")
+    .add(opts.hashers, "hashers", "hasher actors, 0 = one per core (0)")
+    .add(opts.session_ttl, "session-ttl", "lifetime of a login token (24h)")
+    .add(opts.max_line, "max-line", "longest request line in bytes (65536)")
+    .add(opts.max_connections, "max-connections",
+         "clients connected at once (10000)")
+    .add(opts.min_password, "min-password",
+         "shortest password in bytes accepted by register (8)")
+    .add(opts.backend_timeout, "backend-timeout",
+         "give up on the database or hashers after this; answer unavailable "
+         "(10s)");
+}
+
+void tune_middleman(caf::actor_system_config& cfg) {
+  cfg.set("middleman.max-consecutive-reads", 1);
+}
+
+} // namespace authnode

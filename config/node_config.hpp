@@ -1,0 +1,23 @@
+// The CAF view of node_options: registers every option with its help text so
+// that `--name=value` on the command line and `name=value` in the INI file
+// given by --config-file both work, and announces our message types.
+#pragma once
+
+#include <caf/actor_system_config.hpp>
+
+#include "config/options.hpp"
+
+namespace authnode {
+
+class node_config : public caf::actor_system_config {
+public:
+  node_config();
+
+  node_options opts;
+};
+
+/// Tunes CAF for a line server: small reads, one read per event, so that no
+/// connection starves the others on the multiplexer thread.
+void tune_middleman(caf::actor_system_config& cfg);
+
+} // namespace authnode

@@ -1,0 +1,49 @@
+#include "config/options.hpp"
+
+#include <thread>
+
+#include <sodium.h>
+
+namespace authnode {
+
+uint32_t node_options::hasher_count() const {
+  if (hashers > 0)
+    return hashers;
+  auto n = std::thread::hardware_concurrency();
+  return n > 0 ? n : 1;
+}
+
+std::string validate(const node_options& o) {
+  using std::to_string;
+  if (o.host.empty())
+    return "--host: must not be empty";
+  if (o.db.empty())
+    return "--db: must not be empty (use :memory: for a throwaway database)";
+  if (o.failure_delay.count() < 0)
+    return "--failure-delay: must not be negative";
+  if (o.failure_delay > std::chrono::minutes(10))
+    return "--failure-delay: must be at most 10min";
+  if (o.hash_ops < crypto_pwhash_OPSLIMIT_MIN
+      || o.hash_ops > crypto_pwhash_OPSLIMIT_MAX)
+    return "--hash-ops: must be at least "
+      + to_string(crypto_pwhash_OPSLIMIT_MIN);
+  if (o.hash_mem < crypto_pwhash_MEMLIMIT_MIN
+      || o.hash_mem > (uint64_t{1} << 32))
+    return "--hash-mem: must be between "
+      + to_string(crypto_pwhash_MEMLIMIT_MIN) + " and 4294967296 bytes";
+  if (o.hashers > 1024)
+    return "--hashers: must be at most 1024 (0 means one per core)";
+  if (o.session_ttl < std::chrono::seconds(1))
+    return "--session-ttl: must be at least 1s";
+  if (o.max_line < 64 || o.max_line > (uint64_t{16} << 20))
+    return "--max-line: must be between 64 and 16777216 bytes";
+  if (o.max_connections < 1)
+    return "--max-connections: must be at least 1";
+  if (o.min_password < 1 || o.min_password > 1024)
+    return "--min-password: must be between 1 and 1024";
+  if (o.backend_timeout < std::chrono::milliseconds(10))
+    return "--backend-timeout: must be at least 10ms";
+  return {};
+}
+
+} // namespace authnode

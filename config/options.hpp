@@ -1,0 +1,36 @@
+// Every option of the node in one struct: defaults here, help text and names
+// in node_config.cpp, checks in validate(). The rest of the code receives
+// these plain values and never looks an option up by string.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <caf/timestamp.hpp>
+
+namespace authnode {
+
+struct node_options {
+  std::string host = "127.0.0.1";
+  uint16_t port = 7411;
+  std::string db = "authnode.db";
+  caf::timespan failure_delay = std::chrono::seconds(2);
+  uint64_t hash_ops = 2;        // crypto_pwhash_OPSLIMIT_INTERACTIVE
+  uint64_t hash_mem = 67108864; // crypto_pwhash_MEMLIMIT_INTERACTIVE (bytes)
+  uint32_t hashers = 0;         // 0: one per hardware thread
+  caf::timespan session_ttl = std::chrono::hours(24);
+  uint64_t max_line = 65536;
+  uint32_t max_connections = 10000;
+  uint32_t min_password = 8;
+  caf::timespan backend_timeout = std::chrono::seconds(10);
+
+  /// The number of hasher actors to run: `hashers`, or the core count.
+  uint32_t hasher_count() const;
+};
+
+/// Empty when the options are usable, otherwise one line that names the
+/// offending option, e.g. "--port: must be ...".
+std::string validate(const node_options& opts);
+
+} // namespace authnode

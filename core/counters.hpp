@@ -1,0 +1,24 @@
+// Process-wide counters behind the `stats` op. Atomics rather than an actor:
+// every connection bumps requests_total on its hot path, and a round trip to
+// a counting actor per request would cost more than the request.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+namespace authnode {
+
+struct node_counters {
+  std::atomic<int64_t> connections{0};
+  std::atomic<int64_t> requests_total{0};
+  std::atomic<int64_t> registrations_total{0};
+  std::atomic<int64_t> logins_ok{0};
+  std::atomic<int64_t> logins_failed{0};
+  std::atomic<int64_t> pending_delayed{0};
+  std::atomic<int64_t> hash_verifications_total{0};
+  std::chrono::steady_clock::time_point started
+    = std::chrono::steady_clock::now();
+};
+
+} // namespace authnode

@@ -1,0 +1,90 @@
+#include "core/error_code.hpp"
+
+#include <array>
+
+#include <caf/message.hpp>
+#include <caf/sec.hpp>
+
+namespace authnode {
+
+namespace {
+
+struct code_entry {
+  ec code;
+  std::string_view wire;
+  std::string_view message;
+};
+
+constexpr std::array<code_entry, 15> code_table{{
+  {ec::none, "none", "no error"},
+  {ec::bad_json, "bad_json", "the line is not a JSON object"},
+  {ec::bad_request, "bad_request", "a field is missing or has the wrong type"},
+  {ec::unknown_op, "unknown_op", "unknown op"},
+  {ec::line_too_long, "line_too_long", "the line is longer than the limit"},
+  {ec::busy, "busy", "the server is busy, try again later"},
+  {ec::unavailable, "unavailable", "a backend is unavailable, try again later"},
+  {ec::internal, "internal", "internal error"},
+  {ec::invalid_email, "invalid_email", "the email address is not valid"},
+  {ec::weak_password, "weak_password", "the password is too weak"},
+  {ec::email_taken, "email_taken", "an account with that email exists"},
+  {ec::invalid_credentials, "invalid_credentials", "wrong email or password"},
+  {ec::invalid_token, "invalid_token",
+   "the token is unknown, expired or revoked"},
+  {ec::rate_limited, "rate_limited", "too many attempts, try again later"},
+  {ec::not_found, "internal", "internal error"},
+}};
+
+const code_entry& entry(ec code) {
+  for (auto& e : code_table)
+    if (e.code == code)
+      return e;
+  return code_table[static_cast<size_t>(ec::internal)];
+}
+
+} // namespace
+
+std::string_view wire_name(ec code) {
+  return entry(code).wire;
+}
+
+std::string_view default_message(ec code) {
+  return entry(code).message;
+}
+
+caf::error make_held_error(ec code, caf::timespan hold) {
+  return caf::make_error(code, hold.count());
+}
+
+wire_error to_wire(const caf::error& err) {
+  wire_error out;
+  if (err.category() == caf::atom("authnode")) {
+    out.code = static_cast<ec>(err.code());
+    if (out.code == ec::not_found || out.code == ec::none)
+      out.code = ec::internal;
+    auto& ctx = err.context();
+    if (ctx.match_elements<int64_t>())
+      out.hold = caf::timespan{ctx.get_as<int64_t>(0)};
+    else if (ctx.match_elements<std::string>())
+      out.message = ctx.get_as<std::string>(0);
+  } else if (err.category() == caf::atom("system")) {
+    auto code = static_cast<caf::sec>(err.code());
+    switch (code) {
+      case caf::sec::request_timeout:
+      case caf::sec::request_receiver_down:
+      case caf::sec::connection_timeout:
+      case caf::sec::socket_disconnected:
+      case caf::sec::cannot_connect_to_node:
+        out.code = ec::unavailable;
+        break;
+      default:
+        out.code = ec::internal;
+    }
+  } else {
+    out.code = ec::internal;
+  }
+  if (out.message.empty())
+    out.message = std::string{default_message(out.code)};
+  return out;
+}
+
+} // namespace authnode

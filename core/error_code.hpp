@@ -1,0 +1,67 @@
+// The one list of error codes shared by the protocol and the actors.
+//
+// Each code has a stable wire name (the "code" field of an error reply) and a
+// default message for people. Actors report failures as caf::error values of
+// the "authnode" category, so they survive a hop between CAF nodes; the
+// connection actor maps them back to the wire with to_wire().
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <caf/error.hpp>
+#include <caf/make_message.hpp>
+#include <caf/message.hpp>
+#include <caf/timestamp.hpp>
+
+namespace authnode {
+
+enum class ec : uint8_t {
+  none = 0,
+  // Request shape, detected by the connection actor.
+  bad_json = 1,
+  bad_request,
+  unknown_op,
+  line_too_long,
+  // Capacity and backends.
+  busy,
+  unavailable,
+  internal,
+  // Registration.
+  invalid_email,
+  weak_password,
+  email_taken,
+  // Authentication.
+  invalid_credentials,
+  invalid_token,
+  rate_limited,
+  // Internal only, never sent on the wire: the database has no such row.
+  not_found,
+};
+
+/// Stable snake_case name used on the wire.
+std::string_view wire_name(ec code);
+
+/// Default text for people.
+std::string_view default_message(ec code);
+
+/// What a failure means to a client: the code, a message and, for failures
+/// that must be answered late, how long after the request arrived.
+struct wire_error {
+  ec code = ec::internal;
+  std::string message;
+  caf::timespan hold{0};
+};
+
+/// Maps any caf::error (ours or CAF's own, such as a request timeout) to what
+/// a client sees.
+wire_error to_wire(const caf::error& err);
+
+/// An error of our category whose reply must not be sent before `hold` has
+/// passed since the request arrived.
+caf::error make_held_error(ec code, caf::timespan hold);
+
+} // namespace authnode
+
+CAF_ERROR_CODE_ENUM(authnode::ec, "authnode")

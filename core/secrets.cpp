@@ -1,0 +1,44 @@
+#include "core/secrets.hpp"
+
+#include <array>
+
+#include <sodium.h>
+
+namespace authnode {
+
+void secret::wipe() noexcept {
+  if (!value_.empty())
+    sodium_memzero(value_.data(), value_.size());
+  value_.clear();
+}
+
+bool init_sodium() {
+  return sodium_init() >= 0;
+}
+
+std::string make_token() {
+  std::array<unsigned char, 32> raw;
+  randombytes_buf(raw.data(), raw.size());
+  constexpr int variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+  std::string out(sodium_base64_ENCODED_LEN(raw.size(), variant), '\0');
+  sodium_bin2base64(out.data(), out.size(), raw.data(), raw.size(), variant);
+  out.resize(out.size() - 1); // drop the terminating NUL
+  sodium_memzero(raw.data(), raw.size());
+  return out;
+}
+
+std::string token_digest(std::string_view token) {
+  std::string out(crypto_generichash_BYTES, '\0');
+  crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(),
+                     reinterpret_cast<const unsigned char*>(token.data()),
+                     token.size(), nullptr, 0);
+  return out;
+}
+
+bool equal_in_constant_time(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+} // namespace authnode

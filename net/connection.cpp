@@ -1,0 +1,222 @@
+#include "net/connection.hpp"
+
+#include <algorithm>
+
+#include <caf/io/receive_policy.hpp>
+#include <caf/io/system_messages.hpp>
+
+#include "net/codec.hpp"
+
+namespace authnode {
+
+namespace {
+
+/// Bytes CAF reads per event: a small buffer per connection (see the notes
+/// on per-connection memory); lines longer than this are accumulated.
+constexpr size_t read_chunk = 4096;
+
+using time_point = caf::actor_clock::time_point;
+
+bool later(const held_reply& a, const held_reply& b) {
+  return a.due != b.due ? a.due > b.due : a.seq > b.seq;
+}
+
+void maybe_finish_drain(connection_broker* self) {
+  auto& st = self->state;
+  if (st.draining && st.in_flight == 0 && st.held.empty()) {
+    self->close(st.hdl);
+    self->quit();
+  }
+}
+
+void write_line(connection_broker* self, const std::string& line) {
+  auto& st = self->state;
+  self->write(st.hdl, line.size(), line.data());
+  if (!st.in_read)
+    self->flush(st.hdl);
+}
+
+void arm_timer(connection_broker* self, time_point now) {
+  auto& st = self->state;
+  if (st.held.empty())
+    return;
+  auto head = st.held.front().due;
+  if (st.armed && *st.armed > now && *st.armed <= head)
+    return; // an earlier or equal timer will fire first
+  st.armed = head;
+  self->delayed_send(self, head - now, due_atom::value);
+}
+
+void hold_reply(connection_broker* self, time_point due, std::string line) {
+  auto& st = self->state;
+  st.held.push_back(held_reply{due, st.next_seq++, std::move(line)});
+  std::push_heap(st.held.begin(), st.held.end(), later);
+  st.counters->pending_delayed += 1;
+  arm_timer(self, self->clock().now());
+}
+
+void send_due_replies(connection_broker* self) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  if (st.armed && *st.armed <= now)
+    st.armed.reset();
+  size_t sent = 0;
+  while (!st.held.empty() && st.held.front().due <= now) {
+    std::pop_heap(st.held.begin(), st.held.end(), later);
+    self->write(st.hdl, st.held.back().line.size(), st.held.back().line.data());
+    st.held.pop_back();
+    ++sent;
+  }
+  if (sent > 0) {
+    st.counters->pending_delayed -= static_cast<int64_t>(sent);
+    self->flush(st.hdl);
+  }
+  arm_timer(self, now);
+  maybe_finish_drain(self);
+}
+
+void answer_error(connection_broker* self, const request_id& id,
+                  time_point arrived, const caf::error& err) {
+  auto failure = to_wire(err);
+  auto line = encode_error(id, failure.code, failure.message);
+  auto due = arrived + failure.hold;
+  if (failure.hold.count() > 0 && due > self->clock().now())
+    hold_reply(self, due, std::move(line));
+  else
+    write_line(self, line);
+}
+
+/// Sends one request to the auth actor and writes the encoded answer.
+template <class Result, class Encode, class... Ts>
+void ask_auth(connection_broker* self, request_id id, Encode encode,
+              Ts&&... xs) {
+  auto& st = self->state;
+  auto arrived = self->clock().now();
+  ++st.in_flight;
+  self->request(st.auth, caf::infinite, std::forward<Ts>(xs)...)
+    .then(
+      [=](Result& result) {
+        --self->state.in_flight;
+        write_line(self, encode(id, result));
+        maybe_finish_drain(self);
+      },
+      [=](caf::error& err) {
+        --self->state.in_flight;
+        answer_error(self, id, arrived, err);
+        maybe_finish_drain(self);
+      });
+}
+
+std::string encode_done(const request_id& id, caf::ok_atom) {
+  return encode_ok(id);
+}
+
+void dispatch(connection_broker* self, decoded_request& req) {
+  auto& id = req.id;
+  struct visitor {
+    connection_broker* self;
+    request_id& id;
+    void operator()(ping_op) {
+      write_line(self, encode_ok(id));
+    }
+    void operator()(stats_op) {
+      ask_auth<stats_snapshot>(self, id, encode_stats, stats_atom::value);
+    }
+    void operator()(register_request& r) {
+      ask_auth<user_view>(self, id, encode_user, register_atom::value,
+                          std::move(r));
+    }
+    void operator()(login_request& r) {
+      ask_auth<session_grant>(self, id, encode_grant, login_atom::value,
+                              std::move(r));
+    }
+    void operator()(whoami_op& r) {
+      ask_auth<user_view>(self, id, encode_user, whoami_atom::value,
+                          std::move(r.req));
+    }
+    void operator()(logout_op& r) {
+      ask_auth<caf::ok_atom>(self, id, encode_done, logout_atom::value,
+                             std::move(r.req));
+    }
+    void operator()(password_change_request& r) {
+      ask_auth<caf::ok_atom>(self, id, encode_done, chpass_atom::value,
+                             std::move(r));
+    }
+  };
+  std::visit(visitor{self, id}, req.body);
+}
+
+void handle_line(connection_broker* self, std::string_view line) {
+  auto& st = self->state;
+  st.counters->requests_total += 1;
+  auto decoded = decode_request(line, st.source);
+  if (auto failure = std::get_if<decode_failure>(&decoded)) {
+    write_line(self,
+               encode_error(failure->id, failure->code, failure->message));
+    return;
+  }
+  dispatch(self, std::get<decoded_request>(decoded));
+}
+
+void reject_long_line(connection_broker* self) {
+  auto& st = self->state;
+  st.counters->requests_total += 1;
+  write_line(self,
+             encode_error(nullptr, ec::line_too_long,
+                          "the line is longer than "
+                            + std::to_string(st.cfg.max_line)
+                            + " bytes; closing"));
+  self->close(st.hdl); // flushes first
+  self->quit();
+}
+
+} // namespace
+
+connection_state::~connection_state() {
+  if (counters) {
+    counters->connections -= 1;
+    counters->pending_delayed -= static_cast<int64_t>(held.size());
+  }
+}
+
+caf::behavior connection(connection_broker* self,
+                         caf::io::connection_handle hdl,
+                         connection_settings cfg, auth_actor auth,
+                         std::shared_ptr<node_counters> counters) {
+  auto& st = self->state;
+  st.cfg = cfg;
+  st.auth = std::move(auth);
+  st.counters = std::move(counters);
+  st.hdl = hdl;
+  st.source = self->remote_addr(hdl);
+  st.lines = line_buffer{cfg.max_line};
+  self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
+  return {
+    [=](const caf::io::new_data_msg& msg) {
+      auto& st = self->state;
+      if (st.draining)
+        return;
+      st.in_read = true;
+      auto ok = st.lines.feed(msg.buf.data(), msg.buf.size(),
+                              [&](std::string_view line) {
+                                handle_line(self, line);
+                              });
+      st.in_read = false;
+      if (!ok)
+        reject_long_line(self);
+    },
+    [=](due_atom) {
+      send_due_replies(self);
+    },
+    [=](drain_atom) {
+      self->state.draining = true;
+      self->halt(self->state.hdl);
+      maybe_finish_drain(self);
+    },
+    [=](const caf::io::connection_closed_msg&) {
+      self->quit();
+    },
+  };
+}
+
+} // namespace authnode

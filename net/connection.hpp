@@ -1,0 +1,73 @@
+// The connection actor: one CAF broker per client.
+//
+// It frames lines, decodes them (net/codec), answers `ping` itself and hands
+// everything else to the auth actor as typed requests. Replies go out in the
+// order they are ready, not the order asked; clients match them by id.
+//
+// Late answers: a failure that must not be answered before `hold` has passed
+// since its request arrived is kept in this connection's own due-ordered heap,
+// and one delayed_send is armed for the earliest entry. A pending failure so
+// costs a heap entry (its encoded reply line), not a timer of its own and
+// never a thread; meanwhile the connection keeps serving other requests.
+//
+// All brokers share the middleman's one thread, so nothing here may be slow:
+// anything beyond parsing happens in other actors.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/actor_clock.hpp>
+#include <caf/io/broker.hpp>
+
+#include "actors/interfaces.hpp"
+#include "core/counters.hpp"
+#include "net/line_buffer.hpp"
+
+namespace authnode {
+
+struct connection_settings {
+  size_t max_line = 65536;
+};
+
+struct held_reply {
+  caf::actor_clock::time_point due;
+  uint64_t seq = 0; // keeps equal due times in arrival order
+  std::string line;
+};
+
+struct connection_state {
+  connection_state() = default;
+  connection_state(const connection_state&) = delete;
+  ~connection_state();
+
+  connection_settings cfg;
+  auth_actor auth;
+  std::shared_ptr<node_counters> counters;
+  caf::io::connection_handle hdl;
+  std::string source;
+  line_buffer lines{0};
+  /// Min-heap on (due, seq).
+  std::vector<held_reply> held;
+  uint64_t next_seq = 0;
+  /// When the earliest armed timer fires, if one is armed.
+  std::optional<caf::actor_clock::time_point> armed;
+  /// Requests sent to the auth actor and not yet answered.
+  size_t in_flight = 0;
+  /// Set by drain: read nothing more, close once every reply is out.
+  bool draining = false;
+  /// True while handling new data: CAF flushes after that handler itself.
+  bool in_read = false;
+  static inline const char* name = "connection";
+};
+
+using connection_broker = caf::io::stateful_broker<connection_state>;
+
+caf::behavior connection(connection_broker* self,
+                         caf::io::connection_handle hdl,
+                         connection_settings cfg, auth_actor auth,
+                         std::shared_ptr<node_counters> counters);
+
+} // namespace authnode

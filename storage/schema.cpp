@@ -1,0 +1,110 @@
+#include "storage/schema.hpp"
+
+#include <array>
+
+#include "storage/sqlite.hpp"
+
+namespace authnode {
+
+namespace {
+
+// migrations[i] takes the schema from version i to version i + 1. Append
+// only: a released migration never changes.
+constexpr std::array<const char*, 1> migrations{{
+  // Version 1. last_login_at is NULL until the first login.
+  R"sql(
+    CREATE TABLE users (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      email TEXT NOT NULL UNIQUE,
+      name TEXT NOT NULL,
+      password_hash TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      last_login_at INTEGER
+    );
+    CREATE TABLE sessions (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      token_hash BLOB NOT NULL UNIQUE,
+      user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL,
+      source TEXT NOT NULL
+    );
+    CREATE INDEX sessions_user_id ON sessions(user_id);
+    CREATE INDEX sessions_expires_at ON sessions(expires_at);
+  )sql",
+}};
+
+bool read_version(sqlite_db& db, int& version, std::string& error) {
+  statement stmt;
+  if (auto st = stmt.prepare(db, "PRAGMA user_version"); !st.ok()) {
+    error = "cannot read the schema version: " + st.message;
+    return false;
+  }
+  if (stmt.step() != step_result::row) {
+    error = "cannot read the schema version: " + stmt.status().message;
+    return false;
+  }
+  version = static_cast<int>(stmt.column_int64(0));
+  return true;
+}
+
+std::string too_new(int version) {
+  return "database schema version " + std::to_string(version)
+    + " is newer than this authnode supports ("
+    + std::to_string(schema_version()) + ")";
+}
+
+// Reads the version inside the write transaction, so two processes that
+// migrate the same file at once cannot both apply a step.
+bool apply(sqlite_db& db, int target, std::string& error) {
+  transaction tx{db};
+  if (!tx.active()) {
+    error = "cannot start a migration: " + tx.status().message;
+    return false;
+  }
+  int version = 0;
+  if (!read_version(db, version, error))
+    return false;
+  if (version > schema_version()) {
+    error = too_new(version);
+    return false;
+  }
+  if (version >= target)
+    return true;
+  auto fail = [&](const std::string& what, const sql_status& st) {
+    error = "migration to schema version " + std::to_string(target)
+      + " failed: " + what + ": " + st.message;
+    return false;
+  };
+  if (auto st = db.exec(migrations[target - 1]); !st.ok())
+    return fail("schema change", st);
+  // PRAGMA takes no parameters; `target` is a number from this file.
+  auto bump = "PRAGMA user_version = " + std::to_string(target);
+  if (auto st = db.exec(bump.c_str()); !st.ok())
+    return fail("version update", st);
+  if (auto st = tx.commit(); !st.ok())
+    return fail("commit", st);
+  return true;
+}
+
+} // namespace
+
+int schema_version() {
+  return static_cast<int>(migrations.size());
+}
+
+bool migrate(sqlite_db& db, std::string& error) {
+  int version = 0;
+  if (!read_version(db, version, error))
+    return false;
+  if (version > schema_version()) {
+    error = too_new(version);
+    return false;
+  }
+  for (int target = version + 1; target <= schema_version(); ++target)
+    if (!apply(db, target, error))
+      return false;
+  return true;
+}
+
+} // namespace authnode

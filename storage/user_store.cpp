@@ -1,0 +1,291 @@
+#include "storage/user_store.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "core/error_code.hpp"
+#include "storage/schema.hpp"
+
+namespace authnode {
+
+namespace {
+
+constexpr const char* memory_path = ":memory:";
+
+caf::error db_failure(const char* what, const sql_status& st) {
+  return caf::make_error(ec::internal, std::string{what} + ": " + st.message);
+}
+
+// The file holds password hashes: create it readable by its owner only.
+// SQLite gives the -wal and -shm files the mode of the database file. An
+// existing file keeps the mode its administrator chose.
+bool create_private_file(const std::string& path, std::string& error) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    error = "cannot open database file " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  struct stat info {};
+  bool regular = ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode);
+  ::close(fd);
+  if (!regular) {
+    error = "database path " + path + " is not a regular file";
+    return false;
+  }
+  return true;
+}
+
+// The first read of the file header is where SQLite notices garbage; do it
+// here so that the message names the problem instead of a later pragma.
+bool check_readable(sqlite_db& db, const std::string& path,
+                    std::string& error) {
+  statement stmt;
+  auto st = stmt.prepare(db, "SELECT count(*) FROM sqlite_master");
+  if (st.ok() && stmt.step() != step_result::row)
+    st = stmt.status();
+  if (st.ok())
+    return true;
+  if (st.primary() == SQLITE_NOTADB)
+    error = path + " is not an SQLite database (or it is corrupt)";
+  else
+    error = "cannot read database " + path + ": " + st.message;
+  return false;
+}
+
+bool configure(sqlite_db& db, bool in_memory, std::string& error) {
+  // WAL lets readers of other processes (backups, sqlite3 CLI) coexist with
+  // the writer; FULL syncs the WAL on every commit, so a reply sent after a
+  // commit survives a power cut.
+  const char* pragmas[] = {
+    "PRAGMA busy_timeout = 5000",
+    in_memory ? nullptr : "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA foreign_keys = ON",
+  };
+  for (auto sql : pragmas) {
+    if (sql == nullptr)
+      continue;
+    if (auto st = db.exec(sql); !st.ok()) {
+      error = std::string{"cannot set "} + sql + ": " + st.message;
+      return false;
+    }
+  }
+  return true;
+}
+
+user_record read_user(const statement& stmt, int first) {
+  user_record r;
+  r.user.id = stmt.column_int64(first);
+  r.user.email = stmt.column_text(first + 1);
+  r.user.name = stmt.column_text(first + 2);
+  r.password_hash = stmt.column_text(first + 3);
+  r.user.created_at = stmt.column_int64(first + 4);
+  // NULL (never logged in) reads as 0, which user_view defines as never.
+  r.user.last_login_at = stmt.column_int64(first + 5);
+  return r;
+}
+
+} // namespace
+
+std::unique_ptr<user_store> user_store::open(const std::string& path,
+                                             std::string& error) {
+  if (path.empty()) {
+    error = "the database path is empty";
+    return nullptr;
+  }
+  bool in_memory = path == memory_path;
+  if (!in_memory && !create_private_file(path, error))
+    return nullptr;
+  std::unique_ptr<user_store> store{new user_store};
+  auto& db = store->db_;
+  // NOMUTEX: only the database actor's thread ever touches the connection.
+  auto flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (auto st = db.open(path, flags); !st.ok()) {
+    error = "cannot open database " + path + ": " + st.message;
+    return nullptr;
+  }
+  if (!check_readable(db, path, error) || !configure(db, in_memory, error))
+    return nullptr;
+  if (!migrate(db, error)) {
+    error = path + ": " + error;
+    return nullptr;
+  }
+  if (!store->prepare_all(error))
+    return nullptr;
+  return store;
+}
+
+bool user_store::prepare_all(std::string& error) {
+  struct entry {
+    statement& stmt;
+    const char* sql;
+  };
+  entry entries[] = {
+    {insert_user_,
+     "INSERT INTO users(email, name, password_hash, created_at)"
+     " VALUES (?1, ?2, ?3, ?4)"},
+    {user_by_email_,
+     "SELECT id, email, name, password_hash, created_at,"
+     " last_login_at FROM users WHERE email = ?1"},
+    {touch_login_, "UPDATE users SET last_login_at = ?2 WHERE id = ?1"},
+    {set_hash_, "UPDATE users SET password_hash = ?2 WHERE id = ?1"},
+    {insert_session_,
+     "INSERT INTO sessions(token_hash, user_id, created_at, expires_at,"
+     " source) VALUES (?1, ?2, ?3, ?4, ?5)"},
+    {session_owner_,
+     "SELECT s.id, u.id, u.email, u.name, u.password_hash, u.created_at,"
+     " u.last_login_at FROM sessions s JOIN users u ON u.id = s.user_id"
+     " WHERE s.token_hash = ?1 AND s.expires_at > ?2"},
+    {delete_session_, "DELETE FROM sessions WHERE token_hash = ?1"},
+    {revoke_others_,
+     "DELETE FROM sessions WHERE user_id = ?1 AND token_hash != ?2"},
+    {purge_, "DELETE FROM sessions WHERE expires_at <= ?1"},
+  };
+  for (auto& e : entries) {
+    if (auto st = e.stmt.prepare(db_, e.sql); !st.ok()) {
+      error = "cannot prepare a statement: " + st.message;
+      return false;
+    }
+  }
+  return true;
+}
+
+caf::expected<user_view> user_store::add_user(const new_user& x) {
+  reset_guard guard{insert_user_};
+  insert_user_.bind_text(1, x.email)
+    .bind_text(2, x.name)
+    .bind_text(3, x.password_hash)
+    .bind_int64(4, x.created_at);
+  if (insert_user_.step() != step_result::done) {
+    // email is the only UNIQUE column a new row can collide on.
+    if (insert_user_.status().code == SQLITE_CONSTRAINT_UNIQUE)
+      return caf::make_error(ec::email_taken);
+    return db_failure("cannot add user", insert_user_.status());
+  }
+  user_view result;
+  result.id = db_.last_insert_rowid();
+  result.email = x.email;
+  result.name = x.name;
+  result.created_at = x.created_at;
+  return result;
+}
+
+caf::expected<user_record> user_store::user_by_email(const std::string& email) {
+  reset_guard guard{user_by_email_};
+  user_by_email_.bind_text(1, email);
+  switch (user_by_email_.step()) {
+    case step_result::row:
+      return read_user(user_by_email_, 0);
+    case step_result::done:
+      return caf::make_error(ec::not_found);
+    default:
+      return db_failure("cannot look up user", user_by_email_.status());
+  }
+}
+
+caf::expected<caf::ok_atom> user_store::commit_login(const login_commit& x) {
+  const auto& s = x.session;
+  if (s.user_id != 0 && s.user_id != x.user_id)
+    return caf::make_error(ec::internal,
+                           "login of user " + std::to_string(x.user_id)
+                             + " carries a session of user "
+                             + std::to_string(s.user_id));
+  transaction tx{db_};
+  if (!tx.active())
+    return db_failure("cannot begin login", tx.status());
+  {
+    reset_guard guard{touch_login_};
+    touch_login_.bind_int64(1, x.user_id).bind_int64(2, x.at);
+    if (touch_login_.step() != step_result::done)
+      return db_failure("cannot record login", touch_login_.status());
+    if (db_.changes() == 0)
+      return caf::make_error(ec::not_found);
+  }
+  if (!x.new_password_hash.empty()) {
+    reset_guard guard{set_hash_};
+    set_hash_.bind_int64(1, x.user_id).bind_text(2, x.new_password_hash);
+    if (set_hash_.step() != step_result::done)
+      return db_failure("cannot store rehashed password", set_hash_.status());
+  }
+  {
+    reset_guard guard{insert_session_};
+    insert_session_.bind_blob(1, s.token_digest)
+      .bind_int64(2, x.user_id)
+      .bind_int64(3, s.created_at != 0 ? s.created_at : x.at)
+      .bind_int64(4, s.expires_at)
+      .bind_text(5, s.source);
+    if (insert_session_.step() != step_result::done)
+      return db_failure("cannot insert session", insert_session_.status());
+  }
+  if (auto st = tx.commit(); !st.ok())
+    return db_failure("cannot commit login", st);
+  return caf::ok_atom::value;
+}
+
+caf::expected<session_owner>
+user_store::session_owner_of(const std::string& token_digest, int64_t now) {
+  reset_guard guard{session_owner_};
+  session_owner_.bind_blob(1, token_digest).bind_int64(2, now);
+  switch (session_owner_.step()) {
+    case step_result::row: {
+      session_owner result;
+      result.session_id = session_owner_.column_int64(0);
+      result.owner = read_user(session_owner_, 1);
+      return result;
+    }
+    case step_result::done:
+      return caf::make_error(ec::not_found);
+    default:
+      return db_failure("cannot look up session", session_owner_.status());
+  }
+}
+
+caf::expected<caf::ok_atom>
+user_store::delete_session(const std::string& token_digest) {
+  reset_guard guard{delete_session_};
+  delete_session_.bind_blob(1, token_digest);
+  if (delete_session_.step() != step_result::done)
+    return db_failure("cannot delete session", delete_session_.status());
+  if (db_.changes() == 0)
+    return caf::make_error(ec::not_found);
+  return caf::ok_atom::value;
+}
+
+caf::expected<caf::ok_atom> user_store::set_password(const password_change& x) {
+  transaction tx{db_};
+  if (!tx.active())
+    return db_failure("cannot begin password change", tx.status());
+  {
+    reset_guard guard{set_hash_};
+    set_hash_.bind_int64(1, x.user_id).bind_text(2, x.password_hash);
+    if (set_hash_.step() != step_result::done)
+      return db_failure("cannot store password", set_hash_.status());
+    if (db_.changes() == 0)
+      return caf::make_error(ec::not_found);
+  }
+  {
+    reset_guard guard{revoke_others_};
+    revoke_others_.bind_int64(1, x.user_id).bind_blob(2, x.keep_token_digest);
+    if (revoke_others_.step() != step_result::done)
+      return db_failure("cannot revoke sessions", revoke_others_.status());
+  }
+  if (auto st = tx.commit(); !st.ok())
+    return db_failure("cannot commit password change", st);
+  return caf::ok_atom::value;
+}
+
+caf::expected<int64_t> user_store::purge_expired(int64_t now) {
+  reset_guard guard{purge_};
+  purge_.bind_int64(1, now);
+  if (purge_.step() != step_result::done)
+    return db_failure("cannot purge sessions", purge_.status());
+  return db_.changes();
+}
+
+} // namespace authnode

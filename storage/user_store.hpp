@@ -1,0 +1,74 @@
+// Users and sessions in SQLite, as plain blocking calls.
+//
+// The database actor owns the one store and calls it from its own thread, so
+// the connection is opened without SQLite's mutexes. Every statement is
+// prepared once at open and reused. Tokens never reach the database: sessions
+// are keyed by the token's digest (raw bytes, stored as a BLOB).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/atom.hpp>
+#include <caf/expected.hpp>
+
+#include "actors/interfaces.hpp"
+#include "storage/sqlite.hpp"
+
+namespace authnode {
+
+class user_store {
+public:
+  user_store(const user_store&) = delete;
+  user_store& operator=(const user_store&) = delete;
+
+  /// Opens (creating if needed, with mode 0600) and migrates the database at
+  /// `path`; ":memory:" gives a private in-memory database. Returns null and
+  /// a message for people in `error` on failure.
+  static std::unique_ptr<user_store> open(const std::string& path,
+                                          std::string& error);
+
+  /// Fails with ec::email_taken if the email is registered already.
+  caf::expected<user_view> add_user(const new_user& x);
+
+  caf::expected<user_record> user_by_email(const std::string& email);
+
+  /// Records the login time, stores the upgraded hash if there is one and
+  /// inserts the session, all or nothing. The session belongs to `user_id`
+  /// (session.user_id may be 0; any other value must match); a session
+  /// created_at of 0 means `at`. Fails with ec::not_found for an unknown user.
+  caf::expected<caf::ok_atom> commit_login(const login_commit& x);
+
+  /// The live session whose token hashes to `token_digest`, unless it expired
+  /// at or before `now`.
+  caf::expected<session_owner> session_owner_of(const std::string& token_digest,
+                                                int64_t now);
+
+  caf::expected<caf::ok_atom> delete_session(const std::string& token_digest);
+
+  /// Replaces the hash and revokes every other session of the user, all or
+  /// nothing.
+  caf::expected<caf::ok_atom> set_password(const password_change& x);
+
+  /// Removes the sessions that expired at or before `now`; returns how many.
+  caf::expected<int64_t> purge_expired(int64_t now);
+
+private:
+  user_store() = default;
+
+  bool prepare_all(std::string& error);
+
+  sqlite_db db_;
+  statement insert_user_;
+  statement user_by_email_;
+  statement touch_login_;
+  statement set_hash_;
+  statement insert_session_;
+  statement session_owner_;
+  statement delete_session_;
+  statement revoke_others_;
+  statement purge_;
+};
+
+} // namespace authnode

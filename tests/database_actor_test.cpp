@@ -1,0 +1,248 @@
+// The database actor in a real actor system: requests in, store results out.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include <sqlite3.h>
+
+#include "actors/interfaces.hpp"
+#include "core/clock.hpp"
+#include "core/error_code.hpp"
+#include "storage/database.hpp"
+#include "storage/sqlite.hpp"
+
+using namespace authnode;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct temp_dir {
+  std::filesystem::path path;
+
+  temp_dir() {
+    char pattern[] = "/tmp/authnode-db-XXXXXX";
+    if (mkdtemp(pattern) == nullptr)
+      FAIL("mkdtemp failed");
+    path = pattern;
+  }
+
+  ~temp_dir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+
+  std::string file(const char* name) const {
+    return (path / name).string();
+  }
+};
+
+struct system_fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+
+  system_fixture() {
+    register_message_types(cfg);
+    sys = std::make_unique<caf::actor_system>(cfg);
+  }
+};
+
+/// Stops the detached actor before the system goes down: CAF 0.17 can hang
+/// at shutdown on detached actors that are still running.
+struct running_database {
+  caf::scoped_actor& self;
+  database_actor hdl;
+
+  ~running_database() {
+    self->send_exit(hdl, caf::exit_reason::user_shutdown);
+    self->wait_for(hdl);
+  }
+};
+
+database_actor spawn_or_fail(caf::actor_system& sys, const std::string& path,
+                             caf::timespan purge_interval) {
+  std::string error;
+  auto db = spawn_database(sys, path, purge_interval, error);
+  INFO(error);
+  REQUIRE(db);
+  return *db;
+}
+
+/// One request, waited for; the reply or the error as an expected.
+template <class T, class... Ts>
+caf::expected<T> ask(caf::scoped_actor& self, const database_actor& db,
+                     Ts&&... xs) {
+  caf::expected<T> result = caf::make_error(ec::internal, "no reply");
+  self->request(db, caf::infinite, std::forward<Ts>(xs)...)
+    .receive(
+      [&](T& x) {
+        result = std::move(x);
+      },
+      [&](caf::error& err) {
+        result = std::move(err);
+      });
+  return result;
+}
+
+new_user alice() {
+  return {"alice@example.org", "Alice", "$argon2id$v=19$m=1$old", 1000};
+}
+
+login_commit login_of(int64_t user_id, std::string digest, int64_t at,
+                      int64_t expires_at) {
+  login_commit c;
+  c.user_id = user_id;
+  c.at = at;
+  c.session = {std::move(digest), user_id, at, expires_at, "127.0.0.1:4242"};
+  return c;
+}
+
+int64_t count_sessions(const std::string& path) {
+  sqlite_db db;
+  REQUIRE(db.open(path, SQLITE_OPEN_READONLY).ok());
+  statement stmt;
+  REQUIRE(stmt.prepare(db, "SELECT count(*) FROM sessions").ok());
+  REQUIRE(stmt.step() == step_result::row);
+  return stmt.column_int64(0);
+}
+
+} // namespace
+
+TEST_CASE("the database actor answers with the store's results", "[database]") {
+  system_fixture fx;
+  caf::scoped_actor self{*fx.sys};
+  running_database db{self, spawn_or_fail(*fx.sys, ":memory:", 0s)};
+
+  auto added = ask<user_view>(self, db.hdl, user_add_atom::value, alice());
+  REQUIRE(added);
+  CHECK(added->id > 0);
+  CHECK(added->email == "alice@example.org");
+
+  auto dup = ask<user_view>(self, db.hdl, user_add_atom::value, alice());
+  REQUIRE(!dup);
+  CHECK(dup.error() == caf::make_error(ec::email_taken));
+  CHECK(dup.error().category() == caf::atom("authnode"));
+  CHECK(dup.error().code() == static_cast<uint8_t>(ec::email_taken));
+
+  auto found = ask<user_record>(self, db.hdl, user_get_atom::value,
+                                std::string{"alice@example.org"});
+  REQUIRE(found);
+  CHECK(found->user.id == added->id);
+  CHECK(found->password_hash == "$argon2id$v=19$m=1$old");
+
+  auto missing = ask<user_record>(self, db.hdl, user_get_atom::value,
+                                  std::string{"bob@example.org"});
+  REQUIRE(!missing);
+  CHECK(missing.error() == caf::make_error(ec::not_found));
+}
+
+TEST_CASE("sessions travel through the database actor", "[database]") {
+  system_fixture fx;
+  caf::scoped_actor self{*fx.sys};
+  running_database db{self, spawn_or_fail(*fx.sys, ":memory:", 0s)};
+  auto user = ask<user_view>(self, db.hdl, user_add_atom::value, alice());
+  REQUIRE(user);
+  auto now = now_seconds();
+  std::string keep("\x00keep", 5);
+  std::string drop("\x00drop", 5);
+
+  for (auto& digest : {keep, drop})
+    REQUIRE(ask<caf::ok_atom>(self, db.hdl, login_commit_atom::value,
+                              login_of(user->id, digest, now, now + 60)));
+  auto owner = ask<session_owner>(self, db.hdl, session_get_atom::value, keep,
+                                  now);
+  REQUIRE(owner);
+  CHECK(owner->owner.user.id == user->id);
+  CHECK(owner->owner.user.last_login_at == now);
+
+  auto expired = ask<session_owner>(self, db.hdl, session_get_atom::value, keep,
+                                    now + 60);
+  REQUIRE(!expired);
+  CHECK(expired.error() == caf::make_error(ec::not_found));
+
+  password_change change{user->id, "$argon2id$new", keep};
+  REQUIRE(ask<caf::ok_atom>(self, db.hdl, password_set_atom::value, change));
+  CHECK(!ask<session_owner>(self, db.hdl, session_get_atom::value, drop, now));
+
+  REQUIRE(ask<caf::ok_atom>(self, db.hdl, session_del_atom::value, keep));
+  auto gone = ask<caf::ok_atom>(self, db.hdl, session_del_atom::value, keep);
+  REQUIRE(!gone);
+  CHECK(gone.error() == caf::make_error(ec::not_found));
+
+  auto unknown = ask<caf::ok_atom>(self, db.hdl, login_commit_atom::value,
+                                   login_of(4711, drop, now, now + 60));
+  REQUIRE(!unknown);
+  CHECK(unknown.error() == caf::make_error(ec::not_found));
+}
+
+TEST_CASE("a bad database path fails before anything is spawned",
+          "[database]") {
+  system_fixture fx;
+  temp_dir dir;
+  std::string error;
+  auto db = spawn_database(*fx.sys, dir.file("missing/users.db"), 0s, error);
+  REQUIRE(!db);
+  CHECK(db.error() == caf::make_error(ec::unavailable));
+  CHECK_THAT(error, Catch::Contains("missing/users.db"));
+  CHECK(fx.sys->registry().running() == 0);
+}
+
+TEST_CASE("the database actor purges expired sessions on its timer",
+          "[database]") {
+  system_fixture fx;
+  temp_dir dir;
+  auto path = dir.file("users.db");
+  caf::scoped_actor self{*fx.sys};
+  running_database db{self, spawn_or_fail(*fx.sys, path, 20ms)};
+  auto user = ask<user_view>(self, db.hdl, user_add_atom::value, alice());
+  REQUIRE(user);
+  auto now = now_seconds();
+  REQUIRE(ask<caf::ok_atom>(self, db.hdl, login_commit_atom::value,
+                            login_of(user->id, "old", now - 20, now - 10)));
+  REQUIRE(ask<caf::ok_atom>(self, db.hdl, login_commit_atom::value,
+                            login_of(user->id, "live", now, now + 3600)));
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (count_sessions(path) != 1
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  CHECK(count_sessions(path) == 1);
+  // Several ticks later the timer still runs: a new expired session goes too.
+  REQUIRE(ask<caf::ok_atom>(self, db.hdl, login_commit_atom::value,
+                            login_of(user->id, "old2", now - 20, now - 10)));
+  deadline = std::chrono::steady_clock::now() + 5s;
+  while (count_sessions(path) != 1
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  CHECK(count_sessions(path) == 1);
+}
+
+TEST_CASE("a purge can be requested by message", "[database]") {
+  system_fixture fx;
+  temp_dir dir;
+  auto path = dir.file("users.db");
+  caf::scoped_actor self{*fx.sys};
+  // No timer: only the message below can purge.
+  running_database db{self, spawn_or_fail(*fx.sys, path, 0s)};
+  auto user = ask<user_view>(self, db.hdl, user_add_atom::value, alice());
+  REQUIRE(user);
+  auto now = now_seconds();
+  REQUIRE(ask<caf::ok_atom>(self, db.hdl, login_commit_atom::value,
+                            login_of(user->id, "old", now - 20, now - 10)));
+  std::this_thread::sleep_for(50ms);
+  CHECK(count_sessions(path) == 1);
+  self->send(db.hdl, purge_atom::value);
+  // Messages from one sender arrive in order: once this is answered, the
+  // purge has run.
+  REQUIRE(ask<user_record>(self, db.hdl, user_get_atom::value,
+                           std::string{"alice@example.org"}));
+  CHECK(count_sessions(path) == 0);
+}

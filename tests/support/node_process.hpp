@@ -1,0 +1,78 @@
+// Starts the real authnode binary for end-to-end tests: a fresh database in
+// a temporary directory, an ephemeral port read back from the log, and the
+// whole stderr kept so tests can look at what the node logged.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace authnode::test {
+
+/// Options every end-to-end test wants: the cheapest argon2 cost and a short
+/// failure delay, so the suite stays quick.
+std::vector<std::string> fast_options();
+
+/// A temporary directory, removed with everything in it at scope exit.
+class temp_dir {
+public:
+  temp_dir();
+  ~temp_dir();
+  temp_dir(const temp_dir&) = delete;
+  const std::string& path() const {
+    return path_;
+  }
+
+private:
+  std::string path_;
+};
+
+class node_process {
+public:
+  /// Starts `AUTHNODE_BINARY --port=0 --db=<dir>/auth.db <args...>` and waits
+  /// (bounded) until it listens. `db_dir` empty: a new temporary directory.
+  explicit node_process(std::vector<std::string> args = fast_options(),
+                        std::string db_dir = {});
+  ~node_process();
+  node_process(const node_process&) = delete;
+
+  uint16_t port() const {
+    return port_;
+  }
+  const std::string& db_dir() const {
+    return db_dir_;
+  }
+  pid_t pid() const {
+    return pid_;
+  }
+  bool running() const {
+    return pid_ > 0;
+  }
+
+  /// Sends SIGTERM and waits (bounded); returns the exit status, or -1.
+  int stop();
+  /// SIGKILL, as a crash would.
+  void kill_hard();
+
+  /// Everything the node wrote to stderr so far.
+  std::string log() const;
+
+  /// Threads of the node process right now (/proc/PID/task).
+  size_t thread_count() const;
+
+private:
+  void read_stderr(int fd);
+
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+  std::string db_dir_;
+  bool own_dir_ = false;
+  mutable std::mutex mtx_;
+  std::string log_;
+  std::thread reader_;
+};
+
+} // namespace authnode::test
