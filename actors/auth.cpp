@@ -143,7 +143,7 @@ void grant_session(auth_ptr self, caf::typed_response_promise<session_grant> rp,
 /// Verifies `password` against `phc`; `user` is empty for unknown emails,
 /// which are checked against the dummy hash and always fail.
 void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
-                  std::optional<user_record> user, std::string phc,
+                  std::optional<user_view> user, std::string phc,
                   secret password, std::string source) {
   self->state.counters->hash_verifications_total += 1;
   auto params = self->state.cfg.params;
@@ -157,7 +157,7 @@ void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
           return;
         }
         if (!out.needs_rehash) {
-          grant_session(self, rp, std::move(user->user), {}, source);
+          grant_session(self, rp, std::move(*user), {}, source);
           return;
         }
         // The stored hash is weaker than today's settings: replace it now,
@@ -167,11 +167,11 @@ void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
                     password, params)
           .then(
             [=](std::string& fresh) mutable {
-              grant_session(self, rp, std::move(user->user), std::move(fresh),
+              grant_session(self, rp, std::move(*user), std::move(fresh),
                             source);
             },
             [=](caf::error&) mutable {
-              grant_session(self, rp, std::move(user->user), {}, source);
+              grant_session(self, rp, std::move(*user), {}, source);
             });
       },
       [=](caf::error& err) mutable {
@@ -187,8 +187,8 @@ caf::result<session_grant> on_login(auth_ptr self, login_request& req) {
     .then(
       [=, password = req.password,
        source = req.source](user_record& found) mutable {
-        auto phc = found.password_hash;
-        verify_login(self, rp, std::move(found), std::move(phc),
+        verify_login(self, rp, std::move(found.user),
+                     std::move(found.password_hash),
                      std::move(password), std::move(source));
       },
       [=, password = req.password,

@@ -23,6 +23,9 @@ node_config::node_config() {
     .add(opts.max_line, "max-line", "longest request line in bytes (65536)")
     .add(opts.max_connections, "max-connections",
          "clients connected at once (10000)")
+    .add(opts.max_in_flight, "max-in-flight",
+         "requests per connection being worked on; past it the connection "
+         "is not read until answers go out (8)")
     .add(opts.min_password, "min-password",
          "shortest password in bytes accepted by register (8)")
     .add(opts.backend_timeout, "backend-timeout",

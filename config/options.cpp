@@ -39,6 +39,8 @@ std::string validate(const node_options& o) {
     return "--max-line: must be between 64 and 16777216 bytes";
   if (o.max_connections < 1)
     return "--max-connections: must be at least 1";
+  if (o.max_in_flight < 1 || o.max_in_flight > 65536)
+    return "--max-in-flight: must be between 1 and 65536";
   if (o.min_password < 1 || o.min_password > 1024)
     return "--min-password: must be between 1 and 1024";
   if (o.backend_timeout < std::chrono::milliseconds(10))

@@ -22,6 +22,7 @@ struct node_options {
   caf::timespan session_ttl = std::chrono::hours(24);
   uint64_t max_line = 65536;
   uint32_t max_connections = 10000;
+  uint32_t max_in_flight = 8;
   uint32_t min_password = 8;
   caf::timespan backend_timeout = std::chrono::seconds(10);
 

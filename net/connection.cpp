@@ -18,7 +18,9 @@ constexpr size_t read_chunk = 4096;
 using time_point = caf::actor_clock::time_point;
 
 bool later(const held_reply& a, const held_reply& b) {
-  return a.due != b.due ? a.due > b.due : a.seq > b.seq;
+  // Serial-number comparison: seq may wrap around.
+  return a.due != b.due ? a.due > b.due
+                        : static_cast<int32_t>(a.seq - b.seq) > 0;
 }
 
 void maybe_finish_drain(connection_broker* self) {
@@ -47,9 +49,10 @@ void arm_timer(connection_broker* self, time_point now) {
   self->delayed_send(self, head - now, due_atom::value);
 }
 
-void hold_reply(connection_broker* self, time_point due, std::string line) {
+void hold_reply(connection_broker* self, time_point due, const request_id& id,
+                ec code) {
   auto& st = self->state;
-  st.held.push_back(held_reply{due, st.next_seq++, std::move(line)});
+  st.held.push_back(held_reply{due, st.next_seq++, id, code});
   std::push_heap(st.held.begin(), st.held.end(), later);
   st.counters->pending_delayed += 1;
   arm_timer(self, self->clock().now());
@@ -63,7 +66,9 @@ void send_due_replies(connection_broker* self) {
   size_t sent = 0;
   while (!st.held.empty() && st.held.front().due <= now) {
     std::pop_heap(st.held.begin(), st.held.end(), later);
-    self->write(st.hdl, st.held.back().line.size(), st.held.back().line.data());
+    auto& due = st.held.back();
+    auto line = encode_error(due.id, due.code, default_message(due.code));
+    self->write(st.hdl, line.size(), line.data());
     st.held.pop_back();
     ++sent;
   }
@@ -78,12 +83,28 @@ void send_due_replies(connection_broker* self) {
 void answer_error(connection_broker* self, const request_id& id,
                   time_point arrived, const caf::error& err) {
   auto failure = to_wire(err);
-  auto line = encode_error(id, failure.code, failure.message);
   auto due = arrived + failure.hold;
+  // Held failures carry no message of their own: they are sent with the
+  // default text, which is all they need to keep.
   if (failure.hold.count() > 0 && due > self->clock().now())
-    hold_reply(self, due, std::move(line));
+    hold_reply(self, due, id, failure.code);
   else
-    write_line(self, line);
+    write_line(self, encode_error(id, failure.code, failure.message));
+}
+
+void process_lines(connection_broker* self);
+
+void on_answered(connection_broker* self) {
+  auto& st = self->state;
+  --st.in_flight;
+  if (st.paused && st.in_flight < st.cfg.max_in_flight) {
+    process_lines(self);
+    if (st.in_flight < st.cfg.max_in_flight && !st.draining) {
+      st.paused = false;
+      self->trigger(st.hdl);
+    }
+  }
+  maybe_finish_drain(self);
 }
 
 /// Sends one request to the auth actor and writes the encoded answer.
@@ -96,14 +117,12 @@ void ask_auth(connection_broker* self, request_id id, Encode encode,
   self->request(st.auth, caf::infinite, std::forward<Ts>(xs)...)
     .then(
       [=](Result& result) {
-        --self->state.in_flight;
         write_line(self, encode(id, result));
-        maybe_finish_drain(self);
+        on_answered(self);
       },
       [=](caf::error& err) {
-        --self->state.in_flight;
         answer_error(self, id, arrived, err);
-        maybe_finish_drain(self);
+        on_answered(self);
       });
 }
 
@@ -158,6 +177,30 @@ void handle_line(connection_broker* self, std::string_view line) {
   dispatch(self, std::get<decoded_request>(decoded));
 }
 
+void reject_long_line(connection_broker* self);
+
+/// Takes buffered lines while the connection may have more requests out.
+void process_lines(connection_broker* self) {
+  auto& st = self->state;
+  std::string_view line;
+  while (st.in_flight < st.cfg.max_in_flight) {
+    switch (st.lines.next(line)) {
+      case line_buffer::status::line:
+        handle_line(self, line);
+        break;
+      case line_buffer::status::need_more:
+        return;
+      case line_buffer::status::too_long:
+        reject_long_line(self);
+        return;
+    }
+  }
+  if (!st.paused) {
+    st.paused = true;
+    self->halt(st.hdl);
+  }
+}
+
 void reject_long_line(connection_broker* self) {
   auto& st = self->state;
   st.counters->requests_total += 1;
@@ -166,7 +209,10 @@ void reject_long_line(connection_broker* self) {
                           "the line is longer than "
                             + std::to_string(st.cfg.max_line)
                             + " bytes; closing"));
-  self->close(st.hdl); // flushes first
+  st.draining = true; // nothing more happens on this connection
+  // close() discards what was not flushed yet.
+  self->flush(st.hdl);
+  self->close(st.hdl);
   self->quit();
 }
 
@@ -197,13 +243,9 @@ caf::behavior connection(connection_broker* self,
       if (st.draining)
         return;
       st.in_read = true;
-      auto ok = st.lines.feed(msg.buf.data(), msg.buf.size(),
-                              [&](std::string_view line) {
-                                handle_line(self, line);
-                              });
+      st.lines.append(msg.buf.data(), msg.buf.size());
+      process_lines(self);
       st.in_read = false;
-      if (!ok)
-        reject_long_line(self);
     },
     [=](due_atom) {
       send_due_replies(self);

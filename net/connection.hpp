@@ -2,7 +2,10 @@
 //
 // It frames lines, decodes them (net/codec), answers `ping` itself and hands
 // everything else to the auth actor as typed requests. Replies go out in the
-// order they are ready, not the order asked; clients match them by id.
+// order they are ready, not the order asked; clients match them by id. At
+// most max_in_flight requests per connection are with the auth actor; past
+// that the connection stops reading, so a pipelining client is slowed by TCP
+// instead of making the node buffer without bound.
 //
 // Late answers: a failure that must not be answered before `hold` has passed
 // since its request arrived is kept in this connection's own due-ordered heap,
@@ -22,20 +25,29 @@
 #include <caf/actor_clock.hpp>
 #include <caf/io/broker.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include "actors/interfaces.hpp"
 #include "core/counters.hpp"
+#include "core/error_code.hpp"
 #include "net/line_buffer.hpp"
 
 namespace authnode {
 
 struct connection_settings {
   size_t max_line = 65536;
+  /// Requests handed to the auth actor and not answered yet; past this the
+  /// connection stops reading its socket until answers come back.
+  size_t max_in_flight = 8;
 };
 
+/// A failure waiting for its due time. Kept small (no encoded line, just
+/// what encodes it), since thousands may wait at once.
 struct held_reply {
   caf::actor_clock::time_point due;
-  uint64_t seq = 0; // keeps equal due times in arrival order
-  std::string line;
+  uint32_t seq = 0; // keeps equal due times in arrival order
+  nlohmann::json id;
+  ec code = ec::internal;
 };
 
 struct connection_state {
@@ -51,11 +63,13 @@ struct connection_state {
   line_buffer lines{0};
   /// Min-heap on (due, seq).
   std::vector<held_reply> held;
-  uint64_t next_seq = 0;
+  uint32_t next_seq = 0;
   /// When the earliest armed timer fires, if one is armed.
   std::optional<caf::actor_clock::time_point> armed;
   /// Requests sent to the auth actor and not yet answered.
   size_t in_flight = 0;
+  /// Reading is halted because max_in_flight requests are out.
+  bool paused = false;
   /// Set by drain: read nothing more, close once every reply is out.
   bool draining = false;
   /// True while handling new data: CAF flushes after that handler itself.

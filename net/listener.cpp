@@ -22,7 +22,9 @@ void refuse(listener_broker* self, caf::io::connection_handle hdl) {
   auto line = encode_error(nullptr, ec::busy,
                            "too many connections, try again later");
   self->write(hdl, line.size(), line.data());
-  self->close(hdl); // flushes first
+  // close() discards what was not flushed yet.
+  self->flush(hdl);
+  self->close(hdl);
 }
 
 void accept(listener_broker* self, caf::io::connection_handle hdl) {

@@ -1,0 +1,52 @@
+// A load client for line protocols, shared by the benchmarks: N connections
+// on one epoll thread, each keeping `depth` requests in flight, for a bounded
+// time and count. The same client drives authnode and redis-server, so their
+// figures are comparable.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace authnode::bench {
+
+struct load_spec {
+  uint16_t port = 0;
+  int connections = 50;
+  int depth = 1;
+  /// One request, with its line ending.
+  std::string line;
+  std::chrono::milliseconds duration{3000};
+  /// Stop early after this many replies.
+  uint64_t max_replies = 50'000'000;
+  /// Count a reply as a success when it contains this (empty: all).
+  std::string success_marker;
+};
+
+struct load_result {
+  double seconds = 0;
+  uint64_t replies = 0;
+  uint64_t successes = 0;
+  /// Microseconds from sending a request to reading its reply, assuming
+  /// replies on a connection come back in order (true for the ops measured).
+  std::vector<double> latencies_us;
+
+  double rate() const { return seconds > 0 ? successes / seconds : 0; }
+  double percentile(double p) const;
+};
+
+load_result run_load(const load_spec& spec);
+
+/// Connects (blocking) to 127.0.0.1:port; -1 on failure.
+int connect_to(uint16_t port);
+
+/// Sends one line and returns the first reply line (blocking, 10 s at most).
+std::string call(int fd, const std::string& line);
+
+/// Resident set size of a process in KiB (VmRSS), or -1.
+long rss_kib(int pid);
+
+double median(std::vector<double> xs);
+
+} // namespace authnode::bench

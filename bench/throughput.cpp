@@ -1,0 +1,112 @@
+// Cheap-op throughput: authnode `ping` and `whoami` against redis-server
+// `PING`, 50 connections, 1 and 10 requests in flight each, driven by the
+// same load client in the same run. Rounds alternate between the servers so
+// drift on a shared machine hits both; the figure is the median round.
+//
+//   throughput --node-port=7411 --redis-port=6379 [--seconds=3] [--rounds=3]
+//              [--only=0|1|2]
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+
+#include "load.hpp"
+
+using namespace authnode::bench;
+
+namespace {
+
+int arg_int(int argc, char** argv, const char* name, int fallback) {
+  auto len = std::strlen(name);
+  for (int i = 1; i < argc; ++i)
+    if (std::strncmp(argv[i], name, len) == 0 && argv[i][len] == '=')
+      return std::atoi(argv[i] + len + 1);
+  return fallback;
+}
+
+std::string login_token(uint16_t port) {
+  int fd = connect_to(port);
+  if (fd < 0) {
+    std::fprintf(stderr, "cannot connect to authnode\n");
+    std::exit(1);
+  }
+  call(fd, R"({"op":"register","email":"bench@example.org",)"
+           R"("password":"bench password","name":"Bench"})"
+           "\n");
+  auto reply = call(fd, R"({"op":"login","email":"bench@example.org",)"
+                        R"("password":"bench password"})"
+                        "\n");
+  auto at = reply.find("\"token\":\"");
+  if (at == std::string::npos) {
+    std::fprintf(stderr, "login failed: %s\n", reply.c_str());
+    std::exit(1);
+  }
+  return reply.substr(at + 9, 43);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto node_port = static_cast<uint16_t>(arg_int(argc, argv, "--node-port", 0));
+  auto redis_port = static_cast<uint16_t>(arg_int(argc, argv, "--redis-port", 0));
+  auto seconds = arg_int(argc, argv, "--seconds", 3);
+  auto rounds = arg_int(argc, argv, "--rounds", 3);
+  // --only=N runs just one target (0 redis, 1 ping, 2 whoami), for profiling.
+  auto only = arg_int(argc, argv, "--only", -1);
+  if (node_port == 0 || redis_port == 0) {
+    std::fprintf(stderr, "usage: throughput --node-port=N --redis-port=N "
+                         "[--seconds=3] [--rounds=3]\n");
+    return 2;
+  }
+  auto token = login_token(node_port);
+  struct target {
+    const char* name;
+    uint16_t port;
+    std::string line;
+    const char* marker;
+  };
+  target targets[] = {
+    {"redis PING", redis_port, "PING\r\n", "+PONG"},
+    {"authnode ping", node_port, "{\"op\":\"ping\"}\n", "\"ok\":true"},
+    {"authnode whoami", node_port,
+     "{\"op\":\"whoami\",\"token\":\"" + token + "\"}\n", "\"ok\":true"},
+  };
+  std::printf("%-16s %5s %12s %10s %10s\n", "target", "depth", "req/s",
+              "p50 us", "p99 us");
+  for (int depth : {1, 10}) {
+    std::map<std::string, std::vector<double>> rates, p50, p99;
+    for (int r = 0; r < rounds; ++r) {
+      for (auto& t : targets) {
+        if (only >= 0 && &t != &targets[only])
+          continue;
+        load_spec spec;
+        spec.port = t.port;
+        spec.connections = 50;
+        spec.depth = depth;
+        spec.line = t.line;
+        spec.success_marker = t.marker;
+        spec.duration = std::chrono::seconds(seconds);
+        auto res = run_load(spec);
+        if (res.successes != res.replies)
+          std::fprintf(stderr, "%s: %llu of %llu replies were not successes\n",
+                       t.name,
+                       static_cast<unsigned long long>(res.replies
+                                                       - res.successes),
+                       static_cast<unsigned long long>(res.replies));
+        rates[t.name].push_back(res.rate());
+        p50[t.name].push_back(res.percentile(50));
+        p99[t.name].push_back(res.percentile(99));
+      }
+    }
+    for (auto& t : targets)
+      std::printf("%-16s %5d %12.0f %10.0f %10.0f\n", t.name, depth,
+                  median(rates[t.name]), median(p50[t.name]),
+                  median(p99[t.name]));
+    auto redis = median(rates["redis PING"]);
+    std::printf("ratio at depth %d: ping/redis = %.2f, whoami/redis = %.2f\n",
+                depth, median(rates["authnode ping"]) / redis,
+                median(rates["authnode whoami"]) / redis);
+  }
+  return 0;
+}
