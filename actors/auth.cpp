@@ -5,6 +5,8 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include <caf/sec.hpp>
+
 #include "core/clock.hpp"
 #include "core/email.hpp"
 #include "core/error_code.hpp"
@@ -53,6 +55,44 @@ caf::error failed_credentials(auth_ptr self) {
                          self->state.cfg.failure_delay);
 }
 
+/// Asks the database under the backend time limit, which the deadline queue
+/// keeps instead of a CAF timer per request. Exactly one of the callbacks
+/// runs: `on_error` with the database's error, or with request_timeout when
+/// the limit passes first (a late answer is then dropped).
+template <class Result, class OnResult, class... Ts>
+void ask_db(auth_ptr self, OnResult on_result,
+            std::function<void(caf::error)> on_error, Ts&&... xs) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  auto call = st.deadlines.open(now + st.cfg.backend_timeout, [on_error] {
+    on_error(caf::make_error(caf::sec::request_timeout));
+  });
+  if (!st.tick_armed) {
+    st.tick_armed = true;
+    self->delayed_send(self, st.cfg.backend_timeout, tick_atom::value);
+  }
+  self->request(st.db, caf::infinite, std::forward<Ts>(xs)...)
+    .then(
+      [=](Result& result) mutable {
+        if (self->state.deadlines.close(call))
+          on_result(result);
+      },
+      [=](caf::error& err) mutable {
+        if (self->state.deadlines.close(call))
+          on_error(std::move(err));
+      });
+}
+
+void on_tick(auth_ptr self) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  st.tick_armed = false;
+  if (auto next = st.deadlines.expire(now)) {
+    st.tick_armed = true;
+    self->delayed_send(self, *next - now, tick_atom::value);
+  }
+}
+
 // -- register ----------------------------------------------------------------
 
 caf::result<user_view> on_register(auth_ptr self, register_request& req) {
@@ -67,20 +107,18 @@ caf::result<user_view> on_register(auth_ptr self, register_request& req) {
     return caf::make_error(ec::bad_request,
                            std::string{"name must have 1 to 200 bytes"});
   auto rp = self->make_response_promise<user_view>();
-  auto& st = self->state;
   auto store = [=](std::string phc) mutable {
     new_user user{email, name, std::move(phc), now_seconds()};
-    self
-      ->request(self->state.db, self->state.cfg.backend_timeout,
-                user_add_atom::value, std::move(user))
-      .then(
-        [=](user_view& created) mutable {
-          self->state.counters->registrations_total += 1;
-          rp.deliver(std::move(created));
-        },
-        [=](caf::error& err) mutable {
-          rp.deliver(std::move(err));
-        });
+    ask_db<user_view>(
+      self,
+      [=](user_view& created) mutable {
+        self->state.counters->registrations_total += 1;
+        rp.deliver(std::move(created));
+      },
+      [=](caf::error err) mutable {
+        rp.deliver(std::move(err));
+      },
+      user_add_atom::value, std::move(user));
   };
   auto hash = [=, password = std::move(req.password)]() mutable {
     self
@@ -96,17 +134,18 @@ caf::result<user_view> on_register(auth_ptr self, register_request& req) {
   };
   // Look first so that a taken email costs no hash; the UNIQUE constraint
   // still settles a race between two registrations of one email.
-  self->request(st.db, st.cfg.backend_timeout, user_get_atom::value, email)
-    .then(
-      [=](user_record&) mutable {
-        rp.deliver(caf::make_error(ec::email_taken));
-      },
-      [=](caf::error& err) mutable {
-        if (is_not_found(err))
-          hash();
-        else
-          rp.deliver(std::move(err));
-      });
+  ask_db<user_record>(
+    self,
+    [=](user_record&) mutable {
+      rp.deliver(caf::make_error(ec::email_taken));
+    },
+    [=](caf::error err) mutable {
+      if (is_not_found(err))
+        hash();
+      else
+        rp.deliver(std::move(err));
+    },
+    user_get_atom::value, email);
   return rp;
 }
 
@@ -127,17 +166,16 @@ void grant_session(auth_ptr self, caf::typed_response_promise<session_grant> rp,
                                std::move(source)};
   user.last_login_at = now;
   session_grant grant{std::move(user), secret{std::move(token)}, now + ttl};
-  self
-    ->request(self->state.db, self->state.cfg.backend_timeout,
-              login_commit_atom::value, std::move(commit))
-    .then(
-      [=](caf::ok_atom) mutable {
-        self->state.counters->logins_ok += 1;
-        rp.deliver(std::move(grant));
-      },
-      [=](caf::error& err) mutable {
-        rp.deliver(std::move(err));
-      });
+  ask_db<caf::ok_atom>(
+    self,
+    [=](caf::ok_atom) mutable {
+      self->state.counters->logins_ok += 1;
+      rp.deliver(std::move(grant));
+    },
+    [=](caf::error err) mutable {
+      rp.deliver(std::move(err));
+    },
+    login_commit_atom::value, std::move(commit));
 }
 
 /// Verifies `password` against `phc`; `user` is empty for unknown emails,
@@ -182,24 +220,23 @@ void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
 caf::result<session_grant> on_login(auth_ptr self, login_request& req) {
   auto rp = self->make_response_promise<session_grant>();
   auto email = normalize_email(req.email);
-  auto& st = self->state;
-  self->request(st.db, st.cfg.backend_timeout, user_get_atom::value, email)
-    .then(
-      [=, password = req.password,
-       source = req.source](user_record& found) mutable {
-        verify_login(self, rp, std::move(found.user),
-                     std::move(found.password_hash),
-                     std::move(password), std::move(source));
-      },
-      [=, password = req.password,
-       source = req.source](caf::error& err) mutable {
-        if (!is_not_found(err)) {
-          rp.deliver(std::move(err));
-          return;
-        }
-        verify_login(self, rp, std::nullopt, self->state.cfg.dummy_hash,
-                     std::move(password), std::move(source));
-      });
+  ask_db<user_record>(
+    self,
+    [=, password = req.password,
+     source = req.source](user_record& found) mutable {
+      verify_login(self, rp, std::move(found.user),
+                   std::move(found.password_hash), std::move(password),
+                   std::move(source));
+    },
+    [=, password = req.password, source = req.source](caf::error err) mutable {
+      if (!is_not_found(err)) {
+        rp.deliver(std::move(err));
+        return;
+      }
+      verify_login(self, rp, std::nullopt, self->state.cfg.dummy_hash,
+                   std::move(password), std::move(source));
+    },
+    user_get_atom::value, email);
   return rp;
 }
 
@@ -209,18 +246,17 @@ caf::result<session_grant> on_login(auth_ptr self, login_request& req) {
 template <class F>
 void with_session(auth_ptr self, const secret& token, F on_found,
                   std::function<void(caf::error)> on_error) {
-  auto& st = self->state;
-  self
-    ->request(st.db, st.cfg.backend_timeout, session_get_atom::value,
-              token_digest(token.reveal()), int64_t{now_seconds()})
-    .then(
-      [=](session_owner& owner) mutable {
-        on_found(owner);
-      },
-      [=](caf::error& err) mutable {
-        on_error(is_not_found(err) ? caf::make_error(ec::invalid_token)
-                                   : std::move(err));
-      });
+  ask_db<session_owner>(
+    self,
+    [=](session_owner& owner) mutable {
+      on_found(owner);
+    },
+    [=](caf::error err) {
+      on_error(is_not_found(err) ? caf::make_error(ec::invalid_token)
+                                 : std::move(err));
+    },
+    session_get_atom::value, token_digest(token.reveal()),
+    int64_t{now_seconds()});
 }
 
 caf::result<user_view> on_whoami(auth_ptr self, token_request& req) {
@@ -238,18 +274,17 @@ caf::result<user_view> on_whoami(auth_ptr self, token_request& req) {
 
 caf::result<caf::ok_atom> on_logout(auth_ptr self, token_request& req) {
   auto rp = self->make_response_promise<caf::ok_atom>();
-  auto& st = self->state;
-  self
-    ->request(st.db, st.cfg.backend_timeout, session_del_atom::value,
-              token_digest(req.token.reveal()))
-    .then(
-      [=](caf::ok_atom ok) mutable {
-        rp.deliver(ok);
-      },
-      [=](caf::error& err) mutable {
-        rp.deliver(is_not_found(err) ? caf::make_error(ec::invalid_token)
-                                     : std::move(err));
-      });
+  ask_db<caf::ok_atom>(
+    self,
+    [=](caf::ok_atom ok) mutable {
+      rp.deliver(ok);
+    },
+    [=](caf::error err) mutable {
+      rp.deliver(is_not_found(err) ? caf::make_error(ec::invalid_token)
+                                   : std::move(err));
+    },
+    session_del_atom::value, token_digest(req.token.reveal()),
+    int64_t{now_seconds()});
   return rp;
 }
 
@@ -266,16 +301,15 @@ void store_new_password(auth_ptr self,
     .then(
       [=](std::string& phc) mutable {
         password_change change{user_id, std::move(phc), keep_digest};
-        self
-          ->request(self->state.db, self->state.cfg.backend_timeout,
-                    password_set_atom::value, std::move(change))
-          .then(
-            [=](caf::ok_atom ok) mutable {
-              rp.deliver(ok);
-            },
-            [=](caf::error& err) mutable {
-              rp.deliver(std::move(err));
-            });
+        ask_db<caf::ok_atom>(
+          self,
+          [=](caf::ok_atom ok) mutable {
+            rp.deliver(ok);
+          },
+          [=](caf::error err) mutable {
+            rp.deliver(std::move(err));
+          },
+          password_set_atom::value, std::move(change));
       },
       [=](caf::error& err) mutable {
         rp.deliver(std::move(err));
@@ -357,6 +391,9 @@ auth_actor::behavior_type auth(auth_ptr self, auth_settings cfg,
     },
     [=](chpass_atom, password_change_request& req) {
       return on_change_password(self, req);
+    },
+    [=](tick_atom) {
+      on_tick(self);
     },
     [=](stats_atom) {
       return take_stats(*self->state.counters);

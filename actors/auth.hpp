@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/deadline_queue.hpp"
 #include "actors/interfaces.hpp"
 #include "core/counters.hpp"
 
@@ -32,6 +33,9 @@ struct auth_state {
   database_actor db;
   hasher_actor hasher;
   std::shared_ptr<node_counters> counters;
+  /// Time limits of the requests out to the database.
+  deadline_queue deadlines;
+  bool tick_armed = false;
   static inline const char* name = "auth";
 };
 

@@ -47,6 +47,8 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 /// Asks the listener to open its port; replies with the port it bound.
 using listen_atom = caf::atom_constant<caf::atom("listen")>;
 using due_atom = caf::atom_constant<caf::atom("due")>;
+/// An actor's timer for its backend time limits fired (sent to itself).
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
 
 // -- message types -----------------------------------------------------------
 
@@ -203,7 +205,7 @@ using auth_actor = caf::typed_actor<
   caf::replies_to<whoami_atom, token_request>::with<user_view>,
   caf::replies_to<logout_atom, token_request>::with<caf::ok_atom>,
   caf::replies_to<chpass_atom, password_change_request>::with<caf::ok_atom>,
-  caf::replies_to<stats_atom>::with<stats_snapshot>>;
+  caf::replies_to<stats_atom>::with<stats_snapshot>, caf::reacts_to<tick_atom>>;
 
 /// A single hasher and the pool in front of several share this interface.
 using hasher_actor = caf::typed_actor<
@@ -217,7 +219,7 @@ using database_actor = caf::typed_actor<
   caf::replies_to<user_get_atom, std::string>::with<user_record>,
   caf::replies_to<login_commit_atom, login_commit>::with<caf::ok_atom>,
   caf::replies_to<session_get_atom, std::string, int64_t>::with<session_owner>,
-  caf::replies_to<session_del_atom, std::string>::with<caf::ok_atom>,
+  caf::replies_to<session_del_atom, std::string, int64_t>::with<caf::ok_atom>,
   caf::replies_to<password_set_atom, password_change>::with<caf::ok_atom>,
   caf::reacts_to<purge_atom>>;
 

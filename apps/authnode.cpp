@@ -62,17 +62,12 @@ listener_settings make_listener_settings(const node_options& o) {
 }
 
 int run(caf::actor_system& sys, const node_options& opts,
-        std::unique_ptr<user_store> store, const sigset_t& stop_signals) {
+        const auth_settings& settings, std::unique_ptr<user_store> store,
+        const sigset_t& stop_signals) {
   auto counters = std::make_shared<node_counters>();
   auto db = sys.spawn<caf::detached>(database, std::move(store),
                                      caf::timespan{std::chrono::minutes(1)});
   auto pool = sys.spawn(hash_pool, size_t{opts.hasher_count()});
-  auto settings = make_auth_settings(opts);
-  if (settings.dummy_hash.empty()) {
-    log_error("cannot hash with --hash-mem=" + std::to_string(opts.hash_mem)
-              + ": out of memory");
-    return 1;
-  }
   auto auth_handle = sys.spawn(auth, settings, db, pool, counters);
   auto lst = sys.middleman().spawn_broker(
     listener, make_listener_settings(opts), auth_handle, counters);
@@ -135,6 +130,14 @@ int main(int argc, char** argv) {
     std::cerr << "authnode: " << problem << "\n";
     return 2;
   }
+  // The dummy hash doubles as a check that hashing works with these
+  // settings, before anything is started that would have to be stopped.
+  auto settings = make_auth_settings(cfg.opts);
+  if (settings.dummy_hash.empty()) {
+    std::cerr << "authnode: --hash-mem=" << cfg.opts.hash_mem
+              << ": argon2id cannot allocate that much memory\n";
+    return 2;
+  }
   std::string error;
   auto store = user_store::open(cfg.opts.db, error);
   if (!store) {
@@ -145,7 +148,7 @@ int main(int argc, char** argv) {
   int status = 0;
   {
     caf::actor_system sys{cfg};
-    status = run(sys, cfg.opts, std::move(store), stop_signals);
+    status = run(sys, cfg.opts, settings, std::move(store), stop_signals);
   }
   return status;
 }

@@ -32,7 +32,9 @@ struct load_result {
   /// replies on a connection come back in order (true for the ops measured).
   std::vector<double> latencies_us;
 
-  double rate() const { return seconds > 0 ? successes / seconds : 0; }
+  double rate() const {
+    return seconds > 0 ? successes / seconds : 0;
+  }
   double percentile(double p) const;
 };
 

@@ -54,9 +54,9 @@ double raw_verify_rate(unsigned long long ops, size_t mem, int seconds) {
   stop = true;
   for (auto& t : threads)
     t.join();
-  auto elapsed = std::chrono::duration<double>(
-                   std::chrono::steady_clock::now() - start)
-                   .count();
+  auto elapsed
+    = std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+        .count();
   return done.load() / elapsed;
 }
 
@@ -68,8 +68,9 @@ int main(int argc, char** argv) {
   auto ops = static_cast<unsigned long long>(arg_long(argc, argv, "--ops", 2));
   auto mem = static_cast<size_t>(arg_long(argc, argv, "--mem", 67108864));
   if (port == 0 || sodium_init() < 0) {
-    std::fprintf(stderr, "usage: login_rate --port=N [--seconds=10] "
-                         "[--ops=2] [--mem=67108864]\n");
+    std::fprintf(stderr,
+                 "usage: login_rate --port=N [--seconds=10] "
+                 "[--ops=2] [--mem=67108864]\n");
     return 2;
   }
   int fd = connect_to(port);
@@ -77,9 +78,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot connect\n");
     return 1;
   }
-  call(fd, R"({"op":"register","email":"rate@example.org",)"
-           R"("password":"bench password","name":"Rate"})"
-           "\n");
+  call(fd,
+       R"({"op":"register","email":"rate@example.org",)"
+       R"("password":"bench password","name":"Rate"})"
+       "\n");
   auto cores = std::max(1u, std::thread::hardware_concurrency());
   std::printf("raw crypto_pwhash_str_verify, %u threads, ops=%llu mem=%zu\n",
               cores, ops, mem);

@@ -57,14 +57,16 @@ int main(int argc, char** argv) {
   auto count = arg_long(argc, argv, "--count", 10000);
   auto nconn = arg_long(argc, argv, "--connections", 100);
   if (port == 0 || pid == 0) {
-    std::fprintf(stderr, "usage: pending --port=N --pid=N [--count=10000] "
-                         "[--connections=100]\n");
+    std::fprintf(stderr,
+                 "usage: pending --port=N --pid=N [--count=10000] "
+                 "[--connections=100]\n");
     return 2;
   }
   int ctl = connect_to(port);
-  call(ctl, R"({"op":"register","email":"held@example.org",)"
-            R"("password":"bench password","name":"Held"})"
-            "\n");
+  call(ctl,
+       R"({"op":"register","email":"held@example.org",)"
+       R"("password":"bench password","name":"Held"})"
+       "\n");
   // Open the attack connections first: they cost memory of their own, which
   // is not what this measures.
   // Each one answers a ping first, so that its buffers are in use before
@@ -82,9 +84,9 @@ int main(int argc, char** argv) {
     std::string burst;
     for (long k = 0; k < per_conn; ++k)
       burst += R"({"id":)" + std::to_string(i * per_conn + k)
-               + R"(,"op":"login","email":"held@example.org",)"
-                 R"("password":"wrong guess"})"
-                 "\n";
+        + R"(,"op":"login","email":"held@example.org",)"
+          R"("password":"wrong guess"})"
+          "\n";
     if (write(fds[i], burst.data(), burst.size())
         != static_cast<ssize_t>(burst.size()))
       return 1;

@@ -31,12 +31,14 @@ std::string login_token(uint16_t port) {
     std::fprintf(stderr, "cannot connect to authnode\n");
     std::exit(1);
   }
-  call(fd, R"({"op":"register","email":"bench@example.org",)"
-           R"("password":"bench password","name":"Bench"})"
-           "\n");
-  auto reply = call(fd, R"({"op":"login","email":"bench@example.org",)"
-                        R"("password":"bench password"})"
-                        "\n");
+  call(fd,
+       R"({"op":"register","email":"bench@example.org",)"
+       R"("password":"bench password","name":"Bench"})"
+       "\n");
+  auto reply = call(fd,
+                    R"({"op":"login","email":"bench@example.org",)"
+                    R"("password":"bench password"})"
+                    "\n");
   auto at = reply.find("\"token\":\"");
   if (at == std::string::npos) {
     std::fprintf(stderr, "login failed: %s\n", reply.c_str());
@@ -49,14 +51,16 @@ std::string login_token(uint16_t port) {
 
 int main(int argc, char** argv) {
   auto node_port = static_cast<uint16_t>(arg_int(argc, argv, "--node-port", 0));
-  auto redis_port = static_cast<uint16_t>(arg_int(argc, argv, "--redis-port", 0));
+  auto redis_port
+    = static_cast<uint16_t>(arg_int(argc, argv, "--redis-port", 0));
   auto seconds = arg_int(argc, argv, "--seconds", 3);
   auto rounds = arg_int(argc, argv, "--rounds", 3);
   // --only=N runs just one target (0 redis, 1 ping, 2 whoami), for profiling.
   auto only = arg_int(argc, argv, "--only", -1);
   if (node_port == 0 || redis_port == 0) {
-    std::fprintf(stderr, "usage: throughput --node-port=N --redis-port=N "
-                         "[--seconds=3] [--rounds=3]\n");
+    std::fprintf(stderr,
+                 "usage: throughput --node-port=N --redis-port=N "
+                 "[--seconds=3] [--rounds=3]\n");
     return 2;
   }
   auto token = login_token(node_port);
@@ -89,11 +93,10 @@ int main(int argc, char** argv) {
         spec.duration = std::chrono::seconds(seconds);
         auto res = run_load(spec);
         if (res.successes != res.replies)
-          std::fprintf(stderr, "%s: %llu of %llu replies were not successes\n",
-                       t.name,
-                       static_cast<unsigned long long>(res.replies
-                                                       - res.successes),
-                       static_cast<unsigned long long>(res.replies));
+          std::fprintf(
+            stderr, "%s: %llu of %llu replies were not successes\n", t.name,
+            static_cast<unsigned long long>(res.replies - res.successes),
+            static_cast<unsigned long long>(res.replies));
         rates[t.name].push_back(res.rate());
         p50[t.name].push_back(res.percentile(50));
         p99[t.name].push_back(res.percentile(99));

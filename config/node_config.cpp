@@ -1,5 +1,8 @@
 #include "config/node_config.hpp"
 
+#include <algorithm>
+#include <thread>
+
 #include <caf/config_option_adder.hpp>
 
 #include "actors/interfaces.hpp"
@@ -8,7 +11,7 @@ namespace authnode {
 
 node_config::node_config() {
   register_message_types(*this);
-  tune_middleman(*this);
+  tune_caf(*this);
   opt_group{custom_options_, "global"}
     .add(opts.host, "host", "address to accept clients on (127.0.0.1)")
     .add(opts.port, "port", "TCP port for clients, 0 picks one (7411)")
@@ -29,12 +32,19 @@ node_config::node_config() {
     .add(opts.min_password, "min-password",
          "shortest password in bytes accepted by register (8)")
     .add(opts.backend_timeout, "backend-timeout",
-         "give up on the database or hashers after this; answer unavailable "
+         "give up on a database request after this and answer unavailable "
          "(10s)");
 }
 
-void tune_middleman(caf::actor_system_config& cfg) {
+void tune_caf(caf::actor_system_config& cfg) {
   cfg.set("middleman.max-consecutive-reads", 1);
+  // CAF's default of max(cores, 4) workers polling hard for work between
+  // messages takes CPU from the hashers on a small machine: on 2 cores it
+  // cost a quarter of the login rate (docs/benchmarks.md).
+  auto cores = std::max(1u, std::thread::hardware_concurrency());
+  cfg.set("scheduler.max-threads", static_cast<int64_t>(cores));
+  cfg.set("work-stealing.aggressive-poll-attempts", 10);
+  cfg.set("work-stealing.moderate-poll-attempts", 0);
 }
 
 } // namespace authnode

@@ -16,8 +16,9 @@ public:
   node_options opts;
 };
 
-/// Tunes CAF for a line server: small reads, one read per event, so that no
-/// connection starves the others on the multiplexer thread.
-void tune_middleman(caf::actor_system_config& cfg);
+/// Tunes CAF for this server: one read per event, so that no connection
+/// starves the others on the multiplexer thread, and scheduler workers that
+/// do not spin at the hashers' expense. Options given by the user win.
+void tune_caf(caf::actor_system_config& cfg);
 
 } // namespace authnode

@@ -25,8 +25,9 @@ std::string validate(const node_options& o) {
     return "--failure-delay: must be at most 10min";
   if (o.hash_ops < crypto_pwhash_OPSLIMIT_MIN
       || o.hash_ops > crypto_pwhash_OPSLIMIT_MAX)
-    return "--hash-ops: must be at least "
-      + to_string(crypto_pwhash_OPSLIMIT_MIN);
+    return "--hash-ops: must be between "
+      + to_string(crypto_pwhash_OPSLIMIT_MIN) + " and "
+      + to_string(crypto_pwhash_OPSLIMIT_MAX);
   if (o.hash_mem < crypto_pwhash_MEMLIMIT_MIN
       || o.hash_mem > (uint64_t{1} << 32))
     return "--hash-mem: must be between "

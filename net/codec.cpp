@@ -1,5 +1,7 @@
 #include "net/codec.hpp"
 
+#include <array>
+
 #include "core/clock.hpp"
 
 namespace authnode {
@@ -7,146 +9,265 @@ namespace authnode {
 namespace {
 
 using json = nlohmann::json;
-using ojson = nlohmann::ordered_json;
 
-/// Rejects nesting deeper than max_json_depth before the parser sees it, so
-/// a line of 60,000 '[' costs a scan, not a deep recursion.
-bool nesting_within_limit(std::string_view line) {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : line) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"')
-      in_string = true;
-    else if (c == '{' || c == '[') {
-      if (++depth > max_json_depth)
-        return false;
-    } else if (c == '}' || c == ']')
-      --depth;
-  }
-  return true;
-}
+// -- decoding -----------------------------------------------------------------
 
-struct field_error {
-  std::string message;
+/// The top-level fields any op reads. Everything else is ignored.
+enum class field : uint8_t {
+  id,
+  op,
+  email,
+  password,
+  name,
+  token,
+  old_password,
+  new_password,
+  other,
 };
 
-/// Reads a required string field.
-std::variant<std::string, field_error> string_field(const json& obj,
-                                                    const char* name) {
-  auto i = obj.find(name);
-  if (i == obj.end())
-    return field_error{std::string{"missing field: "} + name};
-  if (!i->is_string())
-    return field_error{std::string{"field "} + name + " must be a string"};
-  return i->get<std::string>();
+constexpr size_t string_fields = 7; // op .. new_password
+
+constexpr std::array<const char*, 9> field_names{
+  "id",    "op",           "email",        "password", "name",
+  "token", "old_password", "new_password", "other"};
+
+field field_of(std::string_view key) {
+  for (size_t i = 0; i < static_cast<size_t>(field::other); ++i)
+    if (key == field_names[i])
+      return static_cast<field>(i);
+  return field::other;
 }
 
-void assign(std::string& dst, std::string&& value) {
-  dst = std::move(value);
-}
+/// Reads a request with nlohmann's SAX parser: no DOM is built, only the
+/// top-level fields we know are kept, and nesting is cut off at
+/// max_json_depth (the parser itself is iterative, the limit bounds work).
+/// Duplicate keys: the last one wins, as with nlohmann's DOM.
+struct request_reader : nlohmann::json_sax<json> {
+  enum class slot_state : uint8_t { absent, string, mistyped };
 
-void assign(secret& dst, std::string&& value) {
-  dst = secret{std::move(value)};
-}
+  int depth = 0;
+  bool top_is_object = false;
+  bool too_deep = false;
+  field current = field::other;
+  json id;
+  bool id_mistyped = false;
+  std::array<std::string, string_fields> values;
+  std::array<slot_state, string_fields> states{};
 
-/// Fills `out...` from the named string fields, or says what is wrong.
-template <size_t N, class... Out>
-std::optional<field_error>
-read_strings(const json& obj, const char* const (&names)[N], Out&... out) {
-  static_assert(N == sizeof...(Out));
-  std::optional<field_error> failure;
-  size_t i = 0;
-  auto read_one = [&](auto& dst) {
-    if (failure)
+  bool at_value() const {
+    return depth == 1;
+  }
+
+  void set_scalar_mistyped() {
+    if (!at_value())
       return;
-    auto v = string_field(obj, names[i++]);
-    if (auto err = std::get_if<field_error>(&v))
-      failure = std::move(*err);
+    if (current == field::id)
+      id_mistyped = true, id = nullptr;
+    else if (current != field::other)
+      states[index(current)] = slot_state::mistyped;
+  }
+
+  static size_t index(field f) {
+    return static_cast<size_t>(f) - 1;
+  }
+
+  template <class T>
+  bool number(T x) {
+    if (at_value() && current == field::id) {
+      id = x;
+      id_mistyped = false;
+    } else {
+      set_scalar_mistyped();
+    }
+    return true;
+  }
+
+  bool null() override {
+    if (at_value() && current == field::id) {
+      id = nullptr;
+      id_mistyped = false;
+      return true;
+    }
+    set_scalar_mistyped();
+    return true;
+  }
+  bool boolean(bool) override {
+    set_scalar_mistyped();
+    return true;
+  }
+  bool number_integer(number_integer_t x) override {
+    return number(x);
+  }
+  bool number_unsigned(number_unsigned_t x) override {
+    return number(x);
+  }
+  bool number_float(number_float_t x, const string_t&) override {
+    return number(x);
+  }
+  bool string(string_t& x) override {
+    if (!at_value())
+      return true;
+    if (current == field::id) {
+      id = std::move(x);
+      id_mistyped = false;
+    } else if (current != field::other) {
+      values[index(current)] = std::move(x);
+      states[index(current)] = slot_state::string;
+    }
+    return true;
+  }
+  bool binary(binary_t&) override {
+    set_scalar_mistyped();
+    return true;
+  }
+  bool start_object(std::size_t) override {
+    if (depth == 0)
+      top_is_object = true;
     else
-      assign(dst, std::move(std::get<std::string>(v)));
-  };
-  (read_one(out), ...);
-  return failure;
-}
+      set_scalar_mistyped();
+    return enter();
+  }
+  bool start_array(std::size_t) override {
+    set_scalar_mistyped();
+    return enter();
+  }
+  bool end_object() override {
+    --depth;
+    return true;
+  }
+  bool end_array() override {
+    --depth;
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (depth == 1)
+      current = field_of(k);
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&,
+                   const nlohmann::detail::exception&) override {
+    return false;
+  }
 
-using body_or_error = std::variant<request_body, field_error>;
+  bool enter() {
+    if (++depth > max_json_depth) {
+      too_deep = true;
+      return false;
+    }
+    return true;
+  }
 
-body_or_error decode_body(std::string_view op, const json& obj,
-                          const std::string& source) {
-  auto finish = [](auto&& req,
-                   std::optional<field_error> err) -> body_or_error {
-    if (err)
-      return std::move(*err);
-    return request_body{std::move(req)};
-  };
+  /// Moves a required string field into `out`, or says what is wrong.
+  template <class T>
+  bool take(field f, T& out, std::string& problem) {
+    auto i = index(f);
+    if (states[i] == slot_state::string) {
+      out = T{std::move(values[i])};
+      return true;
+    }
+    problem = states[i] == slot_state::absent
+      ? std::string{"missing field: "} + field_names[i + 1]
+      : std::string{"field "} + field_names[i + 1] + " must be a string";
+    return false;
+  }
+};
+
+/// Builds the typed request for `op`, or leaves `problem` set.
+std::optional<request_body> build_body(std::string_view op, request_reader& r,
+                                       const std::string& source,
+                                       std::string& problem) {
   if (op == "ping")
     return request_body{ping_op{}};
   if (op == "stats")
     return request_body{stats_op{}};
   if (op == "register") {
-    register_request r;
-    r.source = source;
-    auto err = read_strings(obj, {"email", "password", "name"}, r.email,
-                            r.password, r.name);
-    return finish(std::move(r), std::move(err));
+    register_request req;
+    req.source = source;
+    if (r.take(field::email, req.email, problem)
+        && r.take(field::password, req.password, problem)
+        && r.take(field::name, req.name, problem))
+      return request_body{std::move(req)};
+    return std::nullopt;
   }
   if (op == "login") {
-    login_request r;
-    r.source = source;
-    auto err = read_strings(obj, {"email", "password"}, r.email, r.password);
-    return finish(std::move(r), std::move(err));
+    login_request req;
+    req.source = source;
+    if (r.take(field::email, req.email, problem)
+        && r.take(field::password, req.password, problem))
+      return request_body{std::move(req)};
+    return std::nullopt;
   }
   if (op == "whoami" || op == "logout") {
-    token_request r;
-    r.source = source;
-    auto err = read_strings(obj, {"token"}, r.token);
+    token_request req;
+    req.source = source;
+    if (!r.take(field::token, req.token, problem))
+      return std::nullopt;
     if (op == "whoami")
-      return finish(whoami_op{std::move(r)}, std::move(err));
-    return finish(logout_op{std::move(r)}, std::move(err));
+      return request_body{whoami_op{std::move(req)}};
+    return request_body{logout_op{std::move(req)}};
   }
   if (op == "change_password") {
-    password_change_request r;
-    r.source = source;
-    auto err = read_strings(obj, {"token", "old_password", "new_password"},
-                            r.token, r.old_password, r.new_password);
-    return finish(std::move(r), std::move(err));
+    password_change_request req;
+    req.source = source;
+    if (r.take(field::token, req.token, problem)
+        && r.take(field::old_password, req.old_password, problem)
+        && r.take(field::new_password, req.new_password, problem))
+      return request_body{std::move(req)};
+    return std::nullopt;
   }
-  return field_error{};
+  return std::nullopt; // problem stays empty: unknown op
 }
 
-std::string finish_line(const ojson& reply) {
-  // Replace, never throw: a string we echo may hold invalid UTF-8.
-  auto line = reply.dump(-1, ' ', false, ojson::error_handler_t::replace);
-  line += '\n';
-  return line;
+// -- encoding -----------------------------------------------------------------
+
+/// Appends `s` as a JSON string. nlohmann does the escaping; invalid UTF-8
+/// is replaced, never echoed raw and never a reason to fail.
+void append_string(std::string& out, std::string_view s) {
+  out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-ojson reply_head(const request_id& id) {
-  ojson reply = ojson::object();
-  if (!id.is_null())
-    reply["id"] = id;
-  reply["ok"] = true;
-  return reply;
+void append_id(std::string& out, const request_id& id) {
+  if (id.is_null())
+    return;
+  out += "\"id\":";
+  out += id.dump(-1, ' ', false, json::error_handler_t::replace);
+  out += ',';
 }
 
-ojson user_json(const user_view& u) {
-  ojson out = ojson::object();
-  out["id"] = u.id;
-  out["email"] = u.email;
-  out["name"] = u.name;
-  out["created_at"] = rfc3339(u.created_at);
-  out["last_login_at"] = u.last_login_at > 0 ? ojson(rfc3339(u.last_login_at))
-                                             : ojson(nullptr);
+std::string head(const request_id& id, bool ok) {
+  std::string out;
+  out.reserve(128);
+  out += '{';
+  append_id(out, id);
+  out += ok ? "\"ok\":true" : "\"ok\":false";
+  return out;
+}
+
+void append_time(std::string& out, int64_t t) {
+  out += '"';
+  out += rfc3339(t);
+  out += '"';
+}
+
+void append_user(std::string& out, const user_view& u) {
+  out += "{\"id\":";
+  out += std::to_string(u.id);
+  out += ",\"email\":";
+  append_string(out, u.email);
+  out += ",\"name\":";
+  append_string(out, u.name);
+  out += ",\"created_at\":";
+  append_time(out, u.created_at);
+  out += ",\"last_login_at\":";
+  if (u.last_login_at > 0)
+    append_time(out, u.last_login_at);
+  else
+    out += "null";
+  out += '}';
+}
+
+std::string finish(std::string out) {
+  out += "}\n";
   return out;
 }
 
@@ -157,54 +278,55 @@ decode_request(std::string_view line, const std::string& source) {
   auto fail = [](request_id id, ec code, std::string message) {
     return decode_failure{std::move(id), code, std::move(message)};
   };
-  if (!nesting_within_limit(line))
+  request_reader r;
+  auto parsed = json::sax_parse(line, &r);
+  if (r.too_deep)
     return fail(nullptr, ec::bad_json, "the line is nested too deeply");
-  auto obj = json::parse(line, nullptr, false);
-  if (obj.is_discarded() || !obj.is_object())
+  if (!parsed || !r.top_is_object)
     return fail(nullptr, ec::bad_json, "the line is not a JSON object");
-  request_id id = nullptr;
-  if (auto i = obj.find("id"); i != obj.end()) {
-    if (!i->is_string() && !i->is_number() && !i->is_null())
-      return fail(nullptr, ec::bad_request, "id must be a string or a number");
-    id = *i;
+  if (r.id_mistyped)
+    return fail(nullptr, ec::bad_request, "id must be a string or a number");
+  auto op_state = r.states[request_reader::index(field::op)];
+  if (op_state == request_reader::slot_state::absent)
+    return fail(r.id, ec::bad_request, "missing field: op");
+  if (op_state == request_reader::slot_state::mistyped)
+    return fail(r.id, ec::bad_request, "field op must be a string");
+  auto op = std::move(r.values[request_reader::index(field::op)]);
+  std::string problem;
+  auto body = build_body(op, r, source, problem);
+  if (!body) {
+    if (problem.empty())
+      return fail(r.id, ec::unknown_op, "unknown op: " + op.substr(0, 64));
+    return fail(r.id, ec::bad_request, std::move(problem));
   }
-  auto op = obj.find("op");
-  if (op == obj.end())
-    return fail(id, ec::bad_request, "missing field: op");
-  if (!op->is_string())
-    return fail(id, ec::bad_request, "field op must be a string");
-  auto& name = op->get_ref<const std::string&>();
-  auto body = decode_body(name, obj, source);
-  if (auto err = std::get_if<field_error>(&body)) {
-    if (err->message.empty())
-      return fail(id, ec::unknown_op, "unknown op: " + name.substr(0, 64));
-    return fail(id, ec::bad_request, std::move(err->message));
-  }
-  return decoded_request{std::move(id),
-                         std::move(std::get<request_body>(body))};
+  return decoded_request{std::move(r.id), std::move(*body)};
 }
 
 std::string encode_ok(const request_id& id) {
-  return finish_line(reply_head(id));
+  return finish(head(id, true));
 }
 
 std::string encode_user(const request_id& id, const user_view& user) {
-  auto reply = reply_head(id);
-  reply["user"] = user_json(user);
-  return finish_line(reply);
+  auto out = head(id, true);
+  out += ",\"user\":";
+  append_user(out, user);
+  return finish(std::move(out));
 }
 
 std::string encode_grant(const request_id& id, const session_grant& grant) {
-  auto reply = reply_head(id);
-  reply["token"] = grant.token.reveal();
-  reply["expires_at"] = rfc3339(grant.expires_at);
-  reply["user"] = user_json(grant.user);
-  return finish_line(reply);
+  auto out = head(id, true);
+  out += ",\"token\":";
+  append_string(out, grant.token.reveal());
+  out += ",\"expires_at\":";
+  append_time(out, grant.expires_at);
+  out += ",\"user\":";
+  append_user(out, grant.user);
+  return finish(std::move(out));
 }
 
 std::string encode_stats(const request_id& id, const stats_snapshot& s) {
-  auto reply = reply_head(id);
-  reply["stats"] = ojson{
+  auto out = head(id, true);
+  std::pair<const char*, int64_t> fields[] = {
     {"connections", s.connections},
     {"requests_total", s.requests_total},
     {"registrations_total", s.registrations_total},
@@ -214,23 +336,35 @@ std::string encode_stats(const request_id& id, const stats_snapshot& s) {
     {"hash_verifications_total", s.hash_verifications_total},
     {"uptime_seconds", s.uptime_seconds},
   };
-  return finish_line(reply);
+  out += ",\"stats\":{";
+  bool first = true;
+  for (auto& [name, value] : fields) {
+    if (!first)
+      out += ',';
+    first = false;
+    out += '"';
+    out += name;
+    out += "\":";
+    out += std::to_string(value);
+  }
+  out += '}';
+  return finish(std::move(out));
 }
 
 std::string encode_error(const request_id& id, ec code,
                          std::string_view message,
                          std::optional<int64_t> retry_after_ms) {
-  ojson reply = ojson::object();
-  if (!id.is_null())
-    reply["id"] = id;
-  reply["ok"] = false;
-  ojson error = ojson::object();
-  error["code"] = std::string{wire_name(code)};
-  error["message"] = std::string{message};
-  if (retry_after_ms)
-    error["retry_after_ms"] = *retry_after_ms;
-  reply["error"] = std::move(error);
-  return finish_line(reply);
+  auto out = head(id, false);
+  out += ",\"error\":{\"code\":\"";
+  out += wire_name(code);
+  out += "\",\"message\":";
+  append_string(out, message);
+  if (retry_after_ms) {
+    out += ",\"retry_after_ms\":";
+    out += std::to_string(*retry_after_ms);
+  }
+  out += '}';
+  return finish(std::move(out));
 }
 
 } // namespace authnode

@@ -29,8 +29,8 @@ void line_buffer::append(const char* data, size_t size) {
 line_buffer::status line_buffer::next(std::string_view& out) {
   auto begin = buf_.data() + pos_;
   auto from = buf_.data() + scanned_;
-  auto nl = static_cast<const char*>(
-    std::memchr(from, '\n', buf_.size() - scanned_));
+  auto nl
+    = static_cast<const char*>(std::memchr(from, '\n', buf_.size() - scanned_));
   if (nl == nullptr) {
     scanned_ = buf_.size();
     // One byte of slack: the line may still end in "\r\n".

@@ -28,7 +28,9 @@ public:
   status next(std::string_view& out);
 
   /// Bytes received and not yet taken as lines.
-  size_t buffered() const { return buf_.size() - pos_; }
+  size_t buffered() const {
+    return buf_.size() - pos_;
+  }
 
 private:
   size_t max_line_;

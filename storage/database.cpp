@@ -42,9 +42,9 @@ database(database_actor::stateful_pointer<database_state> self,
         int64_t now) -> caf::result<session_owner> {
       return self->state.store->session_owner_of(token_digest, now);
     },
-    [=](session_del_atom,
-        const std::string& token_digest) -> caf::result<caf::ok_atom> {
-      return self->state.store->delete_session(token_digest);
+    [=](session_del_atom, const std::string& token_digest,
+        int64_t now) -> caf::result<caf::ok_atom> {
+      return self->state.store->delete_session(token_digest, now);
     },
     [=](password_set_atom,
         const password_change& x) -> caf::result<caf::ok_atom> {

@@ -142,7 +142,8 @@ bool user_store::prepare_all(std::string& error) {
      "SELECT s.id, u.id, u.email, u.name, u.password_hash, u.created_at,"
      " u.last_login_at FROM sessions s JOIN users u ON u.id = s.user_id"
      " WHERE s.token_hash = ?1 AND s.expires_at > ?2"},
-    {delete_session_, "DELETE FROM sessions WHERE token_hash = ?1"},
+    {delete_session_,
+     "DELETE FROM sessions WHERE token_hash = ?1 RETURNING expires_at"},
     {revoke_others_,
      "DELETE FROM sessions WHERE user_id = ?1 AND token_hash != ?2"},
     {purge_, "DELETE FROM sessions WHERE expires_at <= ?1"},
@@ -247,12 +248,19 @@ user_store::session_owner_of(const std::string& token_digest, int64_t now) {
 }
 
 caf::expected<caf::ok_atom>
-user_store::delete_session(const std::string& token_digest) {
+user_store::delete_session(const std::string& token_digest, int64_t now) {
   reset_guard guard{delete_session_};
   delete_session_.bind_blob(1, token_digest);
+  auto step = delete_session_.step();
+  if (step == step_result::done)
+    return caf::make_error(ec::not_found);
+  if (step != step_result::row)
+    return db_failure("cannot delete session", delete_session_.status());
+  // An expired session is removed all the same, but it was not live.
+  auto live = delete_session_.column_int64(0) > now;
   if (delete_session_.step() != step_result::done)
     return db_failure("cannot delete session", delete_session_.status());
-  if (db_.changes() == 0)
+  if (!live)
     return caf::make_error(ec::not_found);
   return caf::ok_atom::value;
 }

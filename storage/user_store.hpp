@@ -45,7 +45,9 @@ public:
   caf::expected<session_owner> session_owner_of(const std::string& token_digest,
                                                 int64_t now);
 
-  caf::expected<caf::ok_atom> delete_session(const std::string& token_digest);
+  /// Removes the session; ec::not_found unless it was live at `now`.
+  caf::expected<caf::ok_atom> delete_session(const std::string& token_digest,
+                                             int64_t now);
 
   /// Replaces the hash and revokes every other session of the user, all or
   /// nothing.

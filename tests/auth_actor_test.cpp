@@ -122,7 +122,8 @@ database_actor::behavior_type fake_database(database_actor::pointer self,
         return caf::make_error(ec::not_found);
       return i->second;
     },
-    [=](session_del_atom, std::string& digest) -> caf::result<caf::ok_atom> {
+    [=](session_del_atom, std::string& digest,
+        int64_t) -> caf::result<caf::ok_atom> {
       if (store->silent)
         return never_answer<caf::ok_atom>(self, *store);
       store->session_deletes.push_back(digest);

@@ -173,8 +173,9 @@ TEST_CASE("sessions travel through the database actor", "[database]") {
   REQUIRE(ask<caf::ok_atom>(self, db.hdl, password_set_atom::value, change));
   CHECK(!ask<session_owner>(self, db.hdl, session_get_atom::value, drop, now));
 
-  REQUIRE(ask<caf::ok_atom>(self, db.hdl, session_del_atom::value, keep));
-  auto gone = ask<caf::ok_atom>(self, db.hdl, session_del_atom::value, keep);
+  REQUIRE(ask<caf::ok_atom>(self, db.hdl, session_del_atom::value, keep, now));
+  auto gone = ask<caf::ok_atom>(self, db.hdl, session_del_atom::value, keep,
+                                now);
   REQUIRE(!gone);
   CHECK(gone.error() == caf::make_error(ec::not_found));
 

@@ -253,12 +253,12 @@ TEST_CASE("a deleted session is gone", "[user_store]") {
   auto user = add_or_fail(*store, alice());
   REQUIRE(store->commit_login(login_of(user.id, digest_a, 2000, 5000)));
   REQUIRE(store->commit_login(login_of(user.id, digest_b, 2000, 5000)));
-  REQUIRE(store->delete_session(digest_a));
+  REQUIRE(store->delete_session(digest_a, 2001));
   auto lookup = store->session_owner_of(digest_a, 2001);
   REQUIRE(!lookup);
   CHECK(code_of(lookup.error()) == ec::not_found);
   CHECK(store->session_owner_of(digest_b, 2001));
-  auto again = store->delete_session(digest_a);
+  auto again = store->delete_session(digest_a, 2001);
   REQUIRE(!again);
   CHECK(code_of(again.error()) == ec::not_found);
 }
@@ -315,7 +315,19 @@ TEST_CASE("purge removes the expired sessions only", "[user_store]") {
   CHECK(*again == 0);
   CHECK(store->session_owner_of(digest_c, 4000));
   // Deleting the purged session reports that it is gone.
-  CHECK(!store->delete_session(digest_a));
+  CHECK(!store->delete_session(digest_a, 4000));
+}
+
+TEST_CASE("deleting an expired session reports it was not live",
+          "[user_store]") {
+  auto store = open_or_fail(":memory:");
+  auto user = add_or_fail(*store, alice());
+  REQUIRE(store->commit_login(login_of(user.id, digest_a, 2000, 3000)));
+  auto late = store->delete_session(digest_a, 3000);
+  REQUIRE(!late);
+  CHECK(code_of(late.error()) == ec::not_found);
+  // It is removed all the same.
+  CHECK(store->purge_expired(9999).value() == 0);
 }
 
 TEST_CASE("a file database keeps users and sessions across reopen",
