@@ -165,11 +165,13 @@ void grant_session(auth_ptr self, caf::typed_response_promise<session_grant> rp,
   commit.session = session_row{token_digest(token), user.id, now, now + ttl,
                                std::move(source)};
   user.last_login_at = now;
+  auto digest = commit.session.token_digest;
   session_grant grant{std::move(user), secret{std::move(token)}, now + ttl};
   ask_db<caf::ok_atom>(
     self,
     [=](caf::ok_atom) mutable {
       self->state.counters->logins_ok += 1;
+      self->state.sessions.put(digest, grant.user, grant.expires_at);
       rp.deliver(std::move(grant));
     },
     [=](caf::error err) mutable {
@@ -260,10 +262,19 @@ void with_session(auth_ptr self, const secret& token, F on_found,
 }
 
 caf::result<user_view> on_whoami(auth_ptr self, token_request& req) {
+  auto& cache = self->state.sessions;
+  auto digest = token_digest(req.token.reveal());
+  if (auto cached = cache.find(digest, now_seconds()))
+    return *cached;
   auto rp = self->make_response_promise<user_view>();
+  auto epoch = cache.epoch();
   with_session(
     self, req.token,
     [=](session_owner& owner) mutable {
+      // A session dropped while we asked must not come back from the answer.
+      auto& cache = self->state.sessions;
+      if (cache.epoch() == epoch)
+        cache.put(digest, owner.owner.user, owner.expires_at);
       rp.deliver(owner.owner.user);
     },
     [=](caf::error err) mutable {
@@ -274,12 +285,18 @@ caf::result<user_view> on_whoami(auth_ptr self, token_request& req) {
 
 caf::result<caf::ok_atom> on_logout(auth_ptr self, token_request& req) {
   auto rp = self->make_response_promise<caf::ok_atom>();
+  // Forgotten when the logout starts and again when it is done, so that no
+  // lookup answered in between can bring the session back.
+  auto digest = token_digest(req.token.reveal());
+  self->state.sessions.forget(digest);
   ask_db<caf::ok_atom>(
     self,
     [=](caf::ok_atom ok) mutable {
+      self->state.sessions.forget(digest);
       rp.deliver(ok);
     },
     [=](caf::error err) mutable {
+      self->state.sessions.forget(digest);
       rp.deliver(is_not_found(err) ? caf::make_error(ec::invalid_token)
                                    : std::move(err));
     },
@@ -304,6 +321,7 @@ void store_new_password(auth_ptr self,
         ask_db<caf::ok_atom>(
           self,
           [=](caf::ok_atom ok) mutable {
+            self->state.sessions.forget_user(user_id, keep_digest);
             rp.deliver(ok);
           },
           [=](caf::error err) mutable {
@@ -373,6 +391,7 @@ auth_actor::behavior_type auth(auth_ptr self, auth_settings cfg,
                                database_actor db, hasher_actor hasher,
                                std::shared_ptr<node_counters> counters) {
   self->state.cfg = std::move(cfg);
+  self->state.sessions = session_cache{self->state.cfg.session_cache_size};
   self->state.db = std::move(db);
   self->state.hasher = std::move(hasher);
   self->state.counters = std::move(counters);

@@ -13,6 +13,7 @@
 
 #include "actors/deadline_queue.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/session_cache.hpp"
 #include "core/counters.hpp"
 
 namespace authnode {
@@ -26,6 +27,9 @@ struct auth_settings {
   /// A hash of a random password made with `params`: unknown emails are
   /// verified against it so they cost the same time as a wrong password.
   std::string dummy_hash;
+  /// Sessions kept in memory for whoami; 0 turns the cache off. Only
+  /// coherent while this actor sees every session change (one node).
+  size_t session_cache_size = 0;
 };
 
 struct auth_state {
@@ -36,6 +40,7 @@ struct auth_state {
   /// Time limits of the requests out to the database.
   deadline_queue deadlines;
   bool tick_armed = false;
+  session_cache sessions;
   static inline const char* name = "auth";
 };
 

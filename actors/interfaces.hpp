@@ -153,6 +153,7 @@ struct login_commit {
 struct session_owner {
   int64_t session_id = 0;
   user_record owner;
+  int64_t expires_at = 0;
 };
 
 /// A new password for a user; every other session of the user is revoked.
@@ -189,7 +190,7 @@ AUTHNODE_INSPECT(verify_outcome, x.match, x.needs_rehash)
 AUTHNODE_INSPECT(session_row, x.token_digest, x.user_id, x.created_at,
                  x.expires_at, x.source)
 AUTHNODE_INSPECT(login_commit, x.user_id, x.at, x.new_password_hash, x.session)
-AUTHNODE_INSPECT(session_owner, x.session_id, x.owner)
+AUTHNODE_INSPECT(session_owner, x.session_id, x.owner, x.expires_at)
 AUTHNODE_INSPECT(password_change, x.user_id, x.password_hash,
                  x.keep_token_digest)
 

@@ -48,6 +48,7 @@ auth_settings make_auth_settings(const node_options& o) {
   s.min_password = o.min_password;
   s.params = hash_params{o.hash_ops, o.hash_mem};
   s.dummy_hash = hash_password(make_token(), s.params);
+  s.session_cache_size = o.session_cache;
   return s;
 }
 

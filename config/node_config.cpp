@@ -31,6 +31,9 @@ node_config::node_config() {
          "is not read until answers go out (8)")
     .add(opts.min_password, "min-password",
          "shortest password in bytes accepted by register (8)")
+    .add(opts.session_cache, "session-cache",
+         "sessions kept in memory so whoami skips the database, 0 = off "
+         "(65536)")
     .add(opts.backend_timeout, "backend-timeout",
          "give up on a database request after this and answer unavailable "
          "(10s)");

@@ -44,6 +44,8 @@ std::string validate(const node_options& o) {
     return "--max-in-flight: must be between 1 and 65536";
   if (o.min_password < 1 || o.min_password > 1024)
     return "--min-password: must be between 1 and 1024";
+  if (o.session_cache > 10'000'000)
+    return "--session-cache: must be at most 10000000 sessions";
   if (o.backend_timeout < std::chrono::milliseconds(10))
     return "--backend-timeout: must be at least 10ms";
   return {};

@@ -24,6 +24,7 @@ struct node_options {
   uint32_t max_connections = 10000;
   uint32_t max_in_flight = 8;
   uint32_t min_password = 8;
+  uint64_t session_cache = 65536;
   caf::timespan backend_timeout = std::chrono::seconds(10);
 
   /// The number of hasher actors to run: `hashers`, or the core count.

@@ -140,7 +140,8 @@ bool user_store::prepare_all(std::string& error) {
      " source) VALUES (?1, ?2, ?3, ?4, ?5)"},
     {session_owner_,
      "SELECT s.id, u.id, u.email, u.name, u.password_hash, u.created_at,"
-     " u.last_login_at FROM sessions s JOIN users u ON u.id = s.user_id"
+     " u.last_login_at, s.expires_at"
+     " FROM sessions s JOIN users u ON u.id = s.user_id"
      " WHERE s.token_hash = ?1 AND s.expires_at > ?2"},
     {delete_session_,
      "DELETE FROM sessions WHERE token_hash = ?1 RETURNING expires_at"},
@@ -238,6 +239,7 @@ user_store::session_owner_of(const std::string& token_digest, int64_t now) {
       session_owner result;
       result.session_id = session_owner_.column_int64(0);
       result.owner = read_user(session_owner_, 1);
+      result.expires_at = session_owner_.column_int64(7);
       return result;
     }
     case step_result::done:

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -57,6 +58,10 @@ struct fake_store {
   /// When set, every request is accepted and never answered.
   bool silent = false;
   std::vector<caf::response_promise> unanswered;
+  /// Run (once) inside the fake database after it deleted a session, and
+  /// before it looks one up: to deliver held answers in a chosen order.
+  std::function<void()> after_delete;
+  std::function<void()> before_lookup;
 };
 
 using store_ptr = std::shared_ptr<fake_store>;
@@ -114,6 +119,8 @@ database_actor::behavior_type fake_database(database_actor::pointer self,
     },
     [=](session_get_atom, std::string& digest,
         int64_t /* now */) -> caf::result<session_owner> {
+      if (auto hook = std::exchange(store->before_lookup, nullptr))
+        hook();
       if (store->silent)
         return never_answer<session_owner>(self, *store);
       store->session_lookups.push_back(digest);
@@ -127,6 +134,8 @@ database_actor::behavior_type fake_database(database_actor::pointer self,
       if (store->silent)
         return never_answer<caf::ok_atom>(self, *store);
       store->session_deletes.push_back(digest);
+      if (auto hook = std::exchange(store->after_delete, nullptr))
+        hook();
       if (store->sessions.erase(digest) == 0)
         return caf::make_error(ec::not_found);
       return caf::ok_atom::value;
@@ -224,7 +233,8 @@ struct auth_fixture {
   auth_actor auth;
   std::vector<caf::actor> clients;
 
-  auth_fixture() {
+  /// `session_cache`: sessions the auth actor keeps for whoami (0: none).
+  explicit auth_fixture(size_t session_cache = 0) {
     REQUIRE(init_sodium());
     register_message_types(cfg);
     cfg.set("scheduler.policy", caf::atom("testing"));
@@ -237,6 +247,7 @@ struct auth_fixture {
     settings.min_password = 8;
     settings.params = {1, 8192};
     settings.dummy_hash = "H:dummy password nobody has";
+    settings.session_cache_size = session_cache;
     db = sys->spawn(fake_database, store);
     hasher = sys->spawn(fake_hasher, hashes);
     auth = sys->spawn(authnode::auth, settings, db, hasher, counters);
@@ -263,8 +274,9 @@ struct auth_fixture {
 
   /// A live session for `token` in the fake database.
   void add_session(const std::string& token, const std::string& email) {
-    store->sessions[token_digest(token)] = session_owner{
-      static_cast<int64_t>(store->sessions.size() + 1), store->users.at(email)};
+    store->sessions[token_digest(token)]
+      = session_owner{static_cast<int64_t>(store->sessions.size() + 1),
+                      store->users.at(email), now_seconds() + 3600};
   }
 
   /// Sends one request to the auth actor from a new client actor; the reply
@@ -678,4 +690,59 @@ TEST_CASE_METHOD(auth_fixture, "stats reflects the shared node counters",
   auto later = ask<stats_snapshot>(stats_atom::value);
   REQUIRE(later);
   CHECK(later->connections == 7);
+}
+
+TEST_CASE("whoami answers a cached session without asking the database") {
+  auth_fixture f{16};
+  f.add_user(ann_email, "H:" + ann_password);
+  f.add_session("tok-1", ann_email);
+  REQUIRE(f.ask<user_view>(whoami_atom::value, token("tok-1")));
+  REQUIRE(f.ask<user_view>(whoami_atom::value, token("tok-1")));
+  CHECK(f.store->session_lookups.size() == 1);
+}
+
+TEST_CASE("a whoami answered during a logout does not revive the session") {
+  auth_fixture f{16};
+  f.add_user(ann_email, "H:" + ann_password);
+  f.add_session("tok-1", ann_email);
+  auto live = f.store->sessions.at(token_digest("tok-1"));
+  // A whoami reaches the database, which is slow to answer...
+  f.store->silent = true;
+  auto early = f.send<user_view>(whoami_atom::value, token("tok-1"));
+  f.sched->run();
+  REQUIRE(f.store->unanswered.size() == 1);
+  f.store->silent = false;
+  auto deliver_early = [&] {
+    f.store->unanswered.front().deliver(live);
+  };
+  SECTION("its answer, still saying live, arrives during the logout") {
+    f.store->after_delete = deliver_early;
+    REQUIRE(f.ask<caf::ok_atom>(logout_atom::value, token("tok-1")));
+  }
+  SECTION("its answer, still saying live, arrives after the logout") {
+    REQUIRE(f.ask<caf::ok_atom>(logout_atom::value, token("tok-1")));
+    f.store->before_lookup = deliver_early;
+    auto next = f.ask<user_view>(whoami_atom::value, token("tok-1"));
+    CHECK(wire_of(next).code == ec::invalid_token);
+  }
+  REQUIRE(early->has_value());
+  CHECK((**early)->email == ann_email);
+  // The token must be dead from now on, not served from the cache.
+  auto after = f.ask<user_view>(whoami_atom::value, token("tok-1"));
+  CHECK(wire_of(after).code == ec::invalid_token);
+}
+
+TEST_CASE("a password change drops the user's other cached sessions") {
+  auth_fixture f{16};
+  f.add_user(ann_email, "H:" + ann_password);
+  f.add_session("here", ann_email);
+  f.add_session("there", ann_email);
+  REQUIRE(f.ask<user_view>(whoami_atom::value, token("there"))); // cached
+  REQUIRE(f.ask<caf::ok_atom>(chpass_atom::value,
+                              password_change_of("here", ann_password,
+                                                 "a brand new password")));
+  // The fake database revokes nothing itself: only the cache could answer.
+  f.store->sessions.erase(token_digest("there"));
+  auto after = f.ask<user_view>(whoami_atom::value, token("there"));
+  CHECK(wire_of(after).code == ec::invalid_token);
 }

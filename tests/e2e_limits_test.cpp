@@ -68,11 +68,11 @@ TEST_CASE("a client pipelining past max-in-flight gets every reply") {
   std::string burst;
   for (int i = 0; i < 200; ++i) {
     json req = (i % 2 == 0)
-                 ? json{{"id", i}, {"op", "ping"}}
-                 : json{{"id", i},
-                        {"op", "login"},
-                        {"email", "pipe@example.org"},
-                        {"password", i % 3 == 0 ? "correct horse" : "wrong"}};
+      ? json{{"id", i}, {"op", "ping"}}
+      : json{{"id", i},
+             {"op", "login"},
+             {"email", "pipe@example.org"},
+             {"password", i % 3 == 0 ? "correct horse" : "wrong"}};
     burst += req.dump() + "\n";
   }
   c.send_raw(burst);

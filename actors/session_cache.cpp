@@ -1,0 +1,43 @@
+#include "actors/session_cache.hpp"
+
+namespace authnode {
+
+const user_view* session_cache::find(const std::string& digest,
+                                     int64_t now) const {
+  auto i = sessions_.find(digest);
+  if (i == sessions_.end() || i->second.expires_at <= now)
+    return nullptr;
+  auto u = users_.find(i->second.user_id);
+  return u == users_.end() ? nullptr : &u->second;
+}
+
+void session_cache::put(const std::string& digest, const user_view& user,
+                        int64_t expires_at) {
+  if (!enabled())
+    return;
+  // Full: start over rather than track recency. Misses refill it from the
+  // database, and a full cache is rare at the default size.
+  if (sessions_.size() >= capacity_ && sessions_.count(digest) == 0) {
+    sessions_.clear();
+    users_.clear();
+  }
+  sessions_[digest] = entry{user.id, expires_at};
+  users_[user.id] = user;
+}
+
+void session_cache::forget(const std::string& digest) {
+  ++epoch_;
+  sessions_.erase(digest);
+}
+
+void session_cache::forget_user(int64_t user_id, const std::string& keep) {
+  ++epoch_;
+  for (auto i = sessions_.begin(); i != sessions_.end();) {
+    if (i->second.user_id == user_id && i->first != keep)
+      i = sessions_.erase(i);
+    else
+      ++i;
+  }
+}
+
+} // namespace authnode

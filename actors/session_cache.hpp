@@ -1,0 +1,62 @@
+// Live sessions the auth actor has seen, so that whoami, the most frequent
+// request of a busy site, is answered without a database round trip.
+//
+// A cache is only as good as its invalidation. This one is coherent while its
+// auth actor sees every change to sessions and users, which holds on a
+// single node: logins, logouts and password changes all pass through that
+// actor, which updates the cache as it makes them. Lookups that were already
+// on their way to the database when a session was dropped must not put their
+// stale answer back: epoch() tells them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "actors/interfaces.hpp"
+
+namespace authnode {
+
+class session_cache {
+public:
+  /// At most `capacity` sessions; 0 turns the cache off.
+  explicit session_cache(size_t capacity = 0) : capacity_(capacity) {}
+
+  bool enabled() const {
+    return capacity_ > 0;
+  }
+
+  /// The user behind a token digest, if cached and live at `now`.
+  const user_view* find(const std::string& digest, int64_t now) const;
+
+  /// Remembers a live session of `user` (and the user's current details).
+  void put(const std::string& digest, const user_view& user,
+           int64_t expires_at);
+
+  /// Drops one session (logout).
+  void forget(const std::string& digest);
+
+  /// Drops every session of a user except `keep` (password change).
+  void forget_user(int64_t user_id, const std::string& keep);
+
+  /// Changes whenever a session is dropped.
+  uint64_t epoch() const {
+    return epoch_;
+  }
+
+  size_t size() const {
+    return sessions_.size();
+  }
+
+private:
+  struct entry {
+    int64_t user_id;
+    int64_t expires_at;
+  };
+  size_t capacity_;
+  uint64_t epoch_ = 0;
+  std::unordered_map<std::string, entry> sessions_;
+  std::unordered_map<int64_t, user_view> users_;
+};
+
+} // namespace authnode
