@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs every benchmark of docs/benchmarks.md on this machine, against nodes
+# and a redis-server it starts on loopback, and prints the figures.
+#
+#   bench/run.sh [throughput|login|pending]...   (default: all three)
+#
+# Bounded: each benchmark runs for seconds, and everything it started is
+# stopped when it ends.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+"$root/scripts/setup.sh" redis-server
+"$root/scripts/build.sh" authnode bench_throughput bench_login_rate bench_pending
+bin="$root/build"
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Starts a node with the given options; sets $port and $node_pid.
+start_node() {
+  local log="$work/node-$RANDOM.log"
+  "$bin/authnode" --port=0 --db="$work/auth-$RANDOM.db" "$@" 2>"$log" &
+  node_pid=$!
+  pids+=("$node_pid")
+  for _ in $(seq 100); do
+    port=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\).*/\1/p' "$log")
+    [ -n "$port" ] && return 0
+    sleep 0.1
+  done
+  echo "node did not start:"; cat "$log"; exit 1
+}
+
+stop_node() { kill "$node_pid"; wait "$node_pid" 2>/dev/null || true; }
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo none)"
+which=("$@")
+[ ${#which[@]} -eq 0 ] && which=(throughput login pending)
+
+for b in "${which[@]}"; do
+  case "$b" in
+    throughput)
+      redis_port=$(( 20000 + RANDOM % 20000 ))
+      redis-server --port "$redis_port" --bind 127.0.0.1 --save '' \
+        --appendonly no --daemonize no >/dev/null &
+      pids+=("$!")
+      start_node --hash-ops=1 --hash-mem=8192
+      sleep 0.5
+      echo "== throughput: 50 connections, authnode vs redis-server"
+      "$bin/bench/bench_throughput" --node-port="$port" --redis-port="$redis_port" \
+        --seconds=3 --rounds=3
+      stop_node
+      ;;
+    login)
+      start_node # default argon2id cost, one hasher per core
+      echo "== login rate at the default cost"
+      "$bin/bench/bench_login_rate" --port="$port" --seconds=10
+      stop_node
+      ;;
+    pending)
+      start_node --failure-delay=60s --hash-ops=1 --hash-mem=8192
+      echo "== 10,000 failed logins pending"
+      "$bin/bench/bench_pending" --port="$port" --pid="$node_pid"
+      stop_node
+      ;;
+    *) echo "unknown benchmark: $b"; exit 2 ;;
+  esac
+done
