@@ -19,7 +19,9 @@ void register_message_types(caf::actor_system_config& cfg) {
     .add_message_type<session_row>("authnode::session_row")
     .add_message_type<login_commit>("authnode::login_commit")
     .add_message_type<session_owner>("authnode::session_owner")
-    .add_message_type<password_change>("authnode::password_change");
+    .add_message_type<password_change>("authnode::password_change")
+    .add_message_type<throttle_keys>("authnode::throttle_keys")
+    .add_message_type<attempt_report>("authnode::attempt_report");
 }
 
 } // namespace authnode

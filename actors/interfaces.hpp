@@ -49,6 +49,8 @@ using listen_atom = caf::atom_constant<caf::atom("listen")>;
 using due_atom = caf::atom_constant<caf::atom("due")>;
 /// An actor's timer for its backend time limits fired (sent to itself).
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using guard_admit_atom = caf::atom_constant<caf::atom("g_admit")>;
+using guard_done_atom = caf::atom_constant<caf::atom("g_done")>;
 
 // -- message types -----------------------------------------------------------
 
@@ -163,6 +165,22 @@ struct password_change {
   std::string keep_token_digest;
 };
 
+/// The two throttling keys of a login: the client's address (IPv6: its /64)
+/// and the normalized email, whether or not such an account exists.
+struct throttle_keys {
+  std::string source;
+  std::string account;
+};
+
+/// How a verification admitted by the guard ended. `result`: 0 success,
+/// 1 wrong password, 2 aborted (no verdict, e.g. the database failed).
+/// `fingerprint`: a keyed hash of the password tried, never the password.
+struct attempt_report {
+  throttle_keys keys;
+  uint8_t result = 2;
+  uint64_t fingerprint = 0;
+};
+
 // -- inspectors ---------------------------------------------------------------
 
 #define AUTHNODE_INSPECT(type, ...)                                            \
@@ -191,6 +209,8 @@ AUTHNODE_INSPECT(session_row, x.token_digest, x.user_id, x.created_at,
                  x.expires_at, x.source)
 AUTHNODE_INSPECT(login_commit, x.user_id, x.at, x.new_password_hash, x.session)
 AUTHNODE_INSPECT(session_owner, x.session_id, x.owner, x.expires_at)
+AUTHNODE_INSPECT(throttle_keys, x.source, x.account)
+AUTHNODE_INSPECT(attempt_report, x.keys, x.result, x.fingerprint)
 AUTHNODE_INSPECT(password_change, x.user_id, x.password_hash,
                  x.keep_token_digest)
 
@@ -222,6 +242,14 @@ using database_actor = caf::typed_actor<
   caf::replies_to<session_get_atom, std::string, int64_t>::with<session_owner>,
   caf::replies_to<session_del_atom, std::string, int64_t>::with<caf::ok_atom>,
   caf::replies_to<password_set_atom, password_change>::with<caf::ok_atom>,
+  caf::reacts_to<purge_atom>>;
+
+/// The guard: may a password verification start? Answers ok_atom at once,
+/// later (a held attempt), or fails with rate_limited (retry_after_ms in the
+/// error's context). Every admitted attempt must be reported when it ends.
+using guard_actor = caf::typed_actor<
+  caf::replies_to<guard_admit_atom, throttle_keys>::with<caf::ok_atom>,
+  caf::reacts_to<guard_done_atom, attempt_report>, caf::reacts_to<tick_atom>,
   caf::reacts_to<purge_atom>>;
 
 /// Announces every message type above; call on every node's config.

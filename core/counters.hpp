@@ -17,6 +17,11 @@ struct node_counters {
   std::atomic<int64_t> logins_failed{0};
   std::atomic<int64_t> pending_delayed{0};
   std::atomic<int64_t> hash_verifications_total{0};
+  std::atomic<int64_t> rate_limited_total{0};
+  std::atomic<int64_t> penalized_sources{0};
+  std::atomic<int64_t> penalized_accounts{0};
+  std::atomic<int64_t> throttle_held{0};
+  std::atomic<int64_t> hash_queue_depth{0};
   std::chrono::steady_clock::time_point started
     = std::chrono::steady_clock::now();
 };

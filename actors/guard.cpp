@@ -1,0 +1,133 @@
+#include "actors/guard.hpp"
+
+#include <algorithm>
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include "core/error_code.hpp"
+
+namespace authnode {
+
+namespace {
+
+using guard_ptr = guard_actor::stateful_pointer<guard_state>;
+using time_point = caf::actor_clock::time_point;
+
+/// How often forgotten keys are dropped and the penalized counts refreshed.
+constexpr auto sweep_interval = std::chrono::seconds(5);
+
+bool later(const held_attempt& a, const held_attempt& b) {
+  return a.due != b.due ? a.due > b.due : a.seq > b.seq;
+}
+
+void arm(guard_ptr self, time_point now) {
+  auto& st = self->state;
+  if (st.timed.empty())
+    return;
+  auto head = st.timed.front().due;
+  if (st.armed && *st.armed > now && *st.armed <= head)
+    return;
+  st.armed = head;
+  self->delayed_send(self, head - now, tick_atom::value);
+}
+
+void publish_held(guard_ptr self) {
+  self->state.counters->throttle_held
+    = static_cast<int64_t>(self->state.policy.held());
+}
+
+/// Decides about an attempt; `was_held` when it is asked about again.
+void decide(guard_ptr self, throttle_keys keys,
+            caf::typed_response_promise<caf::ok_atom> rp, bool was_held) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  auto v = st.policy.admit(keys, now, was_held);
+  switch (v.what) {
+    case throttle::decision::go:
+      rp.deliver(caf::ok_atom::value);
+      break;
+    case throttle::decision::refuse: {
+      st.counters->rate_limited_total += 1;
+      auto ms
+        = std::chrono::duration_cast<std::chrono::milliseconds>(v.until - now)
+            .count();
+      rp.deliver(caf::make_error(ec::rate_limited, int64_t{ms}));
+      break;
+    }
+    case throttle::decision::wait:
+      if (v.until > now) {
+        st.timed.push_back(
+          held_attempt{v.until, st.next_seq++, std::move(keys), rp});
+        std::push_heap(st.timed.begin(), st.timed.end(), later);
+        arm(self, now);
+      } else {
+        st.waiting_for_slot.push_back(
+          held_attempt{v.until, st.next_seq++, std::move(keys), rp});
+      }
+      break;
+  }
+  publish_held(self);
+}
+
+void on_tick(guard_ptr self) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  if (st.armed && *st.armed <= now)
+    st.armed.reset();
+  std::vector<held_attempt> due;
+  while (!st.timed.empty() && st.timed.front().due <= now) {
+    std::pop_heap(st.timed.begin(), st.timed.end(), later);
+    due.push_back(std::move(st.timed.back()));
+    st.timed.pop_back();
+  }
+  for (auto& h : due)
+    decide(self, std::move(h.keys), h.rp, true);
+  arm(self, now);
+}
+
+void on_done(guard_ptr self, const attempt_report& report) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  st.policy.finished(report.keys, static_cast<attempt_result>(report.result),
+                     report.fingerprint, now);
+  // A slot is free: everyone waiting for one is asked about again, once.
+  auto waiting = std::move(st.waiting_for_slot);
+  st.waiting_for_slot.clear();
+  for (auto& h : waiting)
+    decide(self, std::move(h.keys), h.rp, true);
+}
+
+void on_sweep(guard_ptr self) {
+  auto& st = self->state;
+  auto [sources, accounts] = st.policy.sweep(self->clock().now());
+  st.counters->penalized_sources = static_cast<int64_t>(sources);
+  st.counters->penalized_accounts = static_cast<int64_t>(accounts);
+  self->delayed_send(self, sweep_interval, purge_atom::value);
+}
+
+} // namespace
+
+guard_actor::behavior_type guard(guard_ptr self, throttle_settings cfg,
+                                 std::shared_ptr<node_counters> counters) {
+  self->state.policy = throttle{cfg};
+  self->state.counters = std::move(counters);
+  self->delayed_send(self, sweep_interval, purge_atom::value);
+  return {
+    [=](guard_admit_atom, throttle_keys& keys) {
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      decide(self, std::move(keys), rp, false);
+      return rp;
+    },
+    [=](guard_done_atom, const attempt_report& report) {
+      on_done(self, report);
+    },
+    [=](tick_atom) {
+      on_tick(self);
+    },
+    [=](purge_atom) {
+      on_sweep(self);
+    },
+  };
+}
+
+} // namespace authnode

@@ -1,0 +1,49 @@
+// The guard actor: the throttling policy (actors/throttle.hpp) behind a
+// message interface, consulted by the auth actor before any password
+// verification.
+//
+// An attempt that must wait is held here as a response promise, in a
+// due-ordered heap with one delayed_send armed for the earliest, like the
+// connection's held replies; attempts that wait only for a verification slot
+// of their key are asked about again when a verification of that key ends.
+// Nothing sleeps.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <caf/actor_clock.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "actors/interfaces.hpp"
+#include "actors/throttle.hpp"
+#include "core/counters.hpp"
+
+namespace authnode {
+
+struct held_attempt {
+  caf::actor_clock::time_point due;
+  uint64_t seq = 0;
+  throttle_keys keys;
+  caf::typed_response_promise<caf::ok_atom> rp;
+};
+
+struct guard_state {
+  throttle policy;
+  /// Min-heap on (due, seq): attempts waiting for a penalty to pass.
+  std::vector<held_attempt> timed;
+  /// Attempts waiting only for a verification slot of their keys.
+  std::deque<held_attempt> waiting_for_slot;
+  uint64_t next_seq = 0;
+  std::optional<caf::actor_clock::time_point> armed;
+  std::shared_ptr<node_counters> counters;
+  static inline const char* name = "guard";
+};
+
+guard_actor::behavior_type
+guard(guard_actor::stateful_pointer<guard_state> self, throttle_settings cfg,
+      std::shared_ptr<node_counters> counters);
+
+} // namespace authnode

@@ -1,0 +1,129 @@
+#include "actors/throttle.hpp"
+
+#include <algorithm>
+
+namespace authnode {
+
+caf::timespan throttle::penalty(uint32_t failures) const {
+  if (failures == 0)
+    return caf::timespan{0};
+  auto doublings = std::min<uint32_t>(failures - 1, 30);
+  auto wait = cfg_.failure_delay * (int64_t{1} << doublings);
+  return std::min(wait, cfg_.max_penalty);
+}
+
+throttle::key_state& throttle::entry(table& t, const std::string& key,
+                                     time_point now) {
+  auto& k = t[key];
+  if (k.failures > 0 && now - k.last_failure > cfg_.failure_window) {
+    k.failures = 0;
+    k.recent.fill(0);
+  }
+  return k;
+}
+
+throttle::time_point throttle::ready_at(const key_state& k) const {
+  if (k.failures == 0)
+    return time_point{};
+  return k.last_failure + penalty(k.failures);
+}
+
+throttle::verdict throttle::admit(const throttle_keys& keys, time_point now,
+                                  bool was_held) {
+  auto& s = entry(sources_, keys.source, now);
+  auto& a = entry(accounts_, keys.account, now);
+  if (was_held) {
+    --s.holding;
+    --a.holding;
+    --s.held_by_source;
+    --held_total_;
+  }
+  auto s_ready = ready_at(s);
+  auto a_ready = ready_at(a);
+  bool s_blocks = s_ready > now || !slot_free(s);
+  bool a_blocks = a_ready > now || !slot_free(a);
+  if (!s_blocks && !a_blocks) {
+    ++s.verifying;
+    ++a.verifying;
+    return {decision::go, now};
+  }
+  auto until
+    = std::max({now, s_blocks ? s_ready : now, a_blocks ? a_ready : now});
+  // One held attempt per key that holds things up: any more are answered
+  // at once, so an attacker's pipelined guesses cost neither hashes nor
+  // memory.
+  bool already_held = (s_blocks && s.holding > 0)
+    || (a_blocks && a.holding > 0);
+  if (already_held || held_total_ >= cfg_.max_pending
+      || s.held_by_source >= cfg_.max_pending_per_source) {
+    // Held up only by verifications in flight: their end is a good guess.
+    if (until <= now)
+      until = now
+        + std::max(cfg_.failure_delay, caf::timespan{std::chrono::seconds(1)});
+    return {decision::refuse, until};
+  }
+  ++s.holding;
+  ++a.holding;
+  ++s.held_by_source;
+  ++held_total_;
+  return {decision::wait, until};
+}
+
+void throttle::record_failure(key_state& k, uint64_t fingerprint,
+                              time_point now) {
+  auto repeated = fingerprint != 0
+    && std::find(k.recent.begin(), k.recent.end(), fingerprint)
+      != k.recent.end();
+  k.last_failure = now;
+  if (repeated && k.failures > 0)
+    return; // the same wrong password again: same penalty, not a higher one
+  ++k.failures;
+  k.recent[k.next_recent++ % k.recent.size()] = fingerprint;
+}
+
+void throttle::finished(const throttle_keys& keys, attempt_result result,
+                        uint64_t fingerprint, time_point now) {
+  auto& s = entry(sources_, keys.source, now);
+  auto& a = entry(accounts_, keys.account, now);
+  if (s.verifying > 0)
+    --s.verifying;
+  if (a.verifying > 0)
+    --a.verifying;
+  switch (result) {
+    case attempt_result::success:
+      a.failures = 0;
+      a.recent.fill(0);
+      break;
+    case attempt_result::failure:
+      record_failure(s, fingerprint, now);
+      record_failure(a, fingerprint, now);
+      break;
+    case attempt_result::aborted:
+      break;
+  }
+}
+
+std::pair<size_t, size_t> throttle::sweep(time_point now) {
+  auto sweep_table = [&](table& t) {
+    size_t penalized = 0;
+    for (auto i = t.begin(); i != t.end();) {
+      auto& k = i->second;
+      auto remembered = k.failures > 0
+        && now - k.last_failure <= cfg_.failure_window;
+      if (!remembered && k.verifying == 0 && k.holding == 0
+          && k.held_by_source == 0) {
+        i = t.erase(i);
+        continue;
+      }
+      if (remembered)
+        ++penalized;
+      ++i;
+    }
+    return penalized;
+  };
+  auto sources = sweep_table(sources_);
+  auto accounts = sweep_table(accounts_);
+  return {sources, accounts};
+}
+
+} // namespace authnode

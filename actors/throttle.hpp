@@ -1,0 +1,108 @@
+// The throttling policy as plain data: who may spend a password verification
+// now, who must wait, who is refused. No actors and no clock here (time is
+// passed in), so the schedule is tested exactly; actors/guard.cpp puts it
+// behind a message interface and keeps the waiting attempts.
+//
+// Keys are a source (IPv4 address, IPv6 /64) and an account (the normalized
+// email, whether or not it exists, so throttling reveals nothing). After
+// failures on a key, its next verification waits
+//   failure_delay * 2^(failures - 1), capped at max_penalty,
+// counted from its last failure; failures are forgotten after
+// failure_window without one, and a success clears the account's count.
+// A failure with the same wrong password as a recent one (a client with a
+// stale saved password) does not escalate: keys remember short keyed hashes
+// of recent failed passwords, never the passwords. And at most
+// max_verifying_per_key verifications per key run at once, so a burst that
+// arrives before any failure is known costs a handful of hashes, not one per
+// request.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include <caf/actor_clock.hpp>
+#include <caf/timestamp.hpp>
+
+#include "actors/interfaces.hpp"
+
+namespace authnode {
+
+struct throttle_settings {
+  caf::timespan failure_delay = std::chrono::seconds(2);
+  caf::timespan max_penalty = std::chrono::seconds(60);
+  caf::timespan failure_window = std::chrono::minutes(15);
+  uint32_t max_verifying_per_key = 2;
+  size_t max_pending = 10000;
+  size_t max_pending_per_source = 16;
+};
+
+enum class attempt_result : uint8_t { success = 0, failure = 1, aborted = 2 };
+
+class throttle {
+public:
+  using time_point = caf::actor_clock::time_point;
+
+  enum class decision {
+    go,     ///< verify now; call finished() when done
+    wait,   ///< hold the attempt and ask again at `until` (or when told)
+    refuse, ///< answer rate_limited, retry after `until`
+  };
+
+  struct verdict {
+    decision what = decision::go;
+    time_point until{};
+  };
+
+  explicit throttle(throttle_settings cfg = {}) : cfg_(cfg) {}
+
+  /// Decides about one attempt. `go` counts it as verifying on both keys;
+  /// `wait` counts it as held on the keys that hold it up, until it is asked
+  /// about again with `was_held` set.
+  verdict admit(const throttle_keys& keys, time_point now,
+                bool was_held = false);
+
+  /// A verification admitted with `go` has ended. `fingerprint` is a keyed
+  /// hash of the password tried (only read for failures).
+  void finished(const throttle_keys& keys, attempt_result result,
+                uint64_t fingerprint, time_point now);
+
+  /// Drops keys with nothing to remember; returns how many remain penalized
+  /// (with failures in the window) as {sources, accounts}.
+  std::pair<size_t, size_t> sweep(time_point now);
+
+  size_t held() const {
+    return held_total_;
+  }
+
+  /// The wait before the next verification after `failures` failures.
+  caf::timespan penalty(uint32_t failures) const;
+
+private:
+  struct key_state {
+    uint32_t failures = 0;
+    time_point last_failure{};
+    uint32_t verifying = 0;
+    uint32_t holding = 0;
+    std::array<uint64_t, 4> recent{}; // fingerprints of failed passwords
+    size_t next_recent = 0;
+    size_t held_by_source = 0; // only used on source keys
+  };
+
+  using table = std::unordered_map<std::string, key_state>;
+
+  key_state& entry(table& t, const std::string& key, time_point now);
+  time_point ready_at(const key_state& k) const;
+  bool slot_free(const key_state& k) const {
+    return k.verifying < cfg_.max_verifying_per_key;
+  }
+  void record_failure(key_state& k, uint64_t fingerprint, time_point now);
+
+  throttle_settings cfg_;
+  table sources_;
+  table accounts_;
+  size_t held_total_ = 0;
+};
+
+} // namespace authnode
