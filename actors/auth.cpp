@@ -7,9 +7,12 @@
 
 #include <caf/sec.hpp>
 
+#include <sodium.h>
+
 #include "core/clock.hpp"
 #include "core/email.hpp"
 #include "core/error_code.hpp"
+#include "core/source_key.hpp"
 
 namespace authnode {
 
@@ -182,9 +185,37 @@ void grant_session(auth_ptr self, caf::typed_response_promise<session_grant> rp,
 
 /// Verifies `password` against `phc`; `user` is empty for unknown emails,
 /// which are checked against the dummy hash and always fail.
+/// A login that the guard admitted: it must hear how the attempt ended.
+struct guarded_attempt {
+  throttle_keys keys;
+  uint64_t fingerprint = 0;
+};
+
+using maybe_guarded = std::optional<guarded_attempt>;
+
+void report(auth_ptr self, const maybe_guarded& attempt,
+            attempt_result result) {
+  if (attempt)
+    self->send(self->state.guard, guard_done_atom::value,
+               attempt_report{attempt->keys, static_cast<uint8_t>(result),
+                              attempt->fingerprint});
+}
+
+/// A short keyed hash of a password: lets the guard recognize a repeated
+/// wrong password without keeping it. The key lives only in this process.
+uint64_t fingerprint(auth_ptr self, const secret& password) {
+  uint64_t out = 0;
+  crypto_generichash(
+    reinterpret_cast<unsigned char*>(&out), sizeof(out),
+    reinterpret_cast<const unsigned char*>(password.reveal().data()),
+    password.size(), self->state.fingerprint_key.data(),
+    self->state.fingerprint_key.size());
+  return out == 0 ? 1 : out; // 0 means "no fingerprint"
+}
+
 void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
                   std::optional<user_view> user, std::string phc,
-                  secret password, std::string source) {
+                  secret password, std::string source, maybe_guarded attempt) {
   self->state.counters->hash_verifications_total += 1;
   auto params = self->state.cfg.params;
   self
@@ -193,9 +224,11 @@ void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
     .then(
       [=](verify_outcome& out) mutable {
         if (!user || !out.match) {
+          report(self, attempt, attempt_result::failure);
           rp.deliver(failed_credentials(self));
           return;
         }
+        report(self, attempt, attempt_result::success);
         if (!out.needs_rehash) {
           grant_session(self, rp, std::move(*user), {}, source);
           return;
@@ -215,30 +248,57 @@ void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
             });
       },
       [=](caf::error& err) mutable {
+        report(self, attempt, attempt_result::aborted);
         rp.deliver(std::move(err));
       });
+}
+
+void look_up_and_verify(auth_ptr self,
+                        caf::typed_response_promise<session_grant> rp,
+                        std::string email, secret password, std::string source,
+                        maybe_guarded attempt) {
+  ask_db<user_record>(
+    self,
+    [=](user_record& found) mutable {
+      verify_login(self, rp, std::move(found.user),
+                   std::move(found.password_hash), std::move(password),
+                   std::move(source), std::move(attempt));
+    },
+    [=](caf::error err) mutable {
+      if (!is_not_found(err)) {
+        report(self, attempt, attempt_result::aborted);
+        rp.deliver(std::move(err));
+        return;
+      }
+      verify_login(self, rp, std::nullopt, self->state.cfg.dummy_hash,
+                   std::move(password), std::move(source), std::move(attempt));
+    },
+    user_get_atom::value, std::move(email));
 }
 
 caf::result<session_grant> on_login(auth_ptr self, login_request& req) {
   auto rp = self->make_response_promise<session_grant>();
   auto email = normalize_email(req.email);
-  ask_db<user_record>(
-    self,
-    [=, password = req.password,
-     source = req.source](user_record& found) mutable {
-      verify_login(self, rp, std::move(found.user),
-                   std::move(found.password_hash), std::move(password),
-                   std::move(source));
-    },
-    [=, password = req.password, source = req.source](caf::error err) mutable {
-      if (!is_not_found(err)) {
+  if (!self->state.guard) {
+    look_up_and_verify(self, rp, std::move(email), std::move(req.password),
+                       std::move(req.source), std::nullopt);
+    return rp;
+  }
+  // The guard decides before anything is looked up or hashed.
+  guarded_attempt attempt{{source_key(req.source), email},
+                          fingerprint(self, req.password)};
+  self
+    ->request(self->state.guard, caf::infinite, guard_admit_atom::value,
+              attempt.keys)
+    .then(
+      [=, password = std::move(req.password),
+       source = std::move(req.source)](caf::ok_atom) mutable {
+        look_up_and_verify(self, rp, email, std::move(password),
+                           std::move(source), attempt);
+      },
+      [=](caf::error& err) mutable {
         rp.deliver(std::move(err));
-        return;
-      }
-      verify_login(self, rp, std::nullopt, self->state.cfg.dummy_hash,
-                   std::move(password), std::move(source));
-    },
-    user_get_atom::value, email);
+      });
   return rp;
 }
 
@@ -379,6 +439,11 @@ stats_snapshot take_stats(const node_counters& c) {
   s.logins_failed = c.logins_failed.load();
   s.pending_delayed = c.pending_delayed.load();
   s.hash_verifications_total = c.hash_verifications_total.load();
+  s.rate_limited_total = c.rate_limited_total.load();
+  s.penalized_sources = c.penalized_sources.load();
+  s.penalized_accounts = c.penalized_accounts.load();
+  s.throttle_held = c.throttle_held.load();
+  s.hash_queue_depth = c.hash_queue_depth.load();
   s.uptime_seconds = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::steady_clock::now() - c.started)
                        .count();
@@ -389,7 +454,11 @@ stats_snapshot take_stats(const node_counters& c) {
 
 auth_actor::behavior_type auth(auth_ptr self, auth_settings cfg,
                                database_actor db, hasher_actor hasher,
+                               guard_actor guard,
                                std::shared_ptr<node_counters> counters) {
+  self->state.guard = std::move(guard);
+  randombytes_buf(self->state.fingerprint_key.data(),
+                  self->state.fingerprint_key.size());
   self->state.cfg = std::move(cfg);
   self->state.sessions = session_cache{self->state.cfg.session_cache_size};
   self->state.db = std::move(db);

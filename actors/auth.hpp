@@ -8,12 +8,14 @@
 // pending failure costs a heap entry and a timer, never a thread.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 
 #include "actors/deadline_queue.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/session_cache.hpp"
+#include "actors/throttle.hpp"
 #include "core/counters.hpp"
 
 namespace authnode {
@@ -41,12 +43,15 @@ struct auth_state {
   deadline_queue deadlines;
   bool tick_armed = false;
   session_cache sessions;
+  /// Consulted before every login verification; invalid: throttling off.
+  guard_actor guard;
+  std::array<unsigned char, 32> fingerprint_key{};
   static inline const char* name = "auth";
 };
 
 auth_actor::behavior_type auth(auth_actor::stateful_pointer<auth_state> self,
                                auth_settings cfg, database_actor db,
-                               hasher_actor hasher,
+                               hasher_actor hasher, guard_actor guard,
                                std::shared_ptr<node_counters> counters);
 
 /// Longest password accepted anywhere, in bytes.

@@ -51,7 +51,7 @@ void decide(guard_ptr self, throttle_keys keys,
       auto ms
         = std::chrono::duration_cast<std::chrono::milliseconds>(v.until - now)
             .count();
-      rp.deliver(caf::make_error(ec::rate_limited, int64_t{ms}));
+      rp.deliver(make_rate_limited(std::max<int64_t>(ms, 1)));
       break;
     }
     case throttle::decision::wait:

@@ -12,10 +12,16 @@ namespace {
 
 using pool_ptr = hasher_actor::stateful_pointer<hash_pool_state>;
 
+void publish_depth(const hash_pool_state& st) {
+  if (st.counters)
+    st.counters->hash_queue_depth = static_cast<int64_t>(st.waiting.size());
+}
+
 void run_or_queue(pool_ptr self, std::function<void(hasher_actor)> job) {
   auto& st = self->state;
   if (st.idle.empty()) {
     st.waiting.emplace_back(std::move(job));
+    publish_depth(st);
     return;
   }
   auto worker = std::move(st.idle.back());
@@ -31,6 +37,7 @@ void release(pool_ptr self, hasher_actor worker) {
   }
   auto job = std::move(st.waiting.front());
   st.waiting.pop_front();
+  publish_depth(st);
   job(std::move(worker));
 }
 
@@ -55,7 +62,9 @@ void dispatch(pool_ptr self, caf::typed_response_promise<Result> rp, Ts... xs) {
 
 } // namespace
 
-hasher_actor::behavior_type hash_pool(pool_ptr self, size_t workers) {
+hasher_actor::behavior_type hash_pool(pool_ptr self, size_t workers,
+                                      std::shared_ptr<node_counters> counters) {
+  self->state.counters = std::move(counters);
   self->state.workers = workers;
   for (size_t i = 0; i < workers; ++i)
     self->state.idle.emplace_back(

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "actors/interfaces.hpp"
+#include "core/counters.hpp"
 
 namespace authnode {
 
@@ -19,11 +20,14 @@ struct hash_pool_state {
   std::vector<hasher_actor> idle;
   std::deque<std::function<void(hasher_actor)>> waiting;
   size_t workers = 0;
+  /// Where the queue length is published for `stats`; may be null.
+  std::shared_ptr<node_counters> counters;
   static inline const char* name = "hash_pool";
 };
 
 /// Spawns `workers` detached hashers linked to the pool.
 hasher_actor::behavior_type
-hash_pool(hasher_actor::stateful_pointer<hash_pool_state> self, size_t workers);
+hash_pool(hasher_actor::stateful_pointer<hash_pool_state> self, size_t workers,
+          std::shared_ptr<node_counters> counters);
 
 } // namespace authnode

@@ -118,6 +118,11 @@ struct stats_snapshot {
   int64_t logins_failed = 0;
   int64_t pending_delayed = 0;
   int64_t hash_verifications_total = 0;
+  int64_t rate_limited_total = 0;
+  int64_t penalized_sources = 0;
+  int64_t penalized_accounts = 0;
+  int64_t throttle_held = 0;
+  int64_t hash_queue_depth = 0;
   int64_t uptime_seconds = 0;
 };
 
@@ -202,6 +207,8 @@ AUTHNODE_INSPECT(session_grant, x.user, x.token, x.expires_at)
 AUTHNODE_INSPECT(stats_snapshot, x.connections, x.requests_total,
                  x.registrations_total, x.logins_ok, x.logins_failed,
                  x.pending_delayed, x.hash_verifications_total,
+                 x.rate_limited_total, x.penalized_sources,
+                 x.penalized_accounts, x.throttle_held, x.hash_queue_depth,
                  x.uptime_seconds)
 AUTHNODE_INSPECT(hash_params, x.ops, x.mem)
 AUTHNODE_INSPECT(verify_outcome, x.match, x.needs_rehash)

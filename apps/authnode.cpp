@@ -14,6 +14,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/auth.hpp"
+#include "actors/guard.hpp"
 #include "actors/hash_pool.hpp"
 #include "actors/hasher.hpp"
 #include "config/node_config.hpp"
@@ -52,6 +53,16 @@ auth_settings make_auth_settings(const node_options& o) {
   return s;
 }
 
+throttle_settings make_throttle_settings(const node_options& o) {
+  throttle_settings s;
+  s.failure_delay = o.failure_delay;
+  s.max_penalty = o.max_penalty;
+  s.failure_window = o.failure_window;
+  s.max_pending = o.max_pending;
+  s.max_pending_per_source = o.max_pending_per_source;
+  return s;
+}
+
 listener_settings make_listener_settings(const node_options& o) {
   listener_settings s;
   s.host = o.host;
@@ -68,8 +79,12 @@ int run(caf::actor_system& sys, const node_options& opts,
   auto counters = std::make_shared<node_counters>();
   auto db = sys.spawn<caf::detached>(database, std::move(store),
                                      caf::timespan{std::chrono::minutes(1)});
-  auto pool = sys.spawn(hash_pool, size_t{opts.hasher_count()});
-  auto auth_handle = sys.spawn(auth, settings, db, pool, counters);
+  auto pool = sys.spawn(hash_pool, size_t{opts.hasher_count()}, counters);
+  guard_actor guard_handle;
+  if (opts.throttling())
+    guard_handle = sys.spawn(guard, make_throttle_settings(opts), counters);
+  auto auth_handle = sys.spawn(auth, settings, db, pool, guard_handle,
+                               counters);
   auto lst = sys.middleman().spawn_broker(
     listener, make_listener_settings(opts), auth_handle, counters);
   caf::scoped_actor self{sys};
@@ -104,7 +119,10 @@ int run(caf::actor_system& sys, const node_options& opts,
              });
   for (auto& a :
        {caf::actor_cast<caf::actor>(auth_handle),
+        caf::actor_cast<caf::actor>(guard_handle),
         caf::actor_cast<caf::actor>(pool), caf::actor_cast<caf::actor>(db)}) {
+    if (!a)
+      continue;
     self->send_exit(a, caf::exit_reason::user_shutdown);
     self->wait_for(a);
   }

@@ -34,6 +34,16 @@ node_config::node_config() {
     .add(opts.session_cache, "session-cache",
          "sessions kept in memory so whoami skips the database, 0 = off "
          "(65536)")
+    .add(opts.throttle, "throttle",
+         "on: penalties per source and account; off: only failure-delay (on)")
+    .add(opts.max_penalty, "max-penalty",
+         "longest wait a key's failures can earn (60s)")
+    .add(opts.failure_window, "failure-window",
+         "failures are forgotten after this long without one (15min)")
+    .add(opts.max_pending, "max-pending",
+         "logins held by the throttle at once, in all (10000)")
+    .add(opts.max_pending_per_source, "max-pending-per-source",
+         "logins held by the throttle at once for one source (16)")
     .add(opts.backend_timeout, "backend-timeout",
          "give up on a database request after this and answer unavailable "
          "(10s)");

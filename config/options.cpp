@@ -46,6 +46,18 @@ std::string validate(const node_options& o) {
     return "--min-password: must be between 1 and 1024";
   if (o.session_cache > 10'000'000)
     return "--session-cache: must be at most 10000000 sessions";
+  if (o.throttle != "on" && o.throttle != "off")
+    return "--throttle: must be on or off";
+  if (o.max_penalty < o.failure_delay)
+    return "--max-penalty: must be at least --failure-delay";
+  if (o.max_penalty > std::chrono::hours(24))
+    return "--max-penalty: must be at most 24h";
+  if (o.failure_window < std::chrono::seconds(1))
+    return "--failure-window: must be at least 1s";
+  if (o.max_pending < 1)
+    return "--max-pending: must be at least 1";
+  if (o.max_pending_per_source < 1)
+    return "--max-pending-per-source: must be at least 1";
   if (o.backend_timeout < std::chrono::milliseconds(10))
     return "--backend-timeout: must be at least 10ms";
   return {};

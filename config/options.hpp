@@ -26,6 +26,16 @@ struct node_options {
   uint32_t min_password = 8;
   uint64_t session_cache = 65536;
   caf::timespan backend_timeout = std::chrono::seconds(10);
+  /// "on" or "off" (a word: CAF 0.17 rejects --flag=false on the CLI).
+  std::string throttle = "on";
+  caf::timespan max_penalty = std::chrono::seconds(60);
+  caf::timespan failure_window = std::chrono::minutes(15);
+  uint64_t max_pending = 10000;
+  uint64_t max_pending_per_source = 16;
+
+  bool throttling() const {
+    return throttle == "on";
+  }
 
   /// The number of hasher actors to run: `hashers`, or the core count.
   uint32_t hasher_count() const;

@@ -55,6 +55,10 @@ caf::error make_held_error(ec code, caf::timespan hold) {
   return caf::make_error(code, hold.count());
 }
 
+caf::error make_rate_limited(int64_t retry_after_ms) {
+  return caf::make_error(ec::rate_limited, retry_after_ms);
+}
+
 wire_error to_wire(const caf::error& err) {
   wire_error out;
   if (err.category() == caf::atom("authnode")) {
@@ -62,7 +66,9 @@ wire_error to_wire(const caf::error& err) {
     if (out.code == ec::not_found || out.code == ec::none)
       out.code = ec::internal;
     auto& ctx = err.context();
-    if (ctx.match_elements<int64_t>())
+    if (ctx.match_elements<int64_t>() && out.code == ec::rate_limited)
+      out.retry_after_ms = ctx.get_as<int64_t>(0);
+    else if (ctx.match_elements<int64_t>())
       out.hold = caf::timespan{ctx.get_as<int64_t>(0)};
     else if (ctx.match_elements<std::string>())
       out.message = ctx.get_as<std::string>(0);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -52,6 +53,8 @@ struct wire_error {
   ec code = ec::internal;
   std::string message;
   caf::timespan hold{0};
+  /// For rate_limited: when the client may try again.
+  std::optional<int64_t> retry_after_ms;
 };
 
 /// Maps any caf::error (ours or CAF's own, such as a request timeout) to what
@@ -61,6 +64,9 @@ wire_error to_wire(const caf::error& err);
 /// An error of our category whose reply must not be sent before `hold` has
 /// passed since the request arrived.
 caf::error make_held_error(ec code, caf::timespan hold);
+
+/// rate_limited, with the time after which trying again makes sense.
+caf::error make_rate_limited(int64_t retry_after_ms);
 
 } // namespace authnode
 

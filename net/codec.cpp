@@ -334,6 +334,11 @@ std::string encode_stats(const request_id& id, const stats_snapshot& s) {
     {"logins_failed", s.logins_failed},
     {"pending_delayed", s.pending_delayed},
     {"hash_verifications_total", s.hash_verifications_total},
+    {"rate_limited_total", s.rate_limited_total},
+    {"penalized_sources", s.penalized_sources},
+    {"penalized_accounts", s.penalized_accounts},
+    {"throttle_held", s.throttle_held},
+    {"hash_queue_depth", s.hash_queue_depth},
     {"uptime_seconds", s.uptime_seconds},
   };
   out += ",\"stats\":{";

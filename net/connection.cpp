@@ -89,7 +89,9 @@ void answer_error(connection_broker* self, const request_id& id,
   if (failure.hold.count() > 0 && due > self->clock().now())
     hold_reply(self, due, id, failure.code);
   else
-    write_line(self, encode_error(id, failure.code, failure.message));
+    write_line(self,
+               encode_error(id, failure.code, failure.message,
+                            failure.retry_after_ms));
 }
 
 void process_lines(connection_broker* self);

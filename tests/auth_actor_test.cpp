@@ -250,7 +250,8 @@ struct auth_fixture {
     settings.session_cache_size = session_cache;
     db = sys->spawn(fake_database, store);
     hasher = sys->spawn(fake_hasher, hashes);
-    auth = sys->spawn(authnode::auth, settings, db, hasher, counters);
+    auth = sys->spawn(authnode::auth, settings, db, hasher, guard_actor{},
+                      counters);
     sched->run();
   }
 

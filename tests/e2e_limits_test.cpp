@@ -58,7 +58,7 @@ TEST_CASE("a freed connection slot admits the next client") {
 }
 
 TEST_CASE("a client pipelining past max-in-flight gets every reply") {
-  node_process node{with({"--max-in-flight=1"})};
+  node_process node{with({"--max-in-flight=1", "--throttle=off"})};
   line_client c{node.port()};
   REQUIRE(c.call({{"op", "register"},
                   {"email", "pipe@example.org"},

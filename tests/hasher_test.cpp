@@ -197,7 +197,9 @@ TEST_CASE("a pool of two hashers answers 20 concurrent verifications",
           "[hasher][pool]") {
   system_fixture fx;
   caf::scoped_actor self{*fx.sys};
-  running_hasher pool{self, fx.sys->spawn(hash_pool, size_t{2})};
+  running_hasher pool{self,
+                      fx.sys->spawn(hash_pool, size_t{2},
+                                    std::shared_ptr<node_counters>{})};
   verify_twenty_at_once(self, pool.hdl);
 }
 
@@ -205,6 +207,8 @@ TEST_CASE("a pool of one hasher still answers 20 concurrent verifications",
           "[hasher][pool]") {
   system_fixture fx;
   caf::scoped_actor self{*fx.sys};
-  running_hasher pool{self, fx.sys->spawn(hash_pool, size_t{1})};
+  running_hasher pool{self,
+                      fx.sys->spawn(hash_pool, size_t{1},
+                                    std::shared_ptr<node_counters>{})};
   verify_twenty_at_once(self, pool.hdl);
 }

@@ -1,0 +1,119 @@
+// End to end: throttling seen from clients, over TCP. Short delays keep it
+// quick; clients bind 127.0.0.2, 127.0.0.3 to be other sources.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "support/line_client.hpp"
+#include "support/node_process.hpp"
+
+using namespace authnode::test;
+
+namespace {
+
+std::vector<std::string> throttle_options(std::vector<std::string> extra) {
+  std::vector<std::string> opts{"--hash-ops=1", "--hash-mem=8192",
+                                "--failure-delay=200ms", "--max-penalty=800ms",
+                                "--hashers=2"};
+  opts.insert(opts.end(), extra.begin(), extra.end());
+  return opts;
+}
+
+void register_user(uint16_t port, const std::string& email) {
+  line_client c{port};
+  REQUIRE(c.call({{"op", "register"},
+                  {"email", email},
+                  {"password", "correct horse"},
+                  {"name", "X"}})["ok"]
+          == true);
+}
+
+/// 5 connections from one address pipeline 20 guesses each at one account;
+/// returns the count of each reply code.
+std::map<std::string, int> guess_burst(uint16_t port) {
+  std::vector<std::unique_ptr<line_client>> conns;
+  for (int c = 0; c < 5; ++c) {
+    conns.push_back(std::make_unique<line_client>(port, "127.0.0.1"));
+    std::string burst;
+    for (int i = 0; i < 20; ++i)
+      burst += json{{"id", c * 100 + i},
+                    {"op", "login"},
+                    {"email", "victim@example.org"},
+                    {"password", "guess " + std::to_string(c * 100 + i)}}
+                 .dump()
+        + "\n";
+    conns.back()->send_raw(burst);
+  }
+  std::map<std::string, int> codes;
+  for (auto& c : conns)
+    for (int i = 0; i < 20; ++i) {
+      auto reply = c->read(std::chrono::seconds(10));
+      auto code = reply["error"]["code"].get<std::string>();
+      ++codes[code];
+      if (code == "rate_limited")
+        CHECK(reply["error"]["retry_after_ms"].get<int64_t>() > 0);
+    }
+  return codes;
+}
+
+int64_t verifications(uint16_t port) {
+  line_client c{port};
+  return c.call({{"op", "stats"}})["stats"]["hash_verifications_total"];
+}
+
+} // namespace
+
+TEST_CASE("a burst of guesses at one account costs a handful of hashes") {
+  node_process node{throttle_options({})};
+  register_user(node.port(), "victim@example.org");
+  auto codes = guess_burst(node.port());
+  CHECK(codes["invalid_credentials"] + codes["rate_limited"] == 100);
+  CHECK(codes["rate_limited"] >= 90);
+  CHECK(verifications(node.port()) <= 6);
+  line_client c{node.port()};
+  auto stats = c.call({{"op", "stats"}})["stats"];
+  CHECK(stats["rate_limited_total"] == codes["rate_limited"]);
+}
+
+TEST_CASE("with --throttle=off every guess is verified") {
+  node_process node{throttle_options({"--throttle=off"})};
+  register_user(node.port(), "victim@example.org");
+  auto codes = guess_burst(node.port());
+  CHECK(codes["invalid_credentials"] == 100);
+  CHECK(verifications(node.port()) == 100);
+}
+
+TEST_CASE("a guesser's penalty does not touch other sources and accounts") {
+  node_process node{throttle_options({})};
+  register_user(node.port(), "victim@example.org");
+  register_user(node.port(), "bystander@example.org");
+  guess_burst(node.port());
+  line_client other{node.port(), "127.0.0.2"};
+  auto reply = other.call({{"op", "login"},
+                           {"email", "bystander@example.org"},
+                           {"password", "correct horse"}});
+  CHECK(reply["ok"] == true);
+}
+
+TEST_CASE("once the penalty has passed the right password gets in") {
+  node_process node{throttle_options({})};
+  register_user(node.port(), "victim@example.org");
+  guess_burst(node.port());
+  // At most max-penalty (800ms) later, and held rather than refused if the
+  // penalty is still running: the login is answered ok.
+  line_client c{node.port(), "127.0.0.3"};
+  json reply;
+  for (int i = 0; i < 20; ++i) {
+    reply = c.call({{"op", "login"},
+                    {"email", "victim@example.org"},
+                    {"password", "correct horse"}});
+    if (reply["ok"] == true)
+      break;
+    REQUIRE(reply["error"]["code"] == "rate_limited");
+    c.read_line(std::chrono::milliseconds(
+      reply["error"]["retry_after_ms"].get<int64_t>())); // waits, bounded
+  }
+  CHECK(reply["ok"] == true);
+}
