@@ -135,6 +135,24 @@ caf::result<user_view> on_register(auth_ptr self, register_request& req) {
           rp.deliver(std::move(err));
         });
   };
+  // Every hash is paid from the source's registration budget, so that a
+  // registration flood cannot take the CPU that logins need.
+  auto budgeted_hash = [=, source = source_key(req.source)]() mutable {
+    if (!self->state.guard) {
+      hash();
+      return;
+    }
+    self
+      ->request(self->state.guard, caf::infinite, guard_spend_atom::value,
+                source)
+      .then(
+        [=](caf::ok_atom) mutable {
+          hash();
+        },
+        [=](caf::error& err) mutable {
+          rp.deliver(std::move(err));
+        });
+  };
   // Look first so that a taken email costs no hash; the UNIQUE constraint
   // still settles a race between two registrations of one email.
   ask_db<user_record>(
@@ -144,7 +162,7 @@ caf::result<user_view> on_register(auth_ptr self, register_request& req) {
     },
     [=](caf::error err) mutable {
       if (is_not_found(err))
-        hash();
+        budgeted_hash();
       else
         rp.deliver(std::move(err));
     },
@@ -213,6 +231,29 @@ uint64_t fingerprint(auth_ptr self, const secret& password) {
   return out == 0 ? 1 : out; // 0 means "no fingerprint"
 }
 
+/// Asks the guard whether a password check for `keys` may start; runs
+/// `on_go` with the attempt to report (none when throttling is off), or
+/// `on_refused` with rate_limited.
+template <class OnGo>
+void admit_then(auth_ptr self, throttle_keys keys, const secret& password,
+                OnGo on_go, std::function<void(caf::error)> on_refused) {
+  if (!self->state.guard) {
+    on_go(maybe_guarded{});
+    return;
+  }
+  guarded_attempt attempt{std::move(keys), fingerprint(self, password)};
+  self
+    ->request(self->state.guard, caf::infinite, guard_admit_atom::value,
+              attempt.keys)
+    .then(
+      [=](caf::ok_atom) mutable {
+        on_go(maybe_guarded{attempt});
+      },
+      [=](caf::error& err) mutable {
+        on_refused(std::move(err));
+      });
+}
+
 void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
                   std::optional<user_view> user, std::string phc,
                   secret password, std::string source, maybe_guarded attempt) {
@@ -279,26 +320,18 @@ void look_up_and_verify(auth_ptr self,
 caf::result<session_grant> on_login(auth_ptr self, login_request& req) {
   auto rp = self->make_response_promise<session_grant>();
   auto email = normalize_email(req.email);
-  if (!self->state.guard) {
-    look_up_and_verify(self, rp, std::move(email), std::move(req.password),
-                       std::move(req.source), std::nullopt);
-    return rp;
-  }
   // The guard decides before anything is looked up or hashed.
-  guarded_attempt attempt{{source_key(req.source), email},
-                          fingerprint(self, req.password)};
-  self
-    ->request(self->state.guard, caf::infinite, guard_admit_atom::value,
-              attempt.keys)
-    .then(
-      [=, password = std::move(req.password),
-       source = std::move(req.source)](caf::ok_atom) mutable {
-        look_up_and_verify(self, rp, email, std::move(password),
-                           std::move(source), attempt);
-      },
-      [=](caf::error& err) mutable {
-        rp.deliver(std::move(err));
-      });
+  throttle_keys keys{source_key(req.source), email};
+  admit_then(
+    self, std::move(keys), req.password,
+    [=, password = req.password,
+     source = req.source](maybe_guarded attempt) mutable {
+      look_up_and_verify(self, rp, email, std::move(password),
+                         std::move(source), std::move(attempt));
+    },
+    [=](caf::error err) mutable {
+      rp.deliver(std::move(err));
+    });
   return rp;
 }
 
@@ -400,32 +433,45 @@ caf::result<caf::ok_atom> on_change_password(auth_ptr self,
   auto fail = [=](caf::error err) mutable {
     rp.deliver(std::move(err));
   };
-  auto found =
-    [=, old_pw = req.old_password, new_pw = req.new_password,
-     keep = token_digest(req.token.reveal())](session_owner& session) mutable {
-      auto& user = session.owner;
-      if (auto err = check_new_password(new_pw, user.user.email,
-                                        self->state.cfg.min_password)) {
-        rp.deliver(std::move(err));
-        return;
-      }
-      self->state.counters->hash_verifications_total += 1;
-      auto user_id = user.user.id;
-      self
-        ->request(self->state.hasher, caf::infinite, verify_atom::value,
-                  user.password_hash, old_pw, self->state.cfg.params)
-        .then(
-          [=](verify_outcome& out) mutable {
-            if (!out.match) {
-              rp.deliver(failed_credentials(self));
-              return;
-            }
-            store_new_password(self, rp, user_id, std::move(new_pw), keep);
-          },
-          [=](caf::error& err) mutable {
-            rp.deliver(std::move(err));
-          });
-    };
+  auto found
+    = [=, old_pw = req.old_password, new_pw = req.new_password,
+       keep = token_digest(req.token.reveal()),
+       source = source_key(req.source)](session_owner& session) mutable {
+        auto& user = session.owner;
+        if (auto err = check_new_password(new_pw, user.user.email,
+                                          self->state.cfg.min_password)) {
+          rp.deliver(std::move(err));
+          return;
+        }
+        auto user_id = user.user.id;
+        auto phc = user.password_hash;
+        // Guessing the old password with a stolen token is guessing all the
+        // same: it is throttled like a login to this account.
+        auto verify = [=](maybe_guarded attempt) mutable {
+          self->state.counters->hash_verifications_total += 1;
+          self
+            ->request(self->state.hasher, caf::infinite, verify_atom::value,
+                      phc, old_pw, self->state.cfg.params)
+            .then(
+              [=](verify_outcome& out) mutable {
+                if (!out.match) {
+                  report(self, attempt, attempt_result::failure);
+                  rp.deliver(failed_credentials(self));
+                  return;
+                }
+                report(self, attempt, attempt_result::success);
+                store_new_password(self, rp, user_id, std::move(new_pw), keep);
+              },
+              [=](caf::error& err) mutable {
+                report(self, attempt, attempt_result::aborted);
+                rp.deliver(std::move(err));
+              });
+        };
+        admit_then(self, throttle_keys{source, user.user.email}, old_pw, verify,
+                   [=](caf::error err) mutable {
+                     rp.deliver(std::move(err));
+                   });
+      };
   with_session(self, req.token, found, fail);
   return rp;
 }

@@ -118,6 +118,15 @@ guard_actor::behavior_type guard(guard_ptr self, throttle_settings cfg,
       decide(self, std::move(keys), rp, false);
       return rp;
     },
+    [=](guard_spend_atom,
+        const std::string& source) -> caf::result<caf::ok_atom> {
+      auto wait = self->state.policy.spend(source, self->clock().now());
+      if (wait.count() == 0)
+        return caf::ok_atom::value;
+      self->state.counters->rate_limited_total += 1;
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait);
+      return make_rate_limited(std::max<int64_t>(ms.count(), 1));
+    },
     [=](guard_done_atom, const attempt_report& report) {
       on_done(self, report);
     },

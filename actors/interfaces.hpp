@@ -51,6 +51,7 @@ using due_atom = caf::atom_constant<caf::atom("due")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using guard_admit_atom = caf::atom_constant<caf::atom("g_admit")>;
 using guard_done_atom = caf::atom_constant<caf::atom("g_done")>;
+using guard_spend_atom = caf::atom_constant<caf::atom("g_spend")>;
 
 // -- message types -----------------------------------------------------------
 
@@ -256,6 +257,7 @@ using database_actor = caf::typed_actor<
 /// error's context). Every admitted attempt must be reported when it ends.
 using guard_actor = caf::typed_actor<
   caf::replies_to<guard_admit_atom, throttle_keys>::with<caf::ok_atom>,
+  caf::replies_to<guard_spend_atom, std::string>::with<caf::ok_atom>,
   caf::reacts_to<guard_done_atom, attempt_report>, caf::reacts_to<tick_atom>,
   caf::reacts_to<purge_atom>>;
 

@@ -103,6 +103,23 @@ void throttle::finished(const throttle_keys& keys, attempt_result result,
   }
 }
 
+caf::timespan throttle::spend(const std::string& source, time_point now) {
+  using seconds = std::chrono::duration<double>;
+  auto per_second = cfg_.register_rate / 60.0;
+  auto capacity = static_cast<double>(cfg_.register_rate);
+  auto& b = budgets_.try_emplace(source, bucket{capacity, now}).first->second;
+  b.tokens = std::min(capacity,
+                      b.tokens + seconds(now - b.updated).count() * per_second);
+  b.updated = now;
+  if (b.tokens >= 1.0) {
+    b.tokens -= 1.0;
+    return caf::timespan{0};
+  }
+  auto wait = seconds((1.0 - b.tokens) / per_second);
+  return std::max(caf::timespan{1},
+                  std::chrono::duration_cast<caf::timespan>(wait));
+}
+
 std::pair<size_t, size_t> throttle::sweep(time_point now) {
   auto sweep_table = [&](table& t) {
     size_t penalized = 0;
@@ -121,6 +138,13 @@ std::pair<size_t, size_t> throttle::sweep(time_point now) {
     }
     return penalized;
   };
+  // A bucket that has refilled completely is the same as no bucket.
+  for (auto i = budgets_.begin(); i != budgets_.end();) {
+    if (now - i->second.updated >= std::chrono::minutes(1))
+      i = budgets_.erase(i);
+    else
+      ++i;
+  }
   auto sources = sweep_table(sources_);
   auto accounts = sweep_table(accounts_);
   return {sources, accounts};

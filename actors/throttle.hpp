@@ -36,6 +36,9 @@ struct throttle_settings {
   uint32_t max_verifying_per_key = 2;
   size_t max_pending = 10000;
   size_t max_pending_per_source = 16;
+  /// Hashes for registrations per source and minute: a token bucket that
+  /// holds this many.
+  uint32_t register_rate = 10;
 };
 
 enum class attempt_result : uint8_t { success = 0, failure = 1, aborted = 2 };
@@ -72,6 +75,10 @@ public:
   /// (with failures in the window) as {sources, accounts}.
   std::pair<size_t, size_t> sweep(time_point now);
 
+  /// Takes one hash from a source's registration budget. Returns zero when
+  /// granted, else how long until the next one is.
+  caf::timespan spend(const std::string& source, time_point now);
+
   size_t held() const {
     return held_total_;
   }
@@ -100,6 +107,12 @@ private:
   void record_failure(key_state& k, uint64_t fingerprint, time_point now);
 
   throttle_settings cfg_;
+  struct bucket {
+    double tokens = 0;
+    time_point updated{};
+  };
+
+  std::unordered_map<std::string, bucket> budgets_;
   table sources_;
   table accounts_;
   size_t held_total_ = 0;

@@ -60,6 +60,7 @@ throttle_settings make_throttle_settings(const node_options& o) {
   s.failure_window = o.failure_window;
   s.max_pending = o.max_pending;
   s.max_pending_per_source = o.max_pending_per_source;
+  s.register_rate = o.register_rate;
   return s;
 }
 

@@ -32,6 +32,7 @@ struct node_options {
   caf::timespan failure_window = std::chrono::minutes(15);
   uint64_t max_pending = 10000;
   uint64_t max_pending_per_source = 16;
+  uint32_t register_rate = 10;
 
   bool throttling() const {
     return throttle == "on";

@@ -117,3 +117,45 @@ TEST_CASE("once the penalty has passed the right password gets in") {
   }
   CHECK(reply["ok"] == true);
 }
+
+TEST_CASE("registrations past register-rate are refused without hashing") {
+  node_process node{throttle_options({"--register-rate=3"})};
+  line_client c{node.port(), "127.0.0.1"};
+  auto reg = [&](line_client& client, const std::string& email) {
+    return client.call({{"op", "register"},
+                        {"email", email},
+                        {"password", "correct horse"},
+                        {"name", "R"}});
+  };
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(reg(c, "r" + std::to_string(i) + "@example.org")["ok"] == true);
+  auto refused = reg(c, "r3@example.org");
+  CHECK(refused["error"]["code"] == "rate_limited");
+  CHECK(refused["error"]["retry_after_ms"].get<int64_t>() > 0);
+  line_client other{node.port(), "127.0.0.2"};
+  CHECK(reg(other, "r3@example.org")["ok"] == true);
+}
+
+TEST_CASE("guessing an old password with a stolen token is throttled too") {
+  node_process node{throttle_options({})};
+  register_user(node.port(), "victim@example.org");
+  line_client c{node.port()};
+  auto token = c.call({{"op", "login"},
+                       {"email", "victim@example.org"},
+                       {"password", "correct horse"}})["token"];
+  std::string burst;
+  for (int i = 0; i < 30; ++i)
+    burst += json{{"id", i},
+                  {"op", "change_password"},
+                  {"token", token},
+                  {"old_password", "guess " + std::to_string(i)},
+                  {"new_password", "a new password"}}
+               .dump()
+      + "\n";
+  c.send_raw(burst);
+  int limited = 0;
+  for (int i = 0; i < 30; ++i)
+    limited += c.read(std::chrono::seconds(10))["error"]["code"]
+      == "rate_limited";
+  CHECK(limited >= 20);
+}

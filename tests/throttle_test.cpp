@@ -178,3 +178,17 @@ TEST_CASE("sweep drops forgotten keys and counts penalized ones") {
   CHECK(later.first == 0);
   CHECK(later.second == 0);
 }
+
+TEST_CASE("registrations from one source are limited to register-rate") {
+  auto s = settings();
+  s.register_rate = 3;
+  throttle t{s};
+  throttle::time_point t0{};
+  CHECK(t.spend("10.0.0.8", t0) == 0s);
+  CHECK(t.spend("10.0.0.8", t0) == 0s);
+  CHECK(t.spend("10.0.0.8", t0) == 0s);
+  auto wait = t.spend("10.0.0.8", t0);
+  CHECK(wait == 20s);                   // 3 per minute: one every 20 s
+  CHECK(t.spend("10.0.0.9", t0) == 0s); // another source has its own
+  CHECK(t.spend("10.0.0.8", t0 + 20s) == 0s);
+}
