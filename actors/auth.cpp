@@ -1,5 +1,6 @@
 #include "actors/auth.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <optional>
 
@@ -52,6 +53,28 @@ caf::error check_new_password(const secret& password, const std::string& email,
   return {};
 }
 
+/// The address a request is throttled and recorded under: the peer's, or
+/// the end user's when a trusted application server names it.
+caf::expected<std::string> effective_source(auth_ptr self,
+                                            const std::string& peer,
+                                            const std::string& client_addr) {
+  if (client_addr.empty())
+    return peer;
+  auto& trusted = self->state.cfg.trusted_sources;
+  auto is_trusted = std::any_of(trusted.begin(), trusted.end(),
+                                [&](const cidr& r) {
+                                  return r.contains(peer);
+                                });
+  if (!is_trusted)
+    return caf::make_error(ec::bad_request,
+                           std::string{"client_addr is only accepted from "
+                                       "--trusted-sources"});
+  if (!is_ip_address(client_addr))
+    return caf::make_error(ec::bad_request,
+                           std::string{"client_addr must be an IP address"});
+  return client_addr;
+}
+
 caf::error failed_credentials(auth_ptr self) {
   self->state.counters->logins_failed += 1;
   return make_held_error(ec::invalid_credentials,
@@ -99,6 +122,10 @@ void on_tick(auth_ptr self) {
 // -- register ----------------------------------------------------------------
 
 caf::result<user_view> on_register(auth_ptr self, register_request& req) {
+  auto source = effective_source(self, req.source, req.client_addr);
+  if (!source)
+    return std::move(source.error());
+  req.source = std::move(*source);
   auto email = normalize_email(req.email);
   if (!is_valid_email(email))
     return caf::make_error(ec::invalid_email);
@@ -318,6 +345,10 @@ void look_up_and_verify(auth_ptr self,
 }
 
 caf::result<session_grant> on_login(auth_ptr self, login_request& req) {
+  auto source = effective_source(self, req.source, req.client_addr);
+  if (!source)
+    return std::move(source.error());
+  req.source = std::move(*source);
   auto rp = self->make_response_promise<session_grant>();
   auto email = normalize_email(req.email);
   // The guard decides before anything is looked up or hashed.
@@ -429,6 +460,10 @@ void store_new_password(auth_ptr self,
 
 caf::result<caf::ok_atom> on_change_password(auth_ptr self,
                                              password_change_request& req) {
+  auto source = effective_source(self, req.source, req.client_addr);
+  if (!source)
+    return std::move(source.error());
+  req.source = std::move(*source);
   auto rp = self->make_response_promise<caf::ok_atom>();
   auto fail = [=](caf::error err) mutable {
     rp.deliver(std::move(err));

@@ -11,11 +11,13 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "actors/deadline_queue.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/session_cache.hpp"
 #include "actors/throttle.hpp"
+#include "core/cidr.hpp"
 #include "core/counters.hpp"
 
 namespace authnode {
@@ -32,6 +34,8 @@ struct auth_settings {
   /// Sessions kept in memory for whoami; 0 turns the cache off. Only
   /// coherent while this actor sees every session change (one node).
   size_t session_cache_size = 0;
+  /// Peers whose requests may name the end user's address (client_addr).
+  std::vector<cidr> trusted_sources;
 };
 
 struct auth_state {

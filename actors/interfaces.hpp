@@ -83,12 +83,16 @@ struct register_request {
   secret password;
   std::string name;
   std::string source;
+  /// The end user's address, sent by a trusted application server on its
+  /// users' behalf; empty when absent. Only used if `source` is trusted.
+  std::string client_addr;
 };
 
 struct login_request {
   std::string email;
   secret password;
   std::string source;
+  std::string client_addr;
 };
 
 /// whoami and logout.
@@ -102,6 +106,7 @@ struct password_change_request {
   secret old_password;
   secret new_password;
   std::string source;
+  std::string client_addr;
 };
 
 /// What a successful login hands out.
@@ -199,11 +204,12 @@ AUTHNODE_INSPECT(user_view, x.id, x.email, x.name, x.created_at,
                  x.last_login_at)
 AUTHNODE_INSPECT(user_record, x.user, x.password_hash)
 AUTHNODE_INSPECT(new_user, x.email, x.name, x.password_hash, x.created_at)
-AUTHNODE_INSPECT(register_request, x.email, x.password, x.name, x.source)
-AUTHNODE_INSPECT(login_request, x.email, x.password, x.source)
+AUTHNODE_INSPECT(register_request, x.email, x.password, x.name, x.source,
+                 x.client_addr)
+AUTHNODE_INSPECT(login_request, x.email, x.password, x.source, x.client_addr)
 AUTHNODE_INSPECT(token_request, x.token, x.source)
 AUTHNODE_INSPECT(password_change_request, x.token, x.old_password,
-                 x.new_password, x.source)
+                 x.new_password, x.source, x.client_addr)
 AUTHNODE_INSPECT(session_grant, x.user, x.token, x.expires_at)
 AUTHNODE_INSPECT(stats_snapshot, x.connections, x.requests_total,
                  x.registrations_total, x.logins_ok, x.logins_failed,

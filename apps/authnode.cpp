@@ -50,6 +50,9 @@ auth_settings make_auth_settings(const node_options& o) {
   s.params = hash_params{o.hash_ops, o.hash_mem};
   s.dummy_hash = hash_password(make_token(), s.params);
   s.session_cache_size = o.session_cache;
+  std::string bad;
+  s.trusted_sources = parse_cidr_list(o.trusted_sources, bad)
+                        .value_or(std::vector<cidr>{}); // validated before
   return s;
 }
 

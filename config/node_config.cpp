@@ -46,6 +46,9 @@ node_config::node_config() {
          "logins held by the throttle at once for one source (16)")
     .add(opts.register_rate, "register-rate",
          "registrations (hashes) per source and minute (10)")
+    .add(opts.trusted_sources, "trusted-sources",
+         "comma-separated CIDR ranges of application servers that may send "
+         "client_addr, e.g. \"10.0.0.0/8,::1\" (none)")
     .add(opts.backend_timeout, "backend-timeout",
          "give up on a database request after this and answer unavailable "
          "(10s)");

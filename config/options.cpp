@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include "core/cidr.hpp"
+
 #include <sodium.h>
 
 namespace authnode {
@@ -60,6 +62,9 @@ std::string validate(const node_options& o) {
     return "--register-rate: must be between 1 and 1000000";
   if (o.max_pending_per_source < 1)
     return "--max-pending-per-source: must be at least 1";
+  std::string bad;
+  if (!parse_cidr_list(o.trusted_sources, bad))
+    return "--trusted-sources: not an address or CIDR range: " + bad;
   if (o.backend_timeout < std::chrono::milliseconds(10))
     return "--backend-timeout: must be at least 10ms";
   return {};

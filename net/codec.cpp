@@ -22,14 +22,15 @@ enum class field : uint8_t {
   token,
   old_password,
   new_password,
+  client_addr,
   other,
 };
 
-constexpr size_t string_fields = 7; // op .. new_password
+constexpr size_t string_fields = 8; // op .. client_addr
 
-constexpr std::array<const char*, 9> field_names{
-  "id",    "op",           "email",        "password", "name",
-  "token", "old_password", "new_password", "other"};
+constexpr std::array<const char*, 10> field_names{
+  "id",    "op",           "email",        "password",    "name",
+  "token", "old_password", "new_password", "client_addr", "other"};
 
 field field_of(std::string_view key) {
   for (size_t i = 0; i < static_cast<size_t>(field::other); ++i)
@@ -170,6 +171,13 @@ struct request_reader : nlohmann::json_sax<json> {
       : std::string{"field "} + field_names[i + 1] + " must be a string";
     return false;
   }
+
+  /// Like take(), for a field that may be absent.
+  bool take_optional(field f, std::string& out, std::string& problem) {
+    if (states[index(f)] == slot_state::absent)
+      return true;
+    return take(f, out, problem);
+  }
 };
 
 /// Builds the typed request for `op`, or leaves `problem` set.
@@ -185,7 +193,8 @@ std::optional<request_body> build_body(std::string_view op, request_reader& r,
     req.source = source;
     if (r.take(field::email, req.email, problem)
         && r.take(field::password, req.password, problem)
-        && r.take(field::name, req.name, problem))
+        && r.take(field::name, req.name, problem)
+        && r.take_optional(field::client_addr, req.client_addr, problem))
       return request_body{std::move(req)};
     return std::nullopt;
   }
@@ -193,7 +202,8 @@ std::optional<request_body> build_body(std::string_view op, request_reader& r,
     login_request req;
     req.source = source;
     if (r.take(field::email, req.email, problem)
-        && r.take(field::password, req.password, problem))
+        && r.take(field::password, req.password, problem)
+        && r.take_optional(field::client_addr, req.client_addr, problem))
       return request_body{std::move(req)};
     return std::nullopt;
   }
@@ -211,7 +221,8 @@ std::optional<request_body> build_body(std::string_view op, request_reader& r,
     req.source = source;
     if (r.take(field::token, req.token, problem)
         && r.take(field::old_password, req.old_password, problem)
-        && r.take(field::new_password, req.new_password, problem))
+        && r.take(field::new_password, req.new_password, problem)
+        && r.take_optional(field::client_addr, req.client_addr, problem))
       return request_body{std::move(req)};
     return std::nullopt;
   }

@@ -159,3 +159,48 @@ TEST_CASE("guessing an old password with a stolen token is throttled too") {
       == "rate_limited";
   CHECK(limited >= 20);
 }
+
+TEST_CASE("a trusted app server's client_addr is the throttling key") {
+  node_process node{throttle_options({"--trusted-sources=127.0.0.5/32"})};
+  register_user(node.port(), "victim@example.org");
+  register_user(node.port(), "bystander@example.org");
+  line_client app{node.port(), "127.0.0.5"};
+  // A guesser behind the app server: 20 guesses at once from 10.1.1.1.
+  std::string burst;
+  for (int i = 0; i < 20; ++i)
+    burst += json{{"id", i},
+                  {"op", "login"},
+                  {"email", "victim@example.org"},
+                  {"password", "guess " + std::to_string(i)},
+                  {"client_addr", "10.1.1.1"}}
+               .dump()
+      + "\n";
+  app.send_raw(burst);
+  int limited = 0;
+  for (int i = 0; i < 20; ++i)
+    limited += app.read(std::chrono::seconds(10))["error"]["code"]
+      == "rate_limited";
+  CHECK(limited >= 15);
+  // Another user of the same app server, from another address, gets in.
+  auto other = app.call({{"op", "login"},
+                         {"email", "bystander@example.org"},
+                         {"password", "correct horse"},
+                         {"client_addr", "10.2.2.2"}});
+  CHECK(other["ok"] == true);
+}
+
+TEST_CASE("client_addr from an untrusted peer is refused") {
+  node_process node{throttle_options({"--trusted-sources=127.0.0.5"})};
+  line_client c{node.port(), "127.0.0.6"};
+  auto reply = c.call({{"op", "login"},
+                       {"email", "a@example.org"},
+                       {"password", "whatever it is"},
+                       {"client_addr", "10.1.1.1"}});
+  CHECK(reply["error"]["code"] == "bad_request");
+  line_client trusted{node.port(), "127.0.0.5"};
+  auto not_an_address = trusted.call({{"op", "login"},
+                                      {"email", "a@example.org"},
+                                      {"password", "whatever it is"},
+                                      {"client_addr", "not-an-ip"}});
+  CHECK(not_an_address["error"]["code"] == "bad_request");
+}
