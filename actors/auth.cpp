@@ -75,6 +75,27 @@ caf::expected<std::string> effective_source(auth_ptr self,
   return client_addr;
 }
 
+/// One line in the audit log, if there is one. Never a secret.
+void audit_outcome(auth_ptr self, const char* op, const char* outcome,
+                   const std::string& source, const std::string& account,
+                   const char* reason) {
+  if (self->state.audit)
+    self->send(self->state.audit, audit_atom::value,
+               audit_event{now_seconds(), op, outcome, source, account,
+                           reason});
+}
+
+/// Runs `on_error` for a refusal by the guard, after writing it down.
+std::function<void(caf::error)>
+audited_refusal(auth_ptr self, const char* op, std::string source,
+                std::string account, std::function<void(caf::error)> on_error) {
+  return [=](caf::error err) {
+    if (to_wire(err).code == ec::rate_limited)
+      audit_outcome(self, op, "rate_limited", source, account, "throttled");
+    on_error(std::move(err));
+  };
+}
+
 caf::error failed_credentials(auth_ptr self) {
   self->state.counters->logins_failed += 1;
   return make_held_error(ec::invalid_credentials,
@@ -164,7 +185,8 @@ caf::result<user_view> on_register(auth_ptr self, register_request& req) {
   };
   // Every hash is paid from the source's registration budget, so that a
   // registration flood cannot take the CPU that logins need.
-  auto budgeted_hash = [=, source = source_key(req.source)]() mutable {
+  auto budgeted_hash = [=, peer = req.source,
+                        source = source_key(req.source)]() mutable {
     if (!self->state.guard) {
       hash();
       return;
@@ -176,8 +198,12 @@ caf::result<user_view> on_register(auth_ptr self, register_request& req) {
         [=](caf::ok_atom) mutable {
           hash();
         },
-        [=](caf::error& err) mutable {
-          rp.deliver(std::move(err));
+        [=,
+         refused = audited_refusal(self, "register", peer, email,
+                                   [=](caf::error err) mutable {
+                                     rp.deliver(std::move(err));
+                                   })](caf::error& err) mutable {
+          refused(std::move(err));
         });
   };
   // Look first so that a taken email costs no hash; the UNIQUE constraint
@@ -283,7 +309,8 @@ void admit_then(auth_ptr self, throttle_keys keys, const secret& password,
 
 void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
                   std::optional<user_view> user, std::string phc,
-                  secret password, std::string source, maybe_guarded attempt) {
+                  secret password, std::string source, std::string account,
+                  maybe_guarded attempt) {
   self->state.counters->hash_verifications_total += 1;
   auto params = self->state.cfg.params;
   self
@@ -293,10 +320,14 @@ void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
       [=](verify_outcome& out) mutable {
         if (!user || !out.match) {
           report(self, attempt, attempt_result::failure);
+          audit_outcome(self, "login", "invalid_credentials", source, account,
+                        user ? "wrong password" : "unknown account");
           rp.deliver(failed_credentials(self));
           return;
         }
         report(self, attempt, attempt_result::success);
+        audit_outcome(self, "login", "ok", source, account,
+                      out.needs_rehash ? "password, re-hashed" : "password");
         if (!out.needs_rehash) {
           grant_session(self, rp, std::move(*user), {}, source);
           return;
@@ -330,7 +361,7 @@ void look_up_and_verify(auth_ptr self,
     [=](user_record& found) mutable {
       verify_login(self, rp, std::move(found.user),
                    std::move(found.password_hash), std::move(password),
-                   std::move(source), std::move(attempt));
+                   std::move(source), email, std::move(attempt));
     },
     [=](caf::error err) mutable {
       if (!is_not_found(err)) {
@@ -339,9 +370,10 @@ void look_up_and_verify(auth_ptr self,
         return;
       }
       verify_login(self, rp, std::nullopt, self->state.cfg.dummy_hash,
-                   std::move(password), std::move(source), std::move(attempt));
+                   std::move(password), std::move(source), email,
+                   std::move(attempt));
     },
-    user_get_atom::value, std::move(email));
+    user_get_atom::value, email);
 }
 
 caf::result<session_grant> on_login(auth_ptr self, login_request& req) {
@@ -479,6 +511,7 @@ caf::result<caf::ok_atom> on_change_password(auth_ptr self,
           return;
         }
         auto user_id = user.user.id;
+        auto email = user.user.email;
         auto phc = user.password_hash;
         // Guessing the old password with a stolen token is guessing all the
         // same: it is throttled like a login to this account.
@@ -491,6 +524,8 @@ caf::result<caf::ok_atom> on_change_password(auth_ptr self,
               [=](verify_outcome& out) mutable {
                 if (!out.match) {
                   report(self, attempt, attempt_result::failure);
+                  audit_outcome(self, "change_password", "invalid_credentials",
+                                source, email, "wrong old password");
                   rp.deliver(failed_credentials(self));
                   return;
                 }
@@ -502,10 +537,11 @@ caf::result<caf::ok_atom> on_change_password(auth_ptr self,
                 rp.deliver(std::move(err));
               });
         };
-        admit_then(self, throttle_keys{source, user.user.email}, old_pw, verify,
-                   [=](caf::error err) mutable {
-                     rp.deliver(std::move(err));
-                   });
+        admit_then(self, throttle_keys{source, email}, old_pw, verify,
+                   audited_refusal(self, "change_password", source, email,
+                                   [=](caf::error err) mutable {
+                                     rp.deliver(std::move(err));
+                                   }));
       };
   with_session(self, req.token, found, fail);
   return rp;
@@ -535,9 +571,10 @@ stats_snapshot take_stats(const node_counters& c) {
 
 auth_actor::behavior_type auth(auth_ptr self, auth_settings cfg,
                                database_actor db, hasher_actor hasher,
-                               guard_actor guard,
+                               guard_actor guard, audit_actor audit,
                                std::shared_ptr<node_counters> counters) {
   self->state.guard = std::move(guard);
+  self->state.audit = std::move(audit);
   randombytes_buf(self->state.fingerprint_key.data(),
                   self->state.fingerprint_key.size());
   self->state.cfg = std::move(cfg);

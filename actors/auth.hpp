@@ -49,6 +49,8 @@ struct auth_state {
   session_cache sessions;
   /// Consulted before every login verification; invalid: throttling off.
   guard_actor guard;
+  /// Where login outcomes are written down; invalid: nowhere.
+  audit_actor audit;
   std::array<unsigned char, 32> fingerprint_key{};
   static inline const char* name = "auth";
 };
@@ -56,6 +58,7 @@ struct auth_state {
 auth_actor::behavior_type auth(auth_actor::stateful_pointer<auth_state> self,
                                auth_settings cfg, database_actor db,
                                hasher_actor hasher, guard_actor guard,
+                               audit_actor audit,
                                std::shared_ptr<node_counters> counters);
 
 /// Longest password accepted anywhere, in bytes.

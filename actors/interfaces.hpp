@@ -52,6 +52,7 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using guard_admit_atom = caf::atom_constant<caf::atom("g_admit")>;
 using guard_done_atom = caf::atom_constant<caf::atom("g_done")>;
 using guard_spend_atom = caf::atom_constant<caf::atom("g_spend")>;
+using audit_atom = caf::atom_constant<caf::atom("audit")>;
 
 // -- message types -----------------------------------------------------------
 
@@ -192,6 +193,18 @@ struct attempt_report {
   uint64_t fingerprint = 0;
 };
 
+/// One login outcome for the audit log. `outcome`: ok,
+/// invalid_credentials, rate_limited or busy; `reason` says why, for people
+/// (e.g. "unknown account", "wrong password", "penalty"). Never a secret.
+struct audit_event {
+  int64_t time = 0;
+  std::string op;
+  std::string outcome;
+  std::string source;
+  std::string account;
+  std::string reason;
+};
+
 // -- inspectors ---------------------------------------------------------------
 
 #define AUTHNODE_INSPECT(type, ...)                                            \
@@ -224,6 +237,8 @@ AUTHNODE_INSPECT(session_row, x.token_digest, x.user_id, x.created_at,
 AUTHNODE_INSPECT(login_commit, x.user_id, x.at, x.new_password_hash, x.session)
 AUTHNODE_INSPECT(session_owner, x.session_id, x.owner, x.expires_at)
 AUTHNODE_INSPECT(throttle_keys, x.source, x.account)
+AUTHNODE_INSPECT(audit_event, x.time, x.op, x.outcome, x.source, x.account,
+                 x.reason)
 AUTHNODE_INSPECT(attempt_report, x.keys, x.result, x.fingerprint)
 AUTHNODE_INSPECT(password_change, x.user_id, x.password_hash,
                  x.keep_token_digest)
@@ -266,6 +281,9 @@ using guard_actor = caf::typed_actor<
   caf::replies_to<guard_spend_atom, std::string>::with<caf::ok_atom>,
   caf::reacts_to<guard_done_atom, attempt_report>, caf::reacts_to<tick_atom>,
   caf::reacts_to<purge_atom>>;
+
+/// The audit sink: writes one JSON line per event (detached: it does I/O).
+using audit_actor = caf::typed_actor<caf::reacts_to<audit_atom, audit_event>>;
 
 /// Announces every message type above; call on every node's config.
 void register_message_types(caf::actor_system_config& cfg);

@@ -13,6 +13,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/audit.hpp"
 #include "actors/auth.hpp"
 #include "actors/guard.hpp"
 #include "actors/hash_pool.hpp"
@@ -79,7 +80,7 @@ listener_settings make_listener_settings(const node_options& o) {
 
 int run(caf::actor_system& sys, const node_options& opts,
         const auth_settings& settings, std::unique_ptr<user_store> store,
-        const sigset_t& stop_signals) {
+        int audit_fd, const sigset_t& stop_signals) {
   auto counters = std::make_shared<node_counters>();
   auto db = sys.spawn<caf::detached>(database, std::move(store),
                                      caf::timespan{std::chrono::minutes(1)});
@@ -87,8 +88,11 @@ int run(caf::actor_system& sys, const node_options& opts,
   guard_actor guard_handle;
   if (opts.throttling())
     guard_handle = sys.spawn(guard, make_throttle_settings(opts), counters);
+  audit_actor audit_handle;
+  if (audit_fd >= 0)
+    audit_handle = sys.spawn<caf::detached>(audit, audit_fd);
   auto auth_handle = sys.spawn(auth, settings, db, pool, guard_handle,
-                               counters);
+                               audit_handle, counters);
   auto lst = sys.middleman().spawn_broker(
     listener, make_listener_settings(opts), auth_handle, counters);
   caf::scoped_actor self{sys};
@@ -124,6 +128,7 @@ int run(caf::actor_system& sys, const node_options& opts,
   for (auto& a :
        {caf::actor_cast<caf::actor>(auth_handle),
         caf::actor_cast<caf::actor>(guard_handle),
+        caf::actor_cast<caf::actor>(audit_handle),
         caf::actor_cast<caf::actor>(pool), caf::actor_cast<caf::actor>(db)}) {
     if (!a)
       continue;
@@ -162,6 +167,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string error;
+  int audit_fd = -1;
+  if (cfg.opts.audit != "off") {
+    audit_fd = open_audit_sink(cfg.opts.audit, error);
+    if (audit_fd < 0) {
+      std::cerr << "authnode: --audit=" << cfg.opts.audit << ": " << error
+                << "\n";
+      return 2;
+    }
+  }
   auto store = user_store::open(cfg.opts.db, error);
   if (!store) {
     std::cerr << "authnode: --db " << cfg.opts.db << ": " << error << "\n";
@@ -171,7 +185,8 @@ int main(int argc, char** argv) {
   int status = 0;
   {
     caf::actor_system sys{cfg};
-    status = run(sys, cfg.opts, settings, std::move(store), stop_signals);
+    status = run(sys, cfg.opts, settings, std::move(store), audit_fd,
+                 stop_signals);
   }
   return status;
 }

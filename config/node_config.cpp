@@ -49,6 +49,9 @@ node_config::node_config() {
     .add(opts.trusted_sources, "trusted-sources",
          "comma-separated CIDR ranges of application servers that may send "
          "client_addr, e.g. \"10.0.0.0/8,::1\" (none)")
+    .add(opts.audit, "audit",
+         "login outcomes, one JSON line each: stderr, a file path, or off "
+         "(stderr)")
     .add(opts.backend_timeout, "backend-timeout",
          "give up on a database request after this and answer unavailable "
          "(10s)");

@@ -65,6 +65,8 @@ std::string validate(const node_options& o) {
   std::string bad;
   if (!parse_cidr_list(o.trusted_sources, bad))
     return "--trusted-sources: not an address or CIDR range: " + bad;
+  if (o.audit.empty())
+    return "--audit: must be stderr, off or a file path";
   if (o.backend_timeout < std::chrono::milliseconds(10))
     return "--backend-timeout: must be at least 10ms";
   return {};

@@ -35,6 +35,8 @@ struct node_options {
   uint32_t register_rate = 10;
   /// Comma-separated CIDR ranges whose requests may carry client_addr.
   std::string trusted_sources;
+  /// Where login outcomes go: "stderr", a file path, or "off".
+  std::string audit = "stderr";
 
   bool throttling() const {
     return throttle == "on";

@@ -289,6 +289,11 @@ decode_request(std::string_view line, const std::string& source) {
   auto fail = [](request_id id, ec code, std::string message) {
     return decode_failure{std::move(id), code, std::move(message)};
   };
+  // nlohmann's lexer takes a NUL byte for the end of input, so
+  // '{"op":"ping"}\0garbage' would pass. A raw NUL is never valid JSON
+  // (not even inside a string), so no line with one is.
+  if (line.find('\0') != std::string_view::npos)
+    return fail(nullptr, ec::bad_json, "the line is not a JSON object");
   request_reader r;
   auto parsed = json::sax_parse(line, &r);
   if (r.too_deep)

@@ -251,6 +251,7 @@ struct auth_fixture {
     db = sys->spawn(fake_database, store);
     hasher = sys->spawn(fake_hasher, hashes);
     auth = sys->spawn(authnode::auth, settings, db, hasher, guard_actor{},
+                      audit_actor{},
                       counters);
     sched->run();
   }

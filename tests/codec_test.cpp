@@ -134,3 +134,10 @@ TEST_CASE("invalid UTF-8 is refused by the parser, never echoed raw") {
   std::string line = "{\"id\":\"\xff\xfe\",\"op\":\"ping\"}";
   CHECK(expect_failure(line).code == ec::bad_json);
 }
+
+TEST_CASE("a NUL byte anywhere makes the line bad_json") {
+  using namespace std::string_literals;
+  CHECK(expect_failure("{\"op\":\"ping\"}\0garbage"s).code == ec::bad_json);
+  CHECK(expect_failure("{\"op\":\"ping\"}\0"s).code == ec::bad_json);
+  CHECK(expect_failure("{\"op\":\"pi\0ng\"}"s).code == ec::bad_json);
+}

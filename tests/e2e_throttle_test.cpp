@@ -2,6 +2,7 @@
 // quick; clients bind 127.0.0.2, 127.0.0.3 to be other sources.
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <map>
 #include <memory>
 #include <vector>
@@ -203,4 +204,43 @@ TEST_CASE("client_addr from an untrusted peer is refused") {
                                       {"password", "whatever it is"},
                                       {"client_addr", "not-an-ip"}});
   CHECK(not_an_address["error"]["code"] == "bad_request");
+}
+
+TEST_CASE("the audit log has one line per login outcome and no secrets") {
+  temp_dir dir;
+  auto path = dir.path() + "/audit.log";
+  node_process node{throttle_options({"--audit=" + path})};
+  register_user(node.port(), "victim@example.org");
+  line_client c{node.port()};
+  auto ok = c.call({{"op", "login"},
+                    {"email", "victim@example.org"},
+                    {"password", "correct horse"}});
+  REQUIRE(ok["ok"] == true);
+  auto token = ok["token"].get<std::string>();
+  c.call({{"op", "login"},
+          {"email", "victim@example.org"},
+          {"password", "wrong and secret"}});
+  c.call({{"op", "login"},
+          {"email", "nobody@example.org"},
+          {"password", "another secret"}});
+  REQUIRE(node.stop() == 0); // flushes and closes the audit file
+  std::ifstream in{path};
+  std::vector<json> lines;
+  std::string text, line;
+  while (std::getline(in, line)) {
+    text += line + "\n";
+    lines.push_back(json::parse(line));
+  }
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0]["outcome"] == "ok");
+  CHECK(lines[0]["account"] == "victim@example.org");
+  CHECK(lines[0]["source"] == "127.0.0.1");
+  CHECK(lines[1]["outcome"] == "invalid_credentials");
+  CHECK(lines[1]["reason"] == "wrong password");
+  // The second failure from this address was held by the penalty first.
+  CHECK(lines[2]["outcome"] == "invalid_credentials");
+  CHECK(lines[2]["reason"] == "unknown account");
+  for (auto secret : {"correct horse", "wrong and secret", "another secret"})
+    CHECK(text.find(secret) == std::string::npos);
+  CHECK(text.find(token) == std::string::npos);
 }
