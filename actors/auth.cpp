@@ -348,6 +348,9 @@ void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
       },
       [=](caf::error& err) mutable {
         report(self, attempt, attempt_result::aborted);
+        if (to_wire(err).code == ec::busy)
+          audit_outcome(self, "login", "busy", source, account,
+                        "hash queue full");
         rp.deliver(std::move(err));
       });
 }

@@ -5,6 +5,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/hasher.hpp"
+#include "core/error_code.hpp"
 
 namespace authnode {
 
@@ -44,6 +45,13 @@ void release(pool_ptr self, hasher_actor worker) {
 /// Forwards one request to a worker and hands the worker back when it answers.
 template <class Result, class... Ts>
 void dispatch(pool_ptr self, caf::typed_response_promise<Result> rp, Ts... xs) {
+  auto& st = self->state;
+  // A full queue answers at once: waiting longer than the queue already
+  // makes everyone wait would help no one, and it keeps memory bounded.
+  if (st.idle.empty() && st.waiting.size() >= st.max_queue) {
+    rp.deliver(caf::make_error(ec::busy));
+    return;
+  }
   run_or_queue(self, [=](hasher_actor worker) mutable {
     self->request(worker, caf::infinite, xs...)
       .then(
@@ -63,8 +71,10 @@ void dispatch(pool_ptr self, caf::typed_response_promise<Result> rp, Ts... xs) {
 } // namespace
 
 hasher_actor::behavior_type hash_pool(pool_ptr self, size_t workers,
+                                      size_t max_queue,
                                       std::shared_ptr<node_counters> counters) {
   self->state.counters = std::move(counters);
+  self->state.max_queue = max_queue;
   self->state.workers = workers;
   for (size_t i = 0; i < workers; ++i)
     self->state.idle.emplace_back(

@@ -20,6 +20,8 @@ struct hash_pool_state {
   std::vector<hasher_actor> idle;
   std::deque<std::function<void(hasher_actor)>> waiting;
   size_t workers = 0;
+  /// Jobs that may wait for a hasher; past it, `busy` at once.
+  size_t max_queue = 0;
   /// Where the queue length is published for `stats`; may be null.
   std::shared_ptr<node_counters> counters;
   static inline const char* name = "hash_pool";
@@ -28,6 +30,6 @@ struct hash_pool_state {
 /// Spawns `workers` detached hashers linked to the pool.
 hasher_actor::behavior_type
 hash_pool(hasher_actor::stateful_pointer<hash_pool_state> self, size_t workers,
-          std::shared_ptr<node_counters> counters);
+          size_t max_queue, std::shared_ptr<node_counters> counters);
 
 } // namespace authnode

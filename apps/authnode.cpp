@@ -84,7 +84,8 @@ int run(caf::actor_system& sys, const node_options& opts,
   auto counters = std::make_shared<node_counters>();
   auto db = sys.spawn<caf::detached>(database, std::move(store),
                                      caf::timespan{std::chrono::minutes(1)});
-  auto pool = sys.spawn(hash_pool, size_t{opts.hasher_count()}, counters);
+  auto pool = sys.spawn(hash_pool, size_t{opts.hasher_count()},
+                        size_t{opts.max_hash_queue}, counters);
   guard_actor guard_handle;
   if (opts.throttling())
     guard_handle = sys.spawn(guard, make_throttle_settings(opts), counters);

@@ -44,6 +44,8 @@ node_config::node_config() {
          "logins held by the throttle at once, in all (10000)")
     .add(opts.max_pending_per_source, "max-pending-per-source",
          "logins held by the throttle at once for one source (16)")
+    .add(opts.max_hash_queue, "max-hash-queue",
+         "hashes waiting for a hasher; past it, busy at once (256)")
     .add(opts.register_rate, "register-rate",
          "registrations (hashes) per source and minute (10)")
     .add(opts.trusted_sources, "trusted-sources",

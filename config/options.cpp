@@ -58,6 +58,8 @@ std::string validate(const node_options& o) {
     return "--failure-window: must be at least 1s";
   if (o.max_pending < 1)
     return "--max-pending: must be at least 1";
+  if (o.max_hash_queue < 1)
+    return "--max-hash-queue: must be at least 1";
   if (o.register_rate < 1 || o.register_rate > 1000000)
     return "--register-rate: must be between 1 and 1000000";
   if (o.max_pending_per_source < 1)

@@ -33,6 +33,7 @@ struct node_options {
   uint64_t max_pending = 10000;
   uint64_t max_pending_per_source = 16;
   uint32_t register_rate = 10;
+  uint64_t max_hash_queue = 256;
   /// Comma-separated CIDR ranges whose requests may carry client_addr.
   std::string trusted_sources;
   /// Where login outcomes go: "stderr", a file path, or "off".

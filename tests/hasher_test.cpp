@@ -198,7 +198,7 @@ TEST_CASE("a pool of two hashers answers 20 concurrent verifications",
   system_fixture fx;
   caf::scoped_actor self{*fx.sys};
   running_hasher pool{self,
-                      fx.sys->spawn(hash_pool, size_t{2},
+                      fx.sys->spawn(hash_pool, size_t{2}, size_t{100},
                                     std::shared_ptr<node_counters>{})};
   verify_twenty_at_once(self, pool.hdl);
 }
@@ -208,7 +208,38 @@ TEST_CASE("a pool of one hasher still answers 20 concurrent verifications",
   system_fixture fx;
   caf::scoped_actor self{*fx.sys};
   running_hasher pool{self,
-                      fx.sys->spawn(hash_pool, size_t{1},
+                      fx.sys->spawn(hash_pool, size_t{1}, size_t{100},
                                     std::shared_ptr<node_counters>{})};
   verify_twenty_at_once(self, pool.hdl);
+}
+
+TEST_CASE("a pool whose queue is full answers busy at once", "[hasher][pool]") {
+  system_fixture fx;
+  caf::scoped_actor self{*fx.sys};
+  running_hasher pool{self,
+                      fx.sys->spawn(hash_pool, size_t{1}, size_t{2},
+                                    std::shared_ptr<node_counters>{})};
+  // The default cost takes tens of milliseconds: all six requests reach the
+  // pool while the first is still being hashed.
+  hash_params slow{2, 67108864};
+  auto phc = hash(self, pool.hdl, "pw", slow);
+  REQUIRE(phc);
+  using handle = decltype(self->request(pool.hdl, patience, verify_atom::value,
+                                        std::string{}, secret{}, slow));
+  std::vector<handle> pending;
+  for (int i = 0; i < 6; ++i)
+    pending.push_back(self->request(pool.hdl, patience, verify_atom::value,
+                                    *phc, secret{"pw"}, slow));
+  int answered = 0, busy = 0;
+  for (auto& p : pending)
+    p.receive(
+      [&](verify_outcome& out) {
+        answered += out.match;
+      },
+      [&](caf::error& err) {
+        busy += err == caf::make_error(ec::busy);
+      });
+  // One runs, two wait, three find the queue full.
+  CHECK(answered == 3);
+  CHECK(busy == 3);
 }
