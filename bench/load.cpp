@@ -1,6 +1,8 @@
 #include "load.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <stdexcept>
@@ -53,6 +55,14 @@ double median(std::vector<double> xs) {
     return 0;
   std::sort(xs.begin(), xs.end());
   return xs[xs.size() / 2];
+}
+
+long flag(int argc, char** argv, const char* name, long fallback) {
+  auto len = std::strlen(name);
+  for (int i = 1; i < argc; ++i)
+    if (std::strncmp(argv[i], name, len) == 0 && argv[i][len] == '=')
+      return std::atol(argv[i] + len + 1);
+  return fallback;
 }
 
 int connect_to(uint16_t port) {

@@ -51,4 +51,7 @@ long rss_kib(int pid);
 
 double median(std::vector<double> xs);
 
+/// The value of `--name=value` among the arguments, or `fallback`.
+long flag(int argc, char** argv, const char* name, long fallback);
+
 } // namespace authnode::bench

@@ -22,14 +22,6 @@ using namespace authnode::bench;
 
 namespace {
 
-long arg_long(int argc, char** argv, const char* name, long fallback) {
-  auto len = std::strlen(name);
-  for (int i = 1; i < argc; ++i)
-    if (std::strncmp(argv[i], name, len) == 0 && argv[i][len] == '=')
-      return std::atol(argv[i] + len + 1);
-  return fallback;
-}
-
 /// Verifications per second with one thread per core, for `seconds`.
 double raw_verify_rate(unsigned long long ops, size_t mem, int seconds) {
   const std::string password = "bench password";
@@ -63,10 +55,10 @@ double raw_verify_rate(unsigned long long ops, size_t mem, int seconds) {
 } // namespace
 
 int main(int argc, char** argv) {
-  auto port = static_cast<uint16_t>(arg_long(argc, argv, "--port", 0));
-  auto seconds = static_cast<int>(arg_long(argc, argv, "--seconds", 10));
-  auto ops = static_cast<unsigned long long>(arg_long(argc, argv, "--ops", 2));
-  auto mem = static_cast<size_t>(arg_long(argc, argv, "--mem", 67108864));
+  auto port = static_cast<uint16_t>(flag(argc, argv, "--port", 0));
+  auto seconds = static_cast<int>(flag(argc, argv, "--seconds", 10));
+  auto ops = static_cast<unsigned long long>(flag(argc, argv, "--ops", 2));
+  auto mem = static_cast<size_t>(flag(argc, argv, "--mem", 67108864));
   if (port == 0 || sodium_init() < 0) {
     std::fprintf(stderr,
                  "usage: login_rate --port=N [--seconds=10] "

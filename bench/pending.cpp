@@ -20,14 +20,6 @@ using namespace authnode::bench;
 
 namespace {
 
-long arg_long(int argc, char** argv, const char* name, long fallback) {
-  auto len = std::strlen(name);
-  for (int i = 1; i < argc; ++i)
-    if (std::strncmp(argv[i], name, len) == 0 && argv[i][len] == '=')
-      return std::atol(argv[i] + len + 1);
-  return fallback;
-}
-
 long stat_field(int fd, const char* name) {
   auto reply = call(fd, "{\"op\":\"stats\"}\n");
   auto key = std::string{"\""} + name + "\":";
@@ -52,10 +44,10 @@ std::pair<double, double> ping_latency(uint16_t port, int n) {
 } // namespace
 
 int main(int argc, char** argv) {
-  auto port = static_cast<uint16_t>(arg_long(argc, argv, "--port", 0));
-  auto pid = static_cast<int>(arg_long(argc, argv, "--pid", 0));
-  auto count = arg_long(argc, argv, "--count", 10000);
-  auto nconn = arg_long(argc, argv, "--connections", 100);
+  auto port = static_cast<uint16_t>(flag(argc, argv, "--port", 0));
+  auto pid = static_cast<int>(flag(argc, argv, "--pid", 0));
+  auto count = flag(argc, argv, "--count", 10000);
+  auto nconn = flag(argc, argv, "--connections", 100);
   if (port == 0 || pid == 0) {
     std::fprintf(stderr,
                  "usage: pending --port=N --pid=N [--count=10000] "

@@ -17,14 +17,6 @@ using namespace authnode::bench;
 
 namespace {
 
-int arg_int(int argc, char** argv, const char* name, int fallback) {
-  auto len = std::strlen(name);
-  for (int i = 1; i < argc; ++i)
-    if (std::strncmp(argv[i], name, len) == 0 && argv[i][len] == '=')
-      return std::atoi(argv[i] + len + 1);
-  return fallback;
-}
-
 std::string login_token(uint16_t port) {
   int fd = connect_to(port);
   if (fd < 0) {
@@ -50,13 +42,12 @@ std::string login_token(uint16_t port) {
 } // namespace
 
 int main(int argc, char** argv) {
-  auto node_port = static_cast<uint16_t>(arg_int(argc, argv, "--node-port", 0));
-  auto redis_port
-    = static_cast<uint16_t>(arg_int(argc, argv, "--redis-port", 0));
-  auto seconds = arg_int(argc, argv, "--seconds", 3);
-  auto rounds = arg_int(argc, argv, "--rounds", 3);
+  auto node_port = static_cast<uint16_t>(flag(argc, argv, "--node-port", 0));
+  auto redis_port = static_cast<uint16_t>(flag(argc, argv, "--redis-port", 0));
+  auto seconds = flag(argc, argv, "--seconds", 3);
+  auto rounds = flag(argc, argv, "--rounds", 3);
   // --only=N runs just one target (0 redis, 1 ping, 2 whoami), for profiling.
-  auto only = arg_int(argc, argv, "--only", -1);
+  auto only = flag(argc, argv, "--only", -1);
   if (node_port == 0 || redis_port == 0) {
     std::fprintf(stderr,
                  "usage: throughput --node-port=N --redis-port=N "
