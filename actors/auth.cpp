@@ -225,8 +225,11 @@ caf::result<user_view> on_register(auth_ptr self, register_request& req) {
 
 // -- login -------------------------------------------------------------------
 
+/// `new_device`: hand out a device token with the session (the login did
+/// not present a valid one).
 void grant_session(auth_ptr self, caf::typed_response_promise<session_grant> rp,
-                   user_view user, std::string new_hash, std::string source) {
+                   user_view user, std::string new_hash, std::string source,
+                   bool new_device) {
   auto now = now_seconds();
   auto ttl = std::chrono::duration_cast<std::chrono::seconds>(
                self->state.cfg.session_ttl)
@@ -240,7 +243,13 @@ void grant_session(auth_ptr self, caf::typed_response_promise<session_grant> rp,
                                std::move(source)};
   user.last_login_at = now;
   auto digest = commit.session.token_digest;
-  session_grant grant{std::move(user), secret{std::move(token)}, now + ttl};
+  session_grant grant{std::move(user), secret{std::move(token)}, now + ttl,
+                      secret{}};
+  if (new_device) {
+    auto device = make_token();
+    commit.device_digest = token_digest(device);
+    grant.device_token = secret{std::move(device)};
+  }
   ask_db<caf::ok_atom>(
     self,
     [=](caf::ok_atom) mutable {
@@ -310,7 +319,7 @@ void admit_then(auth_ptr self, throttle_keys keys, const secret& password,
 void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
                   std::optional<user_view> user, std::string phc,
                   secret password, std::string source, std::string account,
-                  maybe_guarded attempt) {
+                  maybe_guarded attempt, std::string device_digest = {}) {
   self->state.counters->hash_verifications_total += 1;
   auto params = self->state.cfg.params;
   self
@@ -322,6 +331,10 @@ void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
           report(self, attempt, attempt_result::failure);
           audit_outcome(self, "login", "invalid_credentials", source, account,
                         user ? "wrong password" : "unknown account");
+          if (!device_digest.empty())
+            ask_db<caf::ok_atom>(
+              self, [](caf::ok_atom) {}, [](caf::error) {},
+              device_fail_atom::value, device_digest);
           rp.deliver(failed_credentials(self));
           return;
         }
@@ -329,7 +342,8 @@ void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
         audit_outcome(self, "login", "ok", source, account,
                       out.needs_rehash ? "password, re-hashed" : "password");
         if (!out.needs_rehash) {
-          grant_session(self, rp, std::move(*user), {}, source);
+          grant_session(self, rp, std::move(*user), {}, source,
+                        device_digest.empty());
           return;
         }
         // The stored hash is weaker than today's settings: replace it now,
@@ -340,10 +354,11 @@ void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
           .then(
             [=](std::string& fresh) mutable {
               grant_session(self, rp, std::move(*user), std::move(fresh),
-                            source);
+                            source, device_digest.empty());
             },
             [=](caf::error&) mutable {
-              grant_session(self, rp, std::move(*user), {}, source);
+              grant_session(self, rp, std::move(*user), {}, source,
+                            device_digest.empty());
             });
       },
       [=](caf::error& err) mutable {
@@ -379,6 +394,33 @@ void look_up_and_verify(auth_ptr self,
     user_get_atom::value, email);
 }
 
+/// A login that presented a valid device token for this account: exempt
+/// from the account's and the source's penalty, so that its owner gets in
+/// while the account is under attack. Anything else falls back to the
+/// guarded path.
+void login_with_device(auth_ptr self,
+                       caf::typed_response_promise<session_grant> rp,
+                       std::string email, secret password, std::string source,
+                       std::string device_digest, int64_t device_user,
+                       std::function<void()> guarded_path) {
+  ask_db<user_record>(
+    self,
+    [=](user_record& found) mutable {
+      if (found.user.id != device_user) {
+        guarded_path();
+        return;
+      }
+      verify_login(self, rp, std::move(found.user),
+                   std::move(found.password_hash), std::move(password),
+                   std::move(source), email, std::nullopt,
+                   std::move(device_digest));
+    },
+    [=](caf::error) mutable {
+      guarded_path();
+    },
+    user_get_atom::value, email);
+}
+
 caf::result<session_grant> on_login(auth_ptr self, login_request& req) {
   auto source = effective_source(self, req.source, req.client_addr);
   if (!source)
@@ -387,17 +429,40 @@ caf::result<session_grant> on_login(auth_ptr self, login_request& req) {
   auto rp = self->make_response_promise<session_grant>();
   auto email = normalize_email(req.email);
   // The guard decides before anything is looked up or hashed.
-  throttle_keys keys{source_key(req.source), email};
-  admit_then(
-    self, std::move(keys), req.password,
+  auto guarded_path = [=, password = req.password,
+                       source = req.source]() mutable {
+    throttle_keys keys{source_key(source), email};
+    admit_then(
+      self, std::move(keys), password,
+      [=](maybe_guarded attempt) mutable {
+        look_up_and_verify(self, rp, email, password, source,
+                           std::move(attempt));
+      },
+      audited_refusal(self, "login", source, email,
+                      [=](caf::error err) mutable {
+                        rp.deliver(std::move(err));
+                      }));
+  };
+  if (req.device_token.empty() || !self->state.guard) {
+    guarded_path();
+    return rp;
+  }
+  auto digest = token_digest(req.device_token.reveal());
+  ask_db<device_record>(
+    self,
     [=, password = req.password,
-     source = req.source](maybe_guarded attempt) mutable {
-      look_up_and_verify(self, rp, email, std::move(password),
-                         std::move(source), std::move(attempt));
+     source = req.source](device_record& device) mutable {
+      if (device.failures >= max_device_failures) {
+        guarded_path();
+        return;
+      }
+      login_with_device(self, rp, email, std::move(password), std::move(source),
+                        digest, device.user_id, guarded_path);
     },
-    [=](caf::error err) mutable {
-      rp.deliver(std::move(err));
-    });
+    [=](caf::error) mutable {
+      guarded_path();
+    },
+    device_get_atom::value, digest);
   return rp;
 }
 

@@ -61,6 +61,9 @@ auth_actor::behavior_type auth(auth_actor::stateful_pointer<auth_state> self,
                                audit_actor audit,
                                std::shared_ptr<node_counters> counters);
 
+/// Wrong passwords after which a device token is no longer honoured.
+constexpr int64_t max_device_failures = 5;
+
 /// Longest password accepted anywhere, in bytes.
 constexpr size_t max_password_bytes = 1024;
 

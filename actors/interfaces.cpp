@@ -22,7 +22,8 @@ void register_message_types(caf::actor_system_config& cfg) {
     .add_message_type<password_change>("authnode::password_change")
     .add_message_type<throttle_keys>("authnode::throttle_keys")
     .add_message_type<attempt_report>("authnode::attempt_report")
-    .add_message_type<audit_event>("authnode::audit_event");
+    .add_message_type<audit_event>("authnode::audit_event")
+    .add_message_type<device_record>("authnode::device_record");
 }
 
 } // namespace authnode

@@ -53,6 +53,8 @@ using guard_admit_atom = caf::atom_constant<caf::atom("g_admit")>;
 using guard_done_atom = caf::atom_constant<caf::atom("g_done")>;
 using guard_spend_atom = caf::atom_constant<caf::atom("g_spend")>;
 using audit_atom = caf::atom_constant<caf::atom("audit")>;
+using device_get_atom = caf::atom_constant<caf::atom("dev_get")>;
+using device_fail_atom = caf::atom_constant<caf::atom("dev_fail")>;
 
 // -- message types -----------------------------------------------------------
 
@@ -94,6 +96,8 @@ struct login_request {
   secret password;
   std::string source;
   std::string client_addr;
+  /// From an earlier successful login on this device; may be empty.
+  secret device_token;
 };
 
 /// whoami and logout.
@@ -115,6 +119,15 @@ struct session_grant {
   user_view user;
   secret token;
   int64_t expires_at = 0;
+  /// A new device token, or empty when the login presented a valid one.
+  secret device_token;
+};
+
+/// A stored device token: whose it is and how many wrong passwords came
+/// with it.
+struct device_record {
+  int64_t user_id = 0;
+  int64_t failures = 0;
 };
 
 struct stats_snapshot {
@@ -161,6 +174,8 @@ struct login_commit {
   /// Empty unless the stored hash is being upgraded to current parameters.
   std::string new_password_hash;
   session_row session;
+  /// Digest of a device token to store with the login; empty: none.
+  std::string device_digest;
 };
 
 /// The live session behind a token and the user who owns it.
@@ -219,11 +234,13 @@ AUTHNODE_INSPECT(user_record, x.user, x.password_hash)
 AUTHNODE_INSPECT(new_user, x.email, x.name, x.password_hash, x.created_at)
 AUTHNODE_INSPECT(register_request, x.email, x.password, x.name, x.source,
                  x.client_addr)
-AUTHNODE_INSPECT(login_request, x.email, x.password, x.source, x.client_addr)
+AUTHNODE_INSPECT(login_request, x.email, x.password, x.source, x.client_addr,
+                 x.device_token)
 AUTHNODE_INSPECT(token_request, x.token, x.source)
 AUTHNODE_INSPECT(password_change_request, x.token, x.old_password,
                  x.new_password, x.source, x.client_addr)
-AUTHNODE_INSPECT(session_grant, x.user, x.token, x.expires_at)
+AUTHNODE_INSPECT(session_grant, x.user, x.token, x.expires_at, x.device_token)
+AUTHNODE_INSPECT(device_record, x.user_id, x.failures)
 AUTHNODE_INSPECT(stats_snapshot, x.connections, x.requests_total,
                  x.registrations_total, x.logins_ok, x.logins_failed,
                  x.pending_delayed, x.hash_verifications_total,
@@ -234,7 +251,8 @@ AUTHNODE_INSPECT(hash_params, x.ops, x.mem)
 AUTHNODE_INSPECT(verify_outcome, x.match, x.needs_rehash)
 AUTHNODE_INSPECT(session_row, x.token_digest, x.user_id, x.created_at,
                  x.expires_at, x.source)
-AUTHNODE_INSPECT(login_commit, x.user_id, x.at, x.new_password_hash, x.session)
+AUTHNODE_INSPECT(login_commit, x.user_id, x.at, x.new_password_hash, x.session,
+                 x.device_digest)
 AUTHNODE_INSPECT(session_owner, x.session_id, x.owner, x.expires_at)
 AUTHNODE_INSPECT(throttle_keys, x.source, x.account)
 AUTHNODE_INSPECT(audit_event, x.time, x.op, x.outcome, x.source, x.account,
@@ -271,6 +289,8 @@ using database_actor = caf::typed_actor<
   caf::replies_to<session_get_atom, std::string, int64_t>::with<session_owner>,
   caf::replies_to<session_del_atom, std::string, int64_t>::with<caf::ok_atom>,
   caf::replies_to<password_set_atom, password_change>::with<caf::ok_atom>,
+  caf::replies_to<device_get_atom, std::string>::with<device_record>,
+  caf::replies_to<device_fail_atom, std::string>::with<caf::ok_atom>,
   caf::reacts_to<purge_atom>>;
 
 /// The guard: may a password verification start? Answers ok_atom at once,

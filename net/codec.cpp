@@ -23,14 +23,16 @@ enum class field : uint8_t {
   old_password,
   new_password,
   client_addr,
+  device_token,
   other,
 };
 
-constexpr size_t string_fields = 8; // op .. client_addr
+constexpr size_t string_fields = 9; // op .. device_token
 
-constexpr std::array<const char*, 10> field_names{
-  "id",    "op",           "email",        "password",    "name",
-  "token", "old_password", "new_password", "client_addr", "other"};
+constexpr std::array<const char*, 11> field_names{
+  "id",          "op",           "email",        "password",
+  "name",        "token",        "old_password", "new_password",
+  "client_addr", "device_token", "other"};
 
 field field_of(std::string_view key) {
   for (size_t i = 0; i < static_cast<size_t>(field::other); ++i)
@@ -173,7 +175,8 @@ struct request_reader : nlohmann::json_sax<json> {
   }
 
   /// Like take(), for a field that may be absent.
-  bool take_optional(field f, std::string& out, std::string& problem) {
+  template <class T>
+  bool take_optional(field f, T& out, std::string& problem) {
     if (states[index(f)] == slot_state::absent)
       return true;
     return take(f, out, problem);
@@ -203,7 +206,8 @@ std::optional<request_body> build_body(std::string_view op, request_reader& r,
     req.source = source;
     if (r.take(field::email, req.email, problem)
         && r.take(field::password, req.password, problem)
-        && r.take_optional(field::client_addr, req.client_addr, problem))
+        && r.take_optional(field::client_addr, req.client_addr, problem)
+        && r.take_optional(field::device_token, req.device_token, problem))
       return request_body{std::move(req)};
     return std::nullopt;
   }
@@ -335,6 +339,10 @@ std::string encode_grant(const request_id& id, const session_grant& grant) {
   append_string(out, grant.token.reveal());
   out += ",\"expires_at\":";
   append_time(out, grant.expires_at);
+  if (!grant.device_token.empty()) {
+    out += ",\"device_token\":";
+    append_string(out, grant.device_token.reveal());
+  }
   out += ",\"user\":";
   append_user(out, grant.user);
   return finish(std::move(out));

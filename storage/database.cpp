@@ -46,6 +46,14 @@ database(database_actor::stateful_pointer<database_state> self,
         int64_t now) -> caf::result<caf::ok_atom> {
       return self->state.store->delete_session(token_digest, now);
     },
+    [=](device_get_atom,
+        const std::string& token_digest) -> caf::result<device_record> {
+      return self->state.store->device_of(token_digest);
+    },
+    [=](device_fail_atom,
+        const std::string& token_digest) -> caf::result<caf::ok_atom> {
+      return self->state.store->device_failed(token_digest);
+    },
     [=](password_set_atom,
         const password_change& x) -> caf::result<caf::ok_atom> {
       return self->state.store->set_password(x);

@@ -10,7 +10,7 @@ namespace {
 
 // migrations[i] takes the schema from version i to version i + 1. Append
 // only: a released migration never changes.
-constexpr std::array<const char*, 1> migrations{{
+constexpr std::array<const char*, 2> migrations{{
   // Version 1. last_login_at is NULL until the first login.
   R"sql(
     CREATE TABLE users (
@@ -31,6 +31,18 @@ constexpr std::array<const char*, 1> migrations{{
     );
     CREATE INDEX sessions_user_id ON sessions(user_id);
     CREATE INDEX sessions_expires_at ON sessions(expires_at);
+  )sql",
+  // Version 2. Device tokens: a device that logged in before may log in
+  // while its account is penalized; only the token's digest is stored.
+  R"sql(
+    CREATE TABLE device_tokens (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      token_hash BLOB NOT NULL UNIQUE,
+      user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      created_at INTEGER NOT NULL,
+      failures INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX device_tokens_user_id ON device_tokens(user_id);
   )sql",
 }};
 

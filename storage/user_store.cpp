@@ -134,6 +134,13 @@ bool user_store::prepare_all(std::string& error) {
      "SELECT id, email, name, password_hash, created_at,"
      " last_login_at FROM users WHERE email = ?1"},
     {touch_login_, "UPDATE users SET last_login_at = ?2 WHERE id = ?1"},
+    {insert_device_,
+     "INSERT INTO device_tokens (token_hash, user_id, created_at)"
+     " VALUES (?1, ?2, ?3)"},
+    {device_of_,
+     "SELECT user_id, failures FROM device_tokens WHERE token_hash = ?1"},
+    {device_failed_,
+     "UPDATE device_tokens SET failures = failures + 1 WHERE token_hash = ?1"},
     {set_hash_, "UPDATE users SET password_hash = ?2 WHERE id = ?1"},
     {insert_session_,
      "INSERT INTO sessions(token_hash, user_id, created_at, expires_at,"
@@ -225,6 +232,14 @@ caf::expected<caf::ok_atom> user_store::commit_login(const login_commit& x) {
     if (insert_session_.step() != step_result::done)
       return db_failure("cannot insert session", insert_session_.status());
   }
+  if (!x.device_digest.empty()) {
+    reset_guard guard{insert_device_};
+    insert_device_.bind_blob(1, x.device_digest)
+      .bind_int64(2, x.user_id)
+      .bind_int64(3, x.at);
+    if (insert_device_.step() != step_result::done)
+      return db_failure("cannot insert device token", insert_device_.status());
+  }
   if (auto st = tx.commit(); !st.ok())
     return db_failure("cannot commit login", st);
   return caf::ok_atom::value;
@@ -263,6 +278,32 @@ user_store::delete_session(const std::string& token_digest, int64_t now) {
   if (delete_session_.step() != step_result::done)
     return db_failure("cannot delete session", delete_session_.status());
   if (!live)
+    return caf::make_error(ec::not_found);
+  return caf::ok_atom::value;
+}
+
+caf::expected<device_record>
+user_store::device_of(const std::string& token_digest) {
+  reset_guard guard{device_of_};
+  device_of_.bind_blob(1, token_digest);
+  switch (device_of_.step()) {
+    case step_result::row:
+      return device_record{device_of_.column_int64(0),
+                           device_of_.column_int64(1)};
+    case step_result::done:
+      return caf::make_error(ec::not_found);
+    default:
+      return db_failure("cannot look up device token", device_of_.status());
+  }
+}
+
+caf::expected<caf::ok_atom>
+user_store::device_failed(const std::string& token_digest) {
+  reset_guard guard{device_failed_};
+  device_failed_.bind_blob(1, token_digest);
+  if (device_failed_.step() != step_result::done)
+    return db_failure("cannot count device failure", device_failed_.status());
+  if (db_.changes() == 0)
     return caf::make_error(ec::not_found);
   return caf::ok_atom::value;
 }

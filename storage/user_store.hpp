@@ -53,6 +53,12 @@ public:
   /// nothing.
   caf::expected<caf::ok_atom> set_password(const password_change& x);
 
+  /// The device token whose digest this is; ec::not_found if none.
+  caf::expected<device_record> device_of(const std::string& token_digest);
+
+  /// Counts a wrong password presented with this device token.
+  caf::expected<caf::ok_atom> device_failed(const std::string& token_digest);
+
   /// Removes the sessions that expired at or before `now`; returns how many.
   caf::expected<int64_t> purge_expired(int64_t now);
 
@@ -67,6 +73,9 @@ private:
   statement touch_login_;
   statement set_hash_;
   statement insert_session_;
+  statement insert_device_;
+  statement device_of_;
+  statement device_failed_;
   statement session_owner_;
   statement delete_session_;
   statement revoke_others_;

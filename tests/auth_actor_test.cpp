@@ -140,6 +140,12 @@ database_actor::behavior_type fake_database(database_actor::pointer self,
         return caf::make_error(ec::not_found);
       return caf::ok_atom::value;
     },
+    [=](device_get_atom, std::string&) -> caf::result<device_record> {
+      return caf::make_error(ec::not_found);
+    },
+    [=](device_fail_atom, std::string&) -> caf::result<caf::ok_atom> {
+      return caf::make_error(ec::not_found);
+    },
     [=](password_set_atom,
         password_change& change) -> caf::result<caf::ok_atom> {
       if (store->silent)
@@ -251,8 +257,7 @@ struct auth_fixture {
     db = sys->spawn(fake_database, store);
     hasher = sys->spawn(fake_hasher, hashes);
     auth = sys->spawn(authnode::auth, settings, db, hasher, guard_actor{},
-                      audit_actor{},
-                      counters);
+                      audit_actor{}, counters);
     sched->run();
   }
 

@@ -141,3 +141,26 @@ TEST_CASE("a NUL byte anywhere makes the line bad_json") {
   CHECK(expect_failure("{\"op\":\"ping\"}\0"s).code == ec::bad_json);
   CHECK(expect_failure("{\"op\":\"pi\0ng\"}"s).code == ec::bad_json);
 }
+
+TEST_CASE("login carries an optional device token and client address") {
+  auto req = expect_request(
+    R"({"op":"login","email":"a@b.co","password":"p","device_token":"d","client_addr":"10.0.0.1"})");
+  auto& login = std::get<login_request>(req.body);
+  CHECK(login.device_token.reveal() == "d");
+  CHECK(login.client_addr == "10.0.0.1");
+  auto bare
+    = expect_request(R"({"op":"login","email":"a@b.co","password":"p"})");
+  CHECK(std::get<login_request>(bare.body).device_token.empty());
+  auto f = expect_failure(
+    R"({"op":"login","email":"a@b.co","password":"p","device_token":7})");
+  CHECK(f.message == "field device_token must be a string");
+}
+
+TEST_CASE("a grant with a new device token shows it") {
+  session_grant g{user_view{1, "a@b.co", "A", 1, 2}, secret{"tok"}, 86401,
+                  secret{"dev"}};
+  auto reply = json::parse(encode_grant(json(1), g));
+  CHECK(reply["device_token"] == "dev");
+  g.device_token = secret{};
+  CHECK_FALSE(json::parse(encode_grant(json(1), g)).contains("device_token"));
+}

@@ -244,3 +244,92 @@ TEST_CASE("the audit log has one line per login outcome and no secrets") {
     CHECK(text.find(secret) == std::string::npos);
   CHECK(text.find(token) == std::string::npos);
 }
+
+namespace {
+
+json login_from(line_client& c, const std::string& email,
+                const std::string& password, const std::string& device = {}) {
+  json req{{"op", "login"}, {"email", email}, {"password", password}};
+  if (!device.empty())
+    req["device_token"] = device;
+  return c.call(req);
+}
+
+/// Penalties of whole seconds, so that an attacker's held guess is still
+/// held when the owner tries.
+std::vector<std::string> slow_penalties() {
+  return {"--hash-ops=1", "--hash-mem=8192", "--failure-delay=1s",
+          "--max-penalty=60s", "--hashers=2"};
+}
+
+/// Keeps the account under attack: one more guess from the attacker's
+/// address, held by the penalty (its reply is never read). Returns once the
+/// node holds it: requests on different connections have no order.
+void hold_a_guess(uint16_t port, line_client& attacker, int n) {
+  line_client observer{port};
+  auto held = [&] {
+    return observer.call({{"op", "stats"}})["stats"]["throttle_held"]
+      .get<int64_t>();
+  };
+  auto before = held();
+  attacker.send({{"op", "login"},
+                 {"email", "victim@example.org"},
+                 {"password", "held guess " + std::to_string(n)}});
+  for (int i = 0; i < 100 && held() <= before; ++i)
+    observer.read_line(std::chrono::milliseconds(10)); // pause, bounded
+  REQUIRE(held() > before);
+}
+
+} // namespace
+
+TEST_CASE("a device token lets its owner in while the account is attacked") {
+  node_process node{slow_penalties()};
+  register_user(node.port(), "victim@example.org");
+  line_client owner{node.port(), "127.0.0.2"};
+  auto first = login_from(owner, "victim@example.org", "correct horse");
+  REQUIRE(first["ok"] == true);
+  auto device = first["device_token"].get<std::string>();
+  CHECK(device.size() == 43);
+  guess_burst(node.port());
+  line_client attacker{node.port(), "127.0.0.1"};
+  hold_a_guess(node.port(), attacker, 1);
+  // The attacker's guess is held: without the device token the owner is
+  // refused...
+  auto without = login_from(owner, "victim@example.org", "correct horse");
+  INFO(without.dump());
+  CHECK(without["error"]["code"] == "rate_limited");
+  // ...with it, the owner gets in at once, and keeps the device token.
+  auto with = login_from(owner, "victim@example.org", "correct horse", device);
+  CHECK(with["ok"] == true);
+  CHECK_FALSE(with.contains("device_token"));
+}
+
+TEST_CASE("a device token is honoured only for its account and not forever") {
+  node_process node{slow_penalties()};
+  register_user(node.port(), "victim@example.org");
+  register_user(node.port(), "other@example.org");
+  line_client owner{node.port(), "127.0.0.2"};
+  auto other_device = login_from(owner, "other@example.org",
+                                 "correct horse")["device_token"]
+                        .get<std::string>();
+  auto device = login_from(owner, "victim@example.org",
+                           "correct horse")["device_token"]
+                  .get<std::string>();
+  guess_burst(node.port());
+  line_client attacker{node.port(), "127.0.0.1"};
+  hold_a_guess(node.port(), attacker, 1);
+  // Another account's device token buys nothing here.
+  CHECK(login_from(owner, "victim@example.org", "correct horse",
+                   other_device)["error"]["code"]
+        == "rate_limited");
+  // Five wrong passwords with the device token use it up.
+  for (int i = 0; i < 5; ++i)
+    CHECK(login_from(owner, "victim@example.org", "wrong " + std::to_string(i),
+                     device)["error"]["code"]
+          == "invalid_credentials");
+  line_client attacker2{node.port(), "127.0.0.3"};
+  hold_a_guess(node.port(), attacker2, 2);
+  CHECK(login_from(owner, "victim@example.org", "correct horse",
+                   device)["error"]["code"]
+        == "rate_limited");
+}
