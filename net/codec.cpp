@@ -298,6 +298,10 @@ decode_request(std::string_view line, const std::string& source) {
   // (not even inside a string), so no line with one is.
   if (line.find('\0') != std::string_view::npos)
     return fail(nullptr, ec::bad_json, "the line is not a JSON object");
+  // nlohmann also skips a UTF-8 byte order mark before the value; the
+  // protocol allows only whitespace around the object.
+  if (line.substr(0, 3) == "\xef\xbb\xbf")
+    return fail(nullptr, ec::bad_json, "the line is not a JSON object");
   request_reader r;
   auto parsed = json::sax_parse(line, &r);
   if (r.too_deep)

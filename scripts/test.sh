@@ -1,8 +1,32 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs every test (unit and end-to-end, through ctest).
+# Sets up, builds and runs everything CI runs, stopping at the first failure:
+#   1. the normal build (build/) and every test, unit and end-to-end (ctest);
+#   2. the sanitizer build (build-asan/: ASan + UBSan on every target) and
+#      every test again, so the node the end-to-end tests start is sanitized
+#      too;
+#   3. the request decoder fuzzer for 60 s (scripts/fuzz.sh, build-fuzz/).
+# clang-14 and libfuzzer-14-dev, which only step 3 needs, are installed here
+# with the rest, so that one apt-get run installs everything.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-"$root/scripts/setup.sh"
+"$root/scripts/setup.sh" clang-14 libfuzzer-14-dev
+
+start=$SECONDS
+stage() {
+  echo "== test.sh: $1 (at $((SECONDS - start)) s)" >&2
+}
+
+stage "normal build and tests"
 "$root/scripts/build.sh"
-cd "$root/build"
-ctest --output-on-failure -j"$(nproc)" --timeout 300
+(cd "$root/build" && ctest --output-on-failure -j"$(nproc)" --timeout 300)
+
+stage "sanitizer build and tests"
+cmake -S "$root" -B "$root/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DAUTHNODE_SANITIZE=ON -DAUTHNODE_BENCH=OFF >/dev/null
+cmake --build "$root/build-asan" -j"$(nproc)"
+(cd "$root/build-asan" && ctest --output-on-failure -j"$(nproc)" --timeout 600)
+
+stage "fuzzing"
+"$root/scripts/fuzz.sh" 60
+
+stage "all passed"

@@ -164,3 +164,7 @@ TEST_CASE("a grant with a new device token shows it") {
   g.device_token = secret{};
   CHECK_FALSE(json::parse(encode_grant(json(1), g)).contains("device_token"));
 }
+
+TEST_CASE("a byte order mark before the object makes the line bad_json") {
+  CHECK(expect_failure("\xef\xbb\xbf{\"op\":\"ping\"}").code == ec::bad_json);
+}

@@ -1,11 +1,14 @@
 #include "support/node_process.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
 #include <stdexcept>
+
+#include <catch2/catch.hpp>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -23,6 +26,25 @@ std::string make_temp_dir() {
   if (mkdtemp(tmpl) == nullptr)
     throw std::runtime_error("mkdtemp failed");
   return tmpl;
+}
+
+/// Where a sanitizer report starts in `log`, or npos. ASan and LSan start
+/// theirs with "==PID==ERROR: ...", UBSan with "file:line:col: runtime error".
+size_t sanitizer_report_start(const std::string& log) {
+  size_t first = std::string::npos;
+  for (auto marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                      "AddressSanitizer:DEADLYSIGNAL", "runtime error:"}) {
+    auto at = log.find(marker);
+    if (at == std::string::npos)
+      continue;
+    auto line = log.rfind('\n', at);
+    first = std::min(first, line == std::string::npos ? 0 : line + 1);
+  }
+  return first;
+}
+
+std::string tail(const std::string& text, size_t n) {
+  return text.size() > n ? text.substr(text.size() - n) : text;
 }
 
 } // namespace
@@ -79,23 +101,40 @@ node_process::node_process(std::vector<std::string> args, std::string db_dir)
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
       reader_.join(); // a throwing constructor runs no destructor
+      remove_own_dir();
       throw std::runtime_error("authnode exited at start:\n" + log());
     }
     poll(nullptr, 0, 10);
   }
   kill_hard(); // joins the reader too
+  remove_own_dir();
   throw std::runtime_error("authnode did not start listening:\n" + log());
 }
 
 node_process::~node_process() {
-  if (pid_ > 0)
-    kill_hard();
+  // A node the test leaves running is stopped as an operator would stop it,
+  // so every end-to-end test also checks a clean shutdown and, in the
+  // sanitizer build, that the node frees what it allocated (LeakSanitizer
+  // runs at exit, which SIGKILL would skip).
+  if (pid_ > 0) {
+    auto status = stop(10s);
+    if (status != 0)
+      FAIL_CHECK("after SIGTERM the node's exit status is "
+                 << status << " (-1: a signal, or not gone in 10 s), not 0;"
+                 << " the end of its log:\n"
+                 << tail(log(), 5000));
+  }
   if (reader_.joinable())
     reader_.join();
-  if (own_dir_) {
-    std::error_code ec;
-    std::filesystem::remove_all(db_dir_, ec);
-  }
+  remove_own_dir();
+}
+
+void node_process::remove_own_dir() {
+  if (!own_dir_)
+    return;
+  std::error_code ec;
+  std::filesystem::remove_all(db_dir_, ec);
+  own_dir_ = false;
 }
 
 void node_process::read_stderr(int fd) {
@@ -115,17 +154,18 @@ std::string node_process::log() const {
   return log_;
 }
 
-int node_process::stop() {
+int node_process::stop(std::chrono::milliseconds limit) {
   if (pid_ <= 0)
     return -1;
   ::kill(pid_, SIGTERM);
-  auto deadline = std::chrono::steady_clock::now() + 30s;
+  auto deadline = std::chrono::steady_clock::now() + limit;
   int status = 0;
   while (std::chrono::steady_clock::now() < deadline) {
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
       if (reader_.joinable())
         reader_.join();
+      check_sanitizer_report();
       return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     }
     poll(nullptr, 0, 10);
@@ -143,6 +183,20 @@ void node_process::kill_hard() {
   pid_ = -1;
   if (reader_.joinable())
     reader_.join();
+  check_sanitizer_report();
+}
+
+void node_process::check_sanitizer_report() {
+  // Built with AUTHNODE_SANITIZE, the node writes its sanitizer reports to
+  // stderr and aborts (or, for leaks, exits non-zero). The test would only
+  // see a closed connection or an exit code: show the report itself.
+  if (report_checked_)
+    return;
+  report_checked_ = true;
+  auto text = log();
+  auto start = sanitizer_report_start(text);
+  if (start != std::string::npos)
+    FAIL_CHECK("the node's sanitizer report:\n" << text.substr(start, 30000));
 }
 
 size_t node_process::thread_count() const {

@@ -3,6 +3,7 @@
 // whole stderr kept so tests can look at what the node logged.
 #pragma once
 
+#include <chrono>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -52,8 +53,9 @@ public:
     return pid_ > 0;
   }
 
-  /// Sends SIGTERM and waits (bounded); returns the exit status, or -1.
-  int stop();
+  /// Sends SIGTERM and waits up to `limit`; returns the exit status, or -1
+  /// (then the node has been killed).
+  int stop(std::chrono::milliseconds limit = std::chrono::seconds(30));
   /// SIGKILL, as a crash would.
   void kill_hard();
 
@@ -65,11 +67,16 @@ public:
 
 private:
   void read_stderr(int fd);
+  /// Fails the running test if the node's log holds a sanitizer report.
+  void check_sanitizer_report();
+  /// Removes the database directory if this object made it.
+  void remove_own_dir();
 
   pid_t pid_ = -1;
   uint16_t port_ = 0;
   std::string db_dir_;
   bool own_dir_ = false;
+  bool report_checked_ = false;
   mutable std::mutex mtx_;
   std::string log_;
   std::thread reader_;

@@ -1,0 +1,173 @@
+// libFuzzer target for everything a client's bytes reach before an actor
+// sees a typed request: framing (net/line_buffer), decoding (net/codec) and
+// the reply encoders, which meet whatever id the client sent.
+//
+// The input is the raw byte stream of one connection, so every corpus file
+// is a plain text file of request lines. It goes through two line buffers:
+// one gets it in a single append, the other in small chunks with lines taken
+// in between (as reads arrive on a socket). Both must frame the same lines,
+// and stop at the same over-long line: framing may not depend on how bytes
+// arrive. Every line is decoded, and every outcome is encoded the way the
+// connection would; each reply must be one line of valid JSON. A broken
+// invariant aborts, which libFuzzer reports as a crash.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "net/codec.hpp"
+#include "net/line_buffer.hpp"
+
+namespace {
+
+using namespace authnode;
+using json = nlohmann::json;
+
+/// Small, so that over-long lines are common; the node's default is 65536.
+constexpr size_t max_line = 512;
+
+/// Bytes per append in the chunked pass: prime, so chunks cut lines, "\r\n"
+/// pairs and multi-byte characters at every offset.
+constexpr size_t chunk = 7;
+
+void check(bool ok, const char* what) {
+  if (ok)
+    return;
+  std::fprintf(stderr, "invariant broken: %s\n", what);
+  std::abort();
+}
+
+/// A reply is one line: valid JSON, one object, "ok" of the right value.
+void check_reply(const std::string& reply, bool ok) {
+  check(!reply.empty() && reply.back() == '\n', "reply ends in \\n");
+  check(reply.find('\n') == reply.size() - 1, "reply is one line");
+  auto parsed = json::parse(reply, nullptr, false);
+  check(!parsed.is_discarded(), "reply is valid JSON");
+  check(parsed.is_object(), "reply is an object");
+  check(parsed.value("ok", !ok) == ok, "reply has the right ok");
+}
+
+struct encoder {
+  void operator()(const request_id& id, const ping_op&) {
+    check_reply(encode_ok(id), true);
+  }
+  void operator()(const request_id& id, const stats_op&) {
+    check_reply(encode_stats(id, stats_snapshot{}), true);
+  }
+  void operator()(const request_id& id, const register_request& r) {
+    // Echo the client's strings where the node echoes stored ones.
+    user_view u{1, r.email, r.name, 1764081289, 0};
+    check_reply(encode_user(id, u), true);
+  }
+  void operator()(const request_id& id, const login_request& r) {
+    session_grant g{user_view{2, r.email, r.client_addr, 1, 2},
+                    secret{std::string{r.password.reveal()}}, 3,
+                    secret{std::string{r.device_token.reveal()}}};
+    check_reply(encode_grant(id, g), true);
+  }
+  void operator()(const request_id& id, const whoami_op& r) {
+    user_view u{3, std::string{r.req.token.reveal()}, "", 1, 0};
+    check_reply(encode_user(id, u), true);
+  }
+  void operator()(const request_id& id, const logout_op&) {
+    check_reply(encode_ok(id), true);
+  }
+  void operator()(const request_id& id, const password_change_request& r) {
+    check_reply(encode_error(id, ec::invalid_credentials,
+                             r.old_password.reveal(), int64_t{-1}),
+                false);
+  }
+};
+
+void handle_line(std::string_view line) {
+  auto out = decode_request(line, "127.0.0.1");
+  if (auto f = std::get_if<decode_failure>(&out)) {
+    check(f->id.is_null() || f->id.is_string() || f->id.is_number(),
+          "a failure's id is null, a string or a number");
+    check_reply(encode_error(f->id, f->code, f->message), false);
+    return;
+  }
+  auto& req = std::get<decoded_request>(out);
+  check(req.id.is_null() || req.id.is_string() || req.id.is_number(),
+        "an id is null, a string or a number");
+  std::visit(
+    [&](const auto& body) {
+      encoder{}(req.id, body);
+    },
+    req.body);
+}
+
+/// The lines of `data`, then "" for an over-long line (which ends the
+/// connection) or nothing if the stream ends inside a line.
+std::vector<std::string> frame_at_once(const char* data, size_t size,
+                                       bool& too_long) {
+  line_buffer buf{max_line};
+  buf.append(data, size);
+  std::vector<std::string> lines;
+  std::string_view line;
+  for (;;) {
+    switch (buf.next(line)) {
+      case line_buffer::status::line:
+        check(line.size() <= max_line, "a line is within the limit");
+        check(line.find('\n') == std::string_view::npos, "a line has no \\n");
+        lines.emplace_back(line);
+        continue;
+      case line_buffer::status::too_long:
+        too_long = true;
+        return lines;
+      case line_buffer::status::need_more:
+        too_long = false;
+        return lines;
+    }
+  }
+}
+
+std::vector<std::string> frame_in_chunks(const char* data, size_t size,
+                                         bool& too_long) {
+  line_buffer buf{max_line};
+  std::vector<std::string> lines;
+  std::string_view line;
+  too_long = false;
+  for (size_t off = 0; off < size && !too_long; off += chunk) {
+    buf.append(data + off, std::min(chunk, size - off));
+    for (bool more = true; more;) {
+      switch (buf.next(line)) {
+        case line_buffer::status::line:
+          lines.emplace_back(line);
+          break;
+        case line_buffer::status::too_long:
+          too_long = true;
+          more = false;
+          break;
+        case line_buffer::status::need_more:
+          more = false;
+          break;
+      }
+    }
+  }
+  return lines;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  auto bytes = reinterpret_cast<const char*>(data);
+  bool too_long = false;
+  auto lines = frame_at_once(bytes, size, too_long);
+  for (auto& line : lines)
+    handle_line(line);
+  if (too_long)
+    check_reply(encode_error(nullptr, ec::line_too_long, "too long"), false);
+
+  bool chunked_too_long = false;
+  auto chunked = frame_in_chunks(bytes, size, chunked_too_long);
+  check(chunked == lines, "chunked reads frame the same lines");
+  check(chunked_too_long == too_long, "chunked reads agree on too_long");
+  return 0;
+}
