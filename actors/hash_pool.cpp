@@ -75,7 +75,6 @@ hasher_actor::behavior_type hash_pool(pool_ptr self, size_t workers,
                                       std::shared_ptr<node_counters> counters) {
   self->state.counters = std::move(counters);
   self->state.max_queue = max_queue;
-  self->state.workers = workers;
   for (size_t i = 0; i < workers; ++i)
     self->state.idle.emplace_back(
       self->spawn<caf::detached + caf::linked>(hasher));

@@ -19,7 +19,6 @@ namespace authnode {
 struct hash_pool_state {
   std::vector<hasher_actor> idle;
   std::deque<std::function<void(hasher_actor)>> waiting;
-  size_t workers = 0;
   /// Jobs that may wait for a hasher; past it, `busy` at once.
   size_t max_queue = 0;
   /// Where the queue length is published for `stats`; may be null.
