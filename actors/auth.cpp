@@ -322,52 +322,57 @@ void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
                   maybe_guarded attempt, std::string device_digest = {}) {
   self->state.counters->hash_verifications_total += 1;
   auto params = self->state.cfg.params;
-  self
-    ->request(self->state.hasher, caf::infinite, verify_atom::value,
-              std::move(phc), password, params)
-    .then(
-      [=](verify_outcome& out) mutable {
-        if (!user || !out.match) {
-          report(self, attempt, attempt_result::failure);
-          audit_outcome(self, "login", "invalid_credentials", source, account,
-                        user ? "wrong password" : "unknown account");
-          if (!device_digest.empty())
-            ask_db<caf::ok_atom>(
-              self, [](caf::ok_atom) {}, [](caf::error) {},
-              device_fail_atom::value, device_digest);
-          rp.deliver(failed_credentials(self));
-          return;
-        }
-        report(self, attempt, attempt_result::success);
-        audit_outcome(self, "login", "ok", source, account,
-                      out.needs_rehash ? "password, re-hashed" : "password");
-        if (!out.needs_rehash) {
-          grant_session(self, rp, std::move(*user), {}, source,
-                        device_digest.empty());
-          return;
-        }
-        // The stored hash is weaker than today's settings: replace it now,
-        // while we hold the password.
-        self
-          ->request(self->state.hasher, caf::infinite, hash_atom::value,
+  auto& hasher = self->state.hasher;
+  // A valid device token goes ahead of anonymous guesses in the hash queue:
+  // under a spray from many addresses, its owner still gets in quickly.
+  auto verification = device_digest.empty()
+    ? self->request(hasher, caf::infinite, verify_atom::value, std::move(phc),
                     password, params)
-          .then(
-            [=](std::string& fresh) mutable {
-              grant_session(self, rp, std::move(*user), std::move(fresh),
-                            source, device_digest.empty());
-            },
-            [=](caf::error&) mutable {
-              grant_session(self, rp, std::move(*user), {}, source,
-                            device_digest.empty());
-            });
-      },
-      [=](caf::error& err) mutable {
-        report(self, attempt, attempt_result::aborted);
-        if (to_wire(err).code == ec::busy)
-          audit_outcome(self, "login", "busy", source, account,
-                        "hash queue full");
-        rp.deliver(std::move(err));
-      });
+    : self->request(hasher, caf::infinite, urgent_atom::value,
+                    verify_atom::value, std::move(phc), password, params);
+  verification.then(
+    [=](verify_outcome& out) mutable {
+      if (!user || !out.match) {
+        report(self, attempt, attempt_result::failure);
+        audit_outcome(self, "login", "invalid_credentials", source, account,
+                      user ? "wrong password" : "unknown account");
+        if (!device_digest.empty())
+          ask_db<caf::ok_atom>(
+            self, [](caf::ok_atom) {}, [](caf::error) {},
+            device_fail_atom::value, device_digest);
+        rp.deliver(failed_credentials(self));
+        return;
+      }
+      report(self, attempt, attempt_result::success);
+      audit_outcome(self, "login", "ok", source, account,
+                    out.needs_rehash ? "password, re-hashed" : "password");
+      if (!out.needs_rehash) {
+        grant_session(self, rp, std::move(*user), {}, source,
+                      device_digest.empty());
+        return;
+      }
+      // The stored hash is weaker than today's settings: replace it now,
+      // while we hold the password.
+      self
+        ->request(self->state.hasher, caf::infinite, hash_atom::value, password,
+                  params)
+        .then(
+          [=](std::string& fresh) mutable {
+            grant_session(self, rp, std::move(*user), std::move(fresh), source,
+                          device_digest.empty());
+          },
+          [=](caf::error&) mutable {
+            grant_session(self, rp, std::move(*user), {}, source,
+                          device_digest.empty());
+          });
+    },
+    [=](caf::error& err) mutable {
+      report(self, attempt, attempt_result::aborted);
+      if (to_wire(err).code == ec::busy)
+        audit_outcome(self, "login", "busy", source, account,
+                      "hash queue full");
+      rp.deliver(std::move(err));
+    });
 }
 
 void look_up_and_verify(auth_ptr self,

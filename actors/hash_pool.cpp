@@ -15,44 +15,30 @@ using pool_ptr = hasher_actor::stateful_pointer<hash_pool_state>;
 
 void publish_depth(const hash_pool_state& st) {
   if (st.counters)
-    st.counters->hash_queue_depth = static_cast<int64_t>(st.waiting.size());
-}
-
-void run_or_queue(pool_ptr self, std::function<void(hasher_actor)> job) {
-  auto& st = self->state;
-  if (st.idle.empty()) {
-    st.waiting.emplace_back(std::move(job));
-    publish_depth(st);
-    return;
-  }
-  auto worker = std::move(st.idle.back());
-  st.idle.pop_back();
-  job(std::move(worker));
+    st.counters->hash_queue_depth
+      = static_cast<int64_t>(st.urgent.size() + st.waiting.size());
 }
 
 void release(pool_ptr self, hasher_actor worker) {
   auto& st = self->state;
-  if (st.waiting.empty()) {
+  auto& queue = st.urgent.empty() ? st.waiting : st.urgent;
+  if (queue.empty()) {
     st.idle.emplace_back(std::move(worker));
     return;
   }
-  auto job = std::move(st.waiting.front());
-  st.waiting.pop_front();
+  auto job = std::move(queue.front());
+  queue.pop_front();
   publish_depth(st);
   job(std::move(worker));
 }
 
-/// Forwards one request to a worker and hands the worker back when it answers.
+/// Forwards one request to a worker and hands the worker back when it
+/// answers; queues it (urgent or not) while every worker is busy.
 template <class Result, class... Ts>
-void dispatch(pool_ptr self, caf::typed_response_promise<Result> rp, Ts... xs) {
+void dispatch(pool_ptr self, caf::typed_response_promise<Result> rp,
+              bool urgent, Ts... xs) {
   auto& st = self->state;
-  // A full queue answers at once: waiting longer than the queue already
-  // makes everyone wait would help no one, and it keeps memory bounded.
-  if (st.idle.empty() && st.waiting.size() >= st.max_queue) {
-    rp.deliver(caf::make_error(ec::busy));
-    return;
-  }
-  run_or_queue(self, [=](hasher_actor worker) mutable {
+  hash_pool_state::job job = [=](hasher_actor worker) mutable {
     self->request(worker, caf::infinite, xs...)
       .then(
         [=](Result& result) mutable {
@@ -65,7 +51,22 @@ void dispatch(pool_ptr self, caf::typed_response_promise<Result> rp, Ts... xs) {
           if (err != caf::sec::request_receiver_down)
             release(self, worker);
         });
-  });
+  };
+  if (!st.idle.empty()) {
+    auto worker = std::move(st.idle.back());
+    st.idle.pop_back();
+    job(std::move(worker));
+    return;
+  }
+  auto& queue = urgent ? st.urgent : st.waiting;
+  // A full queue answers at once: waiting longer than the queue already
+  // makes everyone wait would help no one, and it keeps memory bounded.
+  if (queue.size() >= st.max_queue) {
+    rp.deliver(caf::make_error(ec::busy));
+    return;
+  }
+  queue.emplace_back(std::move(job));
+  publish_depth(st);
 }
 
 } // namespace
@@ -81,12 +82,19 @@ hasher_actor::behavior_type hash_pool(pool_ptr self, size_t workers,
   return {
     [=](hash_atom a, secret& password, hash_params p) {
       auto rp = self->make_response_promise<std::string>();
-      dispatch(self, rp, a, std::move(password), p);
+      dispatch(self, rp, false, a, std::move(password), p);
       return rp;
     },
     [=](verify_atom a, std::string& phc, secret& password, hash_params p) {
       auto rp = self->make_response_promise<verify_outcome>();
-      dispatch(self, rp, a, std::move(phc), std::move(password), p);
+      dispatch(self, rp, false, a, std::move(phc), std::move(password), p);
+      return rp;
+    },
+    [=](urgent_atom, verify_atom a, std::string& phc, secret& password,
+        hash_params p) {
+      // The worker gets a plain verification: urgency ends at the queue.
+      auto rp = self->make_response_promise<verify_outcome>();
+      dispatch(self, rp, true, a, std::move(phc), std::move(password), p);
       return rp;
     },
   };

@@ -4,7 +4,8 @@
 // hasher that may still be busy while another sits idle; with jobs of tens of
 // milliseconds that wastes whole cores. The pool keeps the waiting jobs
 // itself and gives each to the first idle hasher, so all cores stay busy and
-// the queue is visible (and, later, boundable and orderable).
+// the queue is visible, bounded and ordered: urgent verifications (logins
+// with a valid device token) go ahead of everything else.
 #pragma once
 
 #include <deque>
@@ -18,8 +19,13 @@ namespace authnode {
 
 struct hash_pool_state {
   std::vector<hasher_actor> idle;
-  std::deque<std::function<void(hasher_actor)>> waiting;
-  /// Jobs that may wait for a hasher; past it, `busy` at once.
+  using job = std::function<void(hasher_actor)>;
+  /// Served first, in arrival order.
+  std::deque<job> urgent;
+  std::deque<job> waiting;
+  /// Jobs that may wait for a hasher, counted per queue: past it, `busy` at
+  /// once. The urgent queue has its own bound, so a flood of anonymous
+  /// guesses that fills the normal queue never refuses a known device.
   size_t max_queue = 0;
   /// Where the queue length is published for `stats`; may be null.
   std::shared_ptr<node_counters> counters;

@@ -15,6 +15,19 @@ std::string hash_password(const std::string& password, const hash_params& p) {
   return out;
 }
 
+verify_outcome verify_password(const std::string& phc, const secret& password,
+                               const hash_params& p) {
+  verify_outcome out;
+  out.match = crypto_pwhash_str_verify(phc.c_str(), password.reveal().data(),
+                                       password.size())
+    == 0;
+  out.needs_rehash = out.match
+    && crypto_pwhash_str_needs_rehash(phc.c_str(), p.ops,
+                                      static_cast<size_t>(p.mem))
+      != 0;
+  return out;
+}
+
 hasher_actor::behavior_type hasher(hasher_actor::pointer) {
   return {
     [](hash_atom, const secret& password,
@@ -26,16 +39,13 @@ hasher_actor::behavior_type hasher(hasher_actor::pointer) {
       return phc;
     },
     [](verify_atom, const std::string& phc, const secret& password,
-       const hash_params& p) -> verify_outcome {
-      verify_outcome out;
-      out.match = crypto_pwhash_str_verify(
-                    phc.c_str(), password.reveal().data(), password.size())
-        == 0;
-      out.needs_rehash = out.match
-        && crypto_pwhash_str_needs_rehash(phc.c_str(), p.ops,
-                                          static_cast<size_t>(p.mem))
-          != 0;
-      return out;
+       const hash_params& p) {
+      return verify_password(phc, password, p);
+    },
+    // Priority is the pool's business; a hasher verifies all alike.
+    [](urgent_atom, verify_atom, const std::string& phc, const secret& password,
+       const hash_params& p) {
+      return verify_password(phc, password, p);
     },
   };
 }

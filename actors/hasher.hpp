@@ -15,4 +15,8 @@ hasher_actor::behavior_type hasher(hasher_actor::pointer self);
 /// Hashes outside any actor; for start-up work such as the dummy hash.
 std::string hash_password(const std::string& password, const hash_params& p);
 
+/// Checks a password against a PHC string; a garbage string is a non-match.
+verify_outcome verify_password(const std::string& phc, const secret& password,
+                               const hash_params& p);
+
 } // namespace authnode

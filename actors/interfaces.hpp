@@ -34,6 +34,9 @@ using chpass_atom = caf::atom_constant<caf::atom("chpass")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using hash_atom = caf::atom_constant<caf::atom("hash")>;
 using verify_atom = caf::atom_constant<caf::atom("verify")>;
+/// Marks a verification that goes ahead of the queue: a login with a valid
+/// device token, whose owner should get in while anonymous guesses wait.
+using urgent_atom = caf::atom_constant<caf::atom("urgent")>;
 using user_add_atom = caf::atom_constant<caf::atom("user_add")>;
 using user_get_atom = caf::atom_constant<caf::atom("user_get")>;
 using login_commit_atom = caf::atom_constant<caf::atom("login_cmt")>;
@@ -279,6 +282,8 @@ using auth_actor = caf::typed_actor<
 using hasher_actor = caf::typed_actor<
   caf::replies_to<hash_atom, secret, hash_params>::with<std::string>,
   caf::replies_to<verify_atom, std::string, secret,
+                  hash_params>::with<verify_outcome>,
+  caf::replies_to<urgent_atom, verify_atom, std::string, secret,
                   hash_params>::with<verify_outcome>>;
 
 /// The database actor. Lookups that find nothing fail with ec::not_found.

@@ -175,6 +175,16 @@ struct hash_log {
 
 using hash_log_ptr = std::shared_ptr<hash_log>;
 
+verify_outcome fake_verify(hash_log& log, const std::string& phc,
+                           const secret& password) {
+  log.verified.push_back(phc);
+  verify_outcome out;
+  auto old = "OLD:" + password.reveal();
+  out.match = phc == "H:" + password.reveal() || phc == old;
+  out.needs_rehash = out.match && phc == old;
+  return out;
+}
+
 hasher_actor::behavior_type fake_hasher(hasher_actor::pointer,
                                         hash_log_ptr log) {
   return {
@@ -183,13 +193,12 @@ hasher_actor::behavior_type fake_hasher(hasher_actor::pointer,
       return "H:" + password.reveal();
     },
     [=](verify_atom, const std::string& phc, const secret& password,
-        const hash_params&) -> verify_outcome {
-      log->verified.push_back(phc);
-      verify_outcome out;
-      auto old = "OLD:" + password.reveal();
-      out.match = phc == "H:" + password.reveal() || phc == old;
-      out.needs_rehash = out.match && phc == old;
-      return out;
+        const hash_params&) {
+      return fake_verify(*log, phc, password);
+    },
+    [=](urgent_atom, verify_atom, const std::string& phc,
+        const secret& password, const hash_params&) {
+      return fake_verify(*log, phc, password);
     },
   };
 }

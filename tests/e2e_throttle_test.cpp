@@ -333,3 +333,49 @@ TEST_CASE("a device token is honoured only for its account and not forever") {
                    device)["error"]["code"]
         == "rate_limited");
 }
+
+TEST_CASE("a device token goes ahead of a full hash queue") {
+  // One hasher at the default cost and a short queue: a spray of guesses
+  // from many addresses at unknown accounts fills it (throttling per key
+  // cannot stop a spray), and the queued hashes take a good while to drain.
+  node_process node{
+    {"--hashers=1", "--max-hash-queue=8", "--failure-delay=200ms"}};
+  register_user(node.port(), "ann@example.org");
+  line_client ann{node.port(), "127.0.0.2"};
+  auto first = login_from(ann, "ann@example.org", "correct horse");
+  REQUIRE(first["ok"] == true);
+  auto device = first["device_token"].get<std::string>();
+
+  std::vector<std::unique_ptr<line_client>> spray;
+  for (int s = 0; s < 30; ++s) {
+    spray.push_back(std::make_unique<line_client>(
+      node.port(), "127.0.0." + std::to_string(10 + s)));
+    for (int i = 0; i < 2; ++i)
+      spray.back()->send(
+        {{"op", "login"},
+         {"email", "nobody" + std::to_string(s * 2 + i) + "@example.org"},
+         {"password", "spray guess"}});
+  }
+  line_client observer{node.port()};
+  auto depth = [&] {
+    return observer.call({{"op", "stats"}})["stats"]["hash_queue_depth"]
+      .get<int64_t>();
+  };
+  for (int i = 0; i < 200 && depth() < 8; ++i)
+    observer.read_line(std::chrono::milliseconds(5)); // pause, bounded
+  REQUIRE(depth() == 8);
+  // The queue is full: the owner's device-token login is neither refused
+  // busy nor made to wait behind the queue.
+  auto with = login_from(ann, "ann@example.org", "correct horse", device);
+  INFO(with.dump());
+  CHECK(with["ok"] == true);
+  CHECK(depth() > 0);
+  // Every guess of the spray was answered, refused or verified.
+  std::map<std::string, int> codes;
+  for (auto& c : spray)
+    for (int i = 0; i < 2; ++i)
+      ++codes[c->read(std::chrono::seconds(20))["error"]["code"]
+                .get<std::string>()];
+  CHECK(codes["busy"] + codes["invalid_credentials"] == 60);
+  CHECK(codes["busy"] >= 1);
+}

@@ -9,6 +9,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/spawn_options.hpp>
@@ -242,4 +243,73 @@ TEST_CASE("a pool whose queue is full answers busy at once", "[hasher][pool]") {
   // One runs, two wait, three find the queue full.
   CHECK(answered == 3);
   CHECK(busy == 3);
+}
+
+namespace {
+
+/// What a run of verifications sent to the pool in one go came to: the
+/// order in which their answers arrived, and which were refused busy.
+struct arrival_log {
+  std::vector<int> order;
+  std::vector<int> busy;
+};
+
+/// A pool of one hasher at the default cost (tens of milliseconds a
+/// verification, so the first still runs when the rest arrive) and a queue
+/// bound of `max_queue`; sends it `normal` plain verifications, then
+/// `urgent` urgent ones, all from one actor in that order, and waits
+/// (bounded) for every answer.
+arrival_log send_to_one_slow_hasher(size_t max_queue, int normal, int urgent) {
+  system_fixture fx;
+  caf::scoped_actor self{*fx.sys};
+  running_hasher pool{self,
+                      fx.sys->spawn(hash_pool, size_t{1}, max_queue,
+                                    std::shared_ptr<node_counters>{})};
+  hash_params slow{2, 67108864};
+  auto phc = hash(self, pool.hdl, "pw", slow);
+  REQUIRE(phc);
+  auto log = std::make_shared<arrival_log>();
+  auto client = fx.sys->spawn([=, hdl = pool.hdl](caf::event_based_actor* a) {
+    auto record = [=](int i) {
+      return [=](verify_outcome& out) {
+        CHECK(out.match);
+        log->order.push_back(i);
+      };
+    };
+    auto refused = [=](int i) {
+      return [=](caf::error& err) {
+        CHECK(err == caf::make_error(ec::busy));
+        log->busy.push_back(i);
+      };
+    };
+    for (int i = 0; i < normal; ++i)
+      a->request(hdl, patience, verify_atom::value, *phc, secret{"pw"}, slow)
+        .then(record(i), refused(i));
+    for (int i = normal; i < normal + urgent; ++i)
+      a->request(hdl, patience, urgent_atom::value, verify_atom::value, *phc,
+                 secret{"pw"}, slow)
+        .then(record(i), refused(i));
+  });
+  // The client ends once every answer has arrived (or `patience` ran out).
+  self->wait_for(client);
+  return *log;
+}
+
+} // namespace
+
+TEST_CASE("an urgent verification goes ahead of those already waiting",
+          "[hasher][pool]") {
+  // The first runs, three wait in the normal queue, the last in the urgent.
+  auto log = send_to_one_slow_hasher(10, 4, 1);
+  CHECK(log.busy.empty());
+  CHECK(log.order == std::vector<int>{0, 4, 1, 2, 3});
+}
+
+TEST_CASE("a full queue refuses plain verifications but not urgent ones",
+          "[hasher][pool]") {
+  // One runs, two wait, two find the normal queue full; the urgent one has
+  // room of its own and is served before the two that waited.
+  auto log = send_to_one_slow_hasher(2, 5, 1);
+  CHECK(log.busy == std::vector<int>{3, 4});
+  CHECK(log.order == std::vector<int>{0, 5, 1, 2});
 }
