@@ -46,10 +46,12 @@ using password_set_atom = caf::atom_constant<caf::atom("pw_set")>;
 using purge_atom = caf::atom_constant<caf::atom("purge")>;
 /// Asks the listener (and through it every connection) to finish up and stop.
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
-/// A connection's timer for held replies fired.
 /// Asks the listener to open its port; replies with the port it bound.
 using listen_atom = caf::atom_constant<caf::atom("listen")>;
+/// A connection's timer for held replies fired.
 using due_atom = caf::atom_constant<caf::atom("due")>;
+/// A connection's idle timer fired (sent to itself).
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
 /// An actor's timer for its backend time limits fired (sent to itself).
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using guard_admit_atom = caf::atom_constant<caf::atom("g_admit")>;
@@ -146,6 +148,7 @@ struct stats_snapshot {
   int64_t penalized_accounts = 0;
   int64_t throttle_held = 0;
   int64_t hash_queue_depth = 0;
+  int64_t idle_closed_total = 0;
   int64_t uptime_seconds = 0;
 };
 
@@ -249,7 +252,7 @@ AUTHNODE_INSPECT(stats_snapshot, x.connections, x.requests_total,
                  x.pending_delayed, x.hash_verifications_total,
                  x.rate_limited_total, x.penalized_sources,
                  x.penalized_accounts, x.throttle_held, x.hash_queue_depth,
-                 x.uptime_seconds)
+                 x.idle_closed_total, x.uptime_seconds)
 AUTHNODE_INSPECT(hash_params, x.ops, x.mem)
 AUTHNODE_INSPECT(verify_outcome, x.match, x.needs_rehash)
 AUTHNODE_INSPECT(session_row, x.token_digest, x.user_id, x.created_at,

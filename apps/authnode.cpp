@@ -75,6 +75,7 @@ listener_settings make_listener_settings(const node_options& o) {
   s.max_connections = o.max_connections;
   s.connection.max_line = o.max_line;
   s.connection.max_in_flight = o.max_in_flight;
+  s.connection.idle_timeout = o.idle_timeout;
   return s;
 }
 

@@ -29,6 +29,9 @@ node_config::node_config() {
     .add(opts.max_in_flight, "max-in-flight",
          "requests per connection being worked on; past it the connection "
          "is not read until answers go out (8)")
+    .add(opts.idle_timeout, "idle-timeout",
+         "close a connection that has nothing pending and completes no "
+         "line for this long, 0s = never (60s)")
     .add(opts.min_password, "min-password",
          "shortest password in bytes accepted by register (8)")
     .add(opts.session_cache, "session-cache",

@@ -44,6 +44,8 @@ std::string validate(const node_options& o) {
     return "--max-connections: must be at least 1";
   if (o.max_in_flight < 1 || o.max_in_flight > 65536)
     return "--max-in-flight: must be between 1 and 65536";
+  if (o.idle_timeout.count() < 0)
+    return "--idle-timeout: must not be negative (0s turns it off)";
   if (o.min_password < 1 || o.min_password > 1024)
     return "--min-password: must be between 1 and 1024";
   if (o.session_cache > 10'000'000)

@@ -23,6 +23,9 @@ struct node_options {
   uint64_t max_line = 65536;
   uint32_t max_connections = 10000;
   uint32_t max_in_flight = 8;
+  /// A connection with nothing pending that completes no line for this long
+  /// is closed; 0 turns it off.
+  caf::timespan idle_timeout = std::chrono::seconds(60);
   uint32_t min_password = 8;
   uint64_t session_cache = 65536;
   caf::timespan backend_timeout = std::chrono::seconds(10);

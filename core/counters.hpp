@@ -22,6 +22,7 @@ struct node_counters {
   std::atomic<int64_t> penalized_accounts{0};
   std::atomic<int64_t> throttle_held{0};
   std::atomic<int64_t> hash_queue_depth{0};
+  std::atomic<int64_t> idle_closed_total{0};
   std::chrono::steady_clock::time_point started
     = std::chrono::steady_clock::now();
 };

@@ -33,6 +33,7 @@ void maybe_finish_drain(connection_broker* self) {
 
 void write_line(connection_broker* self, const std::string& line) {
   auto& st = self->state;
+  st.last_active = self->clock().now();
   self->write(st.hdl, line.size(), line.data());
   if (!st.in_read)
     self->flush(st.hdl);
@@ -73,6 +74,7 @@ void send_due_replies(connection_broker* self) {
     ++sent;
   }
   if (sent > 0) {
+    st.last_active = now;
     st.counters->pending_delayed -= static_cast<int64_t>(sent);
     self->flush(st.hdl);
   }
@@ -169,6 +171,7 @@ void dispatch(connection_broker* self, decoded_request& req) {
 
 void handle_line(connection_broker* self, std::string_view line) {
   auto& st = self->state;
+  st.last_active = self->clock().now();
   st.counters->requests_total += 1;
   auto decoded = decode_request(line, st.source);
   if (auto failure = std::get_if<decode_failure>(&decoded)) {
@@ -218,6 +221,34 @@ void reject_long_line(connection_broker* self) {
   self->quit();
 }
 
+void arm_idle_timer(connection_broker* self, caf::timespan after) {
+  self->delayed_send(self, after, idle_atom::value);
+}
+
+/// The idle timer fired: close the connection if it has been idle for the
+/// whole timeout, else look again when it could be.
+void check_idle(connection_broker* self) {
+  auto& st = self->state;
+  if (st.draining)
+    return;
+  auto timeout = st.cfg.idle_timeout;
+  auto now = self->clock().now();
+  // Waiting for our own answers is not idleness.
+  bool pending = st.in_flight > 0 || !st.held.empty();
+  if (pending) {
+    arm_idle_timer(self, timeout);
+    return;
+  }
+  auto idle_for = now - st.last_active;
+  if (idle_for < timeout) {
+    arm_idle_timer(self, timeout - idle_for);
+    return;
+  }
+  st.counters->idle_closed_total += 1;
+  self->close(st.hdl);
+  self->quit();
+}
+
 } // namespace
 
 connection_state::~connection_state() {
@@ -239,6 +270,9 @@ caf::behavior connection(connection_broker* self,
   st.source = self->remote_addr(hdl);
   st.lines = line_buffer{cfg.max_line};
   self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
+  st.last_active = self->clock().now();
+  if (cfg.idle_timeout.count() > 0)
+    arm_idle_timer(self, cfg.idle_timeout);
   return {
     [=](const caf::io::new_data_msg& msg) {
       auto& st = self->state;
@@ -251,6 +285,9 @@ caf::behavior connection(connection_broker* self,
     },
     [=](due_atom) {
       send_due_replies(self);
+    },
+    [=](idle_atom) {
+      check_idle(self);
     },
     [=](drain_atom) {
       self->state.draining = true;

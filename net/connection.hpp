@@ -13,6 +13,11 @@
 // costs a heap entry (its encoded reply line), not a timer of its own and
 // never a thread; meanwhile the connection keeps serving other requests.
 //
+// Idle connections: one timer per connection, re-armed when it fires, closes
+// a connection that has nothing pending and completed no line for
+// idle_timeout. Bytes that never make a line do not count as activity, so a
+// slowloris trickling a partial line is closed like a silent one.
+//
 // All brokers share the middleman's one thread, so nothing here may be slow:
 // anything beyond parsing happens in other actors.
 #pragma once
@@ -39,6 +44,9 @@ struct connection_settings {
   /// Requests handed to the auth actor and not answered yet; past this the
   /// connection stops reading its socket until answers come back.
   size_t max_in_flight = 8;
+  /// With nothing pending and no complete line for this long, the
+  /// connection is closed; zero: never.
+  caf::timespan idle_timeout{0};
 };
 
 /// A failure waiting for its due time. Kept small (no encoded line, just
@@ -74,6 +82,9 @@ struct connection_state {
   bool draining = false;
   /// True while handling new data: CAF flushes after that handler itself.
   bool in_read = false;
+  /// When the connection last completed a line or had a reply go out: the
+  /// idle timeout counts from here, once nothing is pending.
+  caf::actor_clock::time_point last_active;
   static inline const char* name = "connection";
 };
 

@@ -92,3 +92,72 @@ TEST_CASE("a client pipelining past max-in-flight gets every reply") {
       CHECK(reply["error"]["code"] == "invalid_credentials");
   }
 }
+
+TEST_CASE("an idle or slowloris connection is closed, a waiting one is not") {
+  node_process node{
+    with({"--idle-timeout=400ms", "--failure-delay=1s", "--throttle=off"})};
+  line_client silent{node.port()};
+  line_client trickler{node.port()};
+  line_client waiting{node.port()};
+  line_client chatty{node.port()};
+  REQUIRE(waiting.call({{"op", "register"},
+                        {"email", "wait@example.org"},
+                        {"password", "correct horse"},
+                        {"name", "W"}})["ok"]
+          == true);
+  // A failed login is held for a second, longer than the idle timeout.
+  waiting.send({{"id", 7},
+                {"op", "login"},
+                {"email", "wait@example.org"},
+                {"password", "wrong password"}});
+  // For 1.4 s: the trickler sends a byte of a line it never ends every
+  // 100 ms, the chatty client a whole ping.
+  std::string partial = R"({"op":"ping","id":"never ends)";
+  bool trickling = true;
+  for (int i = 0; i < 14; ++i) {
+    try {
+      if (trickling && !trickler.closed_by_peer(1ms))
+        trickler.send_raw(std::string(1, partial[i % partial.size()]));
+    } catch (const std::runtime_error&) {
+      trickling = false; // the node closed it between the check and the send
+    }
+    CHECK(chatty.call({{"op", "ping"}})["ok"] == true);
+    CHECK_FALSE(chatty.read_line(100ms)); // pause, bounded
+  }
+  CHECK(silent.closed_by_peer(100ms));
+  CHECK(trickler.closed_by_peer(100ms));
+  auto held = waiting.read_reply(7, 1s);
+  CHECK(held["error"]["code"] == "invalid_credentials");
+  CHECK(chatty.call({{"op", "ping"}})["ok"] == true);
+  auto stats = chatty.call({{"op", "stats"}})["stats"];
+  CHECK(stats["idle_closed_total"].get<int>() >= 2);
+}
+
+TEST_CASE("ping and login work while 1000 idle and slow connections are held") {
+  node_process node{fast_options()};
+  std::vector<std::unique_ptr<line_client>> idle;
+  for (int i = 0; i < 1000; ++i) {
+    // Spread over 50 source addresses, as a botnet would be.
+    idle.push_back(std::make_unique<line_client>(
+      node.port(), "127.0.1." + std::to_string(1 + i % 50)));
+    // Every other one holds a partial line (slowloris).
+    if (i % 2 == 1)
+      idle.back()->send_raw(R"({"op":"login","email":"slow@exa)");
+  }
+  line_client c{node.port(), "127.0.0.2"};
+  CHECK(c.call({{"op", "ping"}})["ok"] == true);
+  REQUIRE(c.call({{"op", "register"},
+                  {"email", "ann@example.org"},
+                  {"password", "correct horse"},
+                  {"name", "Ann"}})["ok"]
+          == true);
+  auto login = c.call({{"op", "login"},
+                       {"email", "ann@example.org"},
+                       {"password", "correct horse"}});
+  CHECK(login["ok"] == true);
+  auto stats = c.call({{"op", "stats"}})["stats"];
+  CHECK(stats["connections"] == 1001);
+  // None of them was dropped for want of room.
+  CHECK_FALSE(idle.front()->closed_by_peer(20ms));
+  CHECK_FALSE(idle.back()->closed_by_peer(20ms));
+}
