@@ -320,7 +320,6 @@ void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
                   std::optional<user_view> user, std::string phc,
                   secret password, std::string source, std::string account,
                   maybe_guarded attempt, std::string device_digest = {}) {
-  self->state.counters->hash_verifications_total += 1;
   auto params = self->state.cfg.params;
   auto& hasher = self->state.hasher;
   // A valid device token goes ahead of anonymous guesses in the hash queue:
@@ -332,6 +331,8 @@ void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
                     verify_atom::value, std::move(phc), password, params);
   verification.then(
     [=](verify_outcome& out) mutable {
+      // Counted once done: a check refused busy by the hash pool cost nothing.
+      self->state.counters->hash_verifications_total += 1;
       if (!user || !out.match) {
         report(self, attempt, attempt_result::failure);
         audit_outcome(self, "login", "invalid_credentials", source, account,
@@ -589,12 +590,12 @@ caf::result<caf::ok_atom> on_change_password(auth_ptr self,
         // Guessing the old password with a stolen token is guessing all the
         // same: it is throttled like a login to this account.
         auto verify = [=](maybe_guarded attempt) mutable {
-          self->state.counters->hash_verifications_total += 1;
           self
             ->request(self->state.hasher, caf::infinite, verify_atom::value,
                       phc, old_pw, self->state.cfg.params)
             .then(
               [=](verify_outcome& out) mutable {
+                self->state.counters->hash_verifications_total += 1;
                 if (!out.match) {
                   report(self, attempt, attempt_result::failure);
                   audit_outcome(self, "change_password", "invalid_credentials",

@@ -50,6 +50,8 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using listen_atom = caf::atom_constant<caf::atom("listen")>;
 /// A connection's timer for held replies fired.
 using due_atom = caf::atom_constant<caf::atom("due")>;
+/// A connection may read its socket again (see resume_reading_later).
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
 /// A connection's idle timer fired (sent to itself).
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 /// An actor's timer for its backend time limits fired (sent to itself).

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 
+#include <caf/actor_cast.hpp>
+#include <caf/io/network/multiplexer.hpp>
 #include <caf/io/receive_policy.hpp>
 #include <caf/io/system_messages.hpp>
+#include <caf/send.hpp>
 
 #include "net/codec.hpp"
 
@@ -98,15 +101,39 @@ void answer_error(connection_broker* self, const request_id& id,
 
 void process_lines(connection_broker* self);
 
+/// Asks for a resume_atom one turn of the I/O loop later. CAF 0.17 applies
+/// halt() only at the end of the loop's turn; a trigger() in the same turn
+/// finds the socket still registered and does nothing, and the removal then
+/// stops reading for good. A function posted to the multiplexer runs in a
+/// later turn, after the removal, and the message it sends later still.
+void resume_reading_later(connection_broker* self) {
+  auto& st = self->state;
+  if (st.resume_asked)
+    return;
+  st.resume_asked = true;
+  self->backend().post([hdl = caf::actor_cast<caf::actor>(self)] {
+    caf::anon_send(hdl, resume_atom::value);
+  });
+}
+
+void resume_reading(connection_broker* self) {
+  auto& st = self->state;
+  st.resume_asked = false;
+  // Answers may have let buffered lines out again meanwhile; then a later
+  // answer asks anew.
+  if (st.paused && !st.draining && st.in_flight < st.cfg.max_in_flight) {
+    st.paused = false;
+    self->trigger(st.hdl);
+  }
+}
+
 void on_answered(connection_broker* self) {
   auto& st = self->state;
   --st.in_flight;
   if (st.paused && st.in_flight < st.cfg.max_in_flight) {
     process_lines(self);
-    if (st.in_flight < st.cfg.max_in_flight && !st.draining) {
-      st.paused = false;
-      self->trigger(st.hdl);
-    }
+    if (st.in_flight < st.cfg.max_in_flight && !st.draining)
+      resume_reading_later(self);
   }
   maybe_finish_drain(self);
 }
@@ -288,6 +315,9 @@ caf::behavior connection(connection_broker* self,
     },
     [=](idle_atom) {
       check_idle(self);
+    },
+    [=](resume_atom) {
+      resume_reading(self);
     },
     [=](drain_atom) {
       self->state.draining = true;

@@ -78,6 +78,8 @@ struct connection_state {
   size_t in_flight = 0;
   /// Reading is halted because max_in_flight requests are out.
   bool paused = false;
+  /// A resume_atom is on its way (see resume_reading_later).
+  bool resume_asked = false;
   /// Set by drain: read nothing more, close once every reply is out.
   bool draining = false;
   /// True while handling new data: CAF flushes after that handler itself.
