@@ -7,10 +7,12 @@
 #   3. the request decoder fuzzer for 60 s (scripts/fuzz.sh, build-fuzz/).
 # clang-14 and libfuzzer-14-dev, which only step 3 needs, are installed here
 # with the rest, so that one apt-get run installs everything; so are the
-# tools some tests run: python3-prometheus-client (parses a /metrics scrape).
+# tools some tests run: python3-prometheus-client (parses a /metrics scrape)
+# and fail2ban (fail2ban-regex on a real audit log).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-"$root/scripts/setup.sh" clang-14 libfuzzer-14-dev python3-prometheus-client
+"$root/scripts/setup.sh" clang-14 libfuzzer-14-dev python3-prometheus-client \
+  fail2ban
 
 start=$SECONDS
 stage() {
