@@ -54,6 +54,9 @@ using due_atom = caf::atom_constant<caf::atom("due")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 /// A connection's idle timer fired (sent to itself).
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
+/// A metrics client's time to send its request head is over (sent by the
+/// metrics listener to itself, with the connection's id and generation).
+using scrape_timeout_atom = caf::atom_constant<caf::atom("scrape_to")>;
 /// An actor's timer for its backend time limits fired (sent to itself).
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using guard_admit_atom = caf::atom_constant<caf::atom("g_admit")>;

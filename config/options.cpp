@@ -71,6 +71,10 @@ std::string validate(const node_options& o) {
     return "--trusted-sources: not an address or CIDR range: " + bad;
   if (o.audit.empty())
     return "--audit: must be stderr, off or a file path";
+  if (o.metrics_host.empty())
+    return "--metrics-host: must not be empty";
+  if (o.metrics_port < -1 || o.metrics_port > 65535)
+    return "--metrics-port: must be between 0 and 65535 (0 picks one)";
   if (o.backend_timeout < std::chrono::milliseconds(10))
     return "--backend-timeout: must be at least 10ms";
   return {};

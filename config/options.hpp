@@ -41,9 +41,19 @@ struct node_options {
   std::string trusted_sources;
   /// Where login outcomes go: "stderr", a file path, or "off".
   std::string audit = "stderr";
+  /// Where GET /metrics is served.
+  std::string metrics_host = "127.0.0.1";
+  /// -1 (the default): no metrics listener; 0: a free port, logged at
+  /// start; otherwise that port. Signed so that "off" needs no second
+  /// option and 0 can mean "pick one" as it does for --port.
+  int32_t metrics_port = -1;
 
   bool throttling() const {
     return throttle == "on";
+  }
+
+  bool metrics() const {
+    return metrics_port >= 0;
   }
 
   /// The number of hasher actors to run: `hashers`, or the core count.

@@ -138,20 +138,32 @@ void on_answered(connection_broker* self) {
   maybe_finish_drain(self);
 }
 
+/// Counts an answer for /metrics; a login's time from arrival to the
+/// decision goes into its histogram (a held failure's hold comes after).
+void count_answer(connection_broker* self, op_label op, ec result,
+                  time_point arrived) {
+  auto& c = *self->state.counters;
+  c.requests.count(op, result);
+  if (op == op_label::login)
+    c.login_duration.observe(self->clock().now() - arrived);
+}
+
 /// Sends one request to the auth actor and writes the encoded answer.
 template <class Result, class Encode, class... Ts>
-void ask_auth(connection_broker* self, request_id id, Encode encode,
-              Ts&&... xs) {
+void ask_auth(connection_broker* self, op_label op, request_id id,
+              Encode encode, Ts&&... xs) {
   auto& st = self->state;
   auto arrived = self->clock().now();
   ++st.in_flight;
   self->request(st.auth, caf::infinite, std::forward<Ts>(xs)...)
     .then(
       [=](Result& result) {
+        count_answer(self, op, ec::none, arrived);
         write_line(self, encode(id, result));
         on_answered(self);
       },
       [=](caf::error& err) {
+        count_answer(self, op, to_wire(err).code, arrived);
         answer_error(self, id, arrived, err);
         on_answered(self);
       });
@@ -167,30 +179,32 @@ void dispatch(connection_broker* self, decoded_request& req) {
     connection_broker* self;
     request_id& id;
     void operator()(ping_op) {
+      self->state.counters->requests.count(op_label::ping, ec::none);
       write_line(self, encode_ok(id));
     }
     void operator()(stats_op) {
-      ask_auth<stats_snapshot>(self, id, encode_stats, stats_atom::value);
+      ask_auth<stats_snapshot>(self, op_label::stats, id, encode_stats,
+                               stats_atom::value);
     }
     void operator()(register_request& r) {
-      ask_auth<user_view>(self, id, encode_user, register_atom::value,
-                          std::move(r));
+      ask_auth<user_view>(self, op_label::register_, id, encode_user,
+                          register_atom::value, std::move(r));
     }
     void operator()(login_request& r) {
-      ask_auth<session_grant>(self, id, encode_grant, login_atom::value,
-                              std::move(r));
+      ask_auth<session_grant>(self, op_label::login, id, encode_grant,
+                              login_atom::value, std::move(r));
     }
     void operator()(whoami_op& r) {
-      ask_auth<user_view>(self, id, encode_user, whoami_atom::value,
-                          std::move(r.req));
+      ask_auth<user_view>(self, op_label::whoami, id, encode_user,
+                          whoami_atom::value, std::move(r.req));
     }
     void operator()(logout_op& r) {
-      ask_auth<caf::ok_atom>(self, id, encode_done, logout_atom::value,
-                             std::move(r.req));
+      ask_auth<caf::ok_atom>(self, op_label::logout, id, encode_done,
+                             logout_atom::value, std::move(r.req));
     }
     void operator()(password_change_request& r) {
-      ask_auth<caf::ok_atom>(self, id, encode_done, chpass_atom::value,
-                             std::move(r));
+      ask_auth<caf::ok_atom>(self, op_label::change_password, id, encode_done,
+                             chpass_atom::value, std::move(r));
     }
   };
   std::visit(visitor{self, id}, req.body);
@@ -202,6 +216,7 @@ void handle_line(connection_broker* self, std::string_view line) {
   st.counters->requests_total += 1;
   auto decoded = decode_request(line, st.source);
   if (auto failure = std::get_if<decode_failure>(&decoded)) {
+    st.counters->requests.count(op_label::invalid, failure->code);
     write_line(self,
                encode_error(failure->id, failure->code, failure->message));
     return;
@@ -236,6 +251,7 @@ void process_lines(connection_broker* self) {
 void reject_long_line(connection_broker* self) {
   auto& st = self->state;
   st.counters->requests_total += 1;
+  st.counters->requests.count(op_label::invalid, ec::line_too_long);
   write_line(self,
              encode_error(nullptr, ec::line_too_long,
                           "the line is longer than "
