@@ -636,6 +636,7 @@ stats_snapshot take_stats(const node_counters& c) {
   s.throttle_held = c.throttle_held.load();
   s.hash_queue_depth = c.hash_queue_depth.load();
   s.idle_closed_total = c.idle_closed_total.load();
+  s.tarpitted_total = c.tarpitted_total.load();
   s.uptime_seconds = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::steady_clock::now() - c.started)
                        .count();

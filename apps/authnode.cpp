@@ -77,6 +77,9 @@ listener_settings make_listener_settings(const node_options& o) {
   s.connection.max_line = o.max_line;
   s.connection.max_in_flight = o.max_in_flight;
   s.connection.idle_timeout = o.idle_timeout;
+  std::string bad;
+  s.connection.trusted_sources
+    = parse_cidr_list(o.trusted_sources, bad).value_or(std::vector<cidr>{});
   return s;
 }
 

@@ -149,7 +149,7 @@ std::string metrics_text(const node_counters& c,
   w.counter("authnode_registrations_total", "Accounts created.",
             c.registrations_total.load());
   w.counter("authnode_hash_verifications_total",
-            "argon2id password verifications started (logins, password "
+            "argon2id password verifications done (logins, password "
             "changes).",
             c.hash_verifications_total.load());
   w.counter("authnode_rate_limited_total",
@@ -158,6 +158,10 @@ std::string metrics_text(const node_counters& c,
   w.counter("authnode_idle_closed_total",
             "Connections closed by --idle-timeout.",
             c.idle_closed_total.load());
+  w.counter("authnode_tarpitted_total",
+            "Times a connection was made to wait for ignoring "
+            "retry_after_ms.",
+            c.tarpitted_total.load());
   w.histo("authnode_login_duration_seconds",
           "Login requests from arrival to the node's decision, without the "
           "deliberate failure-delay hold (throttle holds included).",

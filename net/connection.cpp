@@ -116,23 +116,59 @@ void resume_reading_later(connection_broker* self) {
   });
 }
 
+/// May the connection take another line now?
+bool may_take_lines(connection_broker* self) {
+  auto& st = self->state;
+  return st.in_flight < st.cfg.max_in_flight
+    && self->clock().now() >= st.tarpit_until;
+}
+
 void resume_reading(connection_broker* self) {
   auto& st = self->state;
   st.resume_asked = false;
+  if (!st.paused)
+    return;
+  if (st.draining) {
+    // Read on, and drop, whatever the client still sends: closing a socket
+    // with unread bytes resets it, and a reset can destroy the replies
+    // still on their way to the client.
+    st.paused = false;
+    self->trigger(st.hdl);
+    return;
+  }
+  // Lines buffered while paused go first; they may pause it again.
+  process_lines(self);
   // Answers may have let buffered lines out again meanwhile; then a later
   // answer asks anew.
-  if (st.paused && !st.draining && st.in_flight < st.cfg.max_in_flight) {
+  if (st.paused && may_take_lines(self)) {
     st.paused = false;
     self->trigger(st.hdl);
   }
 }
 
+/// A rate_limited reply to a request that arrived at `arrived` goes out now.
+void note_refusal(connection_broker* self, time_point arrived,
+                  int64_t retry_after_ms) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  bool ignored = st.last_refusal && arrived > *st.last_refusal
+    && arrived < st.retry_not_before;
+  st.last_refusal = now;
+  st.retry_not_before = std::max(
+    st.retry_not_before, now + std::chrono::milliseconds(retry_after_ms));
+  if (!ignored || st.trusted)
+    return;
+  st.tarpit_until = st.retry_not_before;
+  st.counters->tarpitted_total += 1;
+  self->delayed_send(self, st.tarpit_until - now, tarpit_over_atom::value);
+}
+
 void on_answered(connection_broker* self) {
   auto& st = self->state;
   --st.in_flight;
-  if (st.paused && st.in_flight < st.cfg.max_in_flight) {
+  if (st.paused && may_take_lines(self)) {
     process_lines(self);
-    if (st.in_flight < st.cfg.max_in_flight && !st.draining)
+    if (may_take_lines(self) || st.draining)
       resume_reading_later(self);
   }
   maybe_finish_drain(self);
@@ -163,7 +199,10 @@ void ask_auth(connection_broker* self, op_label op, request_id id,
         on_answered(self);
       },
       [=](caf::error& err) {
-        count_answer(self, op, to_wire(err).code, arrived);
+        auto failure = to_wire(err);
+        count_answer(self, op, failure.code, arrived);
+        if (failure.code == ec::rate_limited && failure.retry_after_ms)
+          note_refusal(self, arrived, *failure.retry_after_ms);
         answer_error(self, id, arrived, err);
         on_answered(self);
       });
@@ -230,7 +269,7 @@ void reject_long_line(connection_broker* self);
 void process_lines(connection_broker* self) {
   auto& st = self->state;
   std::string_view line;
-  while (st.in_flight < st.cfg.max_in_flight) {
+  while (may_take_lines(self)) {
     switch (st.lines.next(line)) {
       case line_buffer::status::line:
         handle_line(self, line);
@@ -312,6 +351,10 @@ caf::behavior connection(connection_broker* self,
   st.hdl = hdl;
   st.source = self->remote_addr(hdl);
   st.lines = line_buffer{cfg.max_line};
+  st.trusted = std::any_of(cfg.trusted_sources.begin(),
+                           cfg.trusted_sources.end(), [&](const cidr& range) {
+                             return range.contains(st.source);
+                           });
   self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
   st.last_active = self->clock().now();
   if (cfg.idle_timeout.count() > 0)
@@ -335,9 +378,15 @@ caf::behavior connection(connection_broker* self,
     [=](resume_atom) {
       resume_reading(self);
     },
+    [=](tarpit_over_atom) {
+      resume_reading_later(self);
+    },
     [=](drain_atom) {
+      // No new request is taken from here on (new_data_msg drops the
+      // bytes), but reading goes on until the close: see resume_reading.
       self->state.draining = true;
-      self->halt(self->state.hdl);
+      if (self->state.paused)
+        resume_reading_later(self);
       maybe_finish_drain(self);
     },
     [=](const caf::io::connection_closed_msg&) {

@@ -13,6 +13,13 @@
 // costs a heap entry (its encoded reply line), not a timer of its own and
 // never a thread; meanwhile the connection keeps serving other requests.
 //
+// Clients that ignore retry_after_ms: a request that arrives after a
+// rate_limited reply went out, and before the time that reply named, and is
+// refused again, makes the connection take no further line until that time
+// (it stops reading; TCP holds the rest). An attacker that retries at once
+// then costs the node a few refusals per penalty instead of a core's worth;
+// a client that waits as told never notices. Trusted sources are exempt.
+//
 // Idle connections: one timer per connection, re-armed when it fires, closes
 // a connection that has nothing pending and completed no line for
 // idle_timeout. Bytes that never make a line do not count as activity, so a
@@ -33,6 +40,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/interfaces.hpp"
+#include "core/cidr.hpp"
 #include "core/counters.hpp"
 #include "core/error_code.hpp"
 #include "net/line_buffer.hpp"
@@ -47,6 +55,9 @@ struct connection_settings {
   /// With nothing pending and no complete line for this long, the
   /// connection is closed; zero: never.
   caf::timespan idle_timeout{0};
+  /// Peers that speak for many users (--trusted-sources): never tarpitted,
+  /// since one user's refusal must not slow the others.
+  std::vector<cidr> trusted_sources;
 };
 
 /// A failure waiting for its due time. Kept small (no encoded line, just
@@ -80,7 +91,15 @@ struct connection_state {
   bool paused = false;
   /// A resume_atom is on its way (see resume_reading_later).
   bool resume_asked = false;
-  /// Set by drain: read nothing more, close once every reply is out.
+  /// The peer is in trusted_sources.
+  bool trusted = false;
+  /// The last rate_limited reply went out then, and told the client to
+  /// wait until retry_not_before.
+  std::optional<caf::actor_clock::time_point> last_refusal;
+  caf::actor_clock::time_point retry_not_before;
+  /// No line is taken before then: the client ignored a retry_after_ms.
+  caf::actor_clock::time_point tarpit_until;
+  /// Set by drain: take no new request, close once every reply is out.
   bool draining = false;
   /// True while handling new data: CAF flushes after that handler itself.
   bool in_read = false;
