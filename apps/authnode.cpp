@@ -43,6 +43,12 @@ sigset_t block_stop_signals() {
   return set;
 }
 
+/// --trusted-sources as ranges; validate() has refused a bad list already.
+std::vector<cidr> trusted_ranges(const node_options& o) {
+  std::string bad;
+  return parse_cidr_list(o.trusted_sources, bad).value_or(std::vector<cidr>{});
+}
+
 auth_settings make_auth_settings(const node_options& o) {
   auth_settings s;
   s.failure_delay = o.failure_delay;
@@ -52,9 +58,7 @@ auth_settings make_auth_settings(const node_options& o) {
   s.params = hash_params{o.hash_ops, o.hash_mem};
   s.dummy_hash = hash_password(make_token(), s.params);
   s.session_cache_size = o.session_cache;
-  std::string bad;
-  s.trusted_sources = parse_cidr_list(o.trusted_sources, bad)
-                        .value_or(std::vector<cidr>{}); // validated before
+  s.trusted_sources = trusted_ranges(o);
   return s;
 }
 
@@ -77,9 +81,7 @@ listener_settings make_listener_settings(const node_options& o) {
   s.connection.max_line = o.max_line;
   s.connection.max_in_flight = o.max_in_flight;
   s.connection.idle_timeout = o.idle_timeout;
-  std::string bad;
-  s.connection.trusted_sources
-    = parse_cidr_list(o.trusted_sources, bad).value_or(std::vector<cidr>{});
+  s.connection.trusted_sources = trusted_ranges(o);
   return s;
 }
 
