@@ -19,6 +19,7 @@
 #include "actors/hash_pool.hpp"
 #include "actors/hasher.hpp"
 #include "config/node_config.hpp"
+#include "core/admin_key.hpp"
 #include "core/error_code.hpp"
 #include "core/log.hpp"
 #include "core/secrets.hpp"
@@ -178,6 +179,15 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  bool key_created = false;
+  auto key_path = cfg.opts.admin_key_path();
+  auto admin_key = load_admin_key(key_path, key_created, error);
+  if (!admin_key) {
+    std::cerr << "authnode: --admin-key-file: " << error << "\n";
+    return 2;
+  }
+  if (key_created)
+    log_info("created admin key file " + key_path + " (mode 0600)");
   auto store = user_store::open(cfg.opts.db, error);
   if (!store) {
     std::cerr << "authnode: --db " << cfg.opts.db << ": " << error << "\n";

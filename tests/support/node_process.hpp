@@ -31,6 +31,21 @@ private:
   std::string path_;
 };
 
+/// How a node that was expected to stop by itself ended.
+struct exit_result {
+  /// The exit status, or -1 when it was killed (by a signal, or by us after
+  /// `limit`).
+  int status = -1;
+  /// stdout and stderr together.
+  std::string output;
+};
+
+/// Runs `AUTHNODE_BINARY <args...>` until it exits, at most `limit`: for
+/// tests of how the node refuses to start.
+exit_result run_node_to_exit(const std::vector<std::string>& args,
+                             std::chrono::milliseconds limit
+                             = std::chrono::seconds(20));
+
 class node_process {
 public:
   /// Starts `AUTHNODE_BINARY --port=0 --db=<dir>/auth.db <args...>` and waits
