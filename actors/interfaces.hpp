@@ -4,6 +4,8 @@
 //   connection (net/, one per client) --auth_actor--> auth
 //   auth --database_actor--> database (storage/, detached, owns SQLite)
 //   auth --hasher_actor--> hash pool --hasher_actor--> hashers (detached)
+//   admin connection (net/) --admin_actor--> admin --> database, hash pool,
+//                                                      auth, guard, audit
 //
 // Every type here has an inspect() and is announced by
 // register_message_types(), so any of these actors can live on another CAF
@@ -13,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>
@@ -60,6 +63,15 @@ using guard_spend_atom = caf::atom_constant<caf::atom("g_spend")>;
 using audit_atom = caf::atom_constant<caf::atom("audit")>;
 using device_get_atom = caf::atom_constant<caf::atom("dev_get")>;
 using device_fail_atom = caf::atom_constant<caf::atom("dev_fail")>;
+/// Drops the cached sessions of a user (the admin channel changed it).
+using forget_atom = caf::atom_constant<caf::atom("forget")>;
+/// An admin request came without the right key.
+using deny_atom = caf::atom_constant<caf::atom("a_deny")>;
+using user_show_atom = caf::atom_constant<caf::atom("u_show")>;
+using user_list_atom = caf::atom_constant<caf::atom("u_list")>;
+using user_passwd_atom = caf::atom_constant<caf::atom("u_passwd")>;
+using user_disable_atom = caf::atom_constant<caf::atom("u_disable")>;
+using user_delete_atom = caf::atom_constant<caf::atom("u_delete")>;
 
 // -- message types -----------------------------------------------------------
 
@@ -76,6 +88,45 @@ struct user_view {
 struct user_record {
   user_view user;
   std::string password_hash;
+  /// Disabled by an operator: logins fail like a wrong password.
+  bool disabled = false;
+};
+
+/// A user as operators see it on the admin channel: never a hash or token.
+struct user_detail {
+  user_view user;
+  bool disabled = false;
+  /// Live sessions and device tokens of the user.
+  int64_t sessions = 0;
+  int64_t devices = 0;
+};
+
+/// One page of users in email order: those after `after` whose email starts
+/// with `prefix`, at most `limit`. `now` decides which sessions are live.
+struct user_query {
+  std::string after;
+  std::string prefix;
+  int64_t limit = 50;
+  int64_t now = 0;
+};
+
+struct user_page {
+  std::vector<user_detail> users;
+};
+
+/// user_add on the admin channel: like register, without a source.
+struct admin_new_user {
+  std::string email;
+  std::string name;
+  secret password;
+};
+
+/// An admin request without the right key: who sent it and a short hash of
+/// the key it presented (0: none), so the guard can count it.
+struct admin_denial {
+  std::string source;
+  uint64_t fingerprint = 0;
+  std::string reason;
 };
 
 struct new_user {
@@ -236,7 +287,12 @@ struct audit_event {
 
 AUTHNODE_INSPECT(user_view, x.id, x.email, x.name, x.created_at,
                  x.last_login_at)
-AUTHNODE_INSPECT(user_record, x.user, x.password_hash)
+AUTHNODE_INSPECT(user_record, x.user, x.password_hash, x.disabled)
+AUTHNODE_INSPECT(user_detail, x.user, x.disabled, x.sessions, x.devices)
+AUTHNODE_INSPECT(user_query, x.after, x.prefix, x.limit, x.now)
+AUTHNODE_INSPECT(user_page, x.users)
+AUTHNODE_INSPECT(admin_new_user, x.email, x.name, x.password)
+AUTHNODE_INSPECT(admin_denial, x.source, x.fingerprint, x.reason)
 AUTHNODE_INSPECT(new_user, x.email, x.name, x.password_hash, x.created_at)
 AUTHNODE_INSPECT(register_request, x.email, x.password, x.name, x.source,
                  x.client_addr)
@@ -279,7 +335,9 @@ using auth_actor = caf::typed_actor<
   caf::replies_to<whoami_atom, token_request>::with<user_view>,
   caf::replies_to<logout_atom, token_request>::with<caf::ok_atom>,
   caf::replies_to<chpass_atom, password_change_request>::with<caf::ok_atom>,
-  caf::replies_to<stats_atom>::with<stats_snapshot>, caf::reacts_to<tick_atom>>;
+  caf::replies_to<stats_atom>::with<stats_snapshot>,
+  caf::replies_to<forget_atom, int64_t>::with<caf::ok_atom>,
+  caf::reacts_to<tick_atom>>;
 
 /// A single hasher and the pool in front of several share this interface.
 using hasher_actor = caf::typed_actor<
@@ -299,6 +357,10 @@ using database_actor = caf::typed_actor<
   caf::replies_to<password_set_atom, password_change>::with<caf::ok_atom>,
   caf::replies_to<device_get_atom, std::string>::with<device_record>,
   caf::replies_to<device_fail_atom, std::string>::with<caf::ok_atom>,
+  caf::replies_to<user_show_atom, std::string, int64_t>::with<user_detail>,
+  caf::replies_to<user_list_atom, user_query>::with<user_page>,
+  caf::replies_to<user_disable_atom, std::string, bool>::with<int64_t>,
+  caf::replies_to<user_delete_atom, std::string>::with<int64_t>,
   caf::reacts_to<purge_atom>>;
 
 /// The guard: may a password verification start? Answers ok_atom at once,
@@ -312,6 +374,21 @@ using guard_actor = caf::typed_actor<
 
 /// The audit sink: writes one JSON line per event (detached: it does I/O).
 using audit_actor = caf::typed_actor<caf::reacts_to<audit_atom, audit_event>>;
+
+/// The admin channel's actor: operator commands, each answered with a typed
+/// result. The key was checked by the admin connection; requests without
+/// the right key arrive as a denial, which always fails (forbidden, held, or
+/// rate_limited) and is counted by the guard like a failed login.
+/// user_disable_atom carries true to disable, false to enable.
+using admin_actor = caf::typed_actor<
+  caf::replies_to<deny_atom, admin_denial>::with<caf::ok_atom>,
+  caf::replies_to<stats_atom>::with<stats_snapshot>,
+  caf::replies_to<user_show_atom, std::string>::with<user_detail>,
+  caf::replies_to<user_list_atom, user_query>::with<user_page>,
+  caf::replies_to<user_add_atom, admin_new_user>::with<user_view>,
+  caf::replies_to<user_passwd_atom, std::string, secret>::with<caf::ok_atom>,
+  caf::replies_to<user_disable_atom, std::string, bool>::with<caf::ok_atom>,
+  caf::replies_to<user_delete_atom, std::string>::with<caf::ok_atom>>;
 
 /// Announces every message type above; call on every node's config.
 void register_message_types(caf::actor_system_config& cfg);

@@ -31,14 +31,6 @@ void maybe_finish_drain(connection_broker* self) {
   }
 }
 
-void write_line(connection_broker* self, const std::string& line) {
-  auto& st = self->state;
-  st.last_active = self->clock().now();
-  self->write(st.hdl, line.size(), line.data());
-  if (!st.in_read)
-    self->flush(st.hdl);
-}
-
 void arm_timer(connection_broker* self, time_point now) {
   auto& st = self->state;
   if (st.held.empty())
@@ -82,104 +74,54 @@ void send_due_replies(connection_broker* self) {
   maybe_finish_drain(self);
 }
 
-void answer_error(connection_broker* self, const request_id& id,
-                  time_point arrived, const caf::error& err) {
-  auto failure = to_wire(err);
-  auto due = arrived + failure.hold;
-  // Held failures carry no message of their own: they are sent with the
-  // default text, which is all they need to keep.
-  if (failure.hold.count() > 0 && due > self->clock().now())
-    hold_reply(self, due, id, failure.code);
-  else
-    write_line(self,
-               encode_error(id, failure.code, failure.message,
-                            failure.retry_after_ms));
-}
-
 void process_lines(connection_broker* self);
-
-void on_answered(connection_broker* self) {
-  auto& st = self->state;
-  --st.in_flight;
-  if (st.paused && st.in_flight < st.cfg.max_in_flight) {
-    process_lines(self);
-    if (st.in_flight < st.cfg.max_in_flight && !st.draining) {
-      st.paused = false;
-      self->trigger(st.hdl);
-    }
-  }
-  maybe_finish_drain(self);
-}
-
-/// Sends one request to the auth actor and writes the encoded answer.
-template <class Result, class Encode, class... Ts>
-void ask_auth(connection_broker* self, request_id id, Encode encode,
-              Ts&&... xs) {
-  auto& st = self->state;
-  auto arrived = self->clock().now();
-  ++st.in_flight;
-  self->request(st.auth, caf::infinite, std::forward<Ts>(xs)...)
-    .then(
-      [=](Result& result) {
-        write_line(self, encode(id, result));
-        on_answered(self);
-      },
-      [=](caf::error& err) {
-        answer_error(self, id, arrived, err);
-        on_answered(self);
-      });
-}
 
 std::string encode_done(const request_id& id, caf::ok_atom) {
   return encode_ok(id);
 }
 
-void dispatch(connection_broker* self, decoded_request& req) {
+void dispatch(connection_broker* self, const auth_actor& auth,
+              decoded_request& req) {
   auto& id = req.id;
   struct visitor {
     connection_broker* self;
+    const auth_actor& auth;
     request_id& id;
     void operator()(ping_op) {
       write_line(self, encode_ok(id));
     }
     void operator()(stats_op) {
-      ask_auth<stats_snapshot>(self, id, encode_stats, stats_atom::value);
+      ask<stats_snapshot>(self, auth, id, encode_stats, stats_atom::value);
     }
     void operator()(register_request& r) {
-      ask_auth<user_view>(self, id, encode_user, register_atom::value,
-                          std::move(r));
+      ask<user_view>(self, auth, id, encode_user, register_atom::value,
+                     std::move(r));
     }
     void operator()(login_request& r) {
-      ask_auth<session_grant>(self, id, encode_grant, login_atom::value,
-                              std::move(r));
+      ask<session_grant>(self, auth, id, encode_grant, login_atom::value,
+                         std::move(r));
     }
     void operator()(whoami_op& r) {
-      ask_auth<user_view>(self, id, encode_user, whoami_atom::value,
-                          std::move(r.req));
+      ask<user_view>(self, auth, id, encode_user, whoami_atom::value,
+                     std::move(r.req));
     }
     void operator()(logout_op& r) {
-      ask_auth<caf::ok_atom>(self, id, encode_done, logout_atom::value,
-                             std::move(r.req));
+      ask<caf::ok_atom>(self, auth, id, encode_done, logout_atom::value,
+                        std::move(r.req));
     }
     void operator()(password_change_request& r) {
-      ask_auth<caf::ok_atom>(self, id, encode_done, chpass_atom::value,
-                             std::move(r));
+      ask<caf::ok_atom>(self, auth, id, encode_done, chpass_atom::value,
+                        std::move(r));
     }
   };
-  std::visit(visitor{self, id}, req.body);
+  std::visit(visitor{self, auth, id}, req.body);
 }
 
 void handle_line(connection_broker* self, std::string_view line) {
   auto& st = self->state;
   st.last_active = self->clock().now();
   st.counters->requests_total += 1;
-  auto decoded = decode_request(line, st.source);
-  if (auto failure = std::get_if<decode_failure>(&decoded)) {
-    write_line(self,
-               encode_error(failure->id, failure->code, failure->message));
-    return;
-  }
-  dispatch(self, std::get<decoded_request>(decoded));
+  st.on_line(self, line);
 }
 
 void reject_long_line(connection_broker* self);
@@ -251,6 +193,53 @@ void check_idle(connection_broker* self) {
 
 } // namespace
 
+void write_line(connection_broker* self, const std::string& line) {
+  auto& st = self->state;
+  st.last_active = self->clock().now();
+  self->write(st.hdl, line.size(), line.data());
+  if (!st.in_read)
+    self->flush(st.hdl);
+}
+
+void answer_error(connection_broker* self, const request_id& id,
+                  time_point arrived, const caf::error& err) {
+  auto failure = to_wire(err);
+  auto due = arrived + failure.hold;
+  // Held failures carry no message of their own: they are sent with the
+  // default text, which is all they need to keep.
+  if (failure.hold.count() > 0 && due > self->clock().now())
+    hold_reply(self, due, id, failure.code);
+  else
+    write_line(self,
+               encode_error(id, failure.code, failure.message,
+                            failure.retry_after_ms));
+}
+
+void on_answered(connection_broker* self) {
+  auto& st = self->state;
+  --st.in_flight;
+  if (st.paused && st.in_flight < st.cfg.max_in_flight) {
+    process_lines(self);
+    if (st.in_flight < st.cfg.max_in_flight && !st.draining) {
+      st.paused = false;
+      self->trigger(st.hdl);
+    }
+  }
+  maybe_finish_drain(self);
+}
+
+line_handler public_protocol(auth_actor auth) {
+  return [auth](connection_broker* self, std::string_view line) {
+    auto decoded = decode_request(line, self->state.source);
+    if (auto failure = std::get_if<decode_failure>(&decoded)) {
+      write_line(self,
+                 encode_error(failure->id, failure->code, failure->message));
+      return;
+    }
+    dispatch(self, auth, std::get<decoded_request>(decoded));
+  };
+}
+
 connection_state::~connection_state() {
   if (counters) {
     counters->connections -= 1;
@@ -260,11 +249,11 @@ connection_state::~connection_state() {
 
 caf::behavior connection(connection_broker* self,
                          caf::io::connection_handle hdl,
-                         connection_settings cfg, auth_actor auth,
+                         connection_settings cfg, line_handler on_line,
                          std::shared_ptr<node_counters> counters) {
   auto& st = self->state;
   st.cfg = cfg;
-  st.auth = std::move(auth);
+  st.on_line = std::move(on_line);
   st.counters = std::move(counters);
   st.hdl = hdl;
   st.source = self->remote_addr(hdl);

@@ -1,7 +1,10 @@
 // The connection actor: one CAF broker per client.
 //
-// It frames lines, decodes them (net/codec), answers `ping` itself and hands
-// everything else to the auth actor as typed requests. Replies go out in the
+// It frames lines and hands each to its line handler: for the public port,
+// public_protocol() decodes them (net/codec), answers `ping` itself and hands
+// everything else to the auth actor as typed requests; the admin port's
+// handler (net/admin_protocol) decodes only admin ops, so neither port can
+// ever take the other's requests. Replies go out in the
 // order they are ready, not the order asked; clients match them by id. At
 // most max_in_flight requests per connection are with the auth actor; past
 // that the connection stops reading, so a pipelining client is slowed by TCP
@@ -22,6 +25,7 @@
 // anything beyond parsing happens in other actors.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +39,7 @@
 #include "actors/interfaces.hpp"
 #include "core/counters.hpp"
 #include "core/error_code.hpp"
+#include "net/codec.hpp"
 #include "net/line_buffer.hpp"
 
 namespace authnode {
@@ -58,13 +63,21 @@ struct held_reply {
   ec code = ec::internal;
 };
 
+struct connection_state;
+using connection_broker = caf::io::stateful_broker<connection_state>;
+
+/// Decodes one complete line and answers it: at once with write_line(), or
+/// later through ask(). Copied into every connection of a listener.
+using line_handler
+  = std::function<void(connection_broker* self, std::string_view line)>;
+
 struct connection_state {
   connection_state() = default;
   connection_state(const connection_state&) = delete;
   ~connection_state();
 
   connection_settings cfg;
-  auth_actor auth;
+  line_handler on_line;
   std::shared_ptr<node_counters> counters;
   caf::io::connection_handle hdl;
   std::string source;
@@ -88,11 +101,44 @@ struct connection_state {
   static inline const char* name = "connection";
 };
 
-using connection_broker = caf::io::stateful_broker<connection_state>;
-
 caf::behavior connection(connection_broker* self,
                          caf::io::connection_handle hdl,
-                         connection_settings cfg, auth_actor auth,
+                         connection_settings cfg, line_handler on_line,
                          std::shared_ptr<node_counters> counters);
+
+/// The public protocol: every op of docs/protocol.md, answered by `auth`.
+line_handler public_protocol(auth_actor auth);
+
+// -- for line handlers --------------------------------------------------------
+
+/// Writes one reply line (flushed unless CAF flushes after the read).
+void write_line(connection_broker* self, const std::string& line);
+
+/// Writes the reply for a failed request, or holds it until its hold has
+/// passed since `arrived`.
+void answer_error(connection_broker* self, const request_id& id,
+                  caf::actor_clock::time_point arrived, const caf::error& err);
+
+/// A request handed out with ask() was answered.
+void on_answered(connection_broker* self);
+
+/// Sends one request to `dest` and writes `encode(id, result)`, or the
+/// error (held if it carries a hold). Counts against max_in_flight.
+template <class Result, class Handle, class Encode, class... Ts>
+void ask(connection_broker* self, const Handle& dest, request_id id,
+         Encode encode, Ts&&... xs) {
+  auto arrived = self->clock().now();
+  ++self->state.in_flight;
+  self->request(dest, caf::infinite, std::forward<Ts>(xs)...)
+    .then(
+      [=](Result& result) {
+        write_line(self, encode(id, result));
+        on_answered(self);
+      },
+      [=](caf::error& err) {
+        answer_error(self, id, arrived, err);
+        on_answered(self);
+      });
+}
 
 } // namespace authnode

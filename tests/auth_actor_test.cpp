@@ -157,6 +157,19 @@ database_actor::behavior_type fake_database(database_actor::pointer self,
       user->password_hash = change.password_hash;
       return caf::ok_atom::value;
     },
+    // The admin channel's queries are not used by auth.
+    [=](user_show_atom, std::string&, int64_t) -> caf::result<user_detail> {
+      return caf::make_error(ec::not_found);
+    },
+    [=](user_list_atom, user_query&) -> caf::result<user_page> {
+      return caf::make_error(ec::not_found);
+    },
+    [=](user_disable_atom, std::string&, bool) -> caf::result<int64_t> {
+      return caf::make_error(ec::not_found);
+    },
+    [=](user_delete_atom, std::string&) -> caf::result<int64_t> {
+      return caf::make_error(ec::not_found);
+    },
     [=](purge_atom) {
       // nop
     },

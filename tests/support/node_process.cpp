@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <stdexcept>
 
@@ -128,21 +129,27 @@ node_process::node_process(std::vector<std::string> args, std::string db_dir)
     db_dir_ = make_temp_dir();
     own_dir_ = true;
   }
-  std::vector<std::string> argv_s{"--port=0", "--db=" + db_dir_ + "/auth.db"};
+  std::vector<std::string> argv_s{"--port=0", "--admin-port=0",
+                                  "--db=" + db_dir_ + "/auth.db"};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   auto [pid, err_fd] = start_binary(argv_s, false);
   pid_ = pid;
   reader_ = std::thread([this, fd = err_fd] {
     read_stderr(fd);
   });
-  // Wait for "listening on HOST:PORT", at most 20 s.
+  // Wait for "listening on HOST:PORT" and "admin channel on HOST:PORT", at
+  // most 20 s.
   static const std::regex listening{"listening on [^ ]*:([0-9]+)"};
+  static const std::regex admin_on{"admin channel on [^ ]*:([0-9]+)"};
   auto deadline = std::chrono::steady_clock::now() + 20s;
   while (std::chrono::steady_clock::now() < deadline) {
     std::smatch m;
+    std::smatch a;
     auto text = log();
-    if (std::regex_search(text, m, listening)) {
+    if (std::regex_search(text, m, listening)
+        && std::regex_search(text, a, admin_on)) {
       port_ = static_cast<uint16_t>(std::stoi(m[1]));
+      admin_port_ = static_cast<uint16_t>(std::stoi(a[1]));
       return;
     }
     int status = 0;
@@ -245,6 +252,13 @@ void node_process::check_sanitizer_report() {
   auto start = sanitizer_report_start(text);
   if (start != std::string::npos)
     FAIL_CHECK("the node's sanitizer report:\n" << text.substr(start, 30000));
+}
+
+std::string node_process::admin_key() const {
+  std::ifstream in{db_dir_ + "/auth.db.admin-key"};
+  std::string key;
+  std::getline(in, key);
+  return key;
 }
 
 size_t node_process::thread_count() const {

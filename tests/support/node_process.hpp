@@ -58,6 +58,12 @@ public:
   uint16_t port() const {
     return port_;
   }
+  /// The admin channel's port (the node is started with --admin-port=0).
+  uint16_t admin_port() const {
+    return admin_port_;
+  }
+  /// The admin key, read from the node's key file.
+  std::string admin_key() const;
   const std::string& db_dir() const {
     return db_dir_;
   }
@@ -89,6 +95,7 @@ private:
 
   pid_t pid_ = -1;
   uint16_t port_ = 0;
+  uint16_t admin_port_ = 0;
   std::string db_dir_;
   bool own_dir_ = false;
   bool report_checked_ = false;
