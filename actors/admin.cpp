@@ -1,9 +1,12 @@
 #include "actors/admin.hpp"
 
+#include <type_traits>
+
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/throttle.hpp"
 #include "core/account_rules.hpp"
+#include "core/cidr.hpp"
 #include "core/clock.hpp"
 #include "core/email.hpp"
 #include "core/error_code.hpp"
@@ -61,16 +64,21 @@ void audit(admin_ptr self, const char* op, const char* outcome,
                            reason});
 }
 
-/// Drops the user's cached sessions in auth, then answers ok.
-void forget_then_ok(admin_ptr self,
-                    caf::typed_response_promise<caf::ok_atom> rp,
-                    int64_t user_id) {
+/// Drops the user's cached sessions in auth, then answers `result`.
+template <class RP, class T>
+void forget_then(admin_ptr self, RP rp, int64_t user_id, T result) {
   ask_then<caf::ok_atom>(
     self, rp, self->state.auth, self->state.cfg.backend_timeout,
     [=](caf::ok_atom) mutable {
-      rp.deliver(caf::ok_atom::value);
+      rp.deliver(std::move(result));
     },
     forget_atom::value, user_id);
+}
+
+void forget_then_ok(admin_ptr self,
+                    caf::typed_response_promise<caf::ok_atom> rp,
+                    int64_t user_id) {
+  forget_then(self, rp, user_id, caf::ok_atom::value);
 }
 
 caf::result<caf::ok_atom> on_deny(admin_ptr self, admin_denial& d) {
@@ -213,6 +221,67 @@ caf::result<caf::ok_atom> on_delete(admin_ptr self, const std::string& raw) {
   return rp;
 }
 
+caf::result<session_list> on_sessions(admin_ptr self, const std::string& raw) {
+  auto rp = self->make_response_promise<session_list>();
+  ask_db<session_list>(
+    self, rp,
+    [=](session_list& l) mutable {
+      rp.deliver(std::move(l));
+    },
+    sessions_list_atom::value, normalize_email(raw), int64_t{now_seconds()});
+  return rp;
+}
+
+caf::result<revoke_result> on_revoke(admin_ptr self, const std::string& raw,
+                                     int64_t session_id) {
+  auto rp = self->make_response_promise<revoke_result>();
+  auto email = normalize_email(raw);
+  ask_db<revoke_result>(
+    self, rp,
+    [=](revoke_result& r) mutable {
+      audit(self, "admin:sessions_revoke", "ok", "", email,
+            std::to_string(r.revoked) + " revoked");
+      forget_then(self, rp, r.user_id, r);
+    },
+    sessions_revoke_atom::value, email, session_id);
+  return rp;
+}
+
+/// The key as the guard spells it, or why the operator's cannot be one.
+caf::expected<throttle_target> guard_key(admin_ptr self, throttle_target t) {
+  if (!self->state.guard)
+    return caf::make_error(ec::bad_request,
+                           std::string{"throttling is off (--throttle=off)"});
+  if (t.account) {
+    t.key = normalize_email(t.key);
+  } else {
+    if (!is_ip_address(t.key))
+      return caf::make_error(ec::bad_request,
+                             std::string{"source must be an IP address"});
+    t.key = source_key(t.key);
+  }
+  return t;
+}
+
+template <class Result, class Atom>
+caf::result<Result> on_throttle(admin_ptr self, Atom atom,
+                                const throttle_target& raw) {
+  auto target = guard_key(self, raw);
+  if (!target)
+    return std::move(target.error());
+  auto rp = self->make_response_promise<Result>();
+  ask_then<Result>(
+    self, rp, self->state.guard, self->state.cfg.backend_timeout,
+    [=](Result& r) mutable {
+      if constexpr (std::is_same_v<Result, bool>)
+        audit(self, "admin:throttle_reset", "ok", "", target->key,
+              r ? "failures forgotten" : "nothing to forget");
+      rp.deliver(std::move(r));
+    },
+    atom, *target);
+  return rp;
+}
+
 } // namespace
 
 admin_actor::behavior_type admin(admin_ptr self, admin_settings cfg,
@@ -250,6 +319,18 @@ admin_actor::behavior_type admin(admin_ptr self, admin_settings cfg,
     },
     [=](user_delete_atom, const std::string& email) {
       return on_delete(self, email);
+    },
+    [=](sessions_list_atom, const std::string& email) {
+      return on_sessions(self, email);
+    },
+    [=](sessions_revoke_atom, const std::string& email, int64_t session_id) {
+      return on_revoke(self, email, session_id);
+    },
+    [=](throttle_show_atom, const throttle_target& t) {
+      return on_throttle<throttle_status>(self, throttle_show_atom::value, t);
+    },
+    [=](throttle_reset_atom, const throttle_target& t) {
+      return on_throttle<bool>(self, throttle_reset_atom::value, t);
     },
   };
 }

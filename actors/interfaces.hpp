@@ -72,6 +72,10 @@ using user_list_atom = caf::atom_constant<caf::atom("u_list")>;
 using user_passwd_atom = caf::atom_constant<caf::atom("u_passwd")>;
 using user_disable_atom = caf::atom_constant<caf::atom("u_disable")>;
 using user_delete_atom = caf::atom_constant<caf::atom("u_delete")>;
+using sessions_list_atom = caf::atom_constant<caf::atom("s_list")>;
+using sessions_revoke_atom = caf::atom_constant<caf::atom("s_revoke")>;
+using throttle_show_atom = caf::atom_constant<caf::atom("t_show")>;
+using throttle_reset_atom = caf::atom_constant<caf::atom("t_reset")>;
 
 // -- message types -----------------------------------------------------------
 
@@ -119,6 +123,41 @@ struct admin_new_user {
   std::string email;
   std::string name;
   secret password;
+};
+
+/// A session as operators see it: never its token or the token's digest.
+struct session_info {
+  int64_t id = 0;
+  int64_t created_at = 0;
+  int64_t expires_at = 0;
+  std::string source;
+};
+
+struct session_list {
+  std::vector<session_info> sessions;
+};
+
+/// Sessions revoked by sessions_revoke, and whose they were.
+struct revoke_result {
+  int64_t user_id = 0;
+  int64_t revoked = 0;
+};
+
+/// One throttling key: a source address (`account` false; IPv6 as its /64)
+/// or an account (the normalized email, or "admin:").
+struct throttle_target {
+  bool account = false;
+  std::string key;
+};
+
+/// What the throttle remembers of a key. `penalty_ms`: how long its next
+/// verification would still wait.
+struct throttle_status {
+  std::string key;
+  int64_t failures = 0;
+  int64_t penalty_ms = 0;
+  int64_t held = 0;
+  int64_t verifying = 0;
 };
 
 /// An admin request without the right key: who sent it and a short hash of
@@ -293,6 +332,12 @@ AUTHNODE_INSPECT(user_query, x.after, x.prefix, x.limit, x.now)
 AUTHNODE_INSPECT(user_page, x.users)
 AUTHNODE_INSPECT(admin_new_user, x.email, x.name, x.password)
 AUTHNODE_INSPECT(admin_denial, x.source, x.fingerprint, x.reason)
+AUTHNODE_INSPECT(session_info, x.id, x.created_at, x.expires_at, x.source)
+AUTHNODE_INSPECT(session_list, x.sessions)
+AUTHNODE_INSPECT(revoke_result, x.user_id, x.revoked)
+AUTHNODE_INSPECT(throttle_target, x.account, x.key)
+AUTHNODE_INSPECT(throttle_status, x.key, x.failures, x.penalty_ms, x.held,
+                 x.verifying)
 AUTHNODE_INSPECT(new_user, x.email, x.name, x.password_hash, x.created_at)
 AUTHNODE_INSPECT(register_request, x.email, x.password, x.name, x.source,
                  x.client_addr)
@@ -361,6 +406,10 @@ using database_actor = caf::typed_actor<
   caf::replies_to<user_list_atom, user_query>::with<user_page>,
   caf::replies_to<user_disable_atom, std::string, bool>::with<int64_t>,
   caf::replies_to<user_delete_atom, std::string>::with<int64_t>,
+  caf::replies_to<sessions_list_atom, std::string, int64_t>::with<session_list>,
+  /// Session id 0: every session of the user.
+  caf::replies_to<sessions_revoke_atom, std::string,
+                  int64_t>::with<revoke_result>,
   caf::reacts_to<purge_atom>>;
 
 /// The guard: may a password verification start? Answers ok_atom at once,
@@ -370,7 +419,11 @@ using guard_actor = caf::typed_actor<
   caf::replies_to<guard_admit_atom, throttle_keys>::with<caf::ok_atom>,
   caf::replies_to<guard_spend_atom, std::string>::with<caf::ok_atom>,
   caf::reacts_to<guard_done_atom, attempt_report>, caf::reacts_to<tick_atom>,
-  caf::reacts_to<purge_atom>>;
+  caf::reacts_to<purge_atom>,
+  caf::replies_to<throttle_show_atom, throttle_target>::with<throttle_status>,
+  /// Forgets the key's failures and releases its held attempts; replies
+  /// whether there were any failures to forget.
+  caf::replies_to<throttle_reset_atom, throttle_target>::with<bool>>;
 
 /// The audit sink: writes one JSON line per event (detached: it does I/O).
 using audit_actor = caf::typed_actor<caf::reacts_to<audit_atom, audit_event>>;
@@ -388,7 +441,12 @@ using admin_actor = caf::typed_actor<
   caf::replies_to<user_add_atom, admin_new_user>::with<user_view>,
   caf::replies_to<user_passwd_atom, std::string, secret>::with<caf::ok_atom>,
   caf::replies_to<user_disable_atom, std::string, bool>::with<caf::ok_atom>,
-  caf::replies_to<user_delete_atom, std::string>::with<caf::ok_atom>>;
+  caf::replies_to<user_delete_atom, std::string>::with<caf::ok_atom>,
+  caf::replies_to<sessions_list_atom, std::string>::with<session_list>,
+  caf::replies_to<sessions_revoke_atom, std::string,
+                  int64_t>::with<revoke_result>,
+  caf::replies_to<throttle_show_atom, throttle_target>::with<throttle_status>,
+  caf::replies_to<throttle_reset_atom, throttle_target>::with<bool>>;
 
 /// Announces every message type above; call on every node's config.
 void register_message_types(caf::actor_system_config& cfg);

@@ -103,6 +103,28 @@ std::optional<std::string> take_limit(const json& obj, int64_t& out) {
   return std::nullopt;
 }
 
+/// An optional positive integer field; 0 when absent.
+std::optional<std::string> take_id(const json& obj, const char* name,
+                                   int64_t& out) {
+  auto i = obj.find(name);
+  out = 0;
+  if (i == obj.end())
+    return std::nullopt;
+  if (!i->is_number_integer() || i->get<int64_t>() < 1)
+    return std::string{"field "} + name + " must be a positive integer";
+  out = i->get<int64_t>();
+  return std::nullopt;
+}
+
+/// Exactly one of `source` and `account`.
+std::optional<std::string> take_target(const json& obj, throttle_target& out) {
+  auto has_source = obj.contains("source");
+  if (has_source == obj.contains("account"))
+    return std::string{"give exactly one of the fields source and account"};
+  out.account = !has_source;
+  return take(obj, has_source ? "source" : "account", out.key);
+}
+
 /// The op's fields, checked in the order docs/protocol.md lists them.
 std::variant<admin_body, decode_failure>
 decode_body(const request_id& id, const std::string& op, const json& obj) {
@@ -146,6 +168,20 @@ decode_body(const request_id& id, const std::string& op, const json& obj) {
     if (!(problem = take(obj, "email", body.email)))
       problem = take(obj, "password", password);
     body.password = secret{std::move(password)};
+    return done(std::move(body));
+  }
+  if (op == "sessions_list")
+    return email_op(sessions_list_op{});
+  if (op == "sessions_revoke") {
+    sessions_revoke_op body;
+    if (!(problem = take(obj, "email", body.email)))
+      problem = take_id(obj, "session_id", body.session_id);
+    return done(std::move(body));
+  }
+  if (op == "throttle_show" || op == "throttle_reset") {
+    throttle_op body;
+    body.reset = op == "throttle_reset";
+    problem = take_target(obj, body.target);
     return done(std::move(body));
   }
   return decode_failure{id, ec::unknown_op, "unknown op: " + op.substr(0, 64)};
@@ -225,6 +261,48 @@ std::string encode_user_page(const request_id& id, const user_page& page,
   else
     out += "null";
   return reply_end(std::move(out));
+}
+
+std::string encode_session_list(const request_id& id, const session_list& l) {
+  auto out = reply_head(id, true);
+  out += ",\"sessions\":[";
+  for (size_t i = 0; i < l.sessions.size(); ++i) {
+    auto& x = l.sessions[i];
+    out += i > 0 ? ",{\"id\":" : "{\"id\":";
+    out += std::to_string(x.id);
+    out += ",\"created_at\":";
+    append_time(out, x.created_at);
+    out += ",\"expires_at\":";
+    append_time(out, x.expires_at);
+    out += ",\"source\":";
+    append_json_string(out, x.source);
+    out += '}';
+  }
+  out += ']';
+  return reply_end(std::move(out));
+}
+
+std::string encode_revoked(const request_id& id, const revoke_result& r) {
+  return reply_end(reply_head(id, true)
+                   + ",\"revoked\":" + std::to_string(r.revoked));
+}
+
+std::string encode_throttle_status(const request_id& id,
+                                   const throttle_status& s) {
+  auto out = reply_head(id, true);
+  out += ",\"throttle\":{\"key\":";
+  append_json_string(out, s.key);
+  out += ",\"failures\":" + std::to_string(s.failures);
+  out += ",\"penalty_ms\":" + std::to_string(s.penalty_ms);
+  out += ",\"held\":" + std::to_string(s.held);
+  out += ",\"verifying\":" + std::to_string(s.verifying);
+  out += '}';
+  return reply_end(std::move(out));
+}
+
+std::string encode_throttle_reset(const request_id& id, bool had) {
+  return reply_end(reply_head(id, true)
+                   + ",\"reset\":" + (had ? "true" : "false"));
 }
 
 } // namespace authnode

@@ -41,9 +41,24 @@ struct user_delete_op {
   std::string email;
 };
 
+struct sessions_list_op {
+  std::string email;
+};
+/// session_id 0: every session of the user.
+struct sessions_revoke_op {
+  std::string email;
+  int64_t session_id = 0;
+};
+/// throttle_show (reset = false) and throttle_reset.
+struct throttle_op {
+  throttle_target target;
+  bool reset = false;
+};
+
 using admin_body
   = std::variant<admin_stats_op, user_show_op, user_list_op, user_add_op,
-                 user_set_password_op, user_disable_op, user_delete_op>;
+                 user_set_password_op, user_disable_op, user_delete_op,
+                 sessions_list_op, sessions_revoke_op, throttle_op>;
 
 /// Most users in one user_list page, and how many when `limit` is absent.
 constexpr int64_t max_user_page = 1000;
@@ -69,5 +84,20 @@ std::string encode_user_detail(const request_id& id, const user_detail& user);
 /// cursor for the following page, null when this page is not full.
 std::string encode_user_page(const request_id& id, const user_page& page,
                              int64_t limit);
+
+/// `{"id":..,"ok":true,"sessions":[{"id":n,"created_at":t,"expires_at":t,
+/// "source":"addr"},..]}`
+std::string encode_session_list(const request_id& id, const session_list& l);
+
+/// `{"id":..,"ok":true,"revoked":n}`
+std::string encode_revoked(const request_id& id, const revoke_result& r);
+
+/// `{"id":..,"ok":true,"throttle":{"key":..,"failures":n,"penalty_ms":n,
+/// "held":n,"verifying":n}}`
+std::string encode_throttle_status(const request_id& id,
+                                   const throttle_status& s);
+
+/// `{"id":..,"ok":true,"reset":b}`: whether the key had failures.
+std::string encode_throttle_reset(const request_id& id, bool had);
 
 } // namespace authnode

@@ -62,6 +62,23 @@ void dispatch(connection_broker* self, const admin_actor& admin,
       ask<caf::ok_atom>(self, admin, id, encode_done, user_delete_atom::value,
                         std::move(op.email));
     }
+    void operator()(sessions_list_op& op) {
+      ask<session_list>(self, admin, id, encode_session_list,
+                        sessions_list_atom::value, std::move(op.email));
+    }
+    void operator()(sessions_revoke_op& op) {
+      ask<revoke_result>(self, admin, id, encode_revoked,
+                         sessions_revoke_atom::value, std::move(op.email),
+                         op.session_id);
+    }
+    void operator()(throttle_op& op) {
+      if (op.reset)
+        ask<bool>(self, admin, id, encode_throttle_reset,
+                  throttle_reset_atom::value, std::move(op.target));
+      else
+        ask<throttle_status>(self, admin, id, encode_throttle_status,
+                             throttle_show_atom::value, std::move(op.target));
+    }
   };
   std::visit(visitor{self, admin, id}, body);
 }

@@ -243,12 +243,6 @@ void append_id(std::string& out, const request_id& id) {
   out += ',';
 }
 
-void append_time(std::string& out, int64_t t) {
-  out += '"';
-  out += rfc3339(t);
-  out += '"';
-}
-
 } // namespace
 
 std::variant<decoded_request, decode_failure>
@@ -299,6 +293,12 @@ std::optional<decode_failure> check_line_bytes(std::string_view line) {
 /// is replaced, never echoed raw and never a reason to fail.
 void append_json_string(std::string& out, std::string_view s) {
   out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void append_time(std::string& out, int64_t t) {
+  out += '"';
+  out += rfc3339(t);
+  out += '"';
 }
 
 std::string reply_head(const request_id& id, bool ok) {

@@ -73,5 +73,7 @@ std::string reply_end(std::string out);
 /// Appends a JSON string (invalid UTF-8 replaced), or a user object.
 void append_json_string(std::string& out, std::string_view s);
 void append_user(std::string& out, const user_view& u);
+/// Appends Unix seconds as an RFC 3339 string.
+void append_time(std::string& out, int64_t t);
 
 } // namespace authnode

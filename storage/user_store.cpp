@@ -190,6 +190,10 @@ bool user_store::prepare_all(std::string& error) {
     {revoke_all_, "DELETE FROM sessions WHERE user_id = ?1"},
     {delete_devices_, "DELETE FROM device_tokens WHERE user_id = ?1"},
     {delete_user_, "DELETE FROM users WHERE email = ?1 RETURNING id"},
+    {sessions_of_,
+     "SELECT id, created_at, expires_at, source FROM sessions"
+     " WHERE user_id = ?1 AND expires_at > ?2 ORDER BY id"},
+    {revoke_one_, "DELETE FROM sessions WHERE user_id = ?1 AND id = ?2"},
   };
   for (auto& e : entries) {
     if (auto st = e.stmt.prepare(db_, e.sql); !st.ok()) {
@@ -464,6 +468,45 @@ caf::expected<int64_t> user_store::delete_user(const std::string& email) {
   if (auto st = tx.commit(); !st.ok())
     return db_failure("cannot commit deleting", st);
   return id;
+}
+
+caf::expected<session_list> user_store::sessions_of(const std::string& email,
+                                                    int64_t now) {
+  auto found = user_by_email(email);
+  if (!found)
+    return std::move(found.error());
+  reset_guard guard{sessions_of_};
+  sessions_of_.bind_int64(1, found->user.id).bind_int64(2, now);
+  session_list out;
+  for (;;) {
+    switch (sessions_of_.step()) {
+      case step_result::row:
+        out.sessions.push_back(session_info{
+          sessions_of_.column_int64(0), sessions_of_.column_int64(1),
+          sessions_of_.column_int64(2), sessions_of_.column_text(3)});
+        continue;
+      case step_result::done:
+        return out;
+      default:
+        return db_failure("cannot list sessions", sessions_of_.status());
+    }
+  }
+}
+
+caf::expected<revoke_result>
+user_store::revoke_sessions(const std::string& email, int64_t session_id) {
+  auto found = user_by_email(email);
+  if (!found)
+    return std::move(found.error());
+  auto id = found->user.id;
+  auto& stmt = session_id == 0 ? revoke_all_ : revoke_one_;
+  reset_guard guard{stmt};
+  stmt.bind_int64(1, id);
+  if (session_id != 0)
+    stmt.bind_int64(2, session_id);
+  if (stmt.step() != step_result::done)
+    return db_failure("cannot revoke sessions", stmt.status());
+  return revoke_result{id, db_.changes()};
 }
 
 caf::expected<int64_t> user_store::purge_expired(int64_t now) {

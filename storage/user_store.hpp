@@ -76,6 +76,17 @@ public:
   /// returns the id it had, or ec::not_found.
   caf::expected<int64_t> delete_user(const std::string& email);
 
+  /// The user's sessions live at `now`, oldest first; ec::not_found for an
+  /// unknown email.
+  caf::expected<session_list> sessions_of(const std::string& email,
+                                          int64_t now);
+
+  /// Removes the user's session `session_id`, or all of them for 0; returns
+  /// the user and how many were removed (0 for an id that is not the
+  /// user's). ec::not_found for an unknown email.
+  caf::expected<revoke_result> revoke_sessions(const std::string& email,
+                                               int64_t session_id);
+
   /// Removes the sessions that expired at or before `now`; returns how many.
   caf::expected<int64_t> purge_expired(int64_t now);
 
@@ -103,6 +114,8 @@ private:
   statement revoke_all_;
   statement delete_devices_;
   statement delete_user_;
+  statement sessions_of_;
+  statement revoke_one_;
 };
 
 } // namespace authnode

@@ -170,6 +170,14 @@ database_actor::behavior_type fake_database(database_actor::pointer self,
     [=](user_delete_atom, std::string&) -> caf::result<int64_t> {
       return caf::make_error(ec::not_found);
     },
+    [=](sessions_list_atom, std::string&,
+        int64_t) -> caf::result<session_list> {
+      return caf::make_error(ec::not_found);
+    },
+    [=](sessions_revoke_atom, std::string&,
+        int64_t) -> caf::result<revoke_result> {
+      return caf::make_error(ec::not_found);
+    },
     [=](purge_atom) {
       // nop
     },

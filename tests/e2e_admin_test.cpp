@@ -312,3 +312,108 @@ TEST_CASE("user_delete removes the user with its sessions and devices") {
   REQUIRE(again["ok"] == true);
   CHECK(again.contains("device_token")); // a new one: the old is gone
 }
+
+TEST_CASE("sessions_list shows sessions without tokens; sessions_revoke ends "
+          "one or all") {
+  node_process node;
+  admin_client a{node};
+  REQUIRE(add_user(a, "ann@example.org")["ok"] == true);
+  line_client pub{node.port()};
+  auto t1 = login(pub, "ann@example.org")["token"].get<std::string>();
+  auto t2 = login(pub, "ann@example.org")["token"].get<std::string>();
+  auto listed = a.call({{"op", "sessions_list"}, {"email", "Ann@example.org"}});
+  REQUIRE(listed["ok"] == true);
+  REQUIRE(listed["sessions"].size() == 2);
+  auto& s = listed["sessions"][0];
+  CHECK(s["id"].is_number_integer());
+  CHECK(s["created_at"].is_string());
+  CHECK(s["expires_at"].is_string());
+  CHECK(s["source"] == "127.0.0.1");
+  CHECK(s.size() == 4);
+  CHECK(listed.dump().find(t1) == std::string::npos);
+  CHECK(listed.dump().find(t2) == std::string::npos);
+  CHECK(error_code(a.call({{"op", "sessions_list"}, {"email", "x@y.org"}}))
+        == "no_such_user");
+
+  auto first = listed["sessions"][0]["id"];
+  auto one = a.call({{"op", "sessions_revoke"},
+                     {"email", "ann@example.org"},
+                     {"session_id", first}});
+  REQUIRE(one["ok"] == true);
+  CHECK(one["revoked"] == 1);
+  CHECK(error_code(pub.call({{"op", "whoami"}, {"token", t1}}))
+        == "invalid_token");
+  CHECK(pub.call({{"op", "whoami"}, {"token", t2}})["ok"] == true);
+  auto again = a.call({{"op", "sessions_revoke"},
+                       {"email", "ann@example.org"},
+                       {"session_id", first}});
+  CHECK(again["revoked"] == 0);
+  auto all = a.call({{"op", "sessions_revoke"}, {"email", "ann@example.org"}});
+  CHECK(all["revoked"] == 1);
+  CHECK(error_code(pub.call({{"op", "whoami"}, {"token", t2}}))
+        == "invalid_token");
+  for (json bad : {json(0), json(-1), json("1"), json(1.5)})
+    CHECK(error_code(a.call({{"op", "sessions_revoke"},
+                             {"email", "ann@example.org"},
+                             {"session_id", bad}}))
+          == "bad_request");
+}
+
+TEST_CASE("throttle_show and throttle_reset unlock a source or an account") {
+  node_process node; // throttling on, --failure-delay=300ms
+  admin_client a{node};
+  REQUIRE(add_user(a, "ann@example.org")["ok"] == true);
+  line_client pub{node.port(), "127.0.0.5"};
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(
+      error_code(login(pub, "ann@example.org", "wrong " + std::to_string(i)))
+      == "invalid_credentials");
+  auto shown = a.call({{"op", "throttle_show"}, {"source", "127.0.0.5"}});
+  REQUIRE(shown["ok"] == true);
+  CHECK(shown["throttle"]["key"] == "127.0.0.5");
+  CHECK(shown["throttle"]["failures"] == 3);
+  auto account
+    = a.call({{"op", "throttle_show"}, {"account", "ANN@example.org"}});
+  CHECK(account["throttle"]["key"] == "ann@example.org");
+  CHECK(account["throttle"]["failures"] == 3);
+  CHECK(account["throttle"]["penalty_ms"].get<int64_t>() > 0);
+
+  // A login held by the penalty (1.2 s after the third failure) is let go
+  // as soon as both keys are reset.
+  pub.send({{"id", "held"},
+            {"op", "login"},
+            {"email", "ann@example.org"},
+            {"password", "correct horse"}});
+  auto start = steady_clock::now();
+  auto reset = a.call({{"op", "throttle_reset"}, {"source", "127.0.0.5"}});
+  REQUIRE(reset["ok"] == true);
+  CHECK(reset["reset"] == true);
+  CHECK(
+    a.call({{"op", "throttle_reset"}, {"account", "ann@example.org"}})["reset"]
+    == true);
+  auto granted = pub.read_reply("held");
+  CHECK(granted["ok"] == true);
+  CHECK(since(start) < std::chrono::milliseconds(1000));
+  CHECK(a.call({{"op", "throttle_show"},
+                {"source", "127.0.0.5"}})["throttle"]["failures"]
+        == 0);
+  CHECK(a.call({{"op", "throttle_reset"}, {"source", "127.0.0.9"}})["reset"]
+        == false);
+
+  for (json bad :
+       {json{{"op", "throttle_show"}},
+        json{{"op", "throttle_show"}, {"source", "1.2.3.4"}, {"account", "a"}},
+        json{{"op", "throttle_show"}, {"source", "not-an-address"}},
+        json{{"op", "throttle_reset"}, {"account", 5}}})
+    CHECK(error_code(a.call(bad)) == "bad_request");
+}
+
+TEST_CASE("throttle ops say so when throttling is off") {
+  auto opts = fast_options();
+  opts.push_back("--throttle=off");
+  node_process node{opts};
+  admin_client a{node};
+  auto reply = a.call({{"op", "throttle_show"}, {"source", "127.0.0.1"}});
+  CHECK(error_code(reply) == "bad_request");
+  CHECK(reply["error"]["message"] == "throttling is off (--throttle=off)");
+}

@@ -155,3 +155,42 @@ TEST_CASE("deleting a user removes its sessions and device tokens",
   // The email is free again, with a new id.
   CHECK(add(*store, "ann@example.org") != id);
 }
+
+TEST_CASE("sessions_of lists live sessions without tokens; revoke one or all",
+          "[user_store]") {
+  auto store = open_memory();
+  auto id = add(*store, "ann@example.org");
+  auto other = add(*store, "bob@example.org");
+  log_in(*store, id, "digest-1", 5000);
+  log_in(*store, id, "digest-2", 6000);
+  log_in(*store, id, "digest-3", 3000); // expired at 4000
+  log_in(*store, other, "digest-4", 5000);
+  auto listed = store->sessions_of("ann@example.org", 4000);
+  REQUIRE(listed);
+  REQUIRE(listed->sessions.size() == 2);
+  auto first = listed->sessions[0];
+  CHECK(first.created_at == 2000);
+  CHECK(first.expires_at == 5000);
+  CHECK(first.source == "127.0.0.1");
+  CHECK(listed->sessions[1].expires_at == 6000);
+  CHECK(is_not_found(store->sessions_of("x@y.org", 4000).error()));
+
+  // Another user's session id revokes nothing.
+  auto bobs = store->sessions_of("bob@example.org", 4000);
+  REQUIRE(bobs);
+  auto none = store->revoke_sessions("ann@example.org", bobs->sessions[0].id);
+  REQUIRE(none);
+  CHECK(none->revoked == 0);
+  auto one = store->revoke_sessions("ann@example.org", first.id);
+  REQUIRE(one);
+  CHECK(one->user_id == id);
+  CHECK(one->revoked == 1);
+  CHECK_FALSE(store->session_owner_of("digest-1", 4000));
+  CHECK(store->session_owner_of("digest-2", 4000));
+  auto all = store->revoke_sessions("ann@example.org", 0);
+  REQUIRE(all);
+  CHECK(all->revoked == 2); // digest-2 and the expired digest-3
+  CHECK(store->sessions_of("ann@example.org", 4000)->sessions.empty());
+  CHECK(store->session_owner_of("digest-4", 4000));
+  CHECK(is_not_found(store->revoke_sessions("x@y.org", 0).error()));
+}
