@@ -313,7 +313,7 @@ TEST_CASE("user_delete removes the user with its sessions and devices") {
   CHECK(again.contains("device_token")); // a new one: the old is gone
 }
 
-TEST_CASE("sessions_list shows sessions without tokens; sessions_revoke ends "
+TEST_CASE("sessions_list shows sessions without tokens, sessions_revoke ends "
           "one or all") {
   node_process node;
   admin_client a{node};

@@ -156,7 +156,7 @@ TEST_CASE("deleting a user removes its sessions and device tokens",
   CHECK(add(*store, "ann@example.org") != id);
 }
 
-TEST_CASE("sessions_of lists live sessions without tokens; revoke one or all",
+TEST_CASE("sessions_of lists live sessions without tokens, revoke one or all",
           "[user_store]") {
   auto store = open_memory();
   auto id = add(*store, "ann@example.org");
