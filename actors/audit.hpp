@@ -1,5 +1,5 @@
 // The audit actor: one JSON line per login outcome, for people and for
-// fail2ban (docs/fail2ban/). Detached, because it writes to a file or to
+// fail2ban (deploy/fail2ban/). Detached, because it writes to a file or to
 // stderr, and a slow disk or a full pipe must not stall a scheduler thread.
 //
 // A line never holds a password or a token: events carry only the time,

@@ -291,7 +291,6 @@ void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
                   std::optional<user_view> user, bool disabled, std::string phc,
                   secret password, std::string source, std::string account,
                   maybe_guarded attempt, std::string device_digest = {}) {
-  self->state.counters->hash_verifications_total += 1;
   auto params = self->state.cfg.params;
   auto& hasher = self->state.hasher;
   // A valid device token goes ahead of anonymous guesses in the hash queue:
@@ -303,6 +302,8 @@ void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
                     verify_atom::value, std::move(phc), password, params);
   verification.then(
     [=](verify_outcome& out) mutable {
+      // Counted once done: a check refused busy by the hash pool cost nothing.
+      self->state.counters->hash_verifications_total += 1;
       if (!user || !out.match || disabled) {
         report(self, attempt, attempt_result::failure);
         audit_outcome(self, "login", "invalid_credentials", source, account,
@@ -562,12 +563,12 @@ caf::result<caf::ok_atom> on_change_password(auth_ptr self,
         // Guessing the old password with a stolen token is guessing all the
         // same: it is throttled like a login to this account.
         auto verify = [=](maybe_guarded attempt) mutable {
-          self->state.counters->hash_verifications_total += 1;
           self
             ->request(self->state.hasher, caf::infinite, verify_atom::value,
                       phc, old_pw, self->state.cfg.params)
             .then(
               [=](verify_outcome& out) mutable {
+                self->state.counters->hash_verifications_total += 1;
                 if (!out.match) {
                   report(self, attempt, attempt_result::failure);
                   audit_outcome(self, "change_password", "invalid_credentials",
@@ -608,6 +609,7 @@ stats_snapshot take_stats(const node_counters& c) {
   s.throttle_held = c.throttle_held.load();
   s.hash_queue_depth = c.hash_queue_depth.load();
   s.idle_closed_total = c.idle_closed_total.load();
+  s.tarpitted_total = c.tarpitted_total.load();
   s.uptime_seconds = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::steady_clock::now() - c.started)
                        .count();

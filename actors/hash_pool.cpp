@@ -1,5 +1,7 @@
 #include "actors/hash_pool.hpp"
 
+#include <chrono>
+
 #include <caf/event_based_actor.hpp>
 #include <caf/spawn_options.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -39,9 +41,13 @@ void dispatch(pool_ptr self, caf::typed_response_promise<Result> rp,
               bool urgent, Ts... xs) {
   auto& st = self->state;
   hash_pool_state::job job = [=](hasher_actor worker) mutable {
+    auto started = std::chrono::steady_clock::now();
     self->request(worker, caf::infinite, xs...)
       .then(
         [=](Result& result) mutable {
+          if (auto& counters = self->state.counters)
+            counters->hash_duration.observe(std::chrono::steady_clock::now()
+                                            - started);
           rp.deliver(std::move(result));
           release(self, worker);
         },

@@ -53,8 +53,15 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using listen_atom = caf::atom_constant<caf::atom("listen")>;
 /// A connection's timer for held replies fired.
 using due_atom = caf::atom_constant<caf::atom("due")>;
+/// A connection may read its socket again (see resume_reading_later).
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
+/// A connection's tarpit time is over (sent to itself).
+using tarpit_over_atom = caf::atom_constant<caf::atom("tarpit_end")>;
 /// A connection's idle timer fired (sent to itself).
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
+/// A metrics client's time to send its request head is over (sent by the
+/// metrics listener to itself, with the connection's id and generation).
+using scrape_timeout_atom = caf::atom_constant<caf::atom("scrape_to")>;
 /// An actor's timer for its backend time limits fired (sent to itself).
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using guard_admit_atom = caf::atom_constant<caf::atom("g_admit")>;
@@ -239,6 +246,7 @@ struct stats_snapshot {
   int64_t throttle_held = 0;
   int64_t hash_queue_depth = 0;
   int64_t idle_closed_total = 0;
+  int64_t tarpitted_total = 0;
   int64_t uptime_seconds = 0;
 };
 
@@ -353,7 +361,7 @@ AUTHNODE_INSPECT(stats_snapshot, x.connections, x.requests_total,
                  x.pending_delayed, x.hash_verifications_total,
                  x.rate_limited_total, x.penalized_sources,
                  x.penalized_accounts, x.throttle_held, x.hash_queue_depth,
-                 x.idle_closed_total, x.uptime_seconds)
+                 x.idle_closed_total, x.tarpitted_total, x.uptime_seconds)
 AUTHNODE_INSPECT(hash_params, x.ops, x.mem)
 AUTHNODE_INSPECT(verify_outcome, x.match, x.needs_rehash)
 AUTHNODE_INSPECT(session_row, x.token_digest, x.user_id, x.created_at,

@@ -26,6 +26,7 @@
 #include "core/secrets.hpp"
 #include "net/admin_protocol.hpp"
 #include "net/listener.hpp"
+#include "net/metrics_listener.hpp"
 #include "storage/database.hpp"
 #include "storage/user_store.hpp"
 
@@ -79,6 +80,9 @@ listener_settings make_listener_settings(const node_options& o) {
   s.connection.max_line = o.max_line;
   s.connection.max_in_flight = o.max_in_flight;
   s.connection.idle_timeout = o.idle_timeout;
+  std::string bad;
+  s.connection.trusted_sources
+    = parse_cidr_list(o.trusted_sources, bad).value_or(std::vector<cidr>{});
   return s;
 }
 
@@ -126,6 +130,33 @@ void drain_listener(caf::scoped_actor& self, const caf::actor& lst,
              });
 }
 
+/// Starts the metrics broker if --metrics-port is given; logs where it
+/// serves. Returns false (after logging why) if it cannot listen.
+bool start_metrics(caf::actor_system& sys, caf::scoped_actor& self,
+                   const node_options& opts,
+                   std::shared_ptr<node_counters> counters, caf::actor& out) {
+  if (!opts.metrics())
+    return true;
+  metrics_settings ms;
+  ms.host = opts.metrics_host;
+  ms.port = static_cast<uint16_t>(opts.metrics_port);
+  out = sys.middleman().spawn_broker(metrics_listener, ms, std::move(counters));
+  bool ok = false;
+  self->request(out, std::chrono::seconds(10), listen_atom::value)
+    .receive(
+      [&](uint16_t bound) {
+        ok = true;
+        // Not "listening on": tests and scripts read the client port from
+        // that line, which comes after this one.
+        log_info("metrics at http://" + opts.metrics_host + ":"
+                 + std::to_string(bound) + "/metrics");
+      },
+      [&](caf::error& err) {
+        log_error(to_wire(err).message);
+      });
+  return ok;
+}
+
 int run(caf::actor_system& sys, const node_options& opts,
         const auth_settings& settings, std::unique_ptr<user_store> store,
         int audit_fd, const std::string& admin_key_digest,
@@ -159,6 +190,9 @@ int run(caf::actor_system& sys, const node_options& opts,
   auto admin_port = port != 0 ? bind_listener(self, admin_lst) : 0;
   if (port == 0 || admin_port == 0)
     status = 1;
+  caf::actor metrics;
+  if (status == 0 && !start_metrics(sys, self, opts, counters, metrics))
+    status = 1;
   if (status == 0) {
     log_info("listening on " + opts.host + ":" + std::to_string(port)
              + " (database " + opts.db + ", "
@@ -177,7 +211,7 @@ int run(caf::actor_system& sys, const node_options& opts,
   drain_listener(self, lst, grace);
   drain_listener(self, admin_lst, grace);
   for (auto& a :
-       {caf::actor_cast<caf::actor>(admin_handle),
+       {metrics, caf::actor_cast<caf::actor>(admin_handle),
         caf::actor_cast<caf::actor>(auth_handle),
         caf::actor_cast<caf::actor>(guard_handle),
         caf::actor_cast<caf::actor>(audit_handle),

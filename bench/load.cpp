@@ -80,6 +80,25 @@ int connect_to(uint16_t port) {
   return fd;
 }
 
+int connect_from(uint16_t port, const std::string& from) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  if (inet_pton(AF_INET, from.c_str(), &local.sin_addr) != 1
+      || ::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0
+      || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 std::string call(int fd, const std::string& line) {
   if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL)
       != static_cast<ssize_t>(line.size()))

@@ -43,6 +43,11 @@ load_result run_load(const load_spec& spec);
 /// Connects (blocking) to 127.0.0.1:port; -1 on failure.
 int connect_to(uint16_t port);
 
+/// Like connect_to, but from the local address `from` (bound before the
+/// connect), so that the node sees another source: on Linux every address
+/// of 127.0.0.0/8 is the loopback. -1 on failure.
+int connect_from(uint16_t port, const std::string& from);
+
 /// Sends one line and returns the first reply line (blocking, 10 s at most).
 std::string call(int fd, const std::string& line);
 

@@ -64,6 +64,11 @@ node_config::node_config() {
     .add(opts.admin_key_file, "admin-key-file",
          "file holding the admin key, made (mode 0600) if missing "
          "(<db>.admin-key)")
+    .add(opts.metrics_host, "metrics-host",
+         "address to serve GET /metrics on (127.0.0.1)")
+    .add(opts.metrics_port, "metrics-port",
+         "TCP port for Prometheus metrics, 0 picks one; metrics are off "
+         "unless this is given (off)")
     .add(opts.backend_timeout, "backend-timeout",
          "give up on a database request after this and answer unavailable "
          "(10s)");

@@ -80,6 +80,13 @@ std::string validate(const node_options& o) {
     return "--admin-host: must not be empty";
   if (o.admin_port != 0 && o.admin_port == o.port && o.admin_host == o.host)
     return "--admin-port: must differ from --port";
+  if (o.metrics_host.empty())
+    return "--metrics-host: must not be empty";
+  if (o.metrics_port < -1 || o.metrics_port > 65535)
+    return "--metrics-port: must be between 0 and 65535 (0 picks one)";
+  if (o.metrics_port > 0 && o.metrics_port == o.admin_port
+      && o.metrics_host == o.admin_host)
+    return "--metrics-port: must differ from --admin-port";
   if (o.backend_timeout < std::chrono::milliseconds(10))
     return "--backend-timeout: must be at least 10ms";
   return {};

@@ -47,12 +47,23 @@ struct node_options {
   /// Empty: default_admin_key_path(db).
   std::string admin_key_file;
 
+  /// Where GET /metrics is served.
+  std::string metrics_host = "127.0.0.1";
+  /// -1 (the default): no metrics listener; 0: a free port, logged at
+  /// start; otherwise that port. Signed so that "off" needs no second
+  /// option and 0 can mean "pick one" as it does for --port.
+  int32_t metrics_port = -1;
+
   bool throttling() const {
     return throttle == "on";
   }
 
   /// The admin key file to use: `admin_key_file` or the default.
   std::string admin_key_path() const;
+
+  bool metrics() const {
+    return metrics_port >= 0;
+  }
 
   /// The number of hasher actors to run: `hashers`, or the core count.
   uint32_t hasher_count() const;

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstdint>
 
+#include "core/metrics.hpp"
+
 namespace authnode {
 
 struct node_counters {
@@ -23,6 +25,15 @@ struct node_counters {
   std::atomic<int64_t> throttle_held{0};
   std::atomic<int64_t> hash_queue_depth{0};
   std::atomic<int64_t> idle_closed_total{0};
+  /// Connections made to wait for ignoring retry_after_ms.
+  std::atomic<int64_t> tarpitted_total{0};
+  /// Answers by op and result, counted by the connection actors (/metrics).
+  request_matrix requests;
+  /// From a login's arrival at its connection to auth's answer, without the
+  /// deliberate failure-delay hold (docs/operations.md#metrics).
+  histogram login_duration;
+  /// One argon2id hash or verification on a hasher, without the queue wait.
+  histogram hash_duration;
   std::chrono::steady_clock::time_point started
     = std::chrono::steady_clock::now();
 };

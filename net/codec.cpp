@@ -374,6 +374,7 @@ std::string encode_stats(const request_id& id, const stats_snapshot& s) {
     {"throttle_held", s.throttle_held},
     {"hash_queue_depth", s.hash_queue_depth},
     {"idle_closed_total", s.idle_closed_total},
+    {"tarpitted_total", s.tarpitted_total},
     {"uptime_seconds", s.uptime_seconds},
   };
   out += ",\"stats\":{";

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 
+#include <caf/actor_cast.hpp>
+#include <caf/io/network/multiplexer.hpp>
 #include <caf/io/receive_policy.hpp>
 #include <caf/io/system_messages.hpp>
+#include <caf/send.hpp>
 
 #include "net/codec.hpp"
 
@@ -76,6 +79,74 @@ void send_due_replies(connection_broker* self) {
 
 void process_lines(connection_broker* self);
 
+/// Asks for a resume_atom one turn of the I/O loop later. CAF 0.17 applies
+/// halt() only at the end of the loop's turn; a trigger() in the same turn
+/// finds the socket still registered and does nothing, and the removal then
+/// stops reading for good. A function posted to the multiplexer runs in a
+/// later turn, after the removal, and the message it sends later still.
+void resume_reading_later(connection_broker* self) {
+  auto& st = self->state;
+  if (st.resume_asked)
+    return;
+  st.resume_asked = true;
+  self->backend().post([hdl = caf::actor_cast<caf::actor>(self)] {
+    caf::anon_send(hdl, resume_atom::value);
+  });
+}
+
+/// May the connection take another line now?
+bool may_take_lines(connection_broker* self) {
+  auto& st = self->state;
+  return st.in_flight < st.cfg.max_in_flight
+    && self->clock().now() >= st.tarpit_until;
+}
+
+void resume_reading(connection_broker* self) {
+  auto& st = self->state;
+  st.resume_asked = false;
+  if (!st.paused)
+    return;
+  if (st.draining) {
+    // Read on, and drop, whatever the client still sends: closing a socket
+    // with unread bytes resets it, and a reset can destroy the replies
+    // still on their way to the client.
+    st.paused = false;
+    self->trigger(st.hdl);
+    return;
+  }
+  // Lines buffered while paused go first; they may pause it again.
+  process_lines(self);
+  // Answers may have let buffered lines out again meanwhile; then a later
+  // answer asks anew.
+  if (st.paused && may_take_lines(self)) {
+    st.paused = false;
+    self->trigger(st.hdl);
+  }
+}
+
+/// Counts an answer for /metrics; a login's time from arrival to the
+/// decision goes into its histogram (a held failure's hold comes after).
+void count_answer(connection_broker* self, op_label op, ec result,
+                  time_point arrived) {
+  auto& c = *self->state.counters;
+  c.requests.count(op, result);
+  if (op == op_label::login)
+    c.login_duration.observe(self->clock().now() - arrived);
+}
+
+/// Sends one public request to the auth actor and writes the encoded
+/// answer, counting it under `op` for /metrics.
+template <class Result, class Encode, class... Ts>
+void ask_auth(connection_broker* self, const auth_actor& auth, op_label op,
+              request_id id, Encode encode, Ts&&... xs) {
+  ask_then<Result>(
+    self, auth, id, encode,
+    [self, op](time_point arrived, ec result) {
+      count_answer(self, op, result, arrived);
+    },
+    std::forward<Ts>(xs)...);
+}
+
 std::string encode_done(const request_id& id, caf::ok_atom) {
   return encode_ok(id);
 }
@@ -88,30 +159,32 @@ void dispatch(connection_broker* self, const auth_actor& auth,
     const auth_actor& auth;
     request_id& id;
     void operator()(ping_op) {
+      self->state.counters->requests.count(op_label::ping, ec::none);
       write_line(self, encode_ok(id));
     }
     void operator()(stats_op) {
-      ask<stats_snapshot>(self, auth, id, encode_stats, stats_atom::value);
+      ask_auth<stats_snapshot>(self, auth, op_label::stats, id, encode_stats,
+                               stats_atom::value);
     }
     void operator()(register_request& r) {
-      ask<user_view>(self, auth, id, encode_user, register_atom::value,
-                     std::move(r));
+      ask_auth<user_view>(self, auth, op_label::register_, id, encode_user,
+                          register_atom::value, std::move(r));
     }
     void operator()(login_request& r) {
-      ask<session_grant>(self, auth, id, encode_grant, login_atom::value,
-                         std::move(r));
+      ask_auth<session_grant>(self, auth, op_label::login, id, encode_grant,
+                              login_atom::value, std::move(r));
     }
     void operator()(whoami_op& r) {
-      ask<user_view>(self, auth, id, encode_user, whoami_atom::value,
-                     std::move(r.req));
+      ask_auth<user_view>(self, auth, op_label::whoami, id, encode_user,
+                          whoami_atom::value, std::move(r.req));
     }
     void operator()(logout_op& r) {
-      ask<caf::ok_atom>(self, auth, id, encode_done, logout_atom::value,
-                        std::move(r.req));
+      ask_auth<caf::ok_atom>(self, auth, op_label::logout, id, encode_done,
+                             logout_atom::value, std::move(r.req));
     }
     void operator()(password_change_request& r) {
-      ask<caf::ok_atom>(self, auth, id, encode_done, chpass_atom::value,
-                        std::move(r));
+      ask_auth<caf::ok_atom>(self, auth, op_label::change_password, id,
+                             encode_done, chpass_atom::value, std::move(r));
     }
   };
   std::visit(visitor{self, auth, id}, req.body);
@@ -130,7 +203,7 @@ void reject_long_line(connection_broker* self);
 void process_lines(connection_broker* self) {
   auto& st = self->state;
   std::string_view line;
-  while (st.in_flight < st.cfg.max_in_flight) {
+  while (may_take_lines(self)) {
     switch (st.lines.next(line)) {
       case line_buffer::status::line:
         handle_line(self, line);
@@ -151,6 +224,7 @@ void process_lines(connection_broker* self) {
 void reject_long_line(connection_broker* self) {
   auto& st = self->state;
   st.counters->requests_total += 1;
+  st.counters->requests.count(op_label::invalid, ec::line_too_long);
   write_line(self,
              encode_error(nullptr, ec::line_too_long,
                           "the line is longer than "
@@ -215,15 +289,29 @@ void answer_error(connection_broker* self, const request_id& id,
                             failure.retry_after_ms));
 }
 
+void note_refusal(connection_broker* self, time_point arrived,
+                  int64_t retry_after_ms) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  bool ignored = st.last_refusal && arrived > *st.last_refusal
+    && arrived < st.retry_not_before;
+  st.last_refusal = now;
+  st.retry_not_before = std::max(
+    st.retry_not_before, now + std::chrono::milliseconds(retry_after_ms));
+  if (!ignored || st.trusted)
+    return;
+  st.tarpit_until = st.retry_not_before;
+  st.counters->tarpitted_total += 1;
+  self->delayed_send(self, st.tarpit_until - now, tarpit_over_atom::value);
+}
+
 void on_answered(connection_broker* self) {
   auto& st = self->state;
   --st.in_flight;
-  if (st.paused && st.in_flight < st.cfg.max_in_flight) {
+  if (st.paused && may_take_lines(self)) {
     process_lines(self);
-    if (st.in_flight < st.cfg.max_in_flight && !st.draining) {
-      st.paused = false;
-      self->trigger(st.hdl);
-    }
+    if (may_take_lines(self) || st.draining)
+      resume_reading_later(self);
   }
   maybe_finish_drain(self);
 }
@@ -232,6 +320,7 @@ line_handler public_protocol(auth_actor auth) {
   return [auth](connection_broker* self, std::string_view line) {
     auto decoded = decode_request(line, self->state.source);
     if (auto failure = std::get_if<decode_failure>(&decoded)) {
+      self->state.counters->requests.count(op_label::invalid, failure->code);
       write_line(self,
                  encode_error(failure->id, failure->code, failure->message));
       return;
@@ -258,6 +347,10 @@ caf::behavior connection(connection_broker* self,
   st.hdl = hdl;
   st.source = self->remote_addr(hdl);
   st.lines = line_buffer{cfg.max_line};
+  st.trusted = std::any_of(cfg.trusted_sources.begin(),
+                           cfg.trusted_sources.end(), [&](const cidr& range) {
+                             return range.contains(st.source);
+                           });
   self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
   st.last_active = self->clock().now();
   if (cfg.idle_timeout.count() > 0)
@@ -278,9 +371,18 @@ caf::behavior connection(connection_broker* self,
     [=](idle_atom) {
       check_idle(self);
     },
+    [=](resume_atom) {
+      resume_reading(self);
+    },
+    [=](tarpit_over_atom) {
+      resume_reading_later(self);
+    },
     [=](drain_atom) {
+      // No new request is taken from here on (new_data_msg drops the
+      // bytes), but reading goes on until the close: see resume_reading.
       self->state.draining = true;
-      self->halt(self->state.hdl);
+      if (self->state.paused)
+        resume_reading_later(self);
       maybe_finish_drain(self);
     },
     [=](const caf::io::connection_closed_msg&) {

@@ -16,6 +16,17 @@
 // costs a heap entry (its encoded reply line), not a timer of its own and
 // never a thread; meanwhile the connection keeps serving other requests.
 //
+// Clients that ignore retry_after_ms: a request that arrives after a
+// rate_limited reply went out, and before the time that reply named, and is
+// refused again, makes the connection take no further line until that time
+// (it stops reading; TCP holds the rest). An attacker that retries at once
+// then costs the node a few refusals per penalty instead of a core's worth;
+// a client that waits as told never notices. Trusted sources are exempt.
+// This holds on the admin port too (a key guesser the guard refuses is
+// tarpitted like a password guesser), but only public requests are counted
+// by op in /metrics: the admin listener's connections have node_counters of
+// their own, which /metrics never shows.
+//
 // Idle connections: one timer per connection, re-armed when it fires, closes
 // a connection that has nothing pending and completed no line for
 // idle_timeout. Bytes that never make a line do not count as activity, so a
@@ -37,6 +48,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/interfaces.hpp"
+#include "core/cidr.hpp"
 #include "core/counters.hpp"
 #include "core/error_code.hpp"
 #include "net/codec.hpp"
@@ -52,6 +64,9 @@ struct connection_settings {
   /// With nothing pending and no complete line for this long, the
   /// connection is closed; zero: never.
   caf::timespan idle_timeout{0};
+  /// Peers that speak for many users (--trusted-sources): never tarpitted,
+  /// since one user's refusal must not slow the others.
+  std::vector<cidr> trusted_sources;
 };
 
 /// A failure waiting for its due time. Kept small (no encoded line, just
@@ -91,7 +106,17 @@ struct connection_state {
   size_t in_flight = 0;
   /// Reading is halted because max_in_flight requests are out.
   bool paused = false;
-  /// Set by drain: read nothing more, close once every reply is out.
+  /// A resume_atom is on its way (see resume_reading_later).
+  bool resume_asked = false;
+  /// The peer is in trusted_sources.
+  bool trusted = false;
+  /// The last rate_limited reply went out then, and told the client to
+  /// wait until retry_not_before.
+  std::optional<caf::actor_clock::time_point> last_refusal;
+  caf::actor_clock::time_point retry_not_before;
+  /// No line is taken before then: the client ignored a retry_after_ms.
+  caf::actor_clock::time_point tarpit_until;
+  /// Set by drain: take no new request, close once every reply is out.
   bool draining = false;
   /// True while handling new data: CAF flushes after that handler itself.
   bool in_read = false;
@@ -122,23 +147,47 @@ void answer_error(connection_broker* self, const request_id& id,
 /// A request handed out with ask() was answered.
 void on_answered(connection_broker* self);
 
+/// A rate_limited reply to a request that arrived at `arrived` goes out now:
+/// if the client sent that request before an earlier refusal's
+/// retry_after_ms had passed, the connection takes no line until this one's
+/// has (the tarpit; trusted sources are exempt).
+void note_refusal(connection_broker* self, caf::actor_clock::time_point arrived,
+                  int64_t retry_after_ms);
+
 /// Sends one request to `dest` and writes `encode(id, result)`, or the
-/// error (held if it carries a hold). Counts against max_in_flight.
-template <class Result, class Handle, class Encode, class... Ts>
-void ask(connection_broker* self, const Handle& dest, request_id id,
-         Encode encode, Ts&&... xs) {
+/// error (held if it carries a hold). Counts against max_in_flight. Before
+/// the reply is written, `done(arrived, code)` sees its result (ec::none on
+/// success); a rate_limited failure is noted for the tarpit.
+template <class Result, class Handle, class Encode, class Done, class... Ts>
+void ask_then(connection_broker* self, const Handle& dest, request_id id,
+              Encode encode, Done done, Ts&&... xs) {
   auto arrived = self->clock().now();
   ++self->state.in_flight;
   self->request(dest, caf::infinite, std::forward<Ts>(xs)...)
     .then(
       [=](Result& result) {
+        done(arrived, ec::none);
         write_line(self, encode(id, result));
         on_answered(self);
       },
       [=](caf::error& err) {
+        auto failure = to_wire(err);
+        done(arrived, failure.code);
+        if (failure.code == ec::rate_limited && failure.retry_after_ms)
+          note_refusal(self, arrived, *failure.retry_after_ms);
         answer_error(self, id, arrived, err);
         on_answered(self);
       });
+}
+
+/// ask_then() with nothing to count: the admin port's requests, which stay
+/// out of the public per-op metrics.
+template <class Result, class Handle, class Encode, class... Ts>
+void ask(connection_broker* self, const Handle& dest, request_id id,
+         Encode encode, Ts&&... xs) {
+  ask_then<Result>(
+    self, dest, std::move(id), std::move(encode),
+    [](caf::actor_clock::time_point, ec) {}, std::forward<Ts>(xs)...);
 }
 
 } // namespace authnode

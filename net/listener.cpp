@@ -4,6 +4,7 @@
 
 #include "core/error_code.hpp"
 #include "net/codec.hpp"
+#include "net/doorman.hpp"
 
 namespace authnode {
 
@@ -55,13 +56,9 @@ caf::behavior listener(listener_broker* self, listener_settings cfg,
   return {
     [=](listen_atom) -> caf::result<uint16_t> {
       auto& st = self->state;
-      auto bound = self->add_tcp_doorman(st.cfg.port, st.cfg.host.c_str(),
-                                         true);
+      auto bound = open_doorman(self, st.cfg.host, st.cfg.port, "listen");
       if (!bound)
-        return caf::make_error(ec::unavailable,
-                               "cannot listen on " + st.cfg.host + ":"
-                                 + std::to_string(st.cfg.port) + ": "
-                                 + self->system().render(bound.error()));
+        return std::move(bound.error());
       st.doorman = bound->first;
       return bound->second;
     },

@@ -6,10 +6,14 @@
 #      too;
 #   3. the request decoder fuzzer for 60 s (scripts/fuzz.sh, build-fuzz/).
 # clang-14 and libfuzzer-14-dev, which only step 3 needs, are installed here
-# with the rest, so that one apt-get run installs everything.
+# with the rest, so that one apt-get run installs everything; so are the
+# tools some tests run: python3-prometheus-client (parses a /metrics scrape),
+# fail2ban (fail2ban-regex on a real audit log) and systemd (systemd-analyze
+# verify on the unit file).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-"$root/scripts/setup.sh" clang-14 libfuzzer-14-dev
+"$root/scripts/setup.sh" clang-14 libfuzzer-14-dev python3-prometheus-client \
+  fail2ban systemd
 
 start=$SECONDS
 stage() {

@@ -95,7 +95,7 @@ TEST_CASE("a client pipelining past max-in-flight gets every reply") {
 
 TEST_CASE("an idle or slowloris connection is closed, a waiting one is not") {
   node_process node{
-    with({"--idle-timeout=400ms", "--failure-delay=1s", "--throttle=off"})};
+    with({"--idle-timeout=1s", "--failure-delay=2s", "--throttle=off"})};
   line_client silent{node.port()};
   line_client trickler{node.port()};
   line_client waiting{node.port()};
@@ -105,16 +105,16 @@ TEST_CASE("an idle or slowloris connection is closed, a waiting one is not") {
                         {"password", "correct horse"},
                         {"name", "W"}})["ok"]
           == true);
-  // A failed login is held for a second, longer than the idle timeout.
+  // A failed login is held for two seconds, longer than the idle timeout.
   waiting.send({{"id", 7},
                 {"op", "login"},
                 {"email", "wait@example.org"},
                 {"password", "wrong password"}});
-  // For 1.4 s: the trickler sends a byte of a line it never ends every
+  // For 2.4 s: the trickler sends a byte of a line it never ends every
   // 100 ms, the chatty client a whole ping.
   std::string partial = R"({"op":"ping","id":"never ends)";
   bool trickling = true;
-  for (int i = 0; i < 14; ++i) {
+  for (int i = 0; i < 24; ++i) {
     try {
       if (trickling && !trickler.closed_by_peer(1ms))
         trickler.send_raw(std::string(1, partial[i % partial.size()]));
@@ -160,4 +160,31 @@ TEST_CASE("ping and login work while 1000 idle and slow connections are held") {
   // None of them was dropped for want of room.
   CHECK_FALSE(idle.front()->closed_by_peer(20ms));
   CHECK_FALSE(idle.back()->closed_by_peer(20ms));
+}
+
+TEST_CASE("a client that keeps max-in-flight requests out is read to the end") {
+  // A client that sends its next request as each answer arrives, keeping
+  // max-in-flight (8) out: the pause after its 8th request and an answer
+  // that ends it often fall in the same turn of the I/O loop. In CAF 0.17
+  // a resume in that turn was lost and the connection was never read again.
+  node_process node{fast_options()};
+  line_client c{node.port()};
+  constexpr int depth = 8;
+  constexpr int total = 3000;
+  int sent = 0;
+  auto send_next = [&] {
+    c.send({{"id", sent++}, {"op", "stats"}});
+  };
+  for (int i = 0; i < depth; ++i)
+    send_next();
+  int answered = 0;
+  for (; answered < total; ++answered) {
+    auto line = c.read_line(std::chrono::seconds(3));
+    if (!line)
+      break;
+    REQUIRE(json::parse(*line)["ok"] == true);
+    if (sent < total)
+      send_next();
+  }
+  CHECK(answered == total);
 }

@@ -3,6 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstdio>
+#include <fstream>
+
+#include <sqlite3.h>
 
 #include "storage/user_store.hpp"
 #include "support/line_client.hpp"
@@ -340,4 +344,35 @@ TEST_CASE("a bad option stops the node before it listens, naming the option") {
     auto name = std::string{bad}.substr(0, std::string{bad}.find('='));
     CHECK(message.find(name) != std::string::npos);
   }
+}
+
+TEST_CASE("a database that is not ours stops the node at start, naming it") {
+  temp_dir dir;
+  auto db = dir.path() + "/auth.db";
+  auto refused = [&](const std::string& why) {
+    INFO(why);
+    std::string message;
+    try {
+      node_process node{fast_options(), dir.path()};
+      FAIL("the node started");
+    } catch (std::exception& e) {
+      message = e.what();
+    }
+    CHECK(message.find(db) != std::string::npos);
+    return message;
+  };
+  {
+    std::ofstream garbage{db, std::ios::binary};
+    garbage << std::string(4096, 'x');
+  }
+  refused("garbage");
+  std::remove(db.c_str());
+  // A database a newer authnode wrote: its schema version is beyond ours.
+  sqlite3* handle = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &handle) == SQLITE_OK);
+  REQUIRE(
+    sqlite3_exec(handle, "PRAGMA user_version = 99", nullptr, nullptr, nullptr)
+    == SQLITE_OK);
+  sqlite3_close(handle);
+  CHECK(refused("newer schema").find("newer") != std::string::npos);
 }

@@ -379,3 +379,40 @@ TEST_CASE("a device token goes ahead of a full hash queue") {
   CHECK(codes["busy"] + codes["invalid_credentials"] == 60);
   CHECK(codes["busy"] >= 1);
 }
+
+TEST_CASE("a client that ignores retry_after_ms waits, one that obeys does "
+          "not") {
+  node_process node{throttle_options({})};
+  register_user(node.port(), "victim@example.org");
+  guess_burst(node.port());
+  line_client attacker{node.port(), "127.0.0.1"};
+  hold_a_guess(node.port(), attacker, 1);
+  using clock = std::chrono::steady_clock;
+  auto elapsed_ms = [](clock::time_point since) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(clock::now()
+                                                                 - since)
+      .count();
+  };
+  // Refused once: the connection is served as before.
+  line_client obeys{node.port(), "127.0.0.3"};
+  auto first = login_from(obeys, "victim@example.org", "guess a");
+  REQUIRE(first["error"]["code"] == "rate_limited");
+  auto asked = clock::now();
+  CHECK(obeys.call({{"op", "ping"}})["ok"] == true);
+  CHECK(elapsed_ms(asked) < 100);
+  // Refused, then at once again: nothing more is read from this connection
+  // until the time the first refusal named.
+  line_client ignores{node.port(), "127.0.0.4"};
+  auto refused = login_from(ignores, "victim@example.org", "guess b");
+  REQUIRE(refused["error"]["code"] == "rate_limited");
+  auto told = clock::now();
+  auto retry_after = refused["error"]["retry_after_ms"].get<int64_t>();
+  REQUIRE(retry_after >= 100);
+  CHECK(login_from(ignores, "victim@example.org", "guess c")["error"]["code"]
+        == "rate_limited");
+  CHECK(ignores.call({{"op", "ping"}}, 5s)["ok"] == true);
+  CHECK(elapsed_ms(told) >= retry_after - 50);
+  line_client observer{node.port()};
+  auto stats = observer.call({{"op", "stats"}})["stats"];
+  CHECK(stats["tarpitted_total"] == 1);
+}

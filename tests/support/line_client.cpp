@@ -1,6 +1,8 @@
 #include "support/line_client.hpp"
 
+#include <cerrno>
 #include <stdexcept>
+#include <string_view>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -9,7 +11,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "support/secret_registry.hpp"
+
 namespace authnode::test {
+
+namespace {
+
+/// A line longer than this (some tests send megabytes without a newline)
+/// is not kept for the registry: no request of the protocol is that long.
+constexpr size_t max_noted_line = 1 << 20;
+
+} // namespace
 
 line_client::line_client(uint16_t port, const std::string& from) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -37,7 +49,34 @@ line_client::~line_client() {
     ::close(fd_);
 }
 
+void line_client::note_sent(const std::string& bytes) {
+  size_t start = 0;
+  for (auto nl = bytes.find('\n'); nl != std::string::npos;
+       nl = bytes.find('\n', start)) {
+    auto piece = std::string_view{bytes}.substr(start, nl - start);
+    if (tail_dropped_) {
+      tail_dropped_ = false; // the end of an overlong line
+    } else if (unsent_tail_.empty()) {
+      secret_registry::global().note_request_line(piece);
+    } else {
+      unsent_tail_ += piece;
+      secret_registry::global().note_request_line(unsent_tail_);
+    }
+    unsent_tail_.clear();
+    start = nl + 1;
+  }
+  if (tail_dropped_)
+    return;
+  if (unsent_tail_.size() + (bytes.size() - start) > max_noted_line) {
+    unsent_tail_.clear();
+    tail_dropped_ = true;
+    return;
+  }
+  unsent_tail_.append(bytes, start);
+}
+
 void line_client::send_raw(const std::string& bytes) {
+  note_sent(bytes);
   size_t off = 0;
   while (off < bytes.size()) {
     auto n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
@@ -61,6 +100,7 @@ bool line_client::fill(std::chrono::milliseconds timeout) {
   auto n = ::recv(fd_, buf, sizeof(buf), 0);
   if (n <= 0) {
     eof_ = true;
+    reset_ = n < 0 && errno == ECONNRESET;
     return false;
   }
   buffer_.append(buf, static_cast<size_t>(n));
@@ -75,6 +115,7 @@ line_client::read_line(std::chrono::milliseconds timeout) {
     if (nl != std::string::npos) {
       auto line = buffer_.substr(0, nl);
       buffer_.erase(0, nl + 1);
+      secret_registry::global().note_reply_line(line);
       return line;
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

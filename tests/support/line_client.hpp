@@ -1,6 +1,8 @@
 // A blocking client of the line protocol for tests: connects over TCP
 // (optionally from a chosen loopback address), sends JSON lines and reads
-// replies, with every wait bounded.
+// replies, with every wait bounded. Every line it sends or reads goes past
+// the secret registry (support/secret_registry.hpp), so that the node's log
+// can be checked for the secrets the tests used.
 #pragma once
 
 #include <chrono>
@@ -38,14 +40,30 @@ public:
 
   /// True once the server has closed the connection (waits up to timeout).
   bool closed_by_peer(std::chrono::milliseconds timeout = 5s);
+  /// After the close: true if it was a reset (ECONNRESET), not a FIN.
+  bool reset_by_peer() const {
+    return reset_;
+  }
+  /// Bytes received after the last '\n' and not yet read: after the close,
+  /// a half-written line.
+  const std::string& unterminated() const {
+    return buffer_;
+  }
 
 private:
   bool fill(std::chrono::milliseconds timeout);
+  /// Hands the complete lines among the bytes sent so far to the registry.
+  void note_sent(const std::string& bytes);
 
   int fd_ = -1;
   std::string buffer_;
+  /// Bytes sent after the last '\n': a line that send_raw writes in pieces.
+  std::string unsent_tail_;
+  /// The line being sent is longer than the registry looks at.
+  bool tail_dropped_ = false;
   std::deque<json> stash_;
   bool eof_ = false;
+  bool reset_ = false;
   int64_t next_id_ = 1;
 };
 

@@ -10,11 +10,14 @@
 #include <stdexcept>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "support/secret_registry.hpp"
 
 namespace authnode::test {
 
@@ -42,6 +45,50 @@ size_t sanitizer_report_start(const std::string& log) {
     first = std::min(first, line == std::string::npos ? 0 : line + 1);
   }
   return first;
+}
+
+/// `log` with the node's own words in its audit lines blanked (made spaces,
+/// so that offsets stay) where a test used the same words as a secret. The
+/// members event, op, outcome and reason are filled from the node's
+/// vocabulary, and some tests send "wrong password" as a password, which is
+/// also a reason: equal to the whole member, that is chance. A secret inside
+/// a longer value, or in any other member or line, still counts.
+std::string without_audit_vocabulary(const std::string& log,
+                                     const secret_registry& secrets) {
+  std::string out;
+  out.reserve(log.size());
+  size_t start = 0;
+  while (start < log.size()) {
+    auto nl = log.find('\n', start);
+    auto end = nl == std::string::npos ? log.size() : nl + 1;
+    auto line = log.substr(start, end - start);
+    start = end;
+    auto audit = nlohmann::json::parse(line, nullptr, false);
+    if (audit.is_object() && audit.value("event", "") == "auth") {
+      for (auto field : {"event", "op", "outcome", "reason"}) {
+        auto i = audit.find(field);
+        if (i == audit.end() || !i->is_string()
+            || !secrets.contains(i->get_ref<const std::string&>()))
+          continue;
+        auto key = nlohmann::json(field).dump() + ":";
+        auto value = i->dump();
+        auto at = line.find(key + value);
+        if (at != std::string::npos)
+          line.replace(at + key.size() + 1, value.size() - 2, value.size() - 2,
+                       ' ');
+      }
+    }
+    out += line;
+  }
+  return out;
+}
+
+/// The line of `text` around `offset`.
+std::string line_at(const std::string& text, size_t offset) {
+  auto begin = text.rfind('\n', offset);
+  begin = begin == std::string::npos ? 0 : begin + 1;
+  auto end = text.find('\n', offset);
+  return text.substr(begin, end == std::string::npos ? end : end - begin);
 }
 
 std::string tail(const std::string& text, size_t n) {
@@ -74,6 +121,15 @@ std::pair<pid_t, int> start_binary(const std::vector<std::string>& args,
 }
 
 } // namespace
+
+std::vector<secret_registry::leak>
+secrets_in_log(const std::string& log, const secret_registry& secrets) {
+  auto leaks = secrets.find_in(without_audit_vocabulary(log, secrets));
+  std::sort(leaks.begin(), leaks.end(), [](auto& a, auto& b) {
+    return a.offset < b.offset;
+  });
+  return leaks;
+}
 
 temp_dir::temp_dir() : path_(make_temp_dir()) {}
 
@@ -181,6 +237,9 @@ node_process::~node_process() {
   }
   if (reader_.joinable())
     reader_.join();
+  // Again: replies read after the stop (held failures, the drain) may have
+  // brought more tokens to look for.
+  check_secrets();
   remove_own_dir();
 }
 
@@ -221,6 +280,7 @@ int node_process::stop(std::chrono::milliseconds limit) {
       if (reader_.joinable())
         reader_.join();
       check_sanitizer_report();
+      check_secrets();
       return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     }
     poll(nullptr, 0, 10);
@@ -239,6 +299,7 @@ void node_process::kill_hard() {
   if (reader_.joinable())
     reader_.join();
   check_sanitizer_report();
+  check_secrets();
 }
 
 void node_process::check_sanitizer_report() {
@@ -259,6 +320,27 @@ std::string node_process::admin_key() const {
   std::string key;
   std::getline(in, key);
   return key;
+}
+
+void node_process::check_secrets() {
+  // The node logs to stderr, and its audit lines go there too unless a test
+  // chose --audit: neither may ever hold a password or a token.
+  if (secret_reported_)
+    return;
+  auto text = log();
+  auto leaks = secrets_in_log(text);
+  if (leaks.empty())
+    return;
+  secret_reported_ = true;
+  std::string where;
+  for (size_t i = 0; i < leaks.size() && i < 10; ++i)
+    where += "  a " + leaks[i].kind + " at byte "
+      + std::to_string(leaks[i].offset) + ", in the line: "
+      + secret_registry::global().redact(line_at(text, leaks[i].offset)) + "\n";
+  FAIL_CHECK("the node's log holds " << leaks.size()
+                                     << " secret(s) a test sent or received"
+                                     << " (each shown as <kind>):\n"
+                                     << where);
 }
 
 size_t node_process::thread_count() const {

@@ -1,6 +1,8 @@
 // Starts the real authnode binary for end-to-end tests: a fresh database in
 // a temporary directory, an ephemeral port read back from the log, and the
-// whole stderr kept so tests can look at what the node logged.
+// whole stderr kept so tests can look at what the node logged. When the node
+// is gone, its log is checked for sanitizer reports and for the secrets the
+// tests sent or received.
 #pragma once
 
 #include <chrono>
@@ -11,11 +13,21 @@
 
 #include <sys/types.h>
 
+#include "support/secret_registry.hpp"
+
 namespace authnode::test {
 
 /// Options every end-to-end test wants: the cheapest argon2 cost and a short
 /// failure delay, so the suite stays quick.
 std::vector<std::string> fast_options();
+
+/// The secrets of `secrets` that a node's `log` holds, first one first.
+/// Where a test used one of the node's own words (such as the audit reason
+/// "wrong password") as a password, that word in an audit line is not
+/// counted: it is chance, not a leak.
+std::vector<secret_registry::leak> secrets_in_log(const std::string& log,
+                                                  const secret_registry& secrets
+                                                  = secret_registry::global());
 
 /// A temporary directory, removed with everything in it at scope exit.
 class temp_dir {
@@ -90,6 +102,9 @@ private:
   void read_stderr(int fd);
   /// Fails the running test if the node's log holds a sanitizer report.
   void check_sanitizer_report();
+  /// Fails the running test if the node's log holds a secret the tests used
+  /// (support/secret_registry.hpp), naming its kind, never the secret.
+  void check_secrets();
   /// Removes the database directory if this object made it.
   void remove_own_dir();
 
@@ -99,6 +114,7 @@ private:
   std::string db_dir_;
   bool own_dir_ = false;
   bool report_checked_ = false;
+  bool secret_reported_ = false;
   mutable std::mutex mtx_;
   std::string log_;
   std::thread reader_;

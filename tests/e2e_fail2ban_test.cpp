@@ -1,0 +1,166 @@
+// The fail2ban filter (deploy/fail2ban/filter.d/authnode.conf) against the
+// audit log of a real node: failures from 127.0.0.2 (wrong passwords) and
+// 127.0.0.3 (wrong passwords, then throttled), an admin request with a wrong
+// key from 127.0.0.5 (forbidden), successes from 127.0.0.4.
+// fail2ban-regex (Debian's fail2ban) must match every failure line with its
+// own address and no success line.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <vector>
+
+#include <sys/wait.h>
+
+#include "support/line_client.hpp"
+#include "support/node_process.hpp"
+
+using namespace authnode::test;
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in{text};
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty())
+      out.push_back(line);
+  return out;
+}
+
+/// fail2ban-regex's output with one --out token: one line per matched log
+/// line, in log order.
+std::vector<std::string> fail2ban_regex(const std::string& log,
+                                        const std::string& token) {
+  auto cmd = "fail2ban-regex --out=" + token + " " + log + " "
+    + AUTHNODE_SOURCE_DIR "/deploy/fail2ban/filter.d/authnode.conf";
+  auto pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0)
+    out.append(buf, n);
+  int status = pclose(pipe);
+  INFO(cmd << "\n" << out);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  return lines_of(out);
+}
+
+json login(const std::string& password) {
+  return {
+    {"op", "login"}, {"email", "ann@example.org"}, {"password", password}};
+}
+
+} // namespace
+
+TEST_CASE("fail2ban's filter matches every failure with its address and no "
+          "success") {
+  temp_dir dir;
+  auto audit = dir.path() + "/audit.log";
+  auto args = fast_options();
+  args.push_back("--audit=" + audit);
+  args.push_back("--max-penalty=1s"); // keeps the held attempts short
+  node_process node{args};
+  {
+    line_client c{node.port(), "127.0.0.4"};
+    REQUIRE(c.call({{"op", "register"},
+                    {"email", "ann@example.org"},
+                    {"password", "correct horse"},
+                    {"name", "Ann"}})["ok"]
+            == true);
+    REQUIRE(c.call(login("correct horse"))["ok"] == true);
+  }
+  {
+    // Wrong passwords, one after the other (each held for its delay and
+    // the throttle's penalty): invalid_credentials.
+    line_client c{node.port(), "127.0.0.2"};
+    for (int i = 0; i < 2; ++i)
+      REQUIRE(c.call(login("wrong " + std::to_string(i)), 15s)["error"]["code"]
+              == "invalid_credentials");
+  }
+  {
+    // A burst: two checks run, one waits, the rest are refused at once.
+    line_client c{node.port(), "127.0.0.3"};
+    for (int i = 0; i < 6; ++i) {
+      auto req = login("guess " + std::to_string(i));
+      req["id"] = i;
+      c.send(req);
+    }
+    std::multiset<std::string> codes;
+    for (int i = 0; i < 6; ++i)
+      codes.insert(c.read_reply(i, 20s)["error"]["code"].get<std::string>());
+    REQUIRE(codes.count("rate_limited") >= 1);
+    REQUIRE(codes.count("invalid_credentials") >= 1);
+  }
+  {
+    // A wrong admin key on the admin port: forbidden, held, audited.
+    line_client c{node.admin_port(), "127.0.0.5"};
+    auto reply = c.call({{"op", "stats"}, {"admin_key", "not the key"}}, 15s);
+    REQUIRE(reply["error"]["code"] == "forbidden");
+  }
+  {
+    // The owner, from elsewhere, after the account's penalty: a success.
+    line_client c{node.port(), "127.0.0.4"};
+    auto reply = c.call(login("correct horse"), 30s);
+    REQUIRE(reply["ok"] == true);
+  }
+  REQUIRE(node.stop() == 0);
+
+  std::ifstream in{audit};
+  std::stringstream text;
+  text << in.rdbuf();
+  auto all = lines_of(text.str());
+  std::vector<std::string> failures;
+  std::vector<std::string> failure_sources;
+  int successes = 0, rate_limited = 0, forbidden = 0;
+  for (auto& line : all) {
+    auto e = json::parse(line);
+    auto outcome = e["outcome"].get<std::string>();
+    if (outcome == "invalid_credentials" || outcome == "rate_limited"
+        || outcome == "forbidden") {
+      failures.push_back(line);
+      failure_sources.push_back(e["source"]);
+      CHECK(e["source"] != "127.0.0.4");
+      rate_limited += outcome == "rate_limited";
+      if (outcome == "forbidden") {
+        CHECK(e["source"] == "127.0.0.5");
+        ++forbidden;
+      }
+    } else {
+      CHECK(outcome == "ok");
+      CHECK(e["source"] == "127.0.0.4");
+      ++successes;
+    }
+  }
+  REQUIRE(successes == 2);
+  REQUIRE(rate_limited >= 1);
+  REQUIRE(forbidden == 1);
+  REQUIRE(failures.size() >= 5);
+
+  // fail2ban-regex prints the matched lines (--out=msg) and their addresses
+  // (--out=ip) in log order: they must be exactly the failures.
+  auto matched = fail2ban_regex(audit, "msg");
+  auto addresses = fail2ban_regex(audit, "ip");
+  CHECK(matched == failures);
+  CHECK(addresses == failure_sources);
+  for (auto& line : matched)
+    CHECK(line.find("\"outcome\":\"ok\"") == std::string::npos);
+
+  // And the check can fail: a filter that matches nothing is caught.
+  auto broken = dir.path() + "/broken.conf";
+  std::ofstream{broken} << "[Definition]\nfailregex = ^\\{\"time\":\"[^\"]+\","
+                           "\"event\":\"auth\".*\"source\":\"<HOST>\"\n"
+                           "datepattern = ^\\{\"time\":\"%%Y-%%m-%%dT%%H:%%M:"
+                           "%%SZ\"\n";
+  auto pipe = popen(("fail2ban-regex --out=ip " + audit + " " + broken).c_str(),
+                    "r");
+  REQUIRE(pipe != nullptr);
+  char buf[256];
+  CHECK(fread(buf, 1, sizeof(buf), pipe) == 0); // the old filter's mistake
+  pclose(pipe);
+}

@@ -1,0 +1,342 @@
+// End to end: passwords and tokens never leave the node except in the one
+// reply that hands a token out. Every operation is run, failures and
+// refusals included, against a node that audits to a file; then its log, its
+// audit file and the bytes of its database files are searched for every
+// secret used, tokens also in their other encodings (the 32 raw bytes,
+// standard base64, hex), since a careless store might keep any of them.
+//
+// Every other end-to-end test checks the log too, through the secret
+// registry (support/secret_registry.hpp); this test also checks that the
+// registry sees the secrets, and looks where the registry does not: the
+// audit file and the database.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <sstream>
+
+#include <sodium.h>
+
+#include "support/line_client.hpp"
+#include "support/node_process.hpp"
+#include "support/secret_registry.hpp"
+
+using namespace authnode::test;
+
+namespace {
+
+struct used_secret {
+  std::string label; ///< Says which secret without showing it.
+  std::string value;
+  bool is_token = false;
+};
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  return {std::istreambuf_iterator<char>{in}, {}};
+}
+
+/// The database file and, while the node runs, its -wal and -shm files.
+std::string database_bytes(const std::string& dir) {
+  std::string bytes;
+  for (auto suffix : {"", "-wal", "-shm"}) {
+    auto path = dir + "/auth.db" + suffix;
+    if (std::filesystem::exists(path))
+      bytes += read_bytes(path);
+  }
+  return bytes;
+}
+
+std::string to_hex(const std::string& raw) {
+  std::string hex(raw.size() * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(),
+                 reinterpret_cast<const unsigned char*>(raw.data()),
+                 raw.size());
+  hex.pop_back();
+  return hex;
+}
+
+std::string to_base64(const std::string& raw, int variant) {
+  std::string out(sodium_base64_ENCODED_LEN(raw.size(), variant), '\0');
+  sodium_bin2base64(out.data(), out.size(),
+                    reinterpret_cast<const unsigned char*>(raw.data()),
+                    raw.size(), variant);
+  out.resize(out.find('\0'));
+  return out;
+}
+
+/// The forms a secret could be stored or logged in, by name.
+std::map<std::string, std::string> forms_of(const used_secret& s) {
+  std::map<std::string, std::string> forms{{"text", s.value}};
+  if (!s.is_token)
+    return forms;
+  // A token is base64url of 32 random bytes (docs/protocol.md, Tokens).
+  std::string raw(32, '\0');
+  size_t len = 0;
+  auto decoded = sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()),
+                                   raw.size(), s.value.data(), s.value.size(),
+                                   nullptr, &len, nullptr,
+                                   sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  REQUIRE(decoded == 0);
+  REQUIRE(len == 32);
+  forms["raw bytes"] = raw;
+  forms["hex"] = to_hex(raw);
+  forms["standard base64"] = to_base64(raw, sodium_base64_VARIANT_ORIGINAL);
+  forms["base64 of the text"] = to_base64(s.value,
+                                          sodium_base64_VARIANT_ORIGINAL);
+  return forms;
+}
+
+/// "LABEL as FORM" for each secret found in `bytes`; never the secret.
+std::vector<std::string> found_in(const std::string& bytes,
+                                  const std::vector<used_secret>& secrets) {
+  std::vector<std::string> found;
+  for (auto& s : secrets)
+    for (auto& [form, value] : forms_of(s))
+      if (bytes.find(value) != std::string::npos)
+        found.push_back(s.label + " as " + form);
+  return found;
+}
+
+std::string error_code(const json& reply) {
+  if (reply.value("ok", false))
+    return "ok";
+  return reply["error"]["code"].get<std::string>();
+}
+
+/// Drives the node through every operation and notes each secret used.
+class session {
+public:
+  explicit session(uint16_t port) : c_(port) {}
+
+  void password(const std::string& label, const std::string& value) {
+    secrets.push_back({label, value, false});
+  }
+
+  /// Notes the token and device token a reply hands out.
+  void tokens_of(const std::string& label, const json& reply) {
+    for (auto field : {"token", "device_token"})
+      if (reply.contains(field))
+        secrets.push_back(
+          {label + " " + field, reply[field].get<std::string>(), true});
+  }
+
+  json call(json request) {
+    return c_.call(std::move(request));
+  }
+
+  json login(const std::string& email, const std::string& password,
+             const std::string& device = {}) {
+    json req{{"op", "login"}, {"email", email}, {"password", password}};
+    if (!device.empty())
+      req["device_token"] = device;
+    return c_.call(req);
+  }
+
+  line_client c_;
+  std::vector<used_secret> secrets;
+};
+
+/// One login outcome the audit file must hold.
+struct audited {
+  std::string op, outcome, reason;
+};
+
+bool has_line(const std::vector<json>& lines, const audited& want) {
+  for (auto& line : lines)
+    if (line.value("op", "") == want.op
+        && line.value("outcome", "") == want.outcome
+        && (want.reason.empty() || line.value("reason", "") == want.reason))
+      return true;
+  return false;
+}
+
+} // namespace
+
+TEST_CASE("no password or token reaches the log, the audit file or the "
+          "database",
+          "[secrets]") {
+  temp_dir dir;
+  auto audit_path = dir.path() + "/audit.log";
+  auto opts = fast_options();
+  opts.insert(opts.end(),
+              {"--audit=" + audit_path, "--max-penalty=1s",
+               "--register-rate=3"});
+  std::string log, live_db;
+  std::vector<used_secret> secrets;
+  {
+    node_process node{opts, dir.path()};
+    session s{node.port()};
+    const std::string ann = "ann@example.org";
+    const std::string first = "first Secret of ann 1";
+    const std::string second = "second Secret of ann 2";
+    s.password("ann's first password", first);
+    s.password("ann's second password", second);
+    REQUIRE(s.call({{"op", "register"},
+                    {"email", ann},
+                    {"password", first},
+                    {"name", "Ann"}})["ok"]
+            == true);
+
+    auto granted = s.login(ann, first);
+    REQUIRE(granted["ok"] == true);
+    REQUIRE(granted.contains("device_token"));
+    s.tokens_of("the first login's", granted);
+    auto token = granted["token"].get<std::string>();
+    auto device = granted["device_token"].get<std::string>();
+
+    const std::string wrong = "Wrong guess at ann 3";
+    s.password("a wrong password", wrong);
+    CHECK(error_code(s.login(ann, wrong)) == "invalid_credentials");
+    const std::string nobodys = "Password of nobody 4";
+    s.password("an unknown account's password", nobodys);
+    CHECK(error_code(s.login("nobody@example.org", nobodys))
+          == "invalid_credentials");
+
+    CHECK(s.call({{"op", "whoami"}, {"token", token}})["ok"] == true);
+    // The device token travels in both a successful and a failed login.
+    auto with_device = s.login(ann, first, device);
+    CHECK(with_device["ok"] == true);
+    s.tokens_of("the device login's", with_device);
+    const std::string wrong_with_device = "Wrong with device 5";
+    s.password("a wrong password sent with the device token",
+               wrong_with_device);
+    CHECK(error_code(s.login(ann, wrong_with_device, device))
+          == "invalid_credentials");
+
+    const std::string wrong_old = "Not the old one 6";
+    s.password("a wrong old password", wrong_old);
+    CHECK(error_code(s.call({{"op", "change_password"},
+                             {"token", token},
+                             {"old_password", wrong_old},
+                             {"new_password", second}}))
+          == "invalid_credentials");
+    CHECK(error_code(s.call({{"op", "change_password"},
+                             {"token", token},
+                             {"old_password", first},
+                             {"new_password", second}}))
+          == "ok");
+    auto after_change = s.login(ann, second, device);
+    CHECK(after_change["ok"] == true);
+    s.tokens_of("the login after the change's", after_change);
+    CHECK(s.call({{"op", "logout"}, {"token", token}})["ok"] == true);
+    CHECK(error_code(s.call({{"op", "whoami"}, {"token", token}}))
+          == "invalid_token");
+
+    // Throttled logins: guesses pipelined at one account from another
+    // address; past the first, the penalty holds one and refuses the rest.
+    line_client guesser{node.port(), "127.0.0.3"};
+    std::string burst;
+    for (int i = 0; i < 6; ++i) {
+      auto guess = "Throttled guess " + std::to_string(i);
+      s.password("guess " + std::to_string(i), guess);
+      burst
+        += json{{"id", i}, {"op", "login"}, {"email", ann}, {"password", guess}}
+             .dump()
+        + "\n";
+    }
+    guesser.send_raw(burst);
+    std::map<std::string, int> codes;
+    for (int i = 0; i < 6; ++i)
+      ++codes[error_code(guesser.read(std::chrono::seconds(10)))];
+    CHECK(codes["rate_limited"] > 0);
+    CHECK(codes["invalid_credentials"] > 0);
+
+    // Registrations past --register-rate from one address.
+    line_client registrar{node.port(), "127.0.0.4"};
+    std::map<std::string, int> reg_codes;
+    for (int i = 0; i < 4; ++i) {
+      auto password = "Registrant secret " + std::to_string(i);
+      s.password("registrant " + std::to_string(i) + "'s password", password);
+      ++reg_codes[error_code(
+        registrar.call({{"op", "register"},
+                        {"email", "r" + std::to_string(i) + "@example.org"},
+                        {"password", password},
+                        {"name", "R"}}))];
+    }
+    CHECK(reg_codes["ok"] == 3);
+    CHECK(reg_codes["rate_limited"] == 1);
+
+    secrets = s.secrets;
+    // The registry every end-to-end test relies on saw them all.
+    for (auto& secret : secrets) {
+      INFO(secret.label);
+      CHECK(secret_registry::global().contains(secret.value));
+    }
+    // While the node runs, the write-ahead log holds the latest writes.
+    live_db = database_bytes(dir.path());
+    REQUIRE(node.stop() == 0);
+    log = node.log();
+  }
+  REQUIRE(secrets.size() >= 17);
+  auto audit_text = read_bytes(audit_path);
+  auto stopped_db = database_bytes(dir.path());
+  REQUIRE_FALSE(live_db.empty());
+  REQUIRE_FALSE(stopped_db.empty());
+
+  CHECK(found_in(log, secrets) == std::vector<std::string>{});
+  CHECK(found_in(audit_text, secrets) == std::vector<std::string>{});
+  CHECK(found_in(live_db, secrets) == std::vector<std::string>{});
+  CHECK(found_in(stopped_db, secrets) == std::vector<std::string>{});
+
+  // Auditing did not silently stop: one JSON line per outcome.
+  REQUIRE_FALSE(audit_text.empty());
+  std::vector<json> lines;
+  std::istringstream in{audit_text};
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(json::parse(line));
+  for (auto& want : std::vector<audited>{
+         {"login", "ok", ""},
+         {"login", "invalid_credentials", "wrong password"},
+         {"login", "invalid_credentials", "unknown account"},
+         {"login", "rate_limited", ""},
+         {"change_password", "invalid_credentials", ""},
+         {"register", "rate_limited", ""},
+       }) {
+    INFO(want.op << " " << want.outcome << " " << want.reason);
+    CHECK(has_line(lines, want));
+  }
+  size_t ok_logins = 0;
+  for (auto& line : lines)
+    if (line.value("op", "") == "login" && line.value("outcome", "") == "ok")
+      ++ok_logins;
+  CHECK(ok_logins == 3);
+}
+
+TEST_CASE("the log check finds a secret in a node's log and names only its "
+          "kind",
+          "[secrets]") {
+  // A registry of its own: the global one must stay clean, or this node's
+  // own check would fail the test.
+  secret_registry planted;
+  const std::string email = "planted.secret@example.org";
+  {
+    node_process node; // audits to stderr
+    line_client c{node.port()};
+    CHECK(c.call({{"op", "login"},
+                  {"email", email},
+                  {"password", "whatever it is"}})["error"]["code"]
+          == "invalid_credentials");
+    REQUIRE(node.stop() == 0);
+    auto log = node.log();
+    // The account (an email, not a secret) is in the audit line. Planted as
+    // a password, the check must find it.
+    REQUIRE(log.find(email) != std::string::npos);
+    planted.add("password", email);
+    // A test's password that is also the audit reason's text is chance.
+    planted.add("password", "unknown account");
+    auto leaks = secrets_in_log(log, planted);
+    REQUIRE(leaks.size() == 1);
+    CHECK(leaks[0].kind == "password");
+    CHECK(log.compare(leaks[0].offset, email.size(), email) == 0);
+    auto shown = planted.redact(log);
+    CHECK(shown.find(email) == std::string::npos);
+    CHECK(shown.find("<password>") != std::string::npos);
+    // Inside a longer value it would count, even in the reason.
+    secret_registry inside;
+    inside.add("password", "unknown acc");
+    CHECK(secrets_in_log(log, inside).size() == 1);
+  }
+}
