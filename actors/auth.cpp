@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "core/account_rules.hpp"
 #include "core/clock.hpp"
 #include "core/email.hpp"
 #include "core/error_code.hpp"
@@ -23,34 +24,6 @@ using auth_ptr = auth_actor::stateful_pointer<auth_state>;
 
 bool is_not_found(const caf::error& err) {
   return err == caf::make_error(ec::not_found);
-}
-
-std::string trim(std::string_view s) {
-  auto is_space = [](char c) {
-    return c == ' ' || c == '\t';
-  };
-  while (!s.empty() && is_space(s.front()))
-    s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back()))
-    s.remove_suffix(1);
-  return std::string{s};
-}
-
-/// Empty when acceptable, otherwise why not.
-caf::error check_new_password(const secret& password, const std::string& email,
-                              uint32_t min_bytes) {
-  if (password.size() < min_bytes)
-    return caf::make_error(ec::weak_password,
-                           "the password must have at least "
-                             + std::to_string(min_bytes) + " bytes");
-  if (password.size() > max_password_bytes)
-    return caf::make_error(ec::weak_password,
-                           "the password must have at most "
-                             + std::to_string(max_password_bytes) + " bytes");
-  if (normalize_email(password.reveal()) == email)
-    return caf::make_error(ec::weak_password,
-                           std::string{"the password must not be the email"});
-  return {};
 }
 
 /// The address a request is throttled and recorded under: the peer's, or
@@ -147,16 +120,11 @@ caf::result<user_view> on_register(auth_ptr self, register_request& req) {
   if (!source)
     return std::move(source.error());
   req.source = std::move(*source);
-  auto email = normalize_email(req.email);
-  if (!is_valid_email(email))
-    return caf::make_error(ec::invalid_email);
-  if (auto err = check_new_password(req.password, email,
-                                    self->state.cfg.min_password))
+  if (auto err = check_new_account(req.email, req.name, req.password,
+                                   self->state.cfg.min_password))
     return err;
-  auto name = trim(req.name);
-  if (name.empty() || name.size() > 200)
-    return caf::make_error(ec::bad_request,
-                           std::string{"name must have 1 to 200 bytes"});
+  auto email = req.email;
+  auto name = req.name;
   auto rp = self->make_response_promise<user_view>();
   auto store = [=](std::string phc) mutable {
     new_user user{email, name, std::move(phc), now_seconds()};
@@ -316,8 +284,11 @@ void admit_then(auth_ptr self, throttle_keys keys, const secret& password,
       });
 }
 
+/// A disabled account is verified like any other, so its failure costs the
+/// same time, and then fails like a wrong password; only the audit line
+/// tells why.
 void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
-                  std::optional<user_view> user, std::string phc,
+                  std::optional<user_view> user, bool disabled, std::string phc,
                   secret password, std::string source, std::string account,
                   maybe_guarded attempt, std::string device_digest = {}) {
   auto params = self->state.cfg.params;
@@ -333,10 +304,12 @@ void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
     [=](verify_outcome& out) mutable {
       // Counted once done: a check refused busy by the hash pool cost nothing.
       self->state.counters->hash_verifications_total += 1;
-      if (!user || !out.match) {
+      if (!user || !out.match || disabled) {
         report(self, attempt, attempt_result::failure);
         audit_outcome(self, "login", "invalid_credentials", source, account,
-                      user ? "wrong password" : "unknown account");
+                      !user          ? "unknown account"
+                        : !out.match ? "wrong password"
+                                     : "disabled");
         if (!device_digest.empty())
           ask_db<caf::ok_atom>(
             self, [](caf::ok_atom) {}, [](caf::error) {},
@@ -383,7 +356,7 @@ void look_up_and_verify(auth_ptr self,
   ask_db<user_record>(
     self,
     [=](user_record& found) mutable {
-      verify_login(self, rp, std::move(found.user),
+      verify_login(self, rp, std::move(found.user), found.disabled,
                    std::move(found.password_hash), std::move(password),
                    std::move(source), email, std::move(attempt));
     },
@@ -393,7 +366,7 @@ void look_up_and_verify(auth_ptr self,
         rp.deliver(std::move(err));
         return;
       }
-      verify_login(self, rp, std::nullopt, self->state.cfg.dummy_hash,
+      verify_login(self, rp, std::nullopt, false, self->state.cfg.dummy_hash,
                    std::move(password), std::move(source), email,
                    std::move(attempt));
     },
@@ -416,7 +389,7 @@ void login_with_device(auth_ptr self,
         guarded_path();
         return;
       }
-      verify_login(self, rp, std::move(found.user),
+      verify_login(self, rp, std::move(found.user), found.disabled,
                    std::move(found.password_hash), std::move(password),
                    std::move(source), email, std::nullopt,
                    std::move(device_digest));
@@ -679,6 +652,10 @@ auth_actor::behavior_type auth(auth_ptr self, auth_settings cfg,
     },
     [=](stats_atom) {
       return take_stats(*self->state.counters);
+    },
+    [=](forget_atom, int64_t user_id) {
+      self->state.sessions.forget_user(user_id, std::string{});
+      return caf::ok_atom::value;
     },
   };
 }

@@ -17,6 +17,7 @@
 #include "actors/interfaces.hpp"
 #include "actors/session_cache.hpp"
 #include "actors/throttle.hpp"
+#include "core/account_rules.hpp"
 #include "core/cidr.hpp"
 #include "core/counters.hpp"
 
@@ -63,8 +64,5 @@ auth_actor::behavior_type auth(auth_actor::stateful_pointer<auth_state> self,
 
 /// Wrong passwords after which a device token is no longer honoured.
 constexpr int64_t max_device_failures = 5;
-
-/// Longest password accepted anywhere, in bytes.
-constexpr size_t max_password_bytes = 1024;
 
 } // namespace authnode

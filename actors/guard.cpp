@@ -97,6 +97,26 @@ void on_done(guard_ptr self, const attempt_report& report) {
     decide(self, std::move(h.keys), h.rp, true);
 }
 
+/// Forgets a key's failures and asks about its held attempts again now.
+bool on_reset(guard_ptr self, const throttle_target& target) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  auto had = st.policy.reset(target.account, target.key, now);
+  bool released = false;
+  for (auto& h : st.timed) {
+    auto& key = target.account ? h.keys.account : h.keys.source;
+    if (key == target.key && h.due > now) {
+      h.due = now;
+      released = true;
+    }
+  }
+  if (released) {
+    std::make_heap(st.timed.begin(), st.timed.end(), later);
+    on_tick(self);
+  }
+  return had;
+}
+
 void on_sweep(guard_ptr self) {
   auto& st = self->state;
   auto [sources, accounts] = st.policy.sweep(self->clock().now());
@@ -135,6 +155,13 @@ guard_actor::behavior_type guard(guard_ptr self, throttle_settings cfg,
     },
     [=](purge_atom) {
       on_sweep(self);
+    },
+    [=](throttle_show_atom, const throttle_target& target) {
+      return self->state.policy.status(target.account, target.key,
+                                       self->clock().now());
+    },
+    [=](throttle_reset_atom, const throttle_target& target) {
+      return on_reset(self, target);
     },
   };
 }

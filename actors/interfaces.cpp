@@ -23,7 +23,17 @@ void register_message_types(caf::actor_system_config& cfg) {
     .add_message_type<throttle_keys>("authnode::throttle_keys")
     .add_message_type<attempt_report>("authnode::attempt_report")
     .add_message_type<audit_event>("authnode::audit_event")
-    .add_message_type<device_record>("authnode::device_record");
+    .add_message_type<device_record>("authnode::device_record")
+    .add_message_type<user_detail>("authnode::user_detail")
+    .add_message_type<user_query>("authnode::user_query")
+    .add_message_type<user_page>("authnode::user_page")
+    .add_message_type<admin_new_user>("authnode::admin_new_user")
+    .add_message_type<admin_denial>("authnode::admin_denial")
+    .add_message_type<session_info>("authnode::session_info")
+    .add_message_type<session_list>("authnode::session_list")
+    .add_message_type<revoke_result>("authnode::revoke_result")
+    .add_message_type<throttle_target>("authnode::throttle_target")
+    .add_message_type<throttle_status>("authnode::throttle_status");
 }
 
 } // namespace authnode

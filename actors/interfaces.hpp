@@ -4,6 +4,8 @@
 //   connection (net/, one per client) --auth_actor--> auth
 //   auth --database_actor--> database (storage/, detached, owns SQLite)
 //   auth --hasher_actor--> hash pool --hasher_actor--> hashers (detached)
+//   admin connection (net/) --admin_actor--> admin --> database, hash pool,
+//                                                      auth, guard, audit
 //
 // Every type here has an inspect() and is announced by
 // register_message_types(), so any of these actors can live on another CAF
@@ -13,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>
@@ -67,6 +70,19 @@ using guard_spend_atom = caf::atom_constant<caf::atom("g_spend")>;
 using audit_atom = caf::atom_constant<caf::atom("audit")>;
 using device_get_atom = caf::atom_constant<caf::atom("dev_get")>;
 using device_fail_atom = caf::atom_constant<caf::atom("dev_fail")>;
+/// Drops the cached sessions of a user (the admin channel changed it).
+using forget_atom = caf::atom_constant<caf::atom("forget")>;
+/// An admin request came without the right key.
+using deny_atom = caf::atom_constant<caf::atom("a_deny")>;
+using user_show_atom = caf::atom_constant<caf::atom("u_show")>;
+using user_list_atom = caf::atom_constant<caf::atom("u_list")>;
+using user_passwd_atom = caf::atom_constant<caf::atom("u_passwd")>;
+using user_disable_atom = caf::atom_constant<caf::atom("u_disable")>;
+using user_delete_atom = caf::atom_constant<caf::atom("u_delete")>;
+using sessions_list_atom = caf::atom_constant<caf::atom("s_list")>;
+using sessions_revoke_atom = caf::atom_constant<caf::atom("s_revoke")>;
+using throttle_show_atom = caf::atom_constant<caf::atom("t_show")>;
+using throttle_reset_atom = caf::atom_constant<caf::atom("t_reset")>;
 
 // -- message types -----------------------------------------------------------
 
@@ -83,6 +99,80 @@ struct user_view {
 struct user_record {
   user_view user;
   std::string password_hash;
+  /// Disabled by an operator: logins fail like a wrong password.
+  bool disabled = false;
+};
+
+/// A user as operators see it on the admin channel: never a hash or token.
+struct user_detail {
+  user_view user;
+  bool disabled = false;
+  /// Live sessions and device tokens of the user.
+  int64_t sessions = 0;
+  int64_t devices = 0;
+};
+
+/// One page of users in email order: those after `after` whose email starts
+/// with `prefix`, at most `limit`. `now` decides which sessions are live.
+struct user_query {
+  std::string after;
+  std::string prefix;
+  int64_t limit = 50;
+  int64_t now = 0;
+};
+
+struct user_page {
+  std::vector<user_detail> users;
+};
+
+/// user_add on the admin channel: like register, without a source.
+struct admin_new_user {
+  std::string email;
+  std::string name;
+  secret password;
+};
+
+/// A session as operators see it: never its token or the token's digest.
+struct session_info {
+  int64_t id = 0;
+  int64_t created_at = 0;
+  int64_t expires_at = 0;
+  std::string source;
+};
+
+struct session_list {
+  std::vector<session_info> sessions;
+};
+
+/// Sessions revoked by sessions_revoke, and whose they were.
+struct revoke_result {
+  int64_t user_id = 0;
+  int64_t revoked = 0;
+};
+
+/// One throttling key: a source address (`account` false; IPv6 as its /64)
+/// or an account (the normalized email, or "admin:").
+struct throttle_target {
+  bool account = false;
+  std::string key;
+};
+
+/// What the throttle remembers of a key. `penalty_ms`: how long its next
+/// verification would still wait.
+struct throttle_status {
+  std::string key;
+  int64_t failures = 0;
+  int64_t penalty_ms = 0;
+  int64_t held = 0;
+  int64_t verifying = 0;
+};
+
+/// An admin request without the right key: who sent it and a short hash of
+/// the key it presented (0: none), so the guard can count it.
+struct admin_denial {
+  std::string source;
+  uint64_t fingerprint = 0;
+  std::string reason;
 };
 
 struct new_user {
@@ -244,7 +334,18 @@ struct audit_event {
 
 AUTHNODE_INSPECT(user_view, x.id, x.email, x.name, x.created_at,
                  x.last_login_at)
-AUTHNODE_INSPECT(user_record, x.user, x.password_hash)
+AUTHNODE_INSPECT(user_record, x.user, x.password_hash, x.disabled)
+AUTHNODE_INSPECT(user_detail, x.user, x.disabled, x.sessions, x.devices)
+AUTHNODE_INSPECT(user_query, x.after, x.prefix, x.limit, x.now)
+AUTHNODE_INSPECT(user_page, x.users)
+AUTHNODE_INSPECT(admin_new_user, x.email, x.name, x.password)
+AUTHNODE_INSPECT(admin_denial, x.source, x.fingerprint, x.reason)
+AUTHNODE_INSPECT(session_info, x.id, x.created_at, x.expires_at, x.source)
+AUTHNODE_INSPECT(session_list, x.sessions)
+AUTHNODE_INSPECT(revoke_result, x.user_id, x.revoked)
+AUTHNODE_INSPECT(throttle_target, x.account, x.key)
+AUTHNODE_INSPECT(throttle_status, x.key, x.failures, x.penalty_ms, x.held,
+                 x.verifying)
 AUTHNODE_INSPECT(new_user, x.email, x.name, x.password_hash, x.created_at)
 AUTHNODE_INSPECT(register_request, x.email, x.password, x.name, x.source,
                  x.client_addr)
@@ -287,7 +388,9 @@ using auth_actor = caf::typed_actor<
   caf::replies_to<whoami_atom, token_request>::with<user_view>,
   caf::replies_to<logout_atom, token_request>::with<caf::ok_atom>,
   caf::replies_to<chpass_atom, password_change_request>::with<caf::ok_atom>,
-  caf::replies_to<stats_atom>::with<stats_snapshot>, caf::reacts_to<tick_atom>>;
+  caf::replies_to<stats_atom>::with<stats_snapshot>,
+  caf::replies_to<forget_atom, int64_t>::with<caf::ok_atom>,
+  caf::reacts_to<tick_atom>>;
 
 /// A single hasher and the pool in front of several share this interface.
 using hasher_actor = caf::typed_actor<
@@ -307,6 +410,14 @@ using database_actor = caf::typed_actor<
   caf::replies_to<password_set_atom, password_change>::with<caf::ok_atom>,
   caf::replies_to<device_get_atom, std::string>::with<device_record>,
   caf::replies_to<device_fail_atom, std::string>::with<caf::ok_atom>,
+  caf::replies_to<user_show_atom, std::string, int64_t>::with<user_detail>,
+  caf::replies_to<user_list_atom, user_query>::with<user_page>,
+  caf::replies_to<user_disable_atom, std::string, bool>::with<int64_t>,
+  caf::replies_to<user_delete_atom, std::string>::with<int64_t>,
+  caf::replies_to<sessions_list_atom, std::string, int64_t>::with<session_list>,
+  /// Session id 0: every session of the user.
+  caf::replies_to<sessions_revoke_atom, std::string,
+                  int64_t>::with<revoke_result>,
   caf::reacts_to<purge_atom>>;
 
 /// The guard: may a password verification start? Answers ok_atom at once,
@@ -316,10 +427,34 @@ using guard_actor = caf::typed_actor<
   caf::replies_to<guard_admit_atom, throttle_keys>::with<caf::ok_atom>,
   caf::replies_to<guard_spend_atom, std::string>::with<caf::ok_atom>,
   caf::reacts_to<guard_done_atom, attempt_report>, caf::reacts_to<tick_atom>,
-  caf::reacts_to<purge_atom>>;
+  caf::reacts_to<purge_atom>,
+  caf::replies_to<throttle_show_atom, throttle_target>::with<throttle_status>,
+  /// Forgets the key's failures and releases its held attempts; replies
+  /// whether there were any failures to forget.
+  caf::replies_to<throttle_reset_atom, throttle_target>::with<bool>>;
 
 /// The audit sink: writes one JSON line per event (detached: it does I/O).
 using audit_actor = caf::typed_actor<caf::reacts_to<audit_atom, audit_event>>;
+
+/// The admin channel's actor: operator commands, each answered with a typed
+/// result. The key was checked by the admin connection; requests without
+/// the right key arrive as a denial, which always fails (forbidden, held, or
+/// rate_limited) and is counted by the guard like a failed login.
+/// user_disable_atom carries true to disable, false to enable.
+using admin_actor = caf::typed_actor<
+  caf::replies_to<deny_atom, admin_denial>::with<caf::ok_atom>,
+  caf::replies_to<stats_atom>::with<stats_snapshot>,
+  caf::replies_to<user_show_atom, std::string>::with<user_detail>,
+  caf::replies_to<user_list_atom, user_query>::with<user_page>,
+  caf::replies_to<user_add_atom, admin_new_user>::with<user_view>,
+  caf::replies_to<user_passwd_atom, std::string, secret>::with<caf::ok_atom>,
+  caf::replies_to<user_disable_atom, std::string, bool>::with<caf::ok_atom>,
+  caf::replies_to<user_delete_atom, std::string>::with<caf::ok_atom>,
+  caf::replies_to<sessions_list_atom, std::string>::with<session_list>,
+  caf::replies_to<sessions_revoke_atom, std::string,
+                  int64_t>::with<revoke_result>,
+  caf::replies_to<throttle_show_atom, throttle_target>::with<throttle_status>,
+  caf::replies_to<throttle_reset_atom, throttle_target>::with<bool>>;
 
 /// Announces every message type above; call on every node's config.
 void register_message_types(caf::actor_system_config& cfg);

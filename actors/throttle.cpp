@@ -103,6 +103,42 @@ void throttle::finished(const throttle_keys& keys, attempt_result result,
   }
 }
 
+throttle_status throttle::status(bool account, const std::string& key,
+                                 time_point now) const {
+  throttle_status out;
+  out.key = key;
+  auto& t = account ? accounts_ : sources_;
+  auto i = t.find(key);
+  if (i == t.end())
+    return out;
+  auto& k = i->second;
+  if (k.failures > 0 && now - k.last_failure <= cfg_.failure_window) {
+    out.failures = k.failures;
+    auto ready = ready_at(k);
+    if (ready > now)
+      out.penalty_ms
+        = std::chrono::duration_cast<std::chrono::milliseconds>(ready - now)
+            .count();
+  }
+  out.held = k.holding;
+  out.verifying = k.verifying;
+  return out;
+}
+
+bool throttle::reset(bool account, const std::string& key, time_point now) {
+  auto& t = account ? accounts_ : sources_;
+  auto i = t.find(key);
+  if (i == t.end())
+    return false;
+  auto& k = i->second;
+  bool had = k.failures > 0 && now - k.last_failure <= cfg_.failure_window;
+  k.failures = 0;
+  k.recent.fill(0);
+  if (!account)
+    budgets_.erase(key);
+  return had;
+}
+
 caf::timespan throttle::spend(const std::string& source, time_point now) {
   using seconds = std::chrono::duration<double>;
   auto per_second = cfg_.register_rate / 60.0;

@@ -83,6 +83,18 @@ public:
     return held_total_;
   }
 
+  /// What is remembered of a source key (`account` false) or an account
+  /// key, as of `now`: failures in the window, the wait the next
+  /// verification has left, attempts held and verifying. All zero for a key
+  /// with nothing remembered.
+  throttle_status status(bool account, const std::string& key,
+                         time_point now) const;
+
+  /// Forgets a key's failures (the operator's "unlock"); attempts held or
+  /// verifying stay counted, so held ones are asked about again by the
+  /// caller. Returns whether the key had failures in the window.
+  bool reset(bool account, const std::string& key, time_point now);
+
   /// The wait before the next verification after `failures` failures.
   caf::timespan penalty(uint32_t failures) const;
 

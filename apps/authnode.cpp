@@ -13,15 +13,18 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/admin.hpp"
 #include "actors/audit.hpp"
 #include "actors/auth.hpp"
 #include "actors/guard.hpp"
 #include "actors/hash_pool.hpp"
 #include "actors/hasher.hpp"
 #include "config/node_config.hpp"
+#include "core/admin_key.hpp"
 #include "core/error_code.hpp"
 #include "core/log.hpp"
 #include "core/secrets.hpp"
+#include "net/admin_protocol.hpp"
 #include "net/listener.hpp"
 #include "net/metrics_listener.hpp"
 #include "storage/database.hpp"
@@ -85,6 +88,50 @@ listener_settings make_listener_settings(const node_options& o) {
   return s;
 }
 
+admin_settings make_admin_settings(const node_options& o) {
+  admin_settings s;
+  s.failure_delay = o.failure_delay;
+  s.backend_timeout = o.backend_timeout;
+  s.min_password = o.min_password;
+  s.params = hash_params{o.hash_ops, o.hash_mem};
+  return s;
+}
+
+/// The admin channel's listener: the public one's settings but its own
+/// address, and a few connections.
+listener_settings make_admin_listener_settings(const node_options& o) {
+  auto s = make_listener_settings(o);
+  s.host = o.admin_host;
+  s.port = o.admin_port;
+  s.max_connections = 64;
+  return s;
+}
+
+/// Asks a listener to bind; returns the port, or 0 after logging why not.
+uint16_t bind_listener(caf::scoped_actor& self, const caf::actor& lst) {
+  uint16_t port = 0;
+  self->request(lst, std::chrono::seconds(10), listen_atom::value)
+    .receive(
+      [&](uint16_t bound) {
+        port = bound;
+      },
+      [&](caf::error& err) {
+        log_error(to_wire(err).message);
+      });
+  return port;
+}
+
+/// Drains a listener: its connections finish what they owe, within `grace`.
+void drain_listener(caf::scoped_actor& self, const caf::actor& lst,
+                    caf::timespan grace) {
+  self->request(lst, grace, drain_atom::value)
+    .receive([](caf::ok_atom) {},
+             [&](caf::error&) {
+               log_warning("connections still open at shutdown; closing");
+               self->send_exit(lst, caf::exit_reason::user_shutdown);
+             });
+}
+
 /// Starts the metrics broker if --metrics-port is given; logs where it
 /// serves. Returns false (after logging why) if it cannot listen.
 bool start_metrics(caf::actor_system& sys, caf::scoped_actor& self,
@@ -114,7 +161,8 @@ bool start_metrics(caf::actor_system& sys, caf::scoped_actor& self,
 
 int run(caf::actor_system& sys, const node_options& opts,
         const auth_settings& settings, std::unique_ptr<user_store> store,
-        int audit_fd, const sigset_t& stop_signals) {
+        int audit_fd, const std::string& admin_key_digest,
+        const sigset_t& stop_signals) {
   auto counters = std::make_shared<node_counters>();
   auto db = sys.spawn<caf::detached>(database, std::move(store),
                                      caf::timespan{std::chrono::minutes(1)});
@@ -128,20 +176,22 @@ int run(caf::actor_system& sys, const node_options& opts,
     audit_handle = sys.spawn<caf::detached>(audit, audit_fd);
   auto auth_handle = sys.spawn(auth, settings, db, pool, guard_handle,
                                audit_handle, counters);
-  auto lst = sys.middleman().spawn_broker(
-    listener, make_listener_settings(opts), auth_handle, counters);
+  auto admin_handle = sys.spawn(admin, make_admin_settings(opts), db, pool,
+                                auth_handle, guard_handle, audit_handle);
+  auto lst
+    = sys.middleman().spawn_broker(listener, make_listener_settings(opts),
+                                   public_protocol(auth_handle), counters);
+  // Admin connections are not clients: they have counters of their own.
+  auto admin_lst = sys.middleman().spawn_broker(
+    listener, make_admin_listener_settings(opts),
+    admin_protocol(admin_handle, admin_key_digest),
+    std::make_shared<node_counters>());
   caf::scoped_actor self{sys};
   int status = 0;
-  uint16_t port = 0;
-  self->request(lst, std::chrono::seconds(10), listen_atom::value)
-    .receive(
-      [&](uint16_t bound) {
-        port = bound;
-      },
-      [&](caf::error& err) {
-        log_error(to_wire(err).message);
-        status = 1;
-      });
+  auto port = bind_listener(self, lst);
+  auto admin_port = port != 0 ? bind_listener(self, admin_lst) : 0;
+  if (port == 0 || admin_port == 0)
+    status = 1;
   caf::actor metrics;
   if (status == 0 && !start_metrics(sys, self, opts, counters, metrics))
     status = 1;
@@ -149,6 +199,9 @@ int run(caf::actor_system& sys, const node_options& opts,
     log_info("listening on " + opts.host + ":" + std::to_string(port)
              + " (database " + opts.db + ", "
              + std::to_string(opts.hasher_count()) + " hashers)");
+    log_info("admin channel on " + opts.admin_host + ":"
+             + std::to_string(admin_port) + " (key file "
+             + opts.admin_key_path() + ")");
     int sig = 0;
     sigwait(&stop_signals, &sig);
     log_info(std::string{"received "} + strsignal(sig)
@@ -157,14 +210,11 @@ int run(caf::actor_system& sys, const node_options& opts,
   // Held failures may wait up to failure-delay, backends up to their timeout.
   auto grace = opts.failure_delay + opts.backend_timeout
     + std::chrono::seconds(5);
-  self->request(lst, grace, drain_atom::value)
-    .receive([](caf::ok_atom) {},
-             [&](caf::error&) {
-               log_warning("connections still open at shutdown; closing");
-               self->send_exit(lst, caf::exit_reason::user_shutdown);
-             });
+  drain_listener(self, lst, grace);
+  drain_listener(self, admin_lst, grace);
   for (auto& a :
-       {metrics, caf::actor_cast<caf::actor>(auth_handle),
+       {metrics, caf::actor_cast<caf::actor>(admin_handle),
+        caf::actor_cast<caf::actor>(auth_handle),
         caf::actor_cast<caf::actor>(guard_handle),
         caf::actor_cast<caf::actor>(audit_handle),
         caf::actor_cast<caf::actor>(pool), caf::actor_cast<caf::actor>(db)}) {
@@ -214,6 +264,15 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  bool key_created = false;
+  auto key_path = cfg.opts.admin_key_path();
+  auto admin_key = load_admin_key(key_path, key_created, error);
+  if (!admin_key) {
+    std::cerr << "authnode: --admin-key-file: " << error << "\n";
+    return 2;
+  }
+  if (key_created)
+    log_info("created admin key file " + key_path + " (mode 0600)");
   auto store = user_store::open(cfg.opts.db, error);
   if (!store) {
     std::cerr << "authnode: --db " << cfg.opts.db << ": " << error << "\n";
@@ -224,7 +283,7 @@ int main(int argc, char** argv) {
   {
     caf::actor_system sys{cfg};
     status = run(sys, cfg.opts, settings, std::move(store), audit_fd,
-                 stop_signals);
+                 *admin_key, stop_signals);
   }
   return status;
 }

@@ -57,6 +57,13 @@ node_config::node_config() {
     .add(opts.audit, "audit",
          "login outcomes, one JSON line each: stderr, a file path, or off "
          "(stderr)")
+    .add(opts.admin_host, "admin-host",
+         "address of the admin channel; keep it local (127.0.0.1)")
+    .add(opts.admin_port, "admin-port",
+         "TCP port of the admin channel, 0 picks one (7412)")
+    .add(opts.admin_key_file, "admin-key-file",
+         "file holding the admin key, made (mode 0600) if missing "
+         "(<db>.admin-key)")
     .add(opts.metrics_host, "metrics-host",
          "address to serve GET /metrics on (127.0.0.1)")
     .add(opts.metrics_port, "metrics-port",

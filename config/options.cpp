@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "core/admin_key.hpp"
 #include "core/cidr.hpp"
 
 #include <sodium.h>
@@ -13,6 +14,10 @@ uint32_t node_options::hasher_count() const {
     return hashers;
   auto n = std::thread::hardware_concurrency();
   return n > 0 ? n : 1;
+}
+
+std::string node_options::admin_key_path() const {
+  return admin_key_file.empty() ? default_admin_key_path(db) : admin_key_file;
 }
 
 std::string validate(const node_options& o) {
@@ -71,10 +76,17 @@ std::string validate(const node_options& o) {
     return "--trusted-sources: not an address or CIDR range: " + bad;
   if (o.audit.empty())
     return "--audit: must be stderr, off or a file path";
+  if (o.admin_host.empty())
+    return "--admin-host: must not be empty";
+  if (o.admin_port != 0 && o.admin_port == o.port && o.admin_host == o.host)
+    return "--admin-port: must differ from --port";
   if (o.metrics_host.empty())
     return "--metrics-host: must not be empty";
   if (o.metrics_port < -1 || o.metrics_port > 65535)
     return "--metrics-port: must be between 0 and 65535 (0 picks one)";
+  if (o.metrics_port > 0 && o.metrics_port == o.admin_port
+      && o.metrics_host == o.admin_host)
+    return "--metrics-port: must differ from --admin-port";
   if (o.backend_timeout < std::chrono::milliseconds(10))
     return "--backend-timeout: must be at least 10ms";
   return {};

@@ -41,6 +41,12 @@ struct node_options {
   std::string trusted_sources;
   /// Where login outcomes go: "stderr", a file path, or "off".
   std::string audit = "stderr";
+  /// The admin channel: its own listener, never the public one.
+  std::string admin_host = "127.0.0.1";
+  uint16_t admin_port = 7412;
+  /// Empty: default_admin_key_path(db).
+  std::string admin_key_file;
+
   /// Where GET /metrics is served.
   std::string metrics_host = "127.0.0.1";
   /// -1 (the default): no metrics listener; 0: a free port, logged at
@@ -51,6 +57,9 @@ struct node_options {
   bool throttling() const {
     return throttle == "on";
   }
+
+  /// The admin key file to use: `admin_key_file` or the default.
+  std::string admin_key_path() const;
 
   bool metrics() const {
     return metrics_port >= 0;

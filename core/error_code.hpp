@@ -37,6 +37,9 @@ enum class ec : uint8_t {
   invalid_credentials,
   invalid_token,
   rate_limited,
+  // Admin channel: the admin key is missing or wrong; no such account.
+  forbidden,
+  no_such_user,
   // Internal only, never sent on the wire: the database has no such row.
   not_found,
 };

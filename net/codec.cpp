@@ -235,55 +235,12 @@ std::optional<request_body> build_body(std::string_view op, request_reader& r,
 
 // -- encoding -----------------------------------------------------------------
 
-/// Appends `s` as a JSON string. nlohmann does the escaping; invalid UTF-8
-/// is replaced, never echoed raw and never a reason to fail.
-void append_string(std::string& out, std::string_view s) {
-  out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 void append_id(std::string& out, const request_id& id) {
   if (id.is_null())
     return;
   out += "\"id\":";
   out += id.dump(-1, ' ', false, json::error_handler_t::replace);
   out += ',';
-}
-
-std::string head(const request_id& id, bool ok) {
-  std::string out;
-  out.reserve(128);
-  out += '{';
-  append_id(out, id);
-  out += ok ? "\"ok\":true" : "\"ok\":false";
-  return out;
-}
-
-void append_time(std::string& out, int64_t t) {
-  out += '"';
-  out += rfc3339(t);
-  out += '"';
-}
-
-void append_user(std::string& out, const user_view& u) {
-  out += "{\"id\":";
-  out += std::to_string(u.id);
-  out += ",\"email\":";
-  append_string(out, u.email);
-  out += ",\"name\":";
-  append_string(out, u.name);
-  out += ",\"created_at\":";
-  append_time(out, u.created_at);
-  out += ",\"last_login_at\":";
-  if (u.last_login_at > 0)
-    append_time(out, u.last_login_at);
-  else
-    out += "null";
-  out += '}';
-}
-
-std::string finish(std::string out) {
-  out += "}\n";
-  return out;
 }
 
 } // namespace
@@ -293,15 +250,8 @@ decode_request(std::string_view line, const std::string& source) {
   auto fail = [](request_id id, ec code, std::string message) {
     return decode_failure{std::move(id), code, std::move(message)};
   };
-  // nlohmann's lexer takes a NUL byte for the end of input, so
-  // '{"op":"ping"}\0garbage' would pass. A raw NUL is never valid JSON
-  // (not even inside a string), so no line with one is.
-  if (line.find('\0') != std::string_view::npos)
-    return fail(nullptr, ec::bad_json, "the line is not a JSON object");
-  // nlohmann also skips a UTF-8 byte order mark before the value; the
-  // protocol allows only whitespace around the object.
-  if (line.substr(0, 3) == "\xef\xbb\xbf")
-    return fail(nullptr, ec::bad_json, "the line is not a JSON object");
+  if (auto failure = check_line_bytes(line))
+    return *failure;
   request_reader r;
   auto parsed = json::sax_parse(line, &r);
   if (r.too_deep)
@@ -326,34 +276,90 @@ decode_request(std::string_view line, const std::string& source) {
   return decoded_request{std::move(r.id), std::move(*body)};
 }
 
+std::optional<decode_failure> check_line_bytes(std::string_view line) {
+  // nlohmann's lexer takes a NUL byte for the end of input, so
+  // '{"op":"ping"}\0garbage' would pass. A raw NUL is never valid JSON
+  // (not even inside a string), so no line with one is.
+  // nlohmann also skips a UTF-8 byte order mark before the value; the
+  // protocol allows only whitespace around the object.
+  if (line.find('\0') != std::string_view::npos
+      || line.substr(0, 3) == "\xef\xbb\xbf")
+    return decode_failure{nullptr, ec::bad_json,
+                          "the line is not a JSON object"};
+  return std::nullopt;
+}
+
+/// Appends `s` as a JSON string. nlohmann does the escaping; invalid UTF-8
+/// is replaced, never echoed raw and never a reason to fail.
+void append_json_string(std::string& out, std::string_view s) {
+  out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void append_time(std::string& out, int64_t t) {
+  out += '"';
+  out += rfc3339(t);
+  out += '"';
+}
+
+std::string reply_head(const request_id& id, bool ok) {
+  std::string out;
+  out.reserve(128);
+  out += '{';
+  append_id(out, id);
+  out += ok ? "\"ok\":true" : "\"ok\":false";
+  return out;
+}
+
+void append_user(std::string& out, const user_view& u) {
+  out += "{\"id\":";
+  out += std::to_string(u.id);
+  out += ",\"email\":";
+  append_json_string(out, u.email);
+  out += ",\"name\":";
+  append_json_string(out, u.name);
+  out += ",\"created_at\":";
+  append_time(out, u.created_at);
+  out += ",\"last_login_at\":";
+  if (u.last_login_at > 0)
+    append_time(out, u.last_login_at);
+  else
+    out += "null";
+  out += '}';
+}
+
+std::string reply_end(std::string out) {
+  out += "}\n";
+  return out;
+}
+
 std::string encode_ok(const request_id& id) {
-  return finish(head(id, true));
+  return reply_end(reply_head(id, true));
 }
 
 std::string encode_user(const request_id& id, const user_view& user) {
-  auto out = head(id, true);
+  auto out = reply_head(id, true);
   out += ",\"user\":";
   append_user(out, user);
-  return finish(std::move(out));
+  return reply_end(std::move(out));
 }
 
 std::string encode_grant(const request_id& id, const session_grant& grant) {
-  auto out = head(id, true);
+  auto out = reply_head(id, true);
   out += ",\"token\":";
-  append_string(out, grant.token.reveal());
+  append_json_string(out, grant.token.reveal());
   out += ",\"expires_at\":";
   append_time(out, grant.expires_at);
   if (!grant.device_token.empty()) {
     out += ",\"device_token\":";
-    append_string(out, grant.device_token.reveal());
+    append_json_string(out, grant.device_token.reveal());
   }
   out += ",\"user\":";
   append_user(out, grant.user);
-  return finish(std::move(out));
+  return reply_end(std::move(out));
 }
 
 std::string encode_stats(const request_id& id, const stats_snapshot& s) {
-  auto out = head(id, true);
+  auto out = reply_head(id, true);
   std::pair<const char*, int64_t> fields[] = {
     {"connections", s.connections},
     {"requests_total", s.requests_total},
@@ -383,23 +389,23 @@ std::string encode_stats(const request_id& id, const stats_snapshot& s) {
     out += std::to_string(value);
   }
   out += '}';
-  return finish(std::move(out));
+  return reply_end(std::move(out));
 }
 
 std::string encode_error(const request_id& id, ec code,
                          std::string_view message,
                          std::optional<int64_t> retry_after_ms) {
-  auto out = head(id, false);
+  auto out = reply_head(id, false);
   out += ",\"error\":{\"code\":\"";
   out += wire_name(code);
   out += "\",\"message\":";
-  append_string(out, message);
+  append_json_string(out, message);
   if (retry_after_ms) {
     out += ",\"retry_after_ms\":";
     out += std::to_string(*retry_after_ms);
   }
   out += '}';
-  return finish(std::move(out));
+  return reply_end(std::move(out));
 }
 
 } // namespace authnode

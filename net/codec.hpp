@@ -60,4 +60,20 @@ std::string encode_error(const request_id& id, ec code,
                          std::string_view message,
                          std::optional<int64_t> retry_after_ms = {});
 
+// -- shared with the admin channel's codec (net/admin_codec) ------------------
+
+/// The checks on a line's bytes that come before JSON parsing: a NUL byte or
+/// a byte order mark makes it bad_json.
+std::optional<decode_failure> check_line_bytes(std::string_view line);
+
+/// `{"id":...,"ok":true|false`: the start of every reply; reply_end() closes.
+std::string reply_head(const request_id& id, bool ok);
+std::string reply_end(std::string out);
+
+/// Appends a JSON string (invalid UTF-8 replaced), or a user object.
+void append_json_string(std::string& out, std::string_view s);
+void append_user(std::string& out, const user_view& u);
+/// Appends Unix seconds as an RFC 3339 string.
+void append_time(std::string& out, int64_t t);
+
 } // namespace authnode

@@ -34,14 +34,6 @@ void maybe_finish_drain(connection_broker* self) {
   }
 }
 
-void write_line(connection_broker* self, const std::string& line) {
-  auto& st = self->state;
-  st.last_active = self->clock().now();
-  self->write(st.hdl, line.size(), line.data());
-  if (!st.in_read)
-    self->flush(st.hdl);
-}
-
 void arm_timer(connection_broker* self, time_point now) {
   auto& st = self->state;
   if (st.held.empty())
@@ -83,20 +75,6 @@ void send_due_replies(connection_broker* self) {
   }
   arm_timer(self, now);
   maybe_finish_drain(self);
-}
-
-void answer_error(connection_broker* self, const request_id& id,
-                  time_point arrived, const caf::error& err) {
-  auto failure = to_wire(err);
-  auto due = arrived + failure.hold;
-  // Held failures carry no message of their own: they are sent with the
-  // default text, which is all they need to keep.
-  if (failure.hold.count() > 0 && due > self->clock().now())
-    hold_reply(self, due, id, failure.code);
-  else
-    write_line(self,
-               encode_error(id, failure.code, failure.message,
-                            failure.retry_after_ms));
 }
 
 void process_lines(connection_broker* self);
@@ -146,34 +124,6 @@ void resume_reading(connection_broker* self) {
   }
 }
 
-/// A rate_limited reply to a request that arrived at `arrived` goes out now.
-void note_refusal(connection_broker* self, time_point arrived,
-                  int64_t retry_after_ms) {
-  auto& st = self->state;
-  auto now = self->clock().now();
-  bool ignored = st.last_refusal && arrived > *st.last_refusal
-    && arrived < st.retry_not_before;
-  st.last_refusal = now;
-  st.retry_not_before = std::max(
-    st.retry_not_before, now + std::chrono::milliseconds(retry_after_ms));
-  if (!ignored || st.trusted)
-    return;
-  st.tarpit_until = st.retry_not_before;
-  st.counters->tarpitted_total += 1;
-  self->delayed_send(self, st.tarpit_until - now, tarpit_over_atom::value);
-}
-
-void on_answered(connection_broker* self) {
-  auto& st = self->state;
-  --st.in_flight;
-  if (st.paused && may_take_lines(self)) {
-    process_lines(self);
-    if (may_take_lines(self) || st.draining)
-      resume_reading_later(self);
-  }
-  maybe_finish_drain(self);
-}
-
 /// Counts an answer for /metrics; a login's time from arrival to the
 /// decision goes into its histogram (a held failure's hold comes after).
 void count_answer(connection_broker* self, op_label op, ec result,
@@ -184,83 +134,67 @@ void count_answer(connection_broker* self, op_label op, ec result,
     c.login_duration.observe(self->clock().now() - arrived);
 }
 
-/// Sends one request to the auth actor and writes the encoded answer.
+/// Sends one public request to the auth actor and writes the encoded
+/// answer, counting it under `op` for /metrics.
 template <class Result, class Encode, class... Ts>
-void ask_auth(connection_broker* self, op_label op, request_id id,
-              Encode encode, Ts&&... xs) {
-  auto& st = self->state;
-  auto arrived = self->clock().now();
-  ++st.in_flight;
-  self->request(st.auth, caf::infinite, std::forward<Ts>(xs)...)
-    .then(
-      [=](Result& result) {
-        count_answer(self, op, ec::none, arrived);
-        write_line(self, encode(id, result));
-        on_answered(self);
-      },
-      [=](caf::error& err) {
-        auto failure = to_wire(err);
-        count_answer(self, op, failure.code, arrived);
-        if (failure.code == ec::rate_limited && failure.retry_after_ms)
-          note_refusal(self, arrived, *failure.retry_after_ms);
-        answer_error(self, id, arrived, err);
-        on_answered(self);
-      });
+void ask_auth(connection_broker* self, const auth_actor& auth, op_label op,
+              request_id id, Encode encode, Ts&&... xs) {
+  ask_then<Result>(
+    self, auth, id, encode,
+    [self, op](time_point arrived, ec result) {
+      count_answer(self, op, result, arrived);
+    },
+    std::forward<Ts>(xs)...);
 }
 
 std::string encode_done(const request_id& id, caf::ok_atom) {
   return encode_ok(id);
 }
 
-void dispatch(connection_broker* self, decoded_request& req) {
+void dispatch(connection_broker* self, const auth_actor& auth,
+              decoded_request& req) {
   auto& id = req.id;
   struct visitor {
     connection_broker* self;
+    const auth_actor& auth;
     request_id& id;
     void operator()(ping_op) {
       self->state.counters->requests.count(op_label::ping, ec::none);
       write_line(self, encode_ok(id));
     }
     void operator()(stats_op) {
-      ask_auth<stats_snapshot>(self, op_label::stats, id, encode_stats,
+      ask_auth<stats_snapshot>(self, auth, op_label::stats, id, encode_stats,
                                stats_atom::value);
     }
     void operator()(register_request& r) {
-      ask_auth<user_view>(self, op_label::register_, id, encode_user,
+      ask_auth<user_view>(self, auth, op_label::register_, id, encode_user,
                           register_atom::value, std::move(r));
     }
     void operator()(login_request& r) {
-      ask_auth<session_grant>(self, op_label::login, id, encode_grant,
+      ask_auth<session_grant>(self, auth, op_label::login, id, encode_grant,
                               login_atom::value, std::move(r));
     }
     void operator()(whoami_op& r) {
-      ask_auth<user_view>(self, op_label::whoami, id, encode_user,
+      ask_auth<user_view>(self, auth, op_label::whoami, id, encode_user,
                           whoami_atom::value, std::move(r.req));
     }
     void operator()(logout_op& r) {
-      ask_auth<caf::ok_atom>(self, op_label::logout, id, encode_done,
+      ask_auth<caf::ok_atom>(self, auth, op_label::logout, id, encode_done,
                              logout_atom::value, std::move(r.req));
     }
     void operator()(password_change_request& r) {
-      ask_auth<caf::ok_atom>(self, op_label::change_password, id, encode_done,
-                             chpass_atom::value, std::move(r));
+      ask_auth<caf::ok_atom>(self, auth, op_label::change_password, id,
+                             encode_done, chpass_atom::value, std::move(r));
     }
   };
-  std::visit(visitor{self, id}, req.body);
+  std::visit(visitor{self, auth, id}, req.body);
 }
 
 void handle_line(connection_broker* self, std::string_view line) {
   auto& st = self->state;
   st.last_active = self->clock().now();
   st.counters->requests_total += 1;
-  auto decoded = decode_request(line, st.source);
-  if (auto failure = std::get_if<decode_failure>(&decoded)) {
-    st.counters->requests.count(op_label::invalid, failure->code);
-    write_line(self,
-               encode_error(failure->id, failure->code, failure->message));
-    return;
-  }
-  dispatch(self, std::get<decoded_request>(decoded));
+  st.on_line(self, line);
 }
 
 void reject_long_line(connection_broker* self);
@@ -333,6 +267,68 @@ void check_idle(connection_broker* self) {
 
 } // namespace
 
+void write_line(connection_broker* self, const std::string& line) {
+  auto& st = self->state;
+  st.last_active = self->clock().now();
+  self->write(st.hdl, line.size(), line.data());
+  if (!st.in_read)
+    self->flush(st.hdl);
+}
+
+void answer_error(connection_broker* self, const request_id& id,
+                  time_point arrived, const caf::error& err) {
+  auto failure = to_wire(err);
+  auto due = arrived + failure.hold;
+  // Held failures carry no message of their own: they are sent with the
+  // default text, which is all they need to keep.
+  if (failure.hold.count() > 0 && due > self->clock().now())
+    hold_reply(self, due, id, failure.code);
+  else
+    write_line(self,
+               encode_error(id, failure.code, failure.message,
+                            failure.retry_after_ms));
+}
+
+void note_refusal(connection_broker* self, time_point arrived,
+                  int64_t retry_after_ms) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  bool ignored = st.last_refusal && arrived > *st.last_refusal
+    && arrived < st.retry_not_before;
+  st.last_refusal = now;
+  st.retry_not_before = std::max(
+    st.retry_not_before, now + std::chrono::milliseconds(retry_after_ms));
+  if (!ignored || st.trusted)
+    return;
+  st.tarpit_until = st.retry_not_before;
+  st.counters->tarpitted_total += 1;
+  self->delayed_send(self, st.tarpit_until - now, tarpit_over_atom::value);
+}
+
+void on_answered(connection_broker* self) {
+  auto& st = self->state;
+  --st.in_flight;
+  if (st.paused && may_take_lines(self)) {
+    process_lines(self);
+    if (may_take_lines(self) || st.draining)
+      resume_reading_later(self);
+  }
+  maybe_finish_drain(self);
+}
+
+line_handler public_protocol(auth_actor auth) {
+  return [auth](connection_broker* self, std::string_view line) {
+    auto decoded = decode_request(line, self->state.source);
+    if (auto failure = std::get_if<decode_failure>(&decoded)) {
+      self->state.counters->requests.count(op_label::invalid, failure->code);
+      write_line(self,
+                 encode_error(failure->id, failure->code, failure->message));
+      return;
+    }
+    dispatch(self, auth, std::get<decoded_request>(decoded));
+  };
+}
+
 connection_state::~connection_state() {
   if (counters) {
     counters->connections -= 1;
@@ -342,11 +338,11 @@ connection_state::~connection_state() {
 
 caf::behavior connection(connection_broker* self,
                          caf::io::connection_handle hdl,
-                         connection_settings cfg, auth_actor auth,
+                         connection_settings cfg, line_handler on_line,
                          std::shared_ptr<node_counters> counters) {
   auto& st = self->state;
   st.cfg = cfg;
-  st.auth = std::move(auth);
+  st.on_line = std::move(on_line);
   st.counters = std::move(counters);
   st.hdl = hdl;
   st.source = self->remote_addr(hdl);

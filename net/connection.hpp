@@ -1,7 +1,10 @@
 // The connection actor: one CAF broker per client.
 //
-// It frames lines, decodes them (net/codec), answers `ping` itself and hands
-// everything else to the auth actor as typed requests. Replies go out in the
+// It frames lines and hands each to its line handler: for the public port,
+// public_protocol() decodes them (net/codec), answers `ping` itself and hands
+// everything else to the auth actor as typed requests; the admin port's
+// handler (net/admin_protocol) decodes only admin ops, so neither port can
+// ever take the other's requests. Replies go out in the
 // order they are ready, not the order asked; clients match them by id. At
 // most max_in_flight requests per connection are with the auth actor; past
 // that the connection stops reading, so a pipelining client is slowed by TCP
@@ -19,6 +22,10 @@
 // (it stops reading; TCP holds the rest). An attacker that retries at once
 // then costs the node a few refusals per penalty instead of a core's worth;
 // a client that waits as told never notices. Trusted sources are exempt.
+// This holds on the admin port too (a key guesser the guard refuses is
+// tarpitted like a password guesser), but only public requests are counted
+// by op in /metrics: the admin listener's connections have node_counters of
+// their own, which /metrics never shows.
 //
 // Idle connections: one timer per connection, re-armed when it fires, closes
 // a connection that has nothing pending and completed no line for
@@ -29,6 +36,7 @@
 // anything beyond parsing happens in other actors.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +51,7 @@
 #include "core/cidr.hpp"
 #include "core/counters.hpp"
 #include "core/error_code.hpp"
+#include "net/codec.hpp"
 #include "net/line_buffer.hpp"
 
 namespace authnode {
@@ -69,13 +78,21 @@ struct held_reply {
   ec code = ec::internal;
 };
 
+struct connection_state;
+using connection_broker = caf::io::stateful_broker<connection_state>;
+
+/// Decodes one complete line and answers it: at once with write_line(), or
+/// later through ask(). Copied into every connection of a listener.
+using line_handler
+  = std::function<void(connection_broker* self, std::string_view line)>;
+
 struct connection_state {
   connection_state() = default;
   connection_state(const connection_state&) = delete;
   ~connection_state();
 
   connection_settings cfg;
-  auth_actor auth;
+  line_handler on_line;
   std::shared_ptr<node_counters> counters;
   caf::io::connection_handle hdl;
   std::string source;
@@ -109,11 +126,68 @@ struct connection_state {
   static inline const char* name = "connection";
 };
 
-using connection_broker = caf::io::stateful_broker<connection_state>;
-
 caf::behavior connection(connection_broker* self,
                          caf::io::connection_handle hdl,
-                         connection_settings cfg, auth_actor auth,
+                         connection_settings cfg, line_handler on_line,
                          std::shared_ptr<node_counters> counters);
+
+/// The public protocol: every op of docs/protocol.md, answered by `auth`.
+line_handler public_protocol(auth_actor auth);
+
+// -- for line handlers --------------------------------------------------------
+
+/// Writes one reply line (flushed unless CAF flushes after the read).
+void write_line(connection_broker* self, const std::string& line);
+
+/// Writes the reply for a failed request, or holds it until its hold has
+/// passed since `arrived`.
+void answer_error(connection_broker* self, const request_id& id,
+                  caf::actor_clock::time_point arrived, const caf::error& err);
+
+/// A request handed out with ask() was answered.
+void on_answered(connection_broker* self);
+
+/// A rate_limited reply to a request that arrived at `arrived` goes out now:
+/// if the client sent that request before an earlier refusal's
+/// retry_after_ms had passed, the connection takes no line until this one's
+/// has (the tarpit; trusted sources are exempt).
+void note_refusal(connection_broker* self, caf::actor_clock::time_point arrived,
+                  int64_t retry_after_ms);
+
+/// Sends one request to `dest` and writes `encode(id, result)`, or the
+/// error (held if it carries a hold). Counts against max_in_flight. Before
+/// the reply is written, `done(arrived, code)` sees its result (ec::none on
+/// success); a rate_limited failure is noted for the tarpit.
+template <class Result, class Handle, class Encode, class Done, class... Ts>
+void ask_then(connection_broker* self, const Handle& dest, request_id id,
+              Encode encode, Done done, Ts&&... xs) {
+  auto arrived = self->clock().now();
+  ++self->state.in_flight;
+  self->request(dest, caf::infinite, std::forward<Ts>(xs)...)
+    .then(
+      [=](Result& result) {
+        done(arrived, ec::none);
+        write_line(self, encode(id, result));
+        on_answered(self);
+      },
+      [=](caf::error& err) {
+        auto failure = to_wire(err);
+        done(arrived, failure.code);
+        if (failure.code == ec::rate_limited && failure.retry_after_ms)
+          note_refusal(self, arrived, *failure.retry_after_ms);
+        answer_error(self, id, arrived, err);
+        on_answered(self);
+      });
+}
+
+/// ask_then() with nothing to count: the admin port's requests, which stay
+/// out of the public per-op metrics.
+template <class Result, class Handle, class Encode, class... Ts>
+void ask(connection_broker* self, const Handle& dest, request_id id,
+         Encode encode, Ts&&... xs) {
+  ask_then<Result>(
+    self, dest, std::move(id), std::move(encode),
+    [](caf::actor_clock::time_point, ec) {}, std::forward<Ts>(xs)...);
+}
 
 } // namespace authnode

@@ -34,7 +34,7 @@ void accept(listener_broker* self, caf::io::connection_handle hdl) {
     refuse(self, hdl);
     return;
   }
-  auto conn = self->fork(connection, hdl, st.cfg.connection, st.auth,
+  auto conn = self->fork(connection, hdl, st.cfg.connection, st.on_line,
                          st.counters);
   st.counters->connections += 1;
   self->monitor(conn);
@@ -44,10 +44,10 @@ void accept(listener_broker* self, caf::io::connection_handle hdl) {
 } // namespace
 
 caf::behavior listener(listener_broker* self, listener_settings cfg,
-                       auth_actor auth,
+                       line_handler on_line,
                        std::shared_ptr<node_counters> counters) {
   self->state.cfg = std::move(cfg);
-  self->state.auth = std::move(auth);
+  self->state.on_line = std::move(on_line);
   self->state.counters = std::move(counters);
   self->set_down_handler([=](caf::down_msg& msg) {
     self->state.connections.erase(msg.source);

@@ -1,4 +1,6 @@
-// The listening broker: accepts clients and forks a connection actor for each.
+// The listening broker: accepts clients and forks a connection actor for each,
+// which answers lines with the listener's line handler (the public protocol
+// or the admin channel's).
 //
 // It binds only the configured address (CAF's spawn_server would bind every
 // interface), refuses clients past max-connections with one `busy` line, and
@@ -27,7 +29,7 @@ struct listener_settings {
 
 struct listener_state {
   listener_settings cfg;
-  auth_actor auth;
+  line_handler on_line;
   std::shared_ptr<node_counters> counters;
   std::unordered_set<caf::actor_addr> connections;
   caf::io::accept_handle doorman;
@@ -41,7 +43,7 @@ using listener_broker = caf::io::stateful_broker<listener_state>;
 /// Replies to (listen_atom) with the bound port as uint16_t, and to
 /// (drain_atom) with ok_atom once every connection is gone.
 caf::behavior listener(listener_broker* self, listener_settings cfg,
-                       auth_actor auth,
+                       line_handler on_line,
                        std::shared_ptr<node_counters> counters);
 
 } // namespace authnode

@@ -58,6 +58,28 @@ database(database_actor::stateful_pointer<database_state> self,
         const password_change& x) -> caf::result<caf::ok_atom> {
       return self->state.store->set_password(x);
     },
+    [=](user_show_atom, const std::string& email,
+        int64_t now) -> caf::result<user_detail> {
+      return self->state.store->user_detail_of(email, now);
+    },
+    [=](user_list_atom, const user_query& q) -> caf::result<user_page> {
+      return self->state.store->list_users(q);
+    },
+    [=](user_disable_atom, const std::string& email,
+        bool disabled) -> caf::result<int64_t> {
+      return self->state.store->set_disabled(email, disabled);
+    },
+    [=](user_delete_atom, const std::string& email) -> caf::result<int64_t> {
+      return self->state.store->delete_user(email);
+    },
+    [=](sessions_list_atom, const std::string& email,
+        int64_t now) -> caf::result<session_list> {
+      return self->state.store->sessions_of(email, now);
+    },
+    [=](sessions_revoke_atom, const std::string& email,
+        int64_t session_id) -> caf::result<revoke_result> {
+      return self->state.store->revoke_sessions(email, session_id);
+    },
     [=](purge_atom) {
       // A failed purge has nobody to report to; the next tick tries again and
       // lookups ignore expired sessions meanwhile.

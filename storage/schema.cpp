@@ -10,7 +10,7 @@ namespace {
 
 // migrations[i] takes the schema from version i to version i + 1. Append
 // only: a released migration never changes.
-constexpr std::array<const char*, 2> migrations{{
+constexpr std::array<const char*, 3> migrations{{
   // Version 1. last_login_at is NULL until the first login.
   R"sql(
     CREATE TABLE users (
@@ -43,6 +43,11 @@ constexpr std::array<const char*, 2> migrations{{
       failures INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX device_tokens_user_id ON device_tokens(user_id);
+  )sql",
+  // Version 3. An operator may disable an account (admin channel): its
+  // logins then fail like a wrong password.
+  R"sql(
+    ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
   )sql",
 }};
 

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -88,8 +89,32 @@ user_record read_user(const statement& stmt, int first) {
   r.user.created_at = stmt.column_int64(first + 4);
   // NULL (never logged in) reads as 0, which user_view defines as never.
   r.user.last_login_at = stmt.column_int64(first + 5);
+  r.disabled = stmt.column_int64(first + 6) != 0;
   return r;
 }
+
+/// Columns: id, email, name, created_at, last_login_at, disabled, live
+/// sessions, device tokens (see the user_detail_ and list_users_ queries).
+user_detail read_detail(const statement& stmt) {
+  user_detail d;
+  d.user.id = stmt.column_int64(0);
+  d.user.email = stmt.column_text(1);
+  d.user.name = stmt.column_text(2);
+  d.user.created_at = stmt.column_int64(3);
+  d.user.last_login_at = stmt.column_int64(4);
+  d.disabled = stmt.column_int64(5) != 0;
+  d.sessions = stmt.column_int64(6);
+  d.devices = stmt.column_int64(7);
+  return d;
+}
+
+/// What an operator sees of a user; ?1 is the time sessions must outlive.
+#define AUTHNODE_DETAIL_COLUMNS                                                \
+  "SELECT u.id, u.email, u.name, u.created_at, u.last_login_at, u.disabled,"   \
+  " (SELECT count(*) FROM sessions s WHERE s.user_id = u.id"                   \
+  "  AND s.expires_at > ?1),"                                                  \
+  " (SELECT count(*) FROM device_tokens d WHERE d.user_id = u.id)"             \
+  " FROM users u"
 
 } // namespace
 
@@ -132,7 +157,7 @@ bool user_store::prepare_all(std::string& error) {
      " VALUES (?1, ?2, ?3, ?4)"},
     {user_by_email_,
      "SELECT id, email, name, password_hash, created_at,"
-     " last_login_at FROM users WHERE email = ?1"},
+     " last_login_at, disabled FROM users WHERE email = ?1"},
     {touch_login_, "UPDATE users SET last_login_at = ?2 WHERE id = ?1"},
     {insert_device_,
      "INSERT INTO device_tokens (token_hash, user_id, created_at)"
@@ -147,14 +172,28 @@ bool user_store::prepare_all(std::string& error) {
      " source) VALUES (?1, ?2, ?3, ?4, ?5)"},
     {session_owner_,
      "SELECT s.id, u.id, u.email, u.name, u.password_hash, u.created_at,"
-     " u.last_login_at, s.expires_at"
+     " u.last_login_at, u.disabled, s.expires_at"
      " FROM sessions s JOIN users u ON u.id = s.user_id"
-     " WHERE s.token_hash = ?1 AND s.expires_at > ?2"},
+     " WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled = 0"},
     {delete_session_,
      "DELETE FROM sessions WHERE token_hash = ?1 RETURNING expires_at"},
     {revoke_others_,
      "DELETE FROM sessions WHERE user_id = ?1 AND token_hash != ?2"},
     {purge_, "DELETE FROM sessions WHERE expires_at <= ?1"},
+    {user_detail_, AUTHNODE_DETAIL_COLUMNS " WHERE u.email = ?2"},
+    {list_users_,
+     AUTHNODE_DETAIL_COLUMNS " WHERE u.email > ?2"
+                             " AND substr(u.email, 1, length(?3)) = ?3"
+                             " ORDER BY u.email LIMIT ?4"},
+    {set_disabled_,
+     "UPDATE users SET disabled = ?2 WHERE email = ?1 RETURNING id"},
+    {revoke_all_, "DELETE FROM sessions WHERE user_id = ?1"},
+    {delete_devices_, "DELETE FROM device_tokens WHERE user_id = ?1"},
+    {delete_user_, "DELETE FROM users WHERE email = ?1 RETURNING id"},
+    {sessions_of_,
+     "SELECT id, created_at, expires_at, source FROM sessions"
+     " WHERE user_id = ?1 AND expires_at > ?2 ORDER BY id"},
+    {revoke_one_, "DELETE FROM sessions WHERE user_id = ?1 AND id = ?2"},
   };
   for (auto& e : entries) {
     if (auto st = e.stmt.prepare(db_, e.sql); !st.ok()) {
@@ -254,7 +293,7 @@ user_store::session_owner_of(const std::string& token_digest, int64_t now) {
       session_owner result;
       result.session_id = session_owner_.column_int64(0);
       result.owner = read_user(session_owner_, 1);
-      result.expires_at = session_owner_.column_int64(7);
+      result.expires_at = session_owner_.column_int64(8);
       return result;
     }
     case step_result::done:
@@ -329,6 +368,145 @@ caf::expected<caf::ok_atom> user_store::set_password(const password_change& x) {
   if (auto st = tx.commit(); !st.ok())
     return db_failure("cannot commit password change", st);
   return caf::ok_atom::value;
+}
+
+caf::expected<user_detail> user_store::user_detail_of(const std::string& email,
+                                                      int64_t now) {
+  reset_guard guard{user_detail_};
+  user_detail_.bind_int64(1, now).bind_text(2, email);
+  switch (user_detail_.step()) {
+    case step_result::row:
+      return read_detail(user_detail_);
+    case step_result::done:
+      return caf::make_error(ec::not_found);
+    default:
+      return db_failure("cannot look up user", user_detail_.status());
+  }
+}
+
+caf::expected<user_page> user_store::list_users(const user_query& q) {
+  reset_guard guard{list_users_};
+  list_users_.bind_int64(1, q.now)
+    .bind_text(2, q.after)
+    .bind_text(3, q.prefix)
+    .bind_int64(4, q.limit);
+  user_page page;
+  for (;;) {
+    switch (list_users_.step()) {
+      case step_result::row:
+        page.users.push_back(read_detail(list_users_));
+        continue;
+      case step_result::done:
+        return page;
+      default:
+        return db_failure("cannot list users", list_users_.status());
+    }
+  }
+}
+
+/// Runs a statement that takes one user id and returns no rows.
+namespace {
+
+bool run_for_user(statement& stmt, int64_t user_id) {
+  reset_guard guard{stmt};
+  stmt.bind_int64(1, user_id);
+  return stmt.step() == step_result::done;
+}
+
+/// Runs a "... WHERE email = ?1 RETURNING id" statement, with `flag` as ?2
+/// if given; 0 when no row matched, -1 on failure.
+int64_t id_of_changed(statement& stmt, const std::string& email,
+                      std::optional<bool> flag = std::nullopt) {
+  reset_guard guard{stmt};
+  stmt.bind_text(1, email);
+  if (flag)
+    stmt.bind_int64(2, *flag ? 1 : 0);
+  auto step = stmt.step();
+  if (step == step_result::done)
+    return 0;
+  if (step != step_result::row)
+    return -1;
+  auto id = stmt.column_int64(0);
+  return stmt.step() == step_result::done ? id : -1;
+}
+
+} // namespace
+
+caf::expected<int64_t> user_store::set_disabled(const std::string& email,
+                                                bool disabled) {
+  transaction tx{db_};
+  if (!tx.active())
+    return db_failure("cannot begin disabling", tx.status());
+  auto id = id_of_changed(set_disabled_, email, disabled);
+  if (id < 0)
+    return db_failure("cannot disable user", set_disabled_.status());
+  if (id == 0)
+    return caf::make_error(ec::not_found);
+  if (disabled && !run_for_user(revoke_all_, id))
+    return db_failure("cannot revoke sessions", revoke_all_.status());
+  if (auto st = tx.commit(); !st.ok())
+    return db_failure("cannot commit disabling", st);
+  return id;
+}
+
+caf::expected<int64_t> user_store::delete_user(const std::string& email) {
+  transaction tx{db_};
+  if (!tx.active())
+    return db_failure("cannot begin deleting", tx.status());
+  // The foreign keys cascade too; deleting explicitly does not depend on
+  // PRAGMA foreign_keys being on for this connection.
+  auto found = user_by_email(email);
+  if (!found)
+    return std::move(found.error());
+  auto id = found->user.id;
+  if (!run_for_user(revoke_all_, id))
+    return db_failure("cannot delete sessions", revoke_all_.status());
+  if (!run_for_user(delete_devices_, id))
+    return db_failure("cannot delete device tokens", delete_devices_.status());
+  if (id_of_changed(delete_user_, email) != id)
+    return db_failure("cannot delete user", delete_user_.status());
+  if (auto st = tx.commit(); !st.ok())
+    return db_failure("cannot commit deleting", st);
+  return id;
+}
+
+caf::expected<session_list> user_store::sessions_of(const std::string& email,
+                                                    int64_t now) {
+  auto found = user_by_email(email);
+  if (!found)
+    return std::move(found.error());
+  reset_guard guard{sessions_of_};
+  sessions_of_.bind_int64(1, found->user.id).bind_int64(2, now);
+  session_list out;
+  for (;;) {
+    switch (sessions_of_.step()) {
+      case step_result::row:
+        out.sessions.push_back(session_info{
+          sessions_of_.column_int64(0), sessions_of_.column_int64(1),
+          sessions_of_.column_int64(2), sessions_of_.column_text(3)});
+        continue;
+      case step_result::done:
+        return out;
+      default:
+        return db_failure("cannot list sessions", sessions_of_.status());
+    }
+  }
+}
+
+caf::expected<revoke_result>
+user_store::revoke_sessions(const std::string& email, int64_t session_id) {
+  auto found = user_by_email(email);
+  if (!found)
+    return std::move(found.error());
+  auto id = found->user.id;
+  auto& stmt = session_id == 0 ? revoke_all_ : revoke_one_;
+  reset_guard guard{stmt};
+  stmt.bind_int64(1, id);
+  if (session_id != 0)
+    stmt.bind_int64(2, session_id);
+  if (stmt.step() != step_result::done)
+    return db_failure("cannot revoke sessions", stmt.status());
+  return revoke_result{id, db_.changes()};
 }
 
 caf::expected<int64_t> user_store::purge_expired(int64_t now) {

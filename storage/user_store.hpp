@@ -59,6 +59,34 @@ public:
   /// Counts a wrong password presented with this device token.
   caf::expected<caf::ok_atom> device_failed(const std::string& token_digest);
 
+  /// The user with this email as operators see it; sessions count if live
+  /// at `now`. ec::not_found if none.
+  caf::expected<user_detail> user_detail_of(const std::string& email,
+                                            int64_t now);
+
+  /// One page of users in email order (see user_query); `limit` must be
+  /// positive.
+  caf::expected<user_page> list_users(const user_query& q);
+
+  /// Disables (revoking every session of the user, all or nothing) or
+  /// enables the user; returns the user's id, or ec::not_found.
+  caf::expected<int64_t> set_disabled(const std::string& email, bool disabled);
+
+  /// Removes the user with its sessions and device tokens, all or nothing;
+  /// returns the id it had, or ec::not_found.
+  caf::expected<int64_t> delete_user(const std::string& email);
+
+  /// The user's sessions live at `now`, oldest first; ec::not_found for an
+  /// unknown email.
+  caf::expected<session_list> sessions_of(const std::string& email,
+                                          int64_t now);
+
+  /// Removes the user's session `session_id`, or all of them for 0; returns
+  /// the user and how many were removed (0 for an id that is not the
+  /// user's). ec::not_found for an unknown email.
+  caf::expected<revoke_result> revoke_sessions(const std::string& email,
+                                               int64_t session_id);
+
   /// Removes the sessions that expired at or before `now`; returns how many.
   caf::expected<int64_t> purge_expired(int64_t now);
 
@@ -80,6 +108,14 @@ private:
   statement delete_session_;
   statement revoke_others_;
   statement purge_;
+  statement user_detail_;
+  statement list_users_;
+  statement set_disabled_;
+  statement revoke_all_;
+  statement delete_devices_;
+  statement delete_user_;
+  statement sessions_of_;
+  statement revoke_one_;
 };
 
 } // namespace authnode

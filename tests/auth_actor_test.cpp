@@ -157,6 +157,27 @@ database_actor::behavior_type fake_database(database_actor::pointer self,
       user->password_hash = change.password_hash;
       return caf::ok_atom::value;
     },
+    // The admin channel's queries are not used by auth.
+    [=](user_show_atom, std::string&, int64_t) -> caf::result<user_detail> {
+      return caf::make_error(ec::not_found);
+    },
+    [=](user_list_atom, user_query&) -> caf::result<user_page> {
+      return caf::make_error(ec::not_found);
+    },
+    [=](user_disable_atom, std::string&, bool) -> caf::result<int64_t> {
+      return caf::make_error(ec::not_found);
+    },
+    [=](user_delete_atom, std::string&) -> caf::result<int64_t> {
+      return caf::make_error(ec::not_found);
+    },
+    [=](sessions_list_atom, std::string&,
+        int64_t) -> caf::result<session_list> {
+      return caf::make_error(ec::not_found);
+    },
+    [=](sessions_revoke_atom, std::string&,
+        int64_t) -> caf::result<revoke_result> {
+      return caf::make_error(ec::not_found);
+    },
     [=](purge_atom) {
       // nop
     },
@@ -515,6 +536,45 @@ TEST_CASE_METHOD(auth_fixture,
   CHECK(store->commits.empty());
   CHECK(counters->logins_failed == 2);
   CHECK(counters->hash_verifications_total == 2);
+}
+
+TEST_CASE_METHOD(auth_fixture,
+                 "a disabled account's right password is verified and fails "
+                 "like a wrong password",
+                 "[auth][login]") {
+  add_user(ann_email, "H:" + ann_password);
+  store->users[ann_email].disabled = true;
+  auto disabled = wire_of(
+    ask<session_grant>(login_atom::value, login(ann_email, ann_password)));
+  // The same argon2id work as any login: the stored hash was verified.
+  CHECK(hashes->verified == std::vector<std::string>{"H:" + ann_password});
+  auto wrong = wire_of(
+    ask<session_grant>(login_atom::value, login(ann_email, "wrong-password")));
+  CHECK(disabled.code == ec::invalid_credentials);
+  CHECK(disabled.code == wrong.code);
+  CHECK(disabled.hold == settings.failure_delay);
+  CHECK(disabled.hold == wrong.hold);
+  CHECK(disabled.message == wrong.message);
+  CHECK(store->commits.empty());
+  CHECK(counters->logins_failed == 2);
+  CHECK(counters->logins_ok == 0);
+}
+
+TEST_CASE("forget drops every cached session of a user") {
+  auth_fixture f{16};
+  f.add_user(ann_email, "H:" + ann_password);
+  f.add_session("one", ann_email);
+  f.add_session("two", ann_email);
+  REQUIRE(f.ask<user_view>(whoami_atom::value, token("one")));
+  REQUIRE(f.ask<user_view>(whoami_atom::value, token("two")));
+  // The sessions are gone from the database; only the cache knows them.
+  f.store->sessions.clear();
+  CHECK(f.ask<user_view>(whoami_atom::value, token("one")));
+  REQUIRE(f.ask<caf::ok_atom>(forget_atom::value, int64_t{1}));
+  CHECK(wire_of(f.ask<user_view>(whoami_atom::value, token("one"))).code
+        == ec::invalid_token);
+  CHECK(wire_of(f.ask<user_view>(whoami_atom::value, token("two"))).code
+        == ec::invalid_token);
 }
 
 TEST_CASE_METHOD(auth_fixture,

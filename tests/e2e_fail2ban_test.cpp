@@ -1,6 +1,7 @@
 // The fail2ban filter (deploy/fail2ban/filter.d/authnode.conf) against the
 // audit log of a real node: failures from 127.0.0.2 (wrong passwords) and
-// 127.0.0.3 (wrong passwords, then throttled), successes from 127.0.0.4.
+// 127.0.0.3 (wrong passwords, then throttled), an admin request with a wrong
+// key from 127.0.0.5 (forbidden), successes from 127.0.0.4.
 // fail2ban-regex (Debian's fail2ban) must match every failure line with its
 // own address and no success line.
 #include <catch2/catch.hpp>
@@ -97,6 +98,12 @@ TEST_CASE("fail2ban's filter matches every failure with its address and no "
     REQUIRE(codes.count("invalid_credentials") >= 1);
   }
   {
+    // A wrong admin key on the admin port: forbidden, held, audited.
+    line_client c{node.admin_port(), "127.0.0.5"};
+    auto reply = c.call({{"op", "stats"}, {"admin_key", "not the key"}}, 15s);
+    REQUIRE(reply["error"]["code"] == "forbidden");
+  }
+  {
     // The owner, from elsewhere, after the account's penalty: a success.
     line_client c{node.port(), "127.0.0.4"};
     auto reply = c.call(login("correct horse"), 30s);
@@ -110,15 +117,20 @@ TEST_CASE("fail2ban's filter matches every failure with its address and no "
   auto all = lines_of(text.str());
   std::vector<std::string> failures;
   std::vector<std::string> failure_sources;
-  int successes = 0, rate_limited = 0;
+  int successes = 0, rate_limited = 0, forbidden = 0;
   for (auto& line : all) {
     auto e = json::parse(line);
     auto outcome = e["outcome"].get<std::string>();
-    if (outcome == "invalid_credentials" || outcome == "rate_limited") {
+    if (outcome == "invalid_credentials" || outcome == "rate_limited"
+        || outcome == "forbidden") {
       failures.push_back(line);
       failure_sources.push_back(e["source"]);
       CHECK(e["source"] != "127.0.0.4");
       rate_limited += outcome == "rate_limited";
+      if (outcome == "forbidden") {
+        CHECK(e["source"] == "127.0.0.5");
+        ++forbidden;
+      }
     } else {
       CHECK(outcome == "ok");
       CHECK(e["source"] == "127.0.0.4");
@@ -127,7 +139,8 @@ TEST_CASE("fail2ban's filter matches every failure with its address and no "
   }
   REQUIRE(successes == 2);
   REQUIRE(rate_limited >= 1);
-  REQUIRE(failures.size() >= 4);
+  REQUIRE(forbidden == 1);
+  REQUIRE(failures.size() >= 5);
 
   // fail2ban-regex prints the matched lines (--out=msg) and their addresses
   // (--out=ip) in log order: they must be exactly the failures.

@@ -192,3 +192,43 @@ TEST_CASE("registrations from one source are limited to register-rate") {
   CHECK(t.spend("10.0.0.9", t0) == 0s); // another source has its own
   CHECK(t.spend("10.0.0.8", t0 + 20s) == 0s);
 }
+
+TEST_CASE("status shows a key's failures and the wait it has left") {
+  throttle t{settings()};
+  throttle::time_point now{};
+  auto empty = t.status(false, "10.0.0.66", now);
+  CHECK(empty.key == "10.0.0.66");
+  CHECK(empty.failures == 0);
+  CHECK(empty.penalty_ms == 0);
+  fail_once(t, mallory_at_ann, now, 1);
+  fail_once(t, mallory_at_ann, now + 2s, 2);
+  auto s = t.status(false, "10.0.0.66", now + 3s);
+  CHECK(s.failures == 2);
+  CHECK(s.penalty_ms == 3000); // 4 s after the failure at 2 s
+  auto a = t.status(true, "ann@example.org", now + 3s);
+  CHECK(a.failures == 2);
+  CHECK(a.penalty_ms == 3000);
+  CHECK(t.status(true, "10.0.0.66", now + 3s).failures == 0); // other table
+  // Past the window nothing is remembered.
+  CHECK(t.status(false, "10.0.0.66", now + 2s + 15min + 1s).failures == 0);
+}
+
+TEST_CASE("reset forgets one key's failures and nothing else") {
+  throttle t{settings()};
+  throttle::time_point now{};
+  fail_once(t, mallory_at_ann, now, 1);
+  fail_once(t, mallory_at_ann, now + 2s, 2);
+  CHECK(t.admit(mallory_at_ann, now + 3s).what == decision::wait);
+  CHECK(t.reset(false, "10.0.0.66", now + 3s));
+  CHECK(t.status(false, "10.0.0.66", now + 3s).failures == 0);
+  // The account is still penalized: the held attempt still waits for it.
+  CHECK(t.status(true, "ann@example.org", now + 3s).failures == 2);
+  auto v = t.admit(mallory_at_ann, now + 3s, true);
+  CHECK(v.what == decision::wait);
+  CHECK(t.reset(true, "ann@example.org", now + 3s));
+  CHECK(t.admit(mallory_at_ann, now + 3s, true).what == decision::go);
+  CHECK(t.held() == 0);
+  // A key with nothing to forget.
+  CHECK_FALSE(t.reset(false, "10.9.9.9", now));
+  CHECK_FALSE(t.reset(true, "ann@example.org", now + 4s));
+}

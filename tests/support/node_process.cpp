@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <stdexcept>
 
@@ -94,6 +95,31 @@ std::string tail(const std::string& text, size_t n) {
   return text.size() > n ? text.substr(text.size() - n) : text;
 }
 
+/// Starts AUTHNODE_BINARY with `args`; its stderr (and with `with_stdout`
+/// its stdout) goes to a pipe. Returns the pid and the pipe's read end.
+std::pair<pid_t, int> start_binary(const std::vector<std::string>& args,
+                                   bool with_stdout) {
+  int out_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0)
+    throw std::runtime_error("pipe failed");
+  std::vector<std::string> argv_s{AUTHNODE_BINARY};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  auto pid = fork();
+  if (pid == 0) {
+    if (with_stdout)
+      dup2(out_pipe[1], STDOUT_FILENO);
+    dup2(out_pipe[1], STDERR_FILENO);
+    std::vector<char*> argv;
+    for (auto& s : argv_s)
+      argv.push_back(s.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  return {pid, out_pipe[0]};
+}
+
 } // namespace
 
 std::vector<secret_registry::leak>
@@ -117,40 +143,69 @@ std::vector<std::string> fast_options() {
           "--hashers=2"};
 }
 
+exit_result run_node_to_exit(const std::vector<std::string>& args,
+                             std::chrono::milliseconds limit) {
+  auto [pid, out_fd] = start_binary(args, true);
+  exit_result result;
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  char buf[4096];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      break;
+    pollfd p{out_fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left.count())) <= 0)
+      break;
+    auto n = ::read(out_fd, buf, sizeof(buf));
+    if (n <= 0)
+      break;
+    result.output.append(buf, static_cast<size_t>(n));
+  }
+  close(out_fd);
+  // The output ends a little before the process does.
+  int status = 0;
+  bool gone = false;
+  while (!(gone = waitpid(pid, &status, WNOHANG) == pid)
+         && std::chrono::steady_clock::now() < deadline)
+    poll(nullptr, 0, 10);
+  if (!gone) {
+    ::kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return result;
+  }
+  if (WIFEXITED(status))
+    result.status = WEXITSTATUS(status);
+  return result;
+}
+
 node_process::node_process(std::vector<std::string> args, std::string db_dir)
   : db_dir_(std::move(db_dir)) {
   if (db_dir_.empty()) {
     db_dir_ = make_temp_dir();
     own_dir_ = true;
   }
-  int err_pipe[2];
-  if (pipe2(err_pipe, O_CLOEXEC) != 0)
-    throw std::runtime_error("pipe failed");
-  std::vector<std::string> argv_s{AUTHNODE_BINARY, "--port=0",
+  std::vector<std::string> argv_s{"--port=0", "--admin-port=0",
                                   "--db=" + db_dir_ + "/auth.db"};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
-  pid_ = fork();
-  if (pid_ == 0) {
-    dup2(err_pipe[1], STDERR_FILENO);
-    std::vector<char*> argv;
-    for (auto& s : argv_s)
-      argv.push_back(s.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(err_pipe[1]);
-  reader_ = std::thread([this, fd = err_pipe[0]] {
+  auto [pid, err_fd] = start_binary(argv_s, false);
+  pid_ = pid;
+  reader_ = std::thread([this, fd = err_fd] {
     read_stderr(fd);
   });
-  // Wait for "listening on HOST:PORT", at most 20 s.
+  // Wait for "listening on HOST:PORT" and "admin channel on HOST:PORT", at
+  // most 20 s.
   static const std::regex listening{"listening on [^ ]*:([0-9]+)"};
+  static const std::regex admin_on{"admin channel on [^ ]*:([0-9]+)"};
   auto deadline = std::chrono::steady_clock::now() + 20s;
   while (std::chrono::steady_clock::now() < deadline) {
     std::smatch m;
+    std::smatch a;
     auto text = log();
-    if (std::regex_search(text, m, listening)) {
+    if (std::regex_search(text, m, listening)
+        && std::regex_search(text, a, admin_on)) {
       port_ = static_cast<uint16_t>(std::stoi(m[1]));
+      admin_port_ = static_cast<uint16_t>(std::stoi(a[1]));
       return;
     }
     int status = 0;
@@ -258,6 +313,13 @@ void node_process::check_sanitizer_report() {
   auto start = sanitizer_report_start(text);
   if (start != std::string::npos)
     FAIL_CHECK("the node's sanitizer report:\n" << text.substr(start, 30000));
+}
+
+std::string node_process::admin_key() const {
+  std::ifstream in{db_dir_ + "/auth.db.admin-key"};
+  std::string key;
+  std::getline(in, key);
+  return key;
 }
 
 void node_process::check_secrets() {

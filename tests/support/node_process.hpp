@@ -43,6 +43,21 @@ private:
   std::string path_;
 };
 
+/// How a node that was expected to stop by itself ended.
+struct exit_result {
+  /// The exit status, or -1 when it was killed (by a signal, or by us after
+  /// `limit`).
+  int status = -1;
+  /// stdout and stderr together.
+  std::string output;
+};
+
+/// Runs `AUTHNODE_BINARY <args...>` until it exits, at most `limit`: for
+/// tests of how the node refuses to start.
+exit_result run_node_to_exit(const std::vector<std::string>& args,
+                             std::chrono::milliseconds limit
+                             = std::chrono::seconds(20));
+
 class node_process {
 public:
   /// Starts `AUTHNODE_BINARY --port=0 --db=<dir>/auth.db <args...>` and waits
@@ -55,6 +70,12 @@ public:
   uint16_t port() const {
     return port_;
   }
+  /// The admin channel's port (the node is started with --admin-port=0).
+  uint16_t admin_port() const {
+    return admin_port_;
+  }
+  /// The admin key, read from the node's key file.
+  std::string admin_key() const;
   const std::string& db_dir() const {
     return db_dir_;
   }
@@ -89,6 +110,7 @@ private:
 
   pid_t pid_ = -1;
   uint16_t port_ = 0;
+  uint16_t admin_port_ = 0;
   std::string db_dir_;
   bool own_dir_ = false;
   bool report_checked_ = false;

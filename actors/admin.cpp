@@ -1,0 +1,338 @@
+#include "actors/admin.hpp"
+
+#include <type_traits>
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/throttle.hpp"
+#include "core/account_rules.hpp"
+#include "core/cidr.hpp"
+#include "core/clock.hpp"
+#include "core/email.hpp"
+#include "core/error_code.hpp"
+#include "core/source_key.hpp"
+
+namespace authnode {
+
+namespace {
+
+using admin_ptr = admin_actor::stateful_pointer<admin_state>;
+
+/// The database's not_found means, to an operator, an unknown email.
+caf::error for_operator(caf::error err) {
+  if (err == caf::make_error(ec::not_found))
+    return caf::make_error(ec::no_such_user);
+  return err;
+}
+
+/// Asks `dest` and runs `on_result`, or delivers the error to `rp`.
+template <class Result, class RP, class Handle, class Timeout, class F,
+          class... Ts>
+void ask_then(admin_ptr self, RP rp, const Handle& dest, Timeout timeout,
+              F on_result, Ts&&... xs) {
+  self->request(dest, timeout, std::forward<Ts>(xs)...)
+    .then(
+      [=](Result& result) mutable {
+        on_result(result);
+      },
+      [=](caf::error& err) mutable {
+        rp.deliver(for_operator(std::move(err)));
+      });
+}
+
+/// Asks the database (bounded by backend-timeout).
+template <class Result, class RP, class F, class... Ts>
+void ask_db(admin_ptr self, RP rp, F on_result, Ts&&... xs) {
+  ask_then<Result>(self, rp, self->state.db, self->state.cfg.backend_timeout,
+                   std::move(on_result), std::forward<Ts>(xs)...);
+}
+
+/// Hashes a password; waiting for a hasher is work, so no time limit.
+template <class RP, class F>
+void hash_then(admin_ptr self, RP rp, secret password, F on_hash) {
+  ask_then<std::string>(self, rp, self->state.hasher, caf::infinite,
+                        std::move(on_hash), hash_atom::value,
+                        std::move(password), self->state.cfg.params);
+}
+
+void audit(admin_ptr self, const char* op, const char* outcome,
+           const std::string& source, const std::string& account,
+           const std::string& reason) {
+  if (self->state.audit)
+    self->send(self->state.audit, audit_atom::value,
+               audit_event{now_seconds(), op, outcome, source, account,
+                           reason});
+}
+
+/// Drops the user's cached sessions in auth, then answers `result`.
+template <class RP, class T>
+void forget_then(admin_ptr self, RP rp, int64_t user_id, T result) {
+  ask_then<caf::ok_atom>(
+    self, rp, self->state.auth, self->state.cfg.backend_timeout,
+    [=](caf::ok_atom) mutable {
+      rp.deliver(std::move(result));
+    },
+    forget_atom::value, user_id);
+}
+
+void forget_then_ok(admin_ptr self,
+                    caf::typed_response_promise<caf::ok_atom> rp,
+                    int64_t user_id) {
+  forget_then(self, rp, user_id, caf::ok_atom::value);
+}
+
+caf::result<caf::ok_atom> on_deny(admin_ptr self, admin_denial& d) {
+  auto rp = self->make_response_promise<caf::ok_atom>();
+  auto fail = [=]() mutable {
+    audit(self, "admin", "forbidden", d.source, admin_account_key, d.reason);
+    rp.deliver(make_held_error(ec::forbidden, self->state.cfg.failure_delay));
+  };
+  if (!self->state.guard) {
+    fail();
+    return rp;
+  }
+  throttle_keys keys{source_key(d.source), admin_account_key};
+  self->request(self->state.guard, caf::infinite, guard_admit_atom::value, keys)
+    .then(
+      [=](caf::ok_atom) mutable {
+        // Nothing to verify: the attempt failed the moment it was let in.
+        self->send(self->state.guard, guard_done_atom::value,
+                   attempt_report{keys,
+                                  static_cast<uint8_t>(attempt_result::failure),
+                                  d.fingerprint});
+        fail();
+      },
+      [=](caf::error& err) mutable {
+        audit(self, "admin", "rate_limited", d.source, admin_account_key,
+              "throttled");
+        rp.deliver(std::move(err));
+      });
+  return rp;
+}
+
+caf::result<stats_snapshot> on_stats(admin_ptr self) {
+  auto rp = self->make_response_promise<stats_snapshot>();
+  ask_then<stats_snapshot>(
+    self, rp, self->state.auth, self->state.cfg.backend_timeout,
+    [=](stats_snapshot& s) mutable {
+      rp.deliver(std::move(s));
+    },
+    stats_atom::value);
+  return rp;
+}
+
+caf::result<user_detail> on_show(admin_ptr self, const std::string& raw) {
+  auto rp = self->make_response_promise<user_detail>();
+  ask_db<user_detail>(
+    self, rp,
+    [=](user_detail& d) mutable {
+      rp.deliver(std::move(d));
+    },
+    user_show_atom::value, normalize_email(raw), int64_t{now_seconds()});
+  return rp;
+}
+
+caf::result<user_page> on_list(admin_ptr self, user_query& q) {
+  auto rp = self->make_response_promise<user_page>();
+  q.prefix = normalize_email(q.prefix);
+  q.now = now_seconds();
+  ask_db<user_page>(
+    self, rp,
+    [=](user_page& page) mutable {
+      rp.deliver(std::move(page));
+    },
+    user_list_atom::value, std::move(q));
+  return rp;
+}
+
+caf::result<user_view> on_add(admin_ptr self, admin_new_user& req) {
+  if (auto err = check_new_account(req.email, req.name, req.password,
+                                   self->state.cfg.min_password))
+    return err;
+  auto email = req.email;
+  auto name = req.name;
+  auto rp = self->make_response_promise<user_view>();
+  hash_then(self, rp, std::move(req.password), [=](std::string& phc) mutable {
+    ask_db<user_view>(
+      self, rp,
+      [=](user_view& created) mutable {
+        audit(self, "admin:user_add", "ok", "", email, "admin channel");
+        rp.deliver(std::move(created));
+      },
+      user_add_atom::value,
+      new_user{email, name, std::move(phc), now_seconds()});
+  });
+  return rp;
+}
+
+caf::result<caf::ok_atom>
+on_set_password(admin_ptr self, const std::string& raw, secret& password) {
+  auto email = normalize_email(raw);
+  if (auto err = check_new_password(password, email,
+                                    self->state.cfg.min_password))
+    return err;
+  auto rp = self->make_response_promise<caf::ok_atom>();
+  // Look first, so that an unknown email costs no hash.
+  ask_db<user_record>(
+    self, rp,
+    [=, password = std::move(password)](user_record& found) mutable {
+      auto id = found.user.id;
+      hash_then(self, rp, std::move(password), [=](std::string& phc) mutable {
+        // No session is kept: every session of the user is revoked.
+        ask_db<caf::ok_atom>(
+          self, rp,
+          [=](caf::ok_atom) mutable {
+            audit(self, "admin:user_set_password", "ok", "", email,
+                  "admin channel");
+            forget_then_ok(self, rp, id);
+          },
+          password_set_atom::value, password_change{id, std::move(phc), {}});
+      });
+    },
+    user_get_atom::value, email);
+  return rp;
+}
+
+caf::result<caf::ok_atom> on_disable(admin_ptr self, const std::string& raw,
+                                     bool disabled) {
+  auto rp = self->make_response_promise<caf::ok_atom>();
+  auto email = normalize_email(raw);
+  ask_db<int64_t>(
+    self, rp,
+    [=](int64_t id) mutable {
+      audit(self, disabled ? "admin:user_disable" : "admin:user_enable", "ok",
+            "", email, "admin channel");
+      forget_then_ok(self, rp, id);
+    },
+    user_disable_atom::value, email, disabled);
+  return rp;
+}
+
+caf::result<caf::ok_atom> on_delete(admin_ptr self, const std::string& raw) {
+  auto rp = self->make_response_promise<caf::ok_atom>();
+  auto email = normalize_email(raw);
+  ask_db<int64_t>(
+    self, rp,
+    [=](int64_t id) mutable {
+      audit(self, "admin:user_delete", "ok", "", email, "admin channel");
+      forget_then_ok(self, rp, id);
+    },
+    user_delete_atom::value, email);
+  return rp;
+}
+
+caf::result<session_list> on_sessions(admin_ptr self, const std::string& raw) {
+  auto rp = self->make_response_promise<session_list>();
+  ask_db<session_list>(
+    self, rp,
+    [=](session_list& l) mutable {
+      rp.deliver(std::move(l));
+    },
+    sessions_list_atom::value, normalize_email(raw), int64_t{now_seconds()});
+  return rp;
+}
+
+caf::result<revoke_result> on_revoke(admin_ptr self, const std::string& raw,
+                                     int64_t session_id) {
+  auto rp = self->make_response_promise<revoke_result>();
+  auto email = normalize_email(raw);
+  ask_db<revoke_result>(
+    self, rp,
+    [=](revoke_result& r) mutable {
+      audit(self, "admin:sessions_revoke", "ok", "", email,
+            std::to_string(r.revoked) + " revoked");
+      forget_then(self, rp, r.user_id, r);
+    },
+    sessions_revoke_atom::value, email, session_id);
+  return rp;
+}
+
+/// The key as the guard spells it, or why the operator's cannot be one.
+caf::expected<throttle_target> guard_key(admin_ptr self, throttle_target t) {
+  if (!self->state.guard)
+    return caf::make_error(ec::bad_request,
+                           std::string{"throttling is off (--throttle=off)"});
+  if (t.account) {
+    t.key = normalize_email(t.key);
+  } else {
+    if (!is_ip_address(t.key))
+      return caf::make_error(ec::bad_request,
+                             std::string{"source must be an IP address"});
+    t.key = source_key(t.key);
+  }
+  return t;
+}
+
+template <class Result, class Atom>
+caf::result<Result> on_throttle(admin_ptr self, Atom atom,
+                                const throttle_target& raw) {
+  auto target = guard_key(self, raw);
+  if (!target)
+    return std::move(target.error());
+  auto rp = self->make_response_promise<Result>();
+  ask_then<Result>(
+    self, rp, self->state.guard, self->state.cfg.backend_timeout,
+    [=](Result& r) mutable {
+      if constexpr (std::is_same_v<Result, bool>)
+        audit(self, "admin:throttle_reset", "ok", "", target->key,
+              r ? "failures forgotten" : "nothing to forget");
+      rp.deliver(std::move(r));
+    },
+    atom, *target);
+  return rp;
+}
+
+} // namespace
+
+admin_actor::behavior_type admin(admin_ptr self, admin_settings cfg,
+                                 database_actor db, hasher_actor hasher,
+                                 auth_actor auth, guard_actor guard,
+                                 audit_actor audit) {
+  auto& st = self->state;
+  st.cfg = cfg;
+  st.db = std::move(db);
+  st.hasher = std::move(hasher);
+  st.auth = std::move(auth);
+  st.guard = std::move(guard);
+  st.audit = std::move(audit);
+  return {
+    [=](deny_atom, admin_denial& d) {
+      return on_deny(self, d);
+    },
+    [=](stats_atom) {
+      return on_stats(self);
+    },
+    [=](user_show_atom, const std::string& email) {
+      return on_show(self, email);
+    },
+    [=](user_list_atom, user_query& q) {
+      return on_list(self, q);
+    },
+    [=](user_add_atom, admin_new_user& req) {
+      return on_add(self, req);
+    },
+    [=](user_passwd_atom, const std::string& email, secret& password) {
+      return on_set_password(self, email, password);
+    },
+    [=](user_disable_atom, const std::string& email, bool disabled) {
+      return on_disable(self, email, disabled);
+    },
+    [=](user_delete_atom, const std::string& email) {
+      return on_delete(self, email);
+    },
+    [=](sessions_list_atom, const std::string& email) {
+      return on_sessions(self, email);
+    },
+    [=](sessions_revoke_atom, const std::string& email, int64_t session_id) {
+      return on_revoke(self, email, session_id);
+    },
+    [=](throttle_show_atom, const throttle_target& t) {
+      return on_throttle<throttle_status>(self, throttle_show_atom::value, t);
+    },
+    [=](throttle_reset_atom, const throttle_target& t) {
+      return on_throttle<bool>(self, throttle_reset_atom::value, t);
+    },
+  };
+}
+
+} // namespace authnode

@@ -1,0 +1,49 @@
+#include "core/account_rules.hpp"
+
+#include "core/email.hpp"
+#include "core/error_code.hpp"
+
+namespace authnode {
+
+std::string trim_blanks(std::string_view s) {
+  auto is_space = [](char c) {
+    return c == ' ' || c == '\t';
+  };
+  while (!s.empty() && is_space(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back()))
+    s.remove_suffix(1);
+  return std::string{s};
+}
+
+caf::error check_new_password(const secret& password, const std::string& email,
+                              uint32_t min_bytes) {
+  if (password.size() < min_bytes)
+    return caf::make_error(ec::weak_password,
+                           "the password must have at least "
+                             + std::to_string(min_bytes) + " bytes");
+  if (password.size() > max_password_bytes)
+    return caf::make_error(ec::weak_password,
+                           "the password must have at most "
+                             + std::to_string(max_password_bytes) + " bytes");
+  if (normalize_email(password.reveal()) == email)
+    return caf::make_error(ec::weak_password,
+                           std::string{"the password must not be the email"});
+  return {};
+}
+
+caf::error check_new_account(std::string& email, std::string& name,
+                             const secret& password, uint32_t min_password) {
+  email = normalize_email(email);
+  if (!is_valid_email(email))
+    return caf::make_error(ec::invalid_email);
+  if (auto err = check_new_password(password, email, min_password))
+    return err;
+  name = trim_blanks(name);
+  if (name.empty() || name.size() > max_name_bytes)
+    return caf::make_error(ec::bad_request,
+                           std::string{"name must have 1 to 200 bytes"});
+  return {};
+}
+
+} // namespace authnode

@@ -1,0 +1,103 @@
+// The admin channel's wire format: the same framing and reply shapes as the
+// public protocol (net/codec), with operator ops only (docs/protocol.md,
+// "Admin channel").
+//
+// It is a decoder of its own on purpose: the public decoder knows no admin
+// op, so the public port answers one with unknown_op whatever it carries,
+// and this one knows no public op. Admin traffic is a few requests from an
+// operator, so it is parsed into a DOM (with the public decoder's depth
+// limit) rather than with a hand-written SAX reader.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "actors/interfaces.hpp"
+#include "net/codec.hpp"
+
+namespace authnode {
+
+struct admin_stats_op {};
+struct user_show_op {
+  std::string email;
+};
+struct user_list_op {
+  user_query query;
+};
+struct user_add_op {
+  admin_new_user user;
+};
+struct user_set_password_op {
+  std::string email;
+  secret password;
+};
+/// user_disable (disabled = true) and user_enable.
+struct user_disable_op {
+  std::string email;
+  bool disabled = true;
+};
+struct user_delete_op {
+  std::string email;
+};
+
+struct sessions_list_op {
+  std::string email;
+};
+/// session_id 0: every session of the user.
+struct sessions_revoke_op {
+  std::string email;
+  int64_t session_id = 0;
+};
+/// throttle_show (reset = false) and throttle_reset.
+struct throttle_op {
+  throttle_target target;
+  bool reset = false;
+};
+
+using admin_body
+  = std::variant<admin_stats_op, user_show_op, user_list_op, user_add_op,
+                 user_set_password_op, user_disable_op, user_delete_op,
+                 sessions_list_op, sessions_revoke_op, throttle_op>;
+
+/// Most users in one user_list page, and how many when `limit` is absent.
+constexpr int64_t max_user_page = 1000;
+constexpr int64_t default_user_page = 50;
+
+/// A well-formed line: its id, the key it presented (empty when absent or
+/// not a string) and its op, or why the op cannot be done. The connection
+/// looks at the op only once the key is right, so a client without the key
+/// learns nothing about ops and fields.
+struct admin_line {
+  request_id id;
+  secret key;
+  std::variant<admin_body, decode_failure> body;
+};
+
+std::variant<admin_line, decode_failure>
+decode_admin_line(std::string_view line);
+
+/// `{"id":..,"ok":true,"user":{..user..,"disabled":b,"sessions":n,"devices":n}}`
+std::string encode_user_detail(const request_id& id, const user_detail& user);
+
+/// `{"id":..,"ok":true,"users":[..],"next":"email"|null}`; `next` is the
+/// cursor for the following page, null when this page is not full.
+std::string encode_user_page(const request_id& id, const user_page& page,
+                             int64_t limit);
+
+/// `{"id":..,"ok":true,"sessions":[{"id":n,"created_at":t,"expires_at":t,
+/// "source":"addr"},..]}`
+std::string encode_session_list(const request_id& id, const session_list& l);
+
+/// `{"id":..,"ok":true,"revoked":n}`
+std::string encode_revoked(const request_id& id, const revoke_result& r);
+
+/// `{"id":..,"ok":true,"throttle":{"key":..,"failures":n,"penalty_ms":n,
+/// "held":n,"verifying":n}}`
+std::string encode_throttle_status(const request_id& id,
+                                   const throttle_status& s);
+
+/// `{"id":..,"ok":true,"reset":b}`: whether the key had failures.
+std::string encode_throttle_reset(const request_id& id, bool had);
+
+} // namespace authnode
