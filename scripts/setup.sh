@@ -5,7 +5,8 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libcaf-dev libsodium-dev
-          libsqlite3-dev nlohmann-json3-dev catch2 "$@")
+          libsqlite3-dev nlohmann-json3-dev catch2 libcli11-dev libcrypt-dev
+          "$@")
 
 missing=()
 for p in "${packages[@]}"; do

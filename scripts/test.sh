@@ -8,12 +8,14 @@
 # clang-14 and libfuzzer-14-dev, which only step 3 needs, are installed here
 # with the rest, so that one apt-get run installs everything; so are the
 # tools some tests run: python3-prometheus-client (parses a /metrics scrape),
-# fail2ban (fail2ban-regex on a real audit log) and systemd (systemd-analyze
-# verify on the unit file).
+# fail2ban (fail2ban-regex on a real audit log), systemd (systemd-analyze
+# verify on the unit file) and python3-passlib with its bcrypt and argon2
+# backends (the password hashes of the user import tests, made by the
+# library that made them in the systems users import from).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/setup.sh" clang-14 libfuzzer-14-dev python3-prometheus-client \
-  fail2ban systemd
+  fail2ban systemd python3-passlib python3-bcrypt python3-argon2
 
 start=$SECONDS
 stage() {
