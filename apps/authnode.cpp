@@ -246,12 +246,14 @@ int main(int argc, char** argv) {
     std::cerr << "authnode: " << problem << "\n";
     return 2;
   }
+  configure_log(*parse_log_level(cfg.opts.log_level),
+                *parse_log_format(cfg.opts.log_format));
   // The dummy hash doubles as a check that hashing works with these
   // settings, before anything is started that would have to be stopped.
   auto settings = make_auth_settings(cfg.opts);
   if (settings.dummy_hash.empty()) {
-    std::cerr << "authnode: --hash-mem=" << cfg.opts.hash_mem
-              << ": argon2id cannot allocate that much memory\n";
+    log_error("--hash-mem=" + std::to_string(cfg.opts.hash_mem)
+              + ": argon2id cannot allocate that much memory");
     return 2;
   }
   std::string error;
@@ -259,8 +261,7 @@ int main(int argc, char** argv) {
   if (cfg.opts.audit != "off") {
     audit_fd = open_audit_sink(cfg.opts.audit, error);
     if (audit_fd < 0) {
-      std::cerr << "authnode: --audit=" << cfg.opts.audit << ": " << error
-                << "\n";
+      log_error("--audit=" + cfg.opts.audit + ": " + error);
       return 2;
     }
   }
@@ -268,14 +269,14 @@ int main(int argc, char** argv) {
   auto key_path = cfg.opts.admin_key_path();
   auto admin_key = load_admin_key(key_path, key_created, error);
   if (!admin_key) {
-    std::cerr << "authnode: --admin-key-file: " << error << "\n";
+    log_error("--admin-key-file: " + error);
     return 2;
   }
   if (key_created)
     log_info("created admin key file " + key_path + " (mode 0600)");
   auto store = user_store::open(cfg.opts.db, error);
   if (!store) {
-    std::cerr << "authnode: --db " << cfg.opts.db << ": " << error << "\n";
+    log_error("--db " + cfg.opts.db + ": " + error);
     return 1;
   }
   cfg.load<caf::io::middleman>();

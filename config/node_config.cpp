@@ -54,6 +54,10 @@ node_config::node_config() {
     .add(opts.trusted_sources, "trusted-sources",
          "comma-separated CIDR ranges of application servers that may send "
          "client_addr, e.g. \"10.0.0.0/8,::1\" (none)")
+    .add(opts.log_level, "log-level",
+         "least severe event logged: debug, info, warning or error (info)")
+    .add(opts.log_format, "log-format",
+         "log lines as text or json, one event per line (text)")
     .add(opts.audit, "audit",
          "login outcomes, one JSON line each: stderr, a file path, or off "
          "(stderr)")

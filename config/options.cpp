@@ -4,6 +4,7 @@
 
 #include "core/admin_key.hpp"
 #include "core/cidr.hpp"
+#include "core/log.hpp"
 
 #include <sodium.h>
 
@@ -74,6 +75,10 @@ std::string validate(const node_options& o) {
   std::string bad;
   if (!parse_cidr_list(o.trusted_sources, bad))
     return "--trusted-sources: not an address or CIDR range: " + bad;
+  if (!parse_log_level(o.log_level))
+    return "--log-level: must be debug, info, warning or error";
+  if (!parse_log_format(o.log_format))
+    return "--log-format: must be text or json";
   if (o.audit.empty())
     return "--audit: must be stderr, off or a file path";
   if (o.admin_host.empty())

@@ -39,6 +39,10 @@ struct node_options {
   uint64_t max_hash_queue = 256;
   /// Comma-separated CIDR ranges whose requests may carry client_addr.
   std::string trusted_sources;
+  /// The least severe event logged: debug, info, warning or error.
+  std::string log_level = "info";
+  /// "text" (for people) or "json" (one object per line, for shippers).
+  std::string log_format = "text";
   /// Where login outcomes go: "stderr", a file path, or "off".
   std::string audit = "stderr";
   /// The admin channel: its own listener, never the public one.

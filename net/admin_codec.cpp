@@ -305,4 +305,41 @@ std::string encode_throttle_reset(const request_id& id, bool had) {
                    + ",\"reset\":" + (had ? "true" : "false"));
 }
 
+std::string_view admin_op_name(const admin_body& body) {
+  // No catch-all overload: a new op that is not named here does not compile.
+  struct namer {
+    std::string_view operator()(const admin_stats_op&) {
+      return "stats";
+    }
+    std::string_view operator()(const user_show_op&) {
+      return "user_show";
+    }
+    std::string_view operator()(const user_list_op&) {
+      return "user_list";
+    }
+    std::string_view operator()(const user_add_op&) {
+      return "user_add";
+    }
+    std::string_view operator()(const user_set_password_op&) {
+      return "user_set_password";
+    }
+    std::string_view operator()(const user_disable_op& op) {
+      return op.disabled ? "user_disable" : "user_enable";
+    }
+    std::string_view operator()(const user_delete_op&) {
+      return "user_delete";
+    }
+    std::string_view operator()(const sessions_list_op&) {
+      return "sessions_list";
+    }
+    std::string_view operator()(const sessions_revoke_op&) {
+      return "sessions_revoke";
+    }
+    std::string_view operator()(const throttle_op& op) {
+      return op.reset ? "throttle_reset" : "throttle_show";
+    }
+  };
+  return std::visit(namer{}, body);
+}
+
 } // namespace authnode

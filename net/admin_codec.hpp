@@ -77,6 +77,9 @@ struct admin_line {
 std::variant<admin_line, decode_failure>
 decode_admin_line(std::string_view line);
 
+/// The op's name on the wire, for the log.
+std::string_view admin_op_name(const admin_body& body);
+
 /// `{"id":..,"ok":true,"user":{..user..,"disabled":b,"sessions":n,"devices":n}}`
 std::string encode_user_detail(const request_id& id, const user_detail& user);
 

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/admin_key.hpp"
+#include "core/log.hpp"
 #include "net/admin_codec.hpp"
 
 namespace authnode {
@@ -97,6 +98,8 @@ line_handler admin_protocol(admin_actor admin, std::string key_digest) {
     if (!admin_key_matches(req.key.reveal(), key_digest)) {
       admin_denial denial{self->state.source, key_fingerprint(req.key),
                           req.key.empty() ? "no admin key" : "wrong admin key"};
+      log_warning("admin request refused",
+                  {{"source", self->state.source}, {"reason", denial.reason}});
       ask<caf::ok_atom>(self, admin, req.id, encode_done, deny_atom::value,
                         std::move(denial));
       return;
@@ -106,7 +109,12 @@ line_handler admin_protocol(admin_actor admin, std::string key_digest) {
                  encode_error(failure->id, failure->code, failure->message));
       return;
     }
-    dispatch(self, admin, req.id, std::get<admin_body>(req.body));
+    auto& body = std::get<admin_body>(req.body);
+    // Operator actions are rare and matter: logged at info, never with
+    // their arguments (an email is not a secret, but a password is).
+    log_info("admin request",
+             {{"source", self->state.source}, {"op", admin_op_name(body)}});
+    dispatch(self, admin, req.id, body);
   };
 }
 

@@ -8,6 +8,7 @@
 #include <caf/io/system_messages.hpp>
 #include <caf/send.hpp>
 
+#include "core/log.hpp"
 #include "net/codec.hpp"
 
 namespace authnode {
@@ -124,14 +125,23 @@ void resume_reading(connection_broker* self) {
   }
 }
 
-/// Counts an answer for /metrics; a login's time from arrival to the
-/// decision goes into its histogram (a held failure's hold comes after).
+/// Counts an answer for /metrics and logs it at debug; a login's time from
+/// arrival to the decision goes into its histogram (a held failure's hold
+/// comes after).
 void count_answer(connection_broker* self, op_label op, ec result,
                   time_point arrived) {
   auto& c = *self->state.counters;
   c.requests.count(op, result);
+  auto took = self->clock().now() - arrived;
   if (op == op_label::login)
-    c.login_duration.observe(self->clock().now() - arrived);
+    c.login_duration.observe(took);
+  if (log_enabled(log_level::debug))
+    log_debug(
+      "request",
+      {{"source", self->state.source},
+       {"op", op_label_name(op)},
+       {"result", result == ec::none ? "ok" : wire_name(result)},
+       {"ms", std::chrono::duration<double, std::milli>(took).count()}});
 }
 
 /// Sends one public request to the auth actor and writes the encoded
@@ -159,7 +169,7 @@ void dispatch(connection_broker* self, const auth_actor& auth,
     const auth_actor& auth;
     request_id& id;
     void operator()(ping_op) {
-      self->state.counters->requests.count(op_label::ping, ec::none);
+      count_answer(self, op_label::ping, ec::none, self->clock().now());
       write_line(self, encode_ok(id));
     }
     void operator()(stats_op) {
@@ -194,6 +204,7 @@ void handle_line(connection_broker* self, std::string_view line) {
   auto& st = self->state;
   st.last_active = self->clock().now();
   st.counters->requests_total += 1;
+  ++st.lines_taken;
   st.on_line(self, line);
 }
 
@@ -225,6 +236,7 @@ void reject_long_line(connection_broker* self) {
   auto& st = self->state;
   st.counters->requests_total += 1;
   st.counters->requests.count(op_label::invalid, ec::line_too_long);
+  st.closed_because = "line_too_long";
   write_line(self,
              encode_error(nullptr, ec::line_too_long,
                           "the line is longer than "
@@ -261,6 +273,7 @@ void check_idle(connection_broker* self) {
     return;
   }
   st.counters->idle_closed_total += 1;
+  st.closed_because = "idle";
   self->close(st.hdl);
   self->quit();
 }
@@ -320,7 +333,7 @@ line_handler public_protocol(auth_actor auth) {
   return [auth](connection_broker* self, std::string_view line) {
     auto decoded = decode_request(line, self->state.source);
     if (auto failure = std::get_if<decode_failure>(&decoded)) {
-      self->state.counters->requests.count(op_label::invalid, failure->code);
+      count_answer(self, op_label::invalid, failure->code, self->clock().now());
       write_line(self,
                  encode_error(failure->id, failure->code, failure->message));
       return;
@@ -330,6 +343,11 @@ line_handler public_protocol(auth_actor auth) {
 }
 
 connection_state::~connection_state() {
+  if (log_enabled(log_level::debug) && counters)
+    log_debug("connection closed",
+              {{"source", source},
+               {"reason", closed_because},
+               {"requests", lines_taken}});
   if (counters) {
     counters->connections -= 1;
     counters->pending_delayed -= static_cast<int64_t>(held.size());
@@ -353,6 +371,7 @@ caf::behavior connection(connection_broker* self,
                            });
   self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
   st.last_active = self->clock().now();
+  log_debug("connection opened", {{"source", st.source}});
   if (cfg.idle_timeout.count() > 0)
     arm_idle_timer(self, cfg.idle_timeout);
   return {
@@ -381,6 +400,7 @@ caf::behavior connection(connection_broker* self,
       // No new request is taken from here on (new_data_msg drops the
       // bytes), but reading goes on until the close: see resume_reading.
       self->state.draining = true;
+      self->state.closed_because = "shutdown";
       if (self->state.paused)
         resume_reading_later(self);
       maybe_finish_drain(self);

@@ -116,6 +116,10 @@ struct connection_state {
   caf::actor_clock::time_point retry_not_before;
   /// No line is taken before then: the client ignored a retry_after_ms.
   caf::actor_clock::time_point tarpit_until;
+  /// Lines taken, and why the connection ended ("peer" unless we closed it):
+  /// for the debug log.
+  uint64_t lines_taken = 0;
+  std::string_view closed_because = "peer";
   /// Set by drain: take no new request, close once every reply is out.
   bool draining = false;
   /// True while handling new data: CAF flushes after that handler itself.
