@@ -1,0 +1,67 @@
+// authctl's commands, one function each: they talk to the node, print for
+// people (or JSON with --json) and return an exit code (command_support).
+// apps/authctl.cpp maps the command line onto them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "ctl/command_support.hpp"
+#include "ctl/import_file.hpp"
+
+namespace authnode::ctl {
+
+// -- public port (public_commands.cpp) ----------------------------------------
+
+int cmd_ping(const ctl_options& opts);
+/// Logs in with a password asked for (or read from a pipe); the session is
+/// ended again unless `keep_session`, which prints its token.
+int cmd_login(const ctl_options& opts, const std::string& email,
+              bool keep_session);
+
+// -- admin port: users and sessions (user_commands.cpp) -----------------------
+
+int cmd_user_list(const ctl_options& opts, const std::string& prefix,
+                  int64_t limit, bool all);
+int cmd_user_show(const ctl_options& opts, const std::string& email);
+int cmd_user_add(const ctl_options& opts, const std::string& email,
+                 const std::string& name);
+int cmd_user_passwd(const ctl_options& opts, const std::string& email);
+int cmd_user_disable(const ctl_options& opts, const std::string& email,
+                     bool disable);
+int cmd_user_delete(const ctl_options& opts, const std::string& email,
+                    bool confirmed);
+int cmd_sessions_list(const ctl_options& opts, const std::string& email);
+/// `session_id` nullopt: every session of the user.
+int cmd_sessions_revoke(const ctl_options& opts, const std::string& email,
+                        std::optional<int64_t> session_id);
+
+// -- admin port: the node (node_commands.cpp) ---------------------------------
+
+int cmd_stats(const ctl_options& opts);
+/// Exactly one of `source` and `account` is non-empty.
+int cmd_throttle(const ctl_options& opts, const std::string& source,
+                 const std::string& account, bool reset);
+int cmd_backup(const ctl_options& opts, const std::string& path);
+
+// -- admin port: import (import_command.cpp)
+// -----------------------------------
+
+struct import_args {
+  std::string path;
+  /// nullopt: from the file's extension.
+  std::optional<import_format> format;
+  bool update = false;
+  /// Users per batch (one transaction each), at most 1000.
+  size_t batch_size = 500;
+  /// A batch's request line stays below this many bytes, to fit the
+  /// node's max-line (64 KiB by default).
+  size_t batch_bytes = 48 * 1024;
+  /// -1: when stderr is a terminal.
+  int progress = -1;
+};
+
+int cmd_import(const ctl_options& opts, const import_args& args);
+
+} // namespace authnode::ctl

@@ -1,0 +1,313 @@
+// End to end: the authctl binary against a real node, as an operator uses
+// it: passwords on standard input (never on the command line), tables for
+// people, --json for scripts, and the documented exit codes.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "support/line_client.hpp"
+#include "support/node_process.hpp"
+#include "support/program.hpp"
+
+using namespace authnode::test;
+
+namespace {
+
+/// authctl pointed at `node` through the environment, as a script would.
+struct authctl {
+  explicit authctl(const node_process& node) : node(node) {}
+
+  program_result operator()(std::vector<std::string> args,
+                            const std::string& input = {}) const {
+    program_run run;
+    run.args = std::move(args);
+    run.input = input;
+    run.env
+      = {"AUTHNODE_PORT=" + std::to_string(node.port()),
+         "AUTHNODE_ADMIN_PORT=" + std::to_string(node.admin_port()),
+         "AUTHNODE_ADMIN_KEY_FILE=" + node.db_dir() + "/auth.db.admin-key"};
+    auto result = run_program(AUTHCTL_BINARY, run);
+    UNSCOPED_INFO("authctl stdout: " << result.out);
+    UNSCOPED_INFO("authctl stderr: " << result.err);
+    return result;
+  }
+
+  /// With --json: the one object it printed.
+  json call_json(std::vector<std::string> args,
+                 const std::string& input = {}) const {
+    args.insert(args.begin(), "--json");
+    auto result = (*this)(std::move(args), input);
+    REQUIRE(result.status == 0);
+    return json::parse(result.out);
+  }
+
+  const node_process& node;
+};
+
+/// A password for stdin, recorded so no node log may hold it.
+std::string password_line(const std::string& password) {
+  secret_registry::global().add("password", password);
+  return password + "\n";
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+} // namespace
+
+TEST_CASE("authctl adds a user who then logs in with authctl login") {
+  node_process node;
+  authctl ctl{node};
+  auto added = ctl({"user", "add", "Ann@Example.org", "--name", "Ann Smith"},
+                   password_line("correct horse battery"));
+  REQUIRE(added.status == 0);
+  CHECK(contains(added.out, "email:"));
+  CHECK(contains(added.out, "ann@example.org"));
+
+  auto ok = ctl({"login", "ann@example.org"},
+                password_line("correct horse battery"));
+  CHECK(ok.status == 0);
+  CHECK(contains(ok.out, "logged in as Ann Smith <ann@example.org>"));
+  // The session authctl made was ended again.
+  CHECK(ctl.call_json({"user", "show", "ann@example.org"})["sessions"] == 0);
+
+  auto wrong = ctl({"login", "ann@example.org"},
+                   password_line("not the password"));
+  CHECK(wrong.status == 1);
+  CHECK(contains(wrong.err, "invalid_credentials"));
+
+  auto kept = ctl.call_json({"login", "ann@example.org", "--keep-session"},
+                            password_line("correct horse battery"));
+  auto token = kept.at("token").get<std::string>();
+  secret_registry::global().add("token", token);
+  line_client c{node.port()};
+  CHECK(c.call({{"op", "whoami"}, {"token", token}})["user"]["email"]
+        == "ann@example.org");
+
+  // No password at all: a usage error, and nothing sent.
+  CHECK(ctl({"login", "ann@example.org"}).status == 2);
+  CHECK(ctl({"user", "add", "bob@example.org", "--name", "Bob"}).status == 2);
+}
+
+TEST_CASE("authctl never takes a password as an argument") {
+  node_process node;
+  authctl ctl{node};
+  auto r = ctl({"user", "add", "a@example.org", "--name", "A", "--password",
+                "secret-on-the-command-line"});
+  CHECK(r.status == 2);
+  CHECK(ctl({"login", "a@example.org", "secret-on-the-command-line"}).status
+        == 2);
+  CHECK(ctl.call_json({"user", "list"})["users"].empty());
+}
+
+TEST_CASE("authctl user list show disable enable and delete") {
+  node_process node;
+  authctl ctl{node};
+  for (auto who : {"carol", "alice", "bob"})
+    REQUIRE(
+      ctl({"user", "add", std::string{who} + "@example.org", "--name", who},
+          password_line("password of " + std::string{who}))
+        .status
+      == 0);
+  auto table = ctl({"user", "list"});
+  REQUIRE(table.status == 0);
+  // A header, then the users in email order.
+  auto alice = table.out.find("alice@example.org");
+  auto bob = table.out.find("bob@example.org");
+  auto carol = table.out.find("carol@example.org");
+  CHECK(table.out.rfind("ID", 0) == 0);
+  CHECK(alice < bob);
+  CHECK(bob < carol);
+  CHECK(carol != std::string::npos);
+
+  auto page = ctl.call_json({"user", "list", "--limit", "2"});
+  CHECK(page["users"].size() == 2);
+  CHECK(page["next"] == "bob@example.org");
+  CHECK(ctl.call_json({"user", "list", "--limit", "2", "--all"})["users"].size()
+        == 3);
+  CHECK(ctl.call_json({"user", "list", "--prefix", "ca"})["users"].size() == 1);
+
+  REQUIRE(ctl({"user", "disable", "bob@example.org"}).status == 0);
+  CHECK(ctl.call_json({"user", "show", "bob@example.org"})["disabled"] == true);
+  CHECK(
+    ctl({"login", "bob@example.org"}, password_line("password of bob")).status
+    == 1);
+  REQUIRE(ctl({"user", "enable", "bob@example.org"}).status == 0);
+  CHECK(
+    ctl({"login", "bob@example.org"}, password_line("password of bob")).status
+    == 0);
+
+  REQUIRE(ctl({"user", "passwd", "bob@example.org"},
+              password_line("bob's new password"))
+            .status
+          == 0);
+  CHECK(ctl({"login", "bob@example.org"}, password_line("bob's new password"))
+          .status
+        == 0);
+
+  // Without a terminal to ask on, delete needs --yes.
+  CHECK(ctl({"user", "delete", "bob@example.org"}).status == 2);
+  CHECK(ctl({"user", "delete", "bob@example.org", "--yes"}).status == 0);
+  auto gone = ctl({"user", "show", "bob@example.org"});
+  CHECK(gone.status == 1);
+  CHECK(contains(gone.err, "no_such_user"));
+}
+
+TEST_CASE("authctl lists sessions without tokens and revokes them") {
+  node_process node;
+  authctl ctl{node};
+  REQUIRE(ctl({"user", "add", "dan@example.org", "--name", "Dan"},
+              password_line("dan's password"))
+            .status
+          == 0);
+  line_client c{node.port()};
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 2; ++i) {
+    auto granted = c.call({{"op", "login"},
+                           {"email", "dan@example.org"},
+                           {"password", "dan's password"}});
+    REQUIRE(granted["ok"] == true);
+    tokens.push_back(granted["token"]);
+  }
+  auto listed = ctl({"sessions", "list", "dan@example.org"});
+  REQUIRE(listed.status == 0);
+  for (auto& t : tokens)
+    CHECK_FALSE(contains(listed.out, t));
+  auto sessions = ctl.call_json({"sessions", "list", "dan@example.org"});
+  REQUIRE(sessions.size() == 2);
+  auto first_id = std::to_string(sessions[0]["id"].get<int64_t>());
+
+  CHECK(ctl({"sessions", "revoke", "dan@example.org"}).status == 2);
+  auto one = ctl({"sessions", "revoke", "dan@example.org", "--id", first_id});
+  CHECK(one.status == 0);
+  CHECK(contains(one.out, "1 session ended"));
+  CHECK(c.call({{"op", "whoami"}, {"token", tokens[0]}})["ok"] == false);
+  CHECK(c.call({{"op", "whoami"}, {"token", tokens[1]}})["ok"] == true);
+  // The same id again ends nothing: the operator learns it.
+  CHECK(ctl({"sessions", "revoke", "dan@example.org", "--id", first_id}).status
+        == 1);
+  CHECK(
+    ctl.call_json({"sessions", "revoke", "dan@example.org", "--all"})["revoked"]
+    == 1);
+  CHECK(c.call({{"op", "whoami"}, {"token", tokens[1]}})["ok"] == false);
+}
+
+TEST_CASE("authctl throttle reset lets a penalized source log in at once") {
+  auto opts = fast_options();
+  opts.push_back("--failure-delay=300ms");
+  opts.push_back("--max-penalty=20s");
+  node_process node{opts};
+  authctl ctl{node};
+  REQUIRE(ctl({"user", "add", "eve@example.org", "--name", "Eve"},
+              password_line("eve's password"))
+            .status
+          == 0);
+  line_client guesser{node.port(), "127.0.0.7"};
+  for (int i = 0; i < 5; ++i)
+    guesser.call({{"op", "login"},
+                  {"email", "eve@example.org"},
+                  {"password", "guess " + std::to_string(i)}},
+                 std::chrono::seconds(30));
+  auto shown = ctl.call_json({"throttle", "show", "--source", "127.0.0.7"});
+  CHECK(shown["throttle"]["failures"].get<int>() >= 5);
+  CHECK(shown["throttle"]["penalty_ms"].get<int>() > 1000);
+
+  CHECK(ctl.call_json({"throttle", "reset", "--source", "127.0.0.7"})["reset"]
+        == true);
+  CHECK(ctl.call_json(
+          {"throttle", "reset", "--account", "eve@example.org"})["reset"]
+        == true);
+  CHECK(ctl.call_json(
+          {"throttle", "show", "--source", "127.0.0.7"})["throttle"]["failures"]
+        == 0);
+  // The right password from that address now goes through without waiting
+  // out the penalty.
+  auto start = std::chrono::steady_clock::now();
+  auto ok = guesser.call({{"op", "login"},
+                          {"email", "eve@example.org"},
+                          {"password", "eve's password"}});
+  CHECK(ok["ok"] == true);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+  CHECK(ctl({"throttle", "show"}).status == 2);
+  CHECK(ctl({"throttle", "show", "--source", "a", "--account", "b"}).status
+        == 2);
+}
+
+TEST_CASE("authctl stats and ping") {
+  node_process node;
+  authctl ctl{node};
+  auto pong = ctl({"ping"});
+  CHECK(pong.status == 0);
+  CHECK(
+    contains(pong.out, "pong from 127.0.0.1:" + std::to_string(node.port())));
+  auto stats = ctl.call_json({"stats"});
+  CHECK(stats["requests_total"].get<int>() >= 1);
+  CHECK(stats.contains("uptime_seconds"));
+  auto table = ctl({"stats"});
+  CHECK(contains(table.out, "requests_total:"));
+}
+
+TEST_CASE(
+  "authctl exit codes for a wrong key an unreachable node and bad usage") {
+  node_process node;
+  authctl ctl{node};
+  temp_dir dir;
+  auto wrong_key = dir.path() + "/wrong.key";
+  {
+    std::ofstream out{wrong_key};
+    out << "not-the-key\n";
+  }
+  auto refused = ctl({"--key-file", wrong_key, "stats"});
+  CHECK(refused.status == 4);
+  CHECK(contains(refused.err, "forbidden"));
+  auto missing = ctl({"--key-file", dir.path() + "/none", "stats"});
+  CHECK(missing.status == 4);
+  CHECK(contains(missing.err, "cannot read the admin key file"));
+  // A port where nothing listens: the node's own port, after it stopped.
+  auto port = std::to_string(node.port());
+  REQUIRE(node.stop() == 0);
+  auto down = ctl({"--port", port, "ping"});
+  CHECK(down.status == 3);
+  CHECK(contains(down.err, "cannot connect"));
+  CHECK(ctl({}).status == 2);
+  CHECK(ctl({"user", "frobnicate"}).status == 2);
+  CHECK(ctl({"user", "list", "--limit", "0"}).status == 2);
+}
+
+TEST_CASE("every authctl command has its own help") {
+  node_process node;
+  authctl ctl{node};
+  std::vector<std::vector<std::string>> commands{
+    {},
+    {"ping"},
+    {"login"},
+    {"user"},
+    {"user", "list"},
+    {"user", "show"},
+    {"user", "add"},
+    {"user", "passwd"},
+    {"user", "disable"},
+    {"user", "enable"},
+    {"user", "delete"},
+    {"sessions"},
+    {"sessions", "list"},
+    {"sessions", "revoke"},
+    {"throttle"},
+    {"throttle", "show"},
+    {"throttle", "reset"},
+    {"stats"},
+    {"import"},
+    {"backup"},
+  };
+  for (auto args : commands) {
+    std::string name = "authctl";
+    for (auto& a : args)
+      name += " " + a;
+    INFO(name);
+    args.push_back("--help");
+    auto help = ctl(args);
+    CHECK(help.status == 0);
+    CHECK(contains(help.out, "Usage: " + name));
+  }
+}
