@@ -46,10 +46,11 @@ _READER_POLL = 3600.0  # the reader's socket timeout; it only loops on it
 class _Waiter:
     """One request awaiting its reply."""
 
-    __slots__ = ("op", "event", "reply", "error")
+    __slots__ = ("op", "sent", "event", "reply", "error")
 
     def __init__(self, op: str) -> None:
         self.op = op
+        self.sent = False  # the whole line is written
         self.event = threading.Event()
         self.reply: Optional[dict[str, Any]] = None
         self.error: Optional[Error] = None
@@ -94,6 +95,12 @@ class _Connection:
 
     @property
     def in_flight(self) -> int:
+        with self._lock:
+            return sum(1 for w in self._pending.values() if w.sent)
+
+    @property
+    def waiting(self) -> int:
+        """Requests registered, sent or not yet."""
         return len(self._pending)
 
     def idle_for(self) -> float:
@@ -109,6 +116,7 @@ class _Connection:
                 raise self._gone_error(op)
             self._pending[req_id] = waiter
         self._send(req_id, op, line, deadline, timeout)
+        waiter.sent = True
         if not waiter.event.wait(max(0.0, deadline - time.monotonic())):
             with self._lock:
                 if self._pending.pop(req_id, None) is waiter:
@@ -367,7 +375,8 @@ class Client:
 
     @property
     def in_flight(self) -> int:
-        """Requests sent on the current connection and not answered yet."""
+        """Requests written to the current connection and not answered
+        yet."""
         conn = self._conn
         return conn.in_flight if conn is not None else 0
 
@@ -590,7 +599,7 @@ class Client:
     def _too_idle(self, conn: _Connection) -> bool:
         return (
             self.max_idle is not None
-            and conn.in_flight == 0
+            and conn.waiting == 0
             and conn.idle_for() >= self.max_idle
         )
 

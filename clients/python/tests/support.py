@@ -100,10 +100,11 @@ class Node:
 
     def _drain(self, proc: subprocess.Popen[bytes]) -> None:
         assert proc.stderr is not None
-        for raw in proc.stderr:
-            with self._log_cond:
-                self._log.append(raw.decode("utf-8", "replace"))
-                self._log_cond.notify_all()
+        with proc.stderr:
+            for raw in proc.stderr:
+                with self._log_cond:
+                    self._log.append(raw.decode("utf-8", "replace"))
+                    self._log_cond.notify_all()
         with self._log_cond:
             self._log_cond.notify_all()
 
@@ -146,8 +147,6 @@ class Node:
         try:
             self.stop()
         finally:
-            if self.proc is not None and self.proc.stderr is not None:
-                self.proc.stderr.close()
             self._tmp.cleanup()
 
     @property
