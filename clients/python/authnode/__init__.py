@@ -1,0 +1,77 @@
+"""Python clients for authnode, the line-protocol authentication server.
+
+* :class:`Client`: synchronous, thread-safe, one pipelined connection.
+* :class:`AsyncClient`: asyncio, a small pool of pipelined connections
+  (``await AsyncClient.connect(host, port)``).
+
+Both have one method per operation of the public protocol (``ping``,
+``register``, ``login``, ``whoami``, ``logout``, ``change_password``,
+``stats``) returning typed results (:class:`User`, :class:`Session`,
+:class:`Stats`), and raise one exception class per error code (see
+:mod:`authnode.errors`). docs/clients.md explains timeouts, the retry
+policy and the trusted-caller setup; docs/protocol.md is the protocol.
+"""
+
+from ._protocol import RETRY_SAFE_OPS
+from .aio import AsyncClient
+from .client import Client
+from .errors import (
+    ERROR_CLASSES,
+    AuthnodeError,
+    BadJson,
+    BadRequest,
+    Busy,
+    ConnectFailed,
+    ConnectionLost,
+    EmailTaken,
+    Error,
+    Forbidden,
+    Internal,
+    InvalidCredentials,
+    InvalidEmail,
+    InvalidToken,
+    LineTooLong,
+    NoSuchUser,
+    ProtocolError,
+    RateLimited,
+    Timeout,
+    TransportError,
+    Unavailable,
+    UnknownOp,
+    WeakPassword,
+)
+from .types import Session, Stats, User
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Client",
+    "AsyncClient",
+    "User",
+    "Session",
+    "Stats",
+    "RETRY_SAFE_OPS",
+    "ERROR_CLASSES",
+    "Error",
+    "AuthnodeError",
+    "BadJson",
+    "BadRequest",
+    "UnknownOp",
+    "LineTooLong",
+    "Busy",
+    "Unavailable",
+    "Internal",
+    "InvalidEmail",
+    "WeakPassword",
+    "EmailTaken",
+    "InvalidCredentials",
+    "InvalidToken",
+    "Forbidden",
+    "NoSuchUser",
+    "RateLimited",
+    "TransportError",
+    "ConnectFailed",
+    "ConnectionLost",
+    "Timeout",
+    "ProtocolError",
+]

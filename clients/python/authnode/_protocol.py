@@ -1,0 +1,141 @@
+"""What both clients share: the operations, request lines, reply lines.
+
+The sync and the async client differ only in how they wait; everything
+about the wire (which ops exist, which may be retried, how a line is
+built and a reply read) lives here, once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+from .errors import AuthnodeError, LineTooLong, ProtocolError, error_from_reply
+
+#: Replies longer than this are not authnode replies (the longest real one
+#: is a few hundred bytes); the connection is dropped as a protocol error.
+MAX_REPLY_BYTES = 1 << 20
+
+#: The node's default ``max-line``.
+DEFAULT_MAX_LINE = 65536
+
+#: Default timeout for operations the node answers at once.
+DEFAULT_TIMEOUT = 10.0
+
+#: Default timeout for operations that hash or check a password. A failed
+#: login is answered no sooner than ``--failure-delay`` (2 s), and under
+#: throttle penalties a login is held up to ``--max-penalty`` (60 s) before
+#: its password is even checked; the timeout must outlast both, or a
+#: legitimate but penalized login turns into a Timeout of unknown outcome.
+DEFAULT_AUTH_TIMEOUT = 90.0
+
+#: Default connect timeout.
+DEFAULT_CONNECT_TIMEOUT = 5.0
+
+#: Reconnect before sending on a connection idle this long. The node closes
+#: connections idle for ``--idle-timeout`` (60 s) without a word; sending on
+#: one at that moment would lose the request to a race.
+DEFAULT_MAX_IDLE = 50.0
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """How the clients treat one operation.
+
+    ``retry_safe``: sending it twice has the same effect as once (it changes
+    nothing), so after a lost connection the client may send it again.
+    ``slow``: it hashes or checks a password, may be answered late on
+    purpose, and so gets the longer default timeout.
+    """
+
+    retry_safe: bool
+    slow: bool
+
+
+OPS: Mapping[str, OpSpec] = {
+    "ping": OpSpec(retry_safe=True, slow=False),
+    "register": OpSpec(retry_safe=False, slow=True),
+    "login": OpSpec(retry_safe=False, slow=True),
+    "whoami": OpSpec(retry_safe=True, slow=False),
+    "logout": OpSpec(retry_safe=False, slow=False),
+    "change_password": OpSpec(retry_safe=False, slow=True),
+    "stats": OpSpec(retry_safe=True, slow=False),
+}
+
+#: Operations the clients resend once, on a new connection, when the
+#: connection broke before their reply came. Every other operation changes
+#: state (or, like ``logout``, answers differently the second time) and is
+#: never resent.
+RETRY_SAFE_OPS = frozenset(op for op, spec in OPS.items() if spec.retry_safe)
+
+
+def spec_of(op: str) -> OpSpec:
+    """The spec of ``op``; an op this client does not know is treated as
+    unsafe to retry and slow (the conservative choice)."""
+    return OPS.get(op, OpSpec(retry_safe=False, slow=True))
+
+
+def with_optional(fields: dict[str, Any], **optional: Optional[str]) -> dict[str, Any]:
+    """``fields`` plus the optional members that are not ``None``."""
+    for name, value in optional.items():
+        if value is not None:
+            fields[name] = value
+    return fields
+
+
+def encode_request(req_id: int, op: str, fields: Mapping[str, Any], max_line: int) -> bytes:
+    """The request line for ``op`` with ``fields``, ``\\n`` included.
+
+    Raises :class:`LineTooLong` (without sending anything) if the line is
+    longer than ``max_line`` bytes: the node would answer ``line_too_long``
+    and close the connection, losing the replies of every other request on
+    it.
+    """
+    if "id" in fields or "op" in fields:
+        raise ValueError("fields must not contain 'id' or 'op'")
+    body = {"id": req_id, "op": op}
+    body.update(fields)
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    line = text.encode("utf-8")
+    if len(line) > max_line:
+        raise LineTooLong(
+            "line_too_long",
+            f"the request is {len(line)} bytes, longer than max_line={max_line}; not sent",
+            op=op,
+        )
+    return line + b"\n"
+
+
+def decode_reply(line: bytes) -> dict[str, Any]:
+    """Parse one reply line into an object; :class:`ProtocolError` if it is
+    not a JSON object with a boolean ``ok``."""
+    try:
+        obj = json.loads(line)
+    except ValueError as e:
+        raise ProtocolError(f"the node sent a line that is not JSON: {e}") from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("ok"), bool):
+        raise ProtocolError("the node sent a line that is not a reply object")
+    return obj
+
+
+def check_reply(reply: Mapping[str, Any], op: str) -> Mapping[str, Any]:
+    """``reply`` if it is a success; else raise its :class:`AuthnodeError`."""
+    if reply.get("ok") is True:
+        return reply
+    raise error_from_reply(reply, op)
+
+
+def reply_id(reply: Mapping[str, Any]) -> Any:
+    """The reply's ``id``, or ``None``. The clients send integer ids; the
+    node echoes integers exactly."""
+    value = reply.get("id")
+    if isinstance(value, bool):
+        return None
+    return value
+
+
+def refusal_for(error: AuthnodeError, op: Optional[str]) -> AuthnodeError:
+    """A copy of a connection-wide refusal (a reply without ``id``) for the
+    request of ``op``."""
+    return type(error)(error.code, error.message, error.retry_after_ms, op=op, reply=error.reply)

@@ -1,0 +1,618 @@
+"""The synchronous client: one TCP connection, shared by any number of threads.
+
+Design: every request gets a fresh integer ``id`` and a waiter; a writer
+lock keeps lines whole, and one reader thread per connection reads reply
+lines and hands each to the waiter with its ``id``. So requests from many
+threads are pipelined on one connection and replies may come back in any
+order (a ping overtakes a failed login the node holds back on purpose).
+
+Why one reader thread rather than "send, then read my reply": with
+pipelining, the reply a thread reads may belong to another thread, and a
+failed login is held for seconds; a dedicated reader makes every reply
+reach its caller as soon as it arrives, whoever is waiting for what.
+
+When the connection breaks, requests in flight fail with
+:class:`~authnode.ConnectionLost` and are never resent, except the
+read-only ``ping``, ``whoami`` and ``stats`` (once). The next call opens a
+new connection.
+"""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import threading
+import time
+from typing import Any, Mapping, Optional
+
+from . import _protocol as proto
+from .errors import (
+    AuthnodeError,
+    ConnectFailed,
+    ConnectionLost,
+    Error,
+    LineTooLong,
+    ProtocolError,
+    Timeout,
+    error_from_reply,
+)
+from .types import Session, Stats, User
+
+__all__ = ["Client"]
+
+_READER_POLL = 3600.0  # the reader's socket timeout; it only loops on it
+
+
+class _Waiter:
+    """One request awaiting its reply."""
+
+    __slots__ = ("op", "sent", "event", "reply", "error")
+
+    def __init__(self, op: str) -> None:
+        self.op = op
+        self.sent = False  # the whole line is written
+        self.event = threading.Event()
+        self.reply: Optional[dict[str, Any]] = None
+        self.error: Optional[Error] = None
+
+    def resolve(self, reply: dict[str, Any]) -> None:
+        self.reply = reply
+        self.event.set()
+
+    def fail(self, error: Error) -> None:
+        self.error = error
+        self.event.set()
+
+
+class _Connection:
+    """One TCP connection to the node with its reader thread.
+
+    The writer and the reader use two socket objects on one connection
+    (``dup``), so that a send timeout never disturbs the blocked reader.
+    """
+
+    def __init__(self, sock: socket.socket, peer: str) -> None:
+        self._wsock = sock
+        self._rsock = sock.dup()
+        self._rsock.settimeout(_READER_POLL)
+        self._peer = peer
+        self._lock = threading.Lock()  # guards _pending, _closed, _refusal
+        self._send_lock = threading.Lock()
+        self._pending: dict[int, _Waiter] = {}
+        self._closed = False
+        self._refusal: Optional[AuthnodeError] = None
+        self.last_activity = time.monotonic()
+        self._reader = threading.Thread(
+            target=self._read_loop, name=f"authnode-reader {peer}", daemon=True
+        )
+        self._reader.start()
+
+    # -- state -----------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return sum(1 for w in self._pending.values() if w.sent)
+
+    @property
+    def waiting(self) -> int:
+        """Requests registered, sent or not yet."""
+        return len(self._pending)
+
+    def idle_for(self) -> float:
+        return time.monotonic() - self.last_activity
+
+    # -- requests --------------------------------------------------------
+
+    def request(self, req_id: int, op: str, line: bytes, deadline: float, timeout: float) -> dict[str, Any]:
+        """Send ``line`` and wait for the reply with ``req_id``."""
+        waiter = _Waiter(op)
+        with self._lock:
+            if self._closed:
+                raise self._gone_error(op)
+            self._pending[req_id] = waiter
+        self._send(req_id, op, line, deadline, timeout)
+        waiter.sent = True
+        if not waiter.event.wait(max(0.0, deadline - time.monotonic())):
+            with self._lock:
+                if self._pending.pop(req_id, None) is waiter:
+                    raise Timeout(
+                        f"{op}: no reply within {timeout:g} s", op=op, timeout=timeout
+                    )
+            waiter.event.wait()  # resolved while we took the lock
+        if waiter.error is not None:
+            raise waiter.error
+        assert waiter.reply is not None
+        return waiter.reply
+
+    def _send(self, req_id: int, op: str, line: bytes, deadline: float, timeout: float) -> None:
+        """Write the whole line or fail. A line not written completely never
+        reaches the node as a request (it lacks its ``\\n``), so every failure
+        here is "not sent"."""
+        view = memoryview(line)
+        sent = 0
+        with self._send_lock:
+            try:
+                while sent < len(view):
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise socket.timeout()
+                    self._wsock.settimeout(remaining)
+                    sent += self._wsock.send(view[sent:])
+            except socket.timeout:
+                self._forget(req_id)
+                if sent:
+                    # A partial line would glue onto the next request.
+                    self.close(ConnectionLost("a request could not be written in time", sent=True))
+                raise Timeout(
+                    f"{op}: could not send within {timeout:g} s", op=op, timeout=timeout
+                ) from None
+            except OSError as e:
+                self._forget(req_id)
+                self._shut(ConnectionLost(f"connection to {self._peer} lost: {e}"))
+                raise self._gone_error(op) from e
+        self.last_activity = time.monotonic()
+
+    def _forget(self, req_id: int) -> None:
+        with self._lock:
+            self._pending.pop(req_id, None)
+
+    def _gone_error(self, op: str) -> Error:
+        """The error for a request that could not be sent because the
+        connection is gone: the refusal it got, if any, else a ConnectionLost
+        that says it was not sent."""
+        if self._refusal is not None:
+            return proto.refusal_for(self._refusal, op)
+        return ConnectionLost(f"{op}: connection to {self._peer} is closed; not sent", op=op, sent=False)
+
+    # -- reading ---------------------------------------------------------
+
+    def _read_loop(self) -> None:
+        buf = bytearray()
+        reason: Error = ConnectionLost(f"connection to {self._peer} closed by the node")
+        try:
+            while True:
+                try:
+                    chunk = self._rsock.recv(65536)
+                except socket.timeout:
+                    continue
+                if not chunk:
+                    break
+                buf += chunk
+                start = 0
+                while (end := buf.find(b"\n", start)) >= 0:
+                    self._dispatch(bytes(buf[start:end]))
+                    start = end + 1
+                del buf[:start]
+                if len(buf) > proto.MAX_REPLY_BYTES:
+                    raise ProtocolError("the node sent a line longer than any reply")
+        except ProtocolError as e:
+            reason = e
+        except OSError as e:
+            reason = ConnectionLost(f"connection to {self._peer} lost: {e}")
+        except Exception as e:  # noqa: BLE001 - a bug here must not hang callers
+            reason = ConnectionLost(f"reader of {self._peer} failed: {e!r}")
+        self._shut(reason)
+
+    def _dispatch(self, line: bytes) -> None:
+        self.last_activity = time.monotonic()
+        reply = proto.decode_reply(line)
+        rid = proto.reply_id(reply)
+        if rid is not None:
+            with self._lock:
+                waiter = self._pending.pop(rid, None)
+            if waiter is not None:  # else: a reply to a request that timed out
+                waiter.resolve(reply)
+            return
+        self._connection_wide(reply)
+
+    def _connection_wide(self, reply: dict[str, Any]) -> None:
+        """A reply without ``id``. From this client that is ``busy`` (the
+        connection was refused: nothing on it was read) or ``line_too_long``
+        (the node closes the connection); anything else can only answer the
+        one request in flight, if there is exactly one."""
+        error = error_from_reply(reply)
+        with self._lock:
+            if isinstance(error, AuthnodeError) and error.code == "busy":
+                self._refusal = error
+                self._closed = True
+                waiters, self._pending = self._pending, {}
+                for w in waiters.values():
+                    w.fail(proto.refusal_for(error, w.op))
+                return
+            if len(self._pending) == 1:
+                (rid, w), = self._pending.items()
+                del self._pending[rid]
+                w.fail(proto.refusal_for(error, w.op))
+                return
+        if isinstance(error, LineTooLong):
+            self._shut(ConnectionLost(
+                f"the node refused a line as too long and closed the connection: {error.message}"
+            ))
+
+    # -- closing ---------------------------------------------------------
+
+    def _shut(self, reason: Error) -> None:
+        """Mark closed and fail every request in flight with ``reason``."""
+        with self._lock:
+            self._closed = True
+            waiters, self._pending = self._pending, {}
+        for w in waiters.values():
+            w.fail(_for_op(reason, w.op))
+        try:
+            self._wsock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def close(self, reason: Optional[Error] = None) -> None:
+        """Close the connection; requests in flight fail with ``reason``."""
+        self._shut(reason or ConnectionLost("the client was closed"))
+        if threading.current_thread() is not self._reader:
+            self._reader.join(timeout=5.0)
+        self._wsock.close()
+        self._rsock.close()
+
+
+def _for_op(reason: Error, op: str) -> Error:
+    """``reason`` for one request: a fresh exception naming its op."""
+    if isinstance(reason, ProtocolError):
+        return ProtocolError(str(reason), op=op, sent=True)
+    if isinstance(reason, ConnectionLost):
+        return ConnectionLost(f"{op}: {reason}", op=op, sent=True)
+    return reason
+
+
+class Client:
+    """A thread-safe, pipelining client for one authnode node.
+
+    Example::
+
+        with authnode.Client("127.0.0.1", 7411) as c:
+            c.register("ann@example.org", "correct horse", "Ann")
+            session = c.login("ann@example.org", "correct horse")
+            print(c.whoami(session.token).name)
+
+    One connection carries the requests of every thread at once; each call
+    blocks its own thread until its reply arrives, and replies are matched
+    by ``id``, so a fast request is not held up by a slow one (such as a
+    failed login, which the node answers late on purpose).
+
+    **Timeouts.** Every call takes ``timeout`` (seconds). The default is
+    ``timeout`` (10 s) for ``ping``, ``whoami``, ``logout`` and ``stats``,
+    and ``auth_timeout`` (90 s) for ``register``, ``login`` and
+    ``change_password``: those hash or check a password, and a failed login
+    is answered no sooner than the node's ``--failure-delay`` (2 s by
+    default), a penalized one up to ``--max-penalty`` (60 s) later. A
+    shorter ``auth_timeout`` turns slow but legitimate answers into
+    :class:`~authnode.Timeout`, whose outcome is unknown.
+
+    **Lost connections and retries.** If the connection breaks, requests in
+    flight fail with :class:`~authnode.ConnectionLost`: they may have taken
+    effect, so ``register``, ``login``, ``logout`` and ``change_password``
+    are never resent. ``ping``, ``whoami`` and ``stats`` change nothing and
+    are resent once on a new connection (turn this off with
+    ``retry_idempotent=False``). The next call after a break reconnects; if
+    that fails it raises :class:`~authnode.ConnectFailed` (nothing sent).
+    A request that provably was not sent (the connection was already gone)
+    is always sent on a new connection instead.
+
+    Args:
+        host: The node's address.
+        port: The node's public port.
+        timeout: Default timeout of the quick operations, in seconds.
+        auth_timeout: Default timeout of ``register``, ``login`` and
+            ``change_password``, in seconds.
+        connect_timeout: Timeout of each connection attempt, in seconds.
+        retry_idempotent: Resend ``ping``, ``whoami`` and ``stats`` once
+            after a lost connection.
+        max_idle: Open a new connection instead of sending on one idle for
+            this many seconds; keep it below the node's ``--idle-timeout``
+            (60 s). ``None`` never does.
+        max_line: Refuse (with :class:`~authnode.LineTooLong`, unsent) a
+            request line longer than this; set it to the node's
+            ``--max-line``.
+        source_address: ``(host, port)`` to bind the local end to, as for
+            :func:`socket.create_connection`.
+        connect: Connect now (the default), so that an unreachable node
+            raises :class:`~authnode.ConnectFailed` here; with ``False`` the
+            first call connects.
+
+    Raises:
+        ConnectFailed: The node cannot be reached (only with ``connect``).
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        timeout: float = proto.DEFAULT_TIMEOUT,
+        auth_timeout: float = proto.DEFAULT_AUTH_TIMEOUT,
+        connect_timeout: float = proto.DEFAULT_CONNECT_TIMEOUT,
+        retry_idempotent: bool = True,
+        max_idle: Optional[float] = proto.DEFAULT_MAX_IDLE,
+        max_line: int = proto.DEFAULT_MAX_LINE,
+        source_address: Optional[tuple[str, int]] = None,
+        connect: bool = True,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+        self.auth_timeout = auth_timeout
+        self.connect_timeout = connect_timeout
+        self.retry_idempotent = retry_idempotent
+        self.max_idle = max_idle
+        self.max_line = max_line
+        self.source_address = source_address
+        self._ids = itertools.count(1)
+        self._conn_lock = threading.Lock()
+        self._conn: Optional[_Connection] = None
+        self._closed = False
+        if connect:
+            with self._conn_lock:
+                self._conn = self._open(time.monotonic() + connect_timeout)
+
+    # -- lifecycle -------------------------------------------------------
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection. Requests still in flight fail with
+        :class:`~authnode.ConnectionLost`; later calls raise it too."""
+        with self._conn_lock:
+            self._closed = True
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    @property
+    def in_flight(self) -> int:
+        """Requests written to the current connection and not answered
+        yet."""
+        conn = self._conn
+        return conn.in_flight if conn is not None else 0
+
+    @property
+    def connected(self) -> bool:
+        """Whether a connection is open now (the next call may still find it
+        broken; it then reconnects)."""
+        conn = self._conn
+        return conn is not None and not conn.closed
+
+    # -- operations ------------------------------------------------------
+
+    def ping(self, *, timeout: Optional[float] = None) -> None:
+        """Check that the node answers. Retried once after a lost
+        connection."""
+        self.call("ping", timeout=timeout)
+
+    def register(
+        self,
+        email: str,
+        password: str,
+        name: str,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> User:
+        """Create an account and return it.
+
+        Args:
+            email: The address; the node trims it and lower-cases ASCII.
+            password: At least the node's ``--min-password`` bytes (8), at
+                most 1024, not the email.
+            name: A display name of 1 to 200 bytes after trimming.
+            client_addr: The end user's IP address, for a trusted
+                application server (see :meth:`login`).
+            timeout: Seconds to wait; default ``auth_timeout``.
+
+        Raises:
+            InvalidEmail, WeakPassword, EmailTaken, BadRequest, RateLimited,
+            Busy, Unavailable, Internal: as the node answers.
+            ConnectionLost, Timeout: no answer; the account may exist.
+        """
+        fields = proto.with_optional(
+            {"email": email, "password": password, "name": name}, client_addr=client_addr
+        )
+        return User.from_json(self.call("register", fields, timeout=timeout)["user"])
+
+    def login(
+        self,
+        email: str,
+        password: str,
+        *,
+        device_token: Optional[str] = None,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> Session:
+        """Check an email and password and start a session.
+
+        A wrong password or unknown email raises
+        :class:`~authnode.InvalidCredentials`, late on purpose (the node's
+        ``--failure-delay``, more while the account or address is
+        penalized); other requests of this client go on meanwhile.
+
+        Args:
+            email: The account's email.
+            password: Its password.
+            device_token: The ``device_token`` an earlier successful login
+                from this device returned; exempts this login from penalties
+                earned by others guessing at the account.
+            client_addr: The end user's IP address. Only for application
+                servers whose address is in the node's
+                ``--trusted-sources``; the node then throttles that address
+                instead of the server's. From any other peer the node
+                refuses the request with :class:`~authnode.BadRequest`.
+            timeout: Seconds to wait; default ``auth_timeout``.
+
+        Returns:
+            The session; ``device_token`` is set when the login did not
+            present a valid one.
+
+        Raises:
+            InvalidCredentials, RateLimited (with ``retry_after_ms``), Busy,
+            BadRequest, Unavailable, Internal: as the node answers.
+            ConnectionLost, Timeout: no answer; a session may have started.
+        """
+        fields = proto.with_optional(
+            {"email": email, "password": password},
+            device_token=device_token,
+            client_addr=client_addr,
+        )
+        return Session.from_reply(self.call("login", fields, timeout=timeout))
+
+    def whoami(self, token: str, *, timeout: Optional[float] = None) -> User:
+        """Return the account of a session token. Retried once after a lost
+        connection.
+
+        Raises:
+            InvalidToken: The token is unknown, expired, logged out or
+                revoked.
+        """
+        return User.from_json(self.call("whoami", {"token": token}, timeout=timeout)["user"])
+
+    def logout(self, token: str, *, timeout: Optional[float] = None) -> None:
+        """End the session of ``token``.
+
+        Raises:
+            InvalidToken: The token has no live session.
+            ConnectionLost, Timeout: no answer; the session may be over. It
+                is not resent: a second logout would say ``invalid_token``.
+        """
+        self.call("logout", {"token": token}, timeout=timeout)
+
+    def change_password(
+        self,
+        token: str,
+        old_password: str,
+        new_password: str,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> None:
+        """Set a new password for the account of ``token``. Every other
+        session of the account is revoked; ``token`` stays valid.
+
+        Args:
+            token: A live session token of the account.
+            old_password: The current password.
+            new_password: The new one; the rules of :meth:`register` apply.
+            client_addr: The end user's address, for trusted callers (see
+                :meth:`login`).
+            timeout: Seconds to wait; default ``auth_timeout``.
+
+        Raises:
+            InvalidToken, WeakPassword, InvalidCredentials (late),
+            RateLimited, Busy, BadRequest, Unavailable, Internal.
+        """
+        fields = proto.with_optional(
+            {"token": token, "old_password": old_password, "new_password": new_password},
+            client_addr=client_addr,
+        )
+        self.call("change_password", fields, timeout=timeout)
+
+    def stats(self, *, timeout: Optional[float] = None) -> Stats:
+        """Return the node's counters. Retried once after a lost
+        connection."""
+        return Stats.from_json(self.call("stats", timeout=timeout)["stats"])
+
+    # -- the generic call ------------------------------------------------
+
+    def call(
+        self,
+        op: str,
+        fields: Optional[Mapping[str, Any]] = None,
+        *,
+        timeout: Optional[float] = None,
+        retry: Optional[bool] = None,
+    ) -> Mapping[str, Any]:
+        """Send any operation and return its raw successful reply.
+
+        For operations this version of the client has no method for. The
+        reply object is returned as received (``id`` and ``ok`` included).
+
+        Args:
+            op: The operation name.
+            fields: Its fields (must not contain ``id`` or ``op``).
+            timeout: Seconds to wait; default per operation (see the class).
+            retry: Resend once after a lost connection. Default: only for
+                ``ping``, ``whoami`` and ``stats`` (and only if
+                ``retry_idempotent``). Pass ``True`` only for operations that
+                change nothing.
+
+        Raises:
+            AuthnodeError: The node answered ``"ok": false`` (a subclass per
+                code).
+            ConnectionLost, Timeout, ConnectFailed: no answer.
+        """
+        spec = proto.spec_of(op)
+        if timeout is None:
+            timeout = self.auth_timeout if spec.slow else self.timeout
+        if retry is None:
+            retry = spec.retry_safe and self.retry_idempotent
+        deadline = time.monotonic() + timeout
+        body = dict(fields or {})
+        retried = False
+        unsent_tries = 0
+        while True:
+            req_id = next(self._ids)
+            line = proto.encode_request(req_id, op, body, self.max_line)
+            conn = self._connection(deadline)
+            try:
+                reply = conn.request(req_id, op, line, deadline, timeout)
+            except ConnectionLost as e:
+                if not e.sent and unsent_tries < 2:
+                    unsent_tries += 1  # provably not sent: safe for any op
+                    continue
+                if retry and not retried:
+                    retried = True
+                    continue
+                raise
+            return proto.check_reply(reply, op)
+
+    # -- connections -----------------------------------------------------
+
+    def _connection(self, deadline: float) -> _Connection:
+        """The open connection, after (re)connecting if it is closed, broken,
+        or idle long enough that the node may be closing it."""
+        with self._conn_lock:
+            if self._closed:
+                raise ConnectionLost("the client is closed", sent=False)
+            conn = self._conn
+            if conn is not None and not conn.closed:
+                if not self._too_idle(conn):
+                    return conn
+            if conn is not None:
+                conn.close()
+                self._conn = None
+            self._conn = self._open(deadline)
+            return self._conn
+
+    def _too_idle(self, conn: _Connection) -> bool:
+        return (
+            self.max_idle is not None
+            and conn.waiting == 0
+            and conn.idle_for() >= self.max_idle
+        )
+
+    def _open(self, deadline: float) -> _Connection:
+        limit = min(self.connect_timeout, deadline - time.monotonic())
+        if limit <= 0:
+            raise Timeout("no time left to connect", timeout=self.connect_timeout)
+        try:
+            sock = socket.create_connection(
+                (self.host, self.port), timeout=limit, source_address=self.source_address
+            )
+        except OSError as e:
+            raise ConnectFailed(f"cannot connect to {self.host}:{self.port}: {e}") from e
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return _Connection(sock, f"{self.host}:{self.port}")
+

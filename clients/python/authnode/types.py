@@ -1,0 +1,162 @@
+"""Typed results of the authnode operations.
+
+Replies are JSON objects; these dataclasses are what the clients return
+instead. Parsing is lenient in one direction only: members the node adds
+in later versions land in ``extra`` and never break parsing (the protocol
+asks clients to ignore members they do not know), while a member this
+version relies on that is missing or of the wrong type raises
+:class:`authnode.ProtocolError`, because then the peer is not an authnode
+version 1 node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any, Mapping, Optional
+
+from .errors import ProtocolError
+
+__all__ = ["User", "Session", "Stats"]
+
+
+def _require(obj: Mapping[str, Any], name: str, kind: type, what: str) -> Any:
+    value = obj.get(name)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ProtocolError(f"{what}: member {name!r} is missing or not {kind.__name__}")
+    return value
+
+
+def _timestamp(value: Any, what: str) -> datetime:
+    """An RFC 3339 UTC timestamp such as ``2026-11-25T14:58:01Z``."""
+    if not isinstance(value, str):
+        raise ProtocolError(f"{what}: timestamp is not a string")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ProtocolError(f"{what}: {value!r} is not a timestamp") from None
+
+
+def _extra(obj: Mapping[str, Any], known: set[str]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if k not in known}
+
+
+@dataclass(frozen=True)
+class User:
+    """An account, as ``register``, ``login`` and ``whoami`` return it.
+
+    Attributes:
+        id: The account's number; never reused.
+        email: The normalized email (trimmed, ASCII letters lower-cased).
+        name: The display name, trimmed.
+        created_at: When the account was registered (UTC, aware).
+        last_login_at: The latest successful login, or ``None``. In a
+            ``login`` result, the time of that login.
+        extra: Members of the reply's ``user`` object this version of the
+            client does not know.
+    """
+
+    id: int
+    email: str
+    name: str
+    created_at: datetime
+    last_login_at: Optional[datetime]
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    _KNOWN = {"id", "email", "name", "created_at", "last_login_at"}
+
+    @classmethod
+    def from_json(cls, obj: Any) -> "User":
+        """Parse a ``user`` object of a reply."""
+        if not isinstance(obj, Mapping):
+            raise ProtocolError("user is not an object")
+        last = obj.get("last_login_at")
+        return cls(
+            id=_require(obj, "id", int, "user"),
+            email=_require(obj, "email", str, "user"),
+            name=_require(obj, "name", str, "user"),
+            created_at=_timestamp(obj.get("created_at"), "user.created_at"),
+            last_login_at=None if last is None else _timestamp(last, "user.last_login_at"),
+            extra=_extra(obj, cls._KNOWN),
+        )
+
+
+@dataclass(frozen=True)
+class Session:
+    """The result of a successful ``login``.
+
+    ``token`` and ``device_token`` are secrets: they are left out of
+    ``repr()`` so that they do not end up in logs by accident.
+
+    Attributes:
+        token: The session token (43 base64url characters); pass it to
+            ``whoami``, ``logout`` and ``change_password``. Opaque.
+        expires_at: When the token stops working (UTC, aware).
+        user: The account, with ``last_login_at`` set to this login.
+        device_token: A new device token when the login did not present a
+            valid one, else ``None``. Keep it on the end user's device
+            (a cookie, say) and pass it to later logins from there: it
+            exempts them from throttle penalties caused by someone else.
+        extra: Reply members this version of the client does not know.
+    """
+
+    token: str = field(repr=False)
+    expires_at: datetime
+    user: User
+    device_token: Optional[str] = field(default=None, repr=False)
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    _KNOWN = {"id", "ok", "token", "expires_at", "user", "device_token"}
+
+    @classmethod
+    def from_reply(cls, reply: Mapping[str, Any]) -> "Session":
+        """Parse a successful ``login`` reply."""
+        device = reply.get("device_token")
+        if device is not None and not isinstance(device, str):
+            raise ProtocolError("login: device_token is not a string")
+        return cls(
+            token=_require(reply, "token", str, "login"),
+            expires_at=_timestamp(reply.get("expires_at"), "login.expires_at"),
+            user=User.from_json(reply.get("user")),
+            device_token=device,
+            extra=_extra(reply, cls._KNOWN),
+        )
+
+
+@dataclass(frozen=True)
+class Stats:
+    """The node's counters, from the ``stats`` operation.
+
+    All counters start at zero when the node starts. A counter an older node
+    does not send stays 0; counters a newer node adds are in ``extra``. See
+    docs/protocol.md ("stats") for what each one counts.
+    """
+
+    connections: int = 0
+    requests_total: int = 0
+    registrations_total: int = 0
+    logins_ok: int = 0
+    logins_failed: int = 0
+    pending_delayed: int = 0
+    hash_verifications_total: int = 0
+    rate_limited_total: int = 0
+    penalized_sources: int = 0
+    penalized_accounts: int = 0
+    throttle_held: int = 0
+    hash_queue_depth: int = 0
+    tarpitted_total: int = 0
+    idle_closed_total: int = 0
+    uptime_seconds: int = 0
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_json(cls, obj: Any) -> "Stats":
+        """Parse the ``stats`` object of a reply."""
+        if not isinstance(obj, Mapping):
+            raise ProtocolError("stats is not an object")
+        known = {f.name for f in fields(cls) if f.name != "extra"}
+        values: dict[str, Any] = {}
+        for name in known:
+            if name in obj:
+                values[name] = _require(obj, name, int, "stats")
+        return cls(**values, extra=_extra(obj, known))

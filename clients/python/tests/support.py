@@ -1,0 +1,299 @@
+"""Test support: a real node started by the test, a fake node, raw lines.
+
+Every node runs on an ephemeral port (``--port=0``, the port read from its
+``listening on HOST:PORT`` log line) with the lowest hash cost, a database
+in a temporary directory and no audit log. The binary is
+``$AUTHNODE_BINARY``, by default ``build/authnode`` of this repository.
+
+Every wait here is bounded in time; nothing polls without a deadline.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+REPO = Path(__file__).resolve().parents[3]
+BINARY = Path(os.environ.get("AUTHNODE_BINARY", REPO / "build" / "authnode"))
+
+#: The options every test node gets (docs/configuration.md).
+BASE_OPTIONS = [
+    "--hash-ops=1",
+    "--hash-mem=8192",
+    "--failure-delay=300ms",
+    "--audit=off",
+]
+
+FAILURE_DELAY = 0.3
+
+_LISTEN = re.compile(r"listening on (\S+):(\d+) ")
+_ADMIN = re.compile(r"admin channel on (\S+):(\d+) ")
+
+_emails = itertools.count(1)
+
+
+def unique_email(prefix: str = "user") -> str:
+    """An address no other test of this run uses."""
+    return f"{prefix}-{os.getpid()}-{next(_emails)}@example.org"
+
+
+class Node:
+    """A real authnode process.
+
+    ``Node(["--throttle=off"])`` starts one; :meth:`stop` sends SIGTERM and
+    waits; :meth:`start` again reuses the same port and database.
+    """
+
+    def __init__(self, options: Optional[list[str]] = None, *, start: bool = True) -> None:
+        if not BINARY.exists():
+            raise RuntimeError(f"no node binary at {BINARY}: build it, or set AUTHNODE_BINARY")
+        self.options = list(options or [])
+        self._tmp = tempfile.TemporaryDirectory(prefix="authnode-py-")
+        self.dir = Path(self._tmp.name)
+        self.db = self.dir / "auth.db"
+        self.host = "127.0.0.1"
+        self.port = 0
+        self.admin_port = 0
+        self.proc: Optional[subprocess.Popen[bytes]] = None
+        self._log: list[str] = []
+        self._log_cond = threading.Condition()
+        if start:
+            self.start()
+
+    # -- process ---------------------------------------------------------
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the node (on the port it had before, if any) and wait until
+        it listens."""
+        assert self.proc is None or self.proc.poll() is not None, "already running"
+        args = [
+            str(BINARY),
+            f"--port={self.port}",
+            f"--admin-port={self.admin_port}",
+            f"--db={self.db}",
+            *BASE_OPTIONS,
+            *self.options,
+        ]
+        with self._log_cond:
+            self._log = []
+        self.proc = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
+        line = self.wait_log("admin channel on", timeout)
+        admin = _ADMIN.search(line)
+        listen = _LISTEN.search(self.wait_log("listening on", 0.1))
+        assert listen and admin, self.log()
+        self.port = int(listen.group(2))
+        self.admin_port = int(admin.group(2))
+
+    def _drain(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stderr is not None
+        with proc.stderr:
+            for raw in proc.stderr:
+                with self._log_cond:
+                    self._log.append(raw.decode("utf-8", "replace"))
+                    self._log_cond.notify_all()
+        with self._log_cond:
+            self._log_cond.notify_all()
+
+    def wait_log(self, text: str, timeout: float = 10.0) -> str:
+        """The first log line (since the last start) containing ``text``;
+        fails the test after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._log_cond:
+            while True:
+                for line in self._log:
+                    if text in line:
+                        return line
+                remaining = deadline - time.monotonic()
+                exited = self.proc is not None and self.proc.poll() is not None
+                if remaining <= 0 or exited:
+                    raise AssertionError(f"node never logged {text!r}; log:\n{''.join(self._log)}")
+                self._log_cond.wait(min(remaining, 0.1))
+
+    def log(self) -> str:
+        with self._log_cond:
+            return "".join(self._log)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+        """Signal the node and wait for it to exit; its exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+            raise AssertionError(f"node did not stop within {timeout} s; log:\n{self.log()}")
+
+    def kill(self) -> None:
+        """SIGKILL: a crash."""
+        self.stop(signal.SIGKILL)
+
+    def close(self) -> None:
+        try:
+            self.stop()
+        finally:
+            self._tmp.cleanup()
+
+    @property
+    def admin_key(self) -> str:
+        return (self.dir / "auth.db.admin-key").read_text().strip()
+
+    # -- clients ---------------------------------------------------------
+
+    def raw(self, source: Optional[str] = None) -> "RawConnection":
+        return RawConnection(self.host, self.port, source)
+
+
+class RawConnection:
+    """A plain socket speaking lines, for what the client never sends."""
+
+    def __init__(self, host: str, port: int, source: Optional[str] = None) -> None:
+        self.sock = socket.create_connection(
+            (host, port), timeout=10, source_address=(source, 0) if source else None
+        )
+        self._buf = b""
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def send_json(self, obj: Any) -> None:
+        self.send(json.dumps(obj).encode() + b"\n")
+
+    def read(self, timeout: float = 5.0) -> Optional[dict[str, Any]]:
+        """The next reply, or ``None`` if the node closed the connection."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buf:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError("no reply in time")
+            self.sock.settimeout(remaining)
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return None
+            self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> "RawConnection":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class FakeNode:
+    """A TCP server on an ephemeral port that runs ``handler(conn, index)``
+    for each accepted connection (index counts from 0), for transport cases a
+    real node does not produce on demand."""
+
+    def __init__(self, handler: Callable[[socket.socket, int], None]) -> None:
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self._server.settimeout(0.2)
+        self.port = self._server.getsockname()[1]
+        self._handler = handler
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.lines: list[dict[str, Any]] = []  # every request line received
+        self._acceptor = threading.Thread(target=self._accept, daemon=True)
+        self._acceptor.start()
+
+    def _accept(self) -> None:
+        index = 0
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._server.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            t = threading.Thread(target=self._run, args=(conn, index), daemon=True)
+            index += 1
+            self._threads.append(t)
+            t.start()
+
+    def _run(self, conn: socket.socket, index: int) -> None:
+        with conn:
+            try:
+                self._handler(conn, index)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self._stop.set()
+        try:
+            self._server.shutdown(socket.SHUT_RDWR)  # wakes accept() on Linux
+        except OSError:
+            pass
+        self._server.close()
+        self._acceptor.join(5)
+        for t in self._threads:
+            t.join(5)
+
+
+def read_lines(conn: socket.socket, count: int, fake: Optional[FakeNode] = None, timeout: float = 5.0) -> list[dict[str, Any]]:
+    """Read ``count`` request lines from ``conn`` (for fake node handlers)."""
+    buf = b""
+    out: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while len(out) < count:
+        while b"\n" in buf and len(out) < count:
+            line, buf = buf.split(b"\n", 1)
+            obj = json.loads(line)
+            out.append(obj)
+            if fake is not None:
+                fake.lines.append(obj)
+        if len(out) >= count:
+            break
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError("fake node: requests did not come")
+        conn.settimeout(remaining)
+        chunk = conn.recv(65536)
+        if not chunk:
+            raise OSError("client closed")
+        buf += chunk
+    return out
+
+
+def write_json(conn: socket.socket, obj: Any) -> None:
+    conn.sendall(json.dumps(obj).encode() + b"\n")
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, step: float = 0.005) -> None:
+    """Poll ``predicate`` until true; fails after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() >= deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(step)
+
+
+class NodeTestCase(unittest.TestCase):
+    """A test class sharing one node (``NODE_OPTIONS``) between its tests."""
+
+    NODE_OPTIONS: list[str] = []
+    node: Node
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.node = Node(cls.NODE_OPTIONS)
+        cls.addClassCleanup(cls.node.close)

@@ -1,0 +1,431 @@
+"""Without a node: reply parsing, the error table, and transport cases a
+real node cannot be made to show on demand (reordered replies, a dropped
+connection right after a request, garbage, silence), played by a fake
+node on a local port."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+import unittest
+from typing import Any
+
+import authnode
+from authnode import _protocol as proto
+from tests.support import FakeNode, read_lines, write_json
+
+USER = {
+    "id": 7,
+    "email": "ann@example.org",
+    "name": "Ann",
+    "created_at": "2026-11-25T14:58:01Z",
+    "last_login_at": None,
+}
+TOKEN = "T" * 43
+
+#: Every code of docs/protocol.md's error table and its class.
+EXPECTED_CLASSES = {
+    "bad_json": authnode.BadJson,
+    "bad_request": authnode.BadRequest,
+    "unknown_op": authnode.UnknownOp,
+    "line_too_long": authnode.LineTooLong,
+    "busy": authnode.Busy,
+    "unavailable": authnode.Unavailable,
+    "internal": authnode.Internal,
+    "invalid_email": authnode.InvalidEmail,
+    "weak_password": authnode.WeakPassword,
+    "email_taken": authnode.EmailTaken,
+    "invalid_credentials": authnode.InvalidCredentials,
+    "invalid_token": authnode.InvalidToken,
+    "forbidden": authnode.Forbidden,
+    "no_such_user": authnode.NoSuchUser,
+    "rate_limited": authnode.RateLimited,
+}
+
+
+def answer(req: dict[str, Any]) -> dict[str, Any]:
+    """What the fake node answers to a request."""
+    op = req["op"]
+    reply: dict[str, Any] = {"id": req["id"], "ok": True}
+    if op in ("whoami", "register"):
+        reply["user"] = dict(USER)
+    elif op == "login":
+        reply.update(token=TOKEN, expires_at="2026-11-26T14:58:01Z", user=dict(USER))
+    elif op == "stats":
+        reply["stats"] = {"connections": 1, "uptime_seconds": 3}
+    return reply
+
+
+def serve_forever(fake: FakeNode):
+    def handler(conn: socket.socket, index: int) -> None:
+        while True:
+            (req,) = read_lines(conn, 1, fake, timeout=30)
+            write_json(conn, answer(req))
+
+    return handler
+
+
+class ErrorTableTest(unittest.TestCase):
+    def test_every_code_of_the_protocol_has_its_class(self) -> None:
+        self.assertEqual(dict(authnode.ERROR_CLASSES), EXPECTED_CLASSES)
+        for code, cls in EXPECTED_CLASSES.items():
+            err = authnode.errors.error_from_reply(
+                {"id": 1, "ok": False, "error": {"code": code, "message": "m"}}, "login"
+            )
+            self.assertIs(type(err), cls)
+            self.assertIsInstance(err, authnode.AuthnodeError)
+            self.assertEqual((err.code, err.message, err.retry_after_ms, err.op), (code, "m", None, "login"))
+
+    def test_retry_after_ms_is_carried(self) -> None:
+        err = authnode.errors.error_from_reply(
+            {"ok": False, "error": {"code": "rate_limited", "message": "m", "retry_after_ms": 1650}}
+        )
+        self.assertIsInstance(err, authnode.RateLimited)
+        self.assertEqual(err.retry_after_ms, 1650)
+
+    def test_an_unknown_code_is_treated_like_internal(self) -> None:
+        err = authnode.errors.error_from_reply(
+            {"ok": False, "error": {"code": "quota_exceeded", "message": "m", "hint": 1}}
+        )
+        self.assertIsInstance(err, authnode.Internal)
+        self.assertEqual(err.code, "quota_exceeded")
+
+    def test_transport_errors_are_not_node_answers(self) -> None:
+        for cls in (authnode.ConnectionLost, authnode.Timeout, authnode.ConnectFailed, authnode.ProtocolError):
+            self.assertTrue(issubclass(cls, authnode.TransportError))
+            self.assertFalse(issubclass(cls, authnode.AuthnodeError))
+        self.assertTrue(issubclass(authnode.Timeout, TimeoutError))
+        self.assertTrue(issubclass(authnode.ConnectionLost, ConnectionError))
+
+    def test_the_retry_safe_ops_are_the_read_only_ones(self) -> None:
+        self.assertEqual(authnode.RETRY_SAFE_OPS, {"ping", "whoami", "stats"})
+
+
+class ParsingTest(unittest.TestCase):
+    def test_unknown_members_land_in_extra(self) -> None:
+        reply = {
+            "id": 1,
+            "ok": True,
+            "token": TOKEN,
+            "expires_at": "2026-11-26T14:58:01Z",
+            "user": {**USER, "avatar": "a.png", "last_login_at": "2026-11-25T15:00:00Z"},
+            "mfa": {"required": False},
+        }
+        s = authnode.Session.from_reply(reply)
+        self.assertEqual(s.user.extra, {"avatar": "a.png"})
+        self.assertEqual(s.extra, {"mfa": {"required": False}})
+        self.assertIsNone(s.device_token)
+        self.assertEqual(s.user.last_login_at.isoformat(), "2026-11-25T15:00:00+00:00")
+        stats = authnode.Stats.from_json({"connections": 2, "sessions_live": 5})
+        self.assertEqual((stats.connections, stats.logins_ok), (2, 0))
+        self.assertEqual(stats.extra, {"sessions_live": 5})
+
+    def test_secrets_stay_out_of_repr(self) -> None:
+        s = authnode.Session.from_reply(
+            {"ok": True, "token": TOKEN, "expires_at": "2026-11-26T14:58:01Z", "user": USER, "device_token": "D" * 43}
+        )
+        self.assertNotIn(TOKEN, repr(s))
+        self.assertNotIn("D" * 43, repr(s))
+
+    def test_a_reply_missing_what_the_client_relies_on_is_a_protocol_error(self) -> None:
+        with self.assertRaises(authnode.ProtocolError):
+            authnode.User.from_json({**USER, "id": "seven"})
+        with self.assertRaises(authnode.ProtocolError):
+            proto.decode_reply(b"[1,2]")
+        with self.assertRaises(authnode.ProtocolError):
+            proto.decode_reply(b"not json")
+
+    def test_requests_are_one_line_with_id_and_op(self) -> None:
+        line = proto.encode_request(5, "login", {"email": "a\nb", "password": "p\u00e9"}, 1000)
+        self.assertTrue(line.endswith(b"\n"))
+        self.assertEqual(line.count(b"\n"), 1)
+        self.assertEqual(line, '{"id":5,"op":"login","email":"a\\nb","password":"p\u00e9"}\n'.encode())
+        with self.assertRaises(authnode.LineTooLong):
+            proto.encode_request(5, "login", {"password": "x" * 100}, 64)
+
+
+class FakeNodeSyncTest(unittest.TestCase):
+    def fake(self, handler) -> FakeNode:
+        fake = FakeNode(handler)
+        self.addCleanup(fake.close)
+        return fake
+
+    def client(self, fake: FakeNode, **kw: Any) -> authnode.Client:
+        c = authnode.Client("127.0.0.1", fake.port, **kw)
+        self.addCleanup(c.close)
+        return c
+
+    def test_replies_in_reverse_order_reach_their_callers(self) -> None:
+        def handler(conn: socket.socket, index: int) -> None:
+            reqs = read_lines(conn, 3)
+            for req in reversed(reqs):
+                write_json(conn, answer(req))
+            serve_forever(fake)(conn, index)
+
+        fake = self.fake(handler)
+        c = self.client(fake)
+        results: dict[str, Any] = {}
+
+        def run(name: str, fn) -> None:
+            results[name] = fn()
+
+        threads = [
+            threading.Thread(target=run, args=("login", lambda: c.login("ann@example.org", "pw"))),
+            threading.Thread(target=run, args=("stats", c.stats)),
+            threading.Thread(target=run, args=("ping", c.ping)),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        self.assertIsInstance(results["login"], authnode.Session)
+        self.assertEqual(results["login"].token, TOKEN)
+        self.assertEqual(results["stats"].uptime_seconds, 3)
+        self.assertIsNone(results["ping"])
+
+    def test_a_read_only_request_is_resent_once_only(self) -> None:
+        # The first two connections are dropped right after their first
+        # request arrives; later ones are served.
+        def handler(conn: socket.socket, index: int) -> None:
+            if index < 2:
+                read_lines(conn, 1, fake)
+                return
+            serve_forever(fake)(conn, index)
+
+        fake = self.fake(handler)
+        c = self.client(fake)
+        with self.assertRaises(authnode.ConnectionLost):
+            c.ping()  # dropped on connection 0, resent on 1, dropped again
+        self.assertEqual([r["op"] for r in fake.lines], ["ping", "ping"])
+        c.ping()  # connection 2
+        self.assertEqual(len(fake.lines), 3)
+
+    def test_register_is_not_resent_after_a_lost_connection(self) -> None:
+        def handler(conn: socket.socket, index: int) -> None:
+            if index == 0:
+                read_lines(conn, 1, fake)
+                return
+            serve_forever(fake)(conn, index)
+
+        fake = self.fake(handler)
+        c = self.client(fake)
+        with self.assertRaises(authnode.ConnectionLost) as cm:
+            c.register("ann@example.org", "correct horse", "Ann")
+        self.assertTrue(cm.exception.sent)
+        self.assertEqual(cm.exception.op, "register")
+        self.assertEqual([r["op"] for r in fake.lines], ["register"])
+        # The next call reconnects.
+        self.assertEqual(c.whoami(TOKEN).id, 7)
+        self.assertEqual([r["op"] for r in fake.lines], ["register", "whoami"])
+
+    def test_each_unsafe_op_fails_and_each_safe_op_is_retried(self) -> None:
+        # The first request of each op kills its connection; later ones are
+        # answered.
+        seen: set[str] = set()
+
+        def handler(conn: socket.socket, index: int) -> None:
+            while True:
+                (req,) = read_lines(conn, 1, fake, timeout=30)
+                if req["op"] not in seen:
+                    seen.add(req["op"])
+                    return
+                write_json(conn, answer(req))
+
+        fake = self.fake(handler)
+        c = self.client(fake)
+        calls = {
+            "ping": c.ping,
+            "whoami": lambda: c.whoami(TOKEN),
+            "stats": c.stats,
+            "register": lambda: c.register("a@example.org", "p" * 8, "A"),
+            "login": lambda: c.login("a@example.org", "p" * 8),
+            "logout": lambda: c.logout(TOKEN),
+            "change_password": lambda: c.change_password(TOKEN, "p" * 8, "q" * 8),
+        }
+        for op, call in calls.items():
+            with self.subTest(op=op):
+                before = len(fake.lines)
+                if op in authnode.RETRY_SAFE_OPS:
+                    call()  # dropped once, answered on a new connection
+                    self.assertEqual(len(fake.lines) - before, 2)
+                else:
+                    with self.assertRaises(authnode.ConnectionLost):
+                        call()
+                    self.assertEqual(len(fake.lines) - before, 1)
+                    call()  # the caller may decide to retry: reconnects
+                    self.assertEqual(len(fake.lines) - before, 2)
+
+    def test_retries_can_be_turned_off(self) -> None:
+        def handler(conn: socket.socket, index: int) -> None:
+            read_lines(conn, 1, fake)
+
+        fake = self.fake(handler)
+        c = self.client(fake, retry_idempotent=False)
+        with self.assertRaises(authnode.ConnectionLost):
+            c.ping()
+        self.assertEqual(len(fake.lines), 1)
+
+    def test_a_busy_line_without_id_refuses_every_request_on_it(self) -> None:
+        def handler(conn: socket.socket, index: int) -> None:
+            write_json(conn, {"ok": False, "error": {"code": "busy", "message": "too many connections, try again later"}})
+
+        fake = self.fake(handler)
+        c = self.client(fake)
+        with self.assertRaises(authnode.Busy) as cm:
+            c.register("a@example.org", "p" * 8, "A")
+        self.assertEqual(cm.exception.op, "register")
+
+    def test_garbage_from_the_peer_is_a_protocol_error(self) -> None:
+        def handler(conn: socket.socket, index: int) -> None:
+            read_lines(conn, 1, fake)
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\n")
+            time.sleep(0.2)
+
+        fake = self.fake(handler)
+        c = self.client(fake)
+        with self.assertRaises(authnode.ProtocolError):
+            c.logout(TOKEN)
+
+    def test_a_silent_node_times_out_and_the_connection_stays_usable(self) -> None:
+        release = threading.Event()
+
+        def handler(conn: socket.socket, index: int) -> None:
+            (slow,) = read_lines(conn, 1, fake)
+            (fast,) = read_lines(conn, 1, fake)
+            write_json(conn, answer(fast))
+            release.wait(5)
+            write_json(conn, answer(slow))  # late: nobody waits for it
+            serve_forever(fake)(conn, index)
+
+        fake = self.fake(handler)
+        c = self.client(fake)
+        start = time.monotonic()
+        with self.assertRaises(authnode.Timeout) as cm:
+            c.logout(TOKEN, timeout=0.2)
+        self.assertGreaterEqual(time.monotonic() - start, 0.19)
+        self.assertEqual(cm.exception.timeout, 0.2)
+        c.ping()
+        release.set()
+        self.assertEqual(c.whoami(TOKEN).email, "ann@example.org")
+        self.assertEqual([r["op"] for r in fake.lines], ["logout", "ping", "whoami"])
+
+    def test_a_line_longer_than_max_line_is_not_sent(self) -> None:
+        fake = self.fake(lambda conn, i: serve_forever(fake)(conn, i))
+        c = self.client(fake, max_line=200)
+        with self.assertRaises(authnode.LineTooLong):
+            c.register("a@example.org", "p" * 300, "A")
+        c.ping()
+        self.assertEqual([r["op"] for r in fake.lines], ["ping"])
+
+    def test_no_node_is_connect_failed(self) -> None:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        sock.close()  # nobody listens there now
+        with self.assertRaises(authnode.ConnectFailed):
+            authnode.Client("127.0.0.1", port)
+
+    def test_a_closed_client_refuses_calls(self) -> None:
+        fake = self.fake(lambda conn, i: serve_forever(fake)(conn, i))
+        c = self.client(fake)
+        c.close()
+        with self.assertRaises(authnode.ConnectionLost):
+            c.ping()
+
+
+class FakeNodeAsyncTest(unittest.IsolatedAsyncioTestCase):
+    def fake(self, handler) -> FakeNode:
+        fake = FakeNode(handler)
+        self.addCleanup(fake.close)
+        return fake
+
+    async def test_replies_in_reverse_order_reach_their_callers(self) -> None:
+        def handler(conn: socket.socket, index: int) -> None:
+            reqs = read_lines(conn, 3)
+            for req in reversed(reqs):
+                write_json(conn, answer(req))
+            serve_forever(fake)(conn, index)
+
+        fake = self.fake(handler)
+        async with authnode.AsyncClient.connect("127.0.0.1", fake.port, pool_size=1) as c:
+            session, stats, pong = await asyncio.gather(c.login("ann@example.org", "pw"), c.stats(), c.ping())
+        self.assertEqual(session.user.email, "ann@example.org")
+        self.assertEqual(stats.connections, 1)
+        self.assertIsNone(pong)
+
+    async def test_a_lost_connection_resends_only_read_only_requests(self) -> None:
+        def handler(conn: socket.socket, index: int) -> None:
+            while True:
+                (req,) = read_lines(conn, 1, fake, timeout=30)
+                if req["op"] == "register" or (req["op"] == "ping" and index == 0):
+                    return  # drop the connection
+                write_json(conn, answer(req))
+
+        fake = self.fake(handler)
+        c = await authnode.AsyncClient.connect("127.0.0.1", fake.port, pool_size=1)
+        try:
+            await c.ping()
+            self.assertEqual([r["op"] for r in fake.lines], ["ping", "ping"])
+            with self.assertRaises(authnode.ConnectionLost):
+                await c.register("a@example.org", "p" * 8, "A")
+            self.assertEqual([r["op"] for r in fake.lines], ["ping", "ping", "register"])
+            self.assertEqual((await c.whoami(TOKEN)).id, 7)
+        finally:
+            await c.close()
+
+    async def test_a_busy_line_without_id_refuses_every_request_on_it(self) -> None:
+        def handler(conn: socket.socket, index: int) -> None:
+            write_json(conn, {"ok": False, "error": {"code": "busy", "message": "too many connections"}})
+
+        fake = self.fake(handler)
+        c = await authnode.AsyncClient.connect("127.0.0.1", fake.port, pool_size=1)
+        try:
+            with self.assertRaises(authnode.Busy):
+                await c.login("a@example.org", "p" * 8)
+        finally:
+            await c.close()
+
+    async def test_a_silent_node_times_out_and_the_connection_stays_usable(self) -> None:
+        def handler(conn: socket.socket, index: int) -> None:
+            (slow,) = read_lines(conn, 1, fake)
+            (fast,) = read_lines(conn, 1, fake)
+            write_json(conn, answer(fast))
+            write_json(conn, answer(slow))
+            serve_forever(fake)(conn, index)
+
+        fake = self.fake(handler)
+        async with authnode.AsyncClient.connect("127.0.0.1", fake.port, pool_size=1) as c:
+            with self.assertRaises(authnode.Timeout):
+                await c.logout(TOKEN, timeout=0.1)
+            await c.ping()
+            self.assertEqual((await c.whoami(TOKEN)).name, "Ann")
+
+    async def test_cancelling_a_call_leaves_the_client_usable(self) -> None:
+        def handler(conn: socket.socket, index: int) -> None:
+            read_lines(conn, 1, fake)  # never answered
+            serve_forever(fake)(conn, index)
+
+        fake = self.fake(handler)
+        async with authnode.AsyncClient.connect("127.0.0.1", fake.port, pool_size=1) as c:
+            task = asyncio.create_task(c.logout(TOKEN))
+            while c.in_flight == 0:
+                await asyncio.sleep(0.005)
+            task.cancel()
+            with self.assertRaises(asyncio.CancelledError):
+                await task
+            self.assertEqual(c.in_flight, 0)
+            await c.ping()
+
+    async def test_no_node_is_connect_failed(self) -> None:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        with self.assertRaises(authnode.ConnectFailed):
+            await authnode.AsyncClient.connect("127.0.0.1", port)
+
+
+if __name__ == "__main__":
+    unittest.main()
