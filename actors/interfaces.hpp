@@ -83,6 +83,8 @@ using sessions_list_atom = caf::atom_constant<caf::atom("s_list")>;
 using sessions_revoke_atom = caf::atom_constant<caf::atom("s_revoke")>;
 using throttle_show_atom = caf::atom_constant<caf::atom("t_show")>;
 using throttle_reset_atom = caf::atom_constant<caf::atom("t_reset")>;
+/// Stores a hash upgraded after a successful login.
+using rehash_atom = caf::atom_constant<caf::atom("rehash")>;
 
 // -- message types -----------------------------------------------------------
 
@@ -95,7 +97,8 @@ struct user_view {
   int64_t last_login_at = 0;
 };
 
-/// A user with the stored password hash (an argon2id PHC string).
+/// A user with the stored password hash: an argon2id PHC string, or one of
+/// the formats user_import accepts (core/hash_format).
 struct user_record {
   user_view user;
   std::string password_hash;
@@ -180,6 +183,15 @@ struct new_user {
   std::string name;
   std::string password_hash;
   int64_t created_at = 0;
+};
+
+/// A fresh hash for a password that logged in against an outdated one:
+/// stored only if the user's hash is still `old_hash`, so that a password
+/// set meanwhile is never overwritten.
+struct password_rehash {
+  int64_t user_id = 0;
+  std::string old_hash;
+  std::string new_hash;
 };
 
 /// `source` is the client's address as the connection saw it.
@@ -271,12 +283,11 @@ struct session_row {
   std::string source;
 };
 
-/// Everything a successful login writes, in one transaction.
+/// Everything a successful login writes, in one transaction. (An outdated
+/// hash is upgraded after the login, with password_rehash.)
 struct login_commit {
   int64_t user_id = 0;
   int64_t at = 0;
-  /// Empty unless the stored hash is being upgraded to current parameters.
-  std::string new_password_hash;
   session_row session;
   /// Digest of a device token to store with the login; empty: none.
   std::string device_digest;
@@ -347,6 +358,7 @@ AUTHNODE_INSPECT(throttle_target, x.account, x.key)
 AUTHNODE_INSPECT(throttle_status, x.key, x.failures, x.penalty_ms, x.held,
                  x.verifying)
 AUTHNODE_INSPECT(new_user, x.email, x.name, x.password_hash, x.created_at)
+AUTHNODE_INSPECT(password_rehash, x.user_id, x.old_hash, x.new_hash)
 AUTHNODE_INSPECT(register_request, x.email, x.password, x.name, x.source,
                  x.client_addr)
 AUTHNODE_INSPECT(login_request, x.email, x.password, x.source, x.client_addr,
@@ -366,8 +378,7 @@ AUTHNODE_INSPECT(hash_params, x.ops, x.mem)
 AUTHNODE_INSPECT(verify_outcome, x.match, x.needs_rehash)
 AUTHNODE_INSPECT(session_row, x.token_digest, x.user_id, x.created_at,
                  x.expires_at, x.source)
-AUTHNODE_INSPECT(login_commit, x.user_id, x.at, x.new_password_hash, x.session,
-                 x.device_digest)
+AUTHNODE_INSPECT(login_commit, x.user_id, x.at, x.session, x.device_digest)
 AUTHNODE_INSPECT(session_owner, x.session_id, x.owner, x.expires_at)
 AUTHNODE_INSPECT(throttle_keys, x.source, x.account)
 AUTHNODE_INSPECT(audit_event, x.time, x.op, x.outcome, x.source, x.account,
@@ -418,6 +429,8 @@ using database_actor = caf::typed_actor<
   /// Session id 0: every session of the user.
   caf::replies_to<sessions_revoke_atom, std::string,
                   int64_t>::with<revoke_result>,
+  /// Replies whether the hash was replaced (false: it had changed).
+  caf::replies_to<rehash_atom, password_rehash>::with<bool>,
   caf::reacts_to<purge_atom>>;
 
 /// The guard: may a password verification start? Answers ok_atom at once,

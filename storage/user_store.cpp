@@ -194,6 +194,9 @@ bool user_store::prepare_all(std::string& error) {
      "SELECT id, created_at, expires_at, source FROM sessions"
      " WHERE user_id = ?1 AND expires_at > ?2 ORDER BY id"},
     {revoke_one_, "DELETE FROM sessions WHERE user_id = ?1 AND id = ?2"},
+    {rehash_,
+     "UPDATE users SET password_hash = ?3"
+     " WHERE id = ?1 AND password_hash = ?2"},
   };
   for (auto& e : entries) {
     if (auto st = e.stmt.prepare(db_, e.sql); !st.ok()) {
@@ -254,12 +257,6 @@ caf::expected<caf::ok_atom> user_store::commit_login(const login_commit& x) {
       return db_failure("cannot record login", touch_login_.status());
     if (db_.changes() == 0)
       return caf::make_error(ec::not_found);
-  }
-  if (!x.new_password_hash.empty()) {
-    reset_guard guard{set_hash_};
-    set_hash_.bind_int64(1, x.user_id).bind_text(2, x.new_password_hash);
-    if (set_hash_.step() != step_result::done)
-      return db_failure("cannot store rehashed password", set_hash_.status());
   }
   {
     reset_guard guard{insert_session_};
@@ -507,6 +504,16 @@ user_store::revoke_sessions(const std::string& email, int64_t session_id) {
   if (stmt.step() != step_result::done)
     return db_failure("cannot revoke sessions", stmt.status());
   return revoke_result{id, db_.changes()};
+}
+
+caf::expected<bool> user_store::rehash_password(const password_rehash& x) {
+  reset_guard guard{rehash_};
+  rehash_.bind_int64(1, x.user_id)
+    .bind_text(2, x.old_hash)
+    .bind_text(3, x.new_hash);
+  if (rehash_.step() != step_result::done)
+    return db_failure("cannot store rehashed password", rehash_.status());
+  return db_.changes() == 1;
 }
 
 caf::expected<int64_t> user_store::purge_expired(int64_t now) {

@@ -34,8 +34,8 @@ public:
 
   caf::expected<user_record> user_by_email(const std::string& email);
 
-  /// Records the login time, stores the upgraded hash if there is one and
-  /// inserts the session, all or nothing. The session belongs to `user_id`
+  /// Records the login time and inserts the session (and the device token,
+  /// if any), all or nothing. The session belongs to `user_id`
   /// (session.user_id may be 0; any other value must match); a session
   /// created_at of 0 means `at`. Fails with ec::not_found for an unknown user.
   caf::expected<caf::ok_atom> commit_login(const login_commit& x);
@@ -87,6 +87,10 @@ public:
   caf::expected<revoke_result> revoke_sessions(const std::string& email,
                                                int64_t session_id);
 
+  /// Replaces the user's hash with `new_hash` if it is still `old_hash`;
+  /// returns whether it did.
+  caf::expected<bool> rehash_password(const password_rehash& x);
+
   /// Removes the sessions that expired at or before `now`; returns how many.
   caf::expected<int64_t> purge_expired(int64_t now);
 
@@ -116,6 +120,7 @@ private:
   statement delete_user_;
   statement sessions_of_;
   statement revoke_one_;
+  statement rehash_;
 };
 
 } // namespace authnode
