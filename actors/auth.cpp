@@ -658,6 +658,11 @@ auth_actor::behavior_type auth(auth_ptr self, auth_settings cfg,
       self->state.sessions.forget_user(user_id, std::string{});
       return caf::ok_atom::value;
     },
+    [=](forget_atom, const user_ids& users) {
+      for (auto id : users.ids)
+        self->state.sessions.forget_user(id, std::string{});
+      return caf::ok_atom::value;
+    },
   };
 }
 

@@ -91,6 +91,12 @@ public:
   /// returns whether it did.
   caf::expected<bool> rehash_password(const password_rehash& x);
 
+  /// Stores a checked user_import batch in one transaction, all or nothing.
+  /// A new email is added; an existing one is skipped, or with `update` its
+  /// name and hash are replaced (skipped still if both are the same). A
+  /// replaced hash revokes every session of the user, as set_password does.
+  caf::expected<import_outcome> import_users(const import_batch& batch);
+
   /// Removes the sessions that expired at or before `now`; returns how many.
   caf::expected<int64_t> purge_expired(int64_t now);
 
@@ -121,6 +127,7 @@ private:
   statement sessions_of_;
   statement revoke_one_;
   statement rehash_;
+  statement update_imported_;
 };
 
 } // namespace authnode

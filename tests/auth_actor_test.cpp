@@ -179,6 +179,9 @@ database_actor::behavior_type fake_database(database_actor::pointer self,
         int64_t) -> caf::result<revoke_result> {
       return caf::make_error(ec::not_found);
     },
+    [=](user_import_atom, import_batch&) -> caf::result<import_outcome> {
+      return caf::make_error(ec::not_found);
+    },
     [=](rehash_atom, password_rehash& x) -> caf::result<bool> {
       store->rehashes.push_back(x);
       if (store->hold_rehashes)
