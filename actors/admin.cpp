@@ -1,6 +1,9 @@
 #include "actors/admin.hpp"
 
+#include <algorithm>
 #include <type_traits>
+#include <unordered_map>
+#include <variant>
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -10,6 +13,7 @@
 #include "core/clock.hpp"
 #include "core/email.hpp"
 #include "core/error_code.hpp"
+#include "core/hash_format.hpp"
 #include "core/source_key.hpp"
 
 namespace authnode {
@@ -64,15 +68,16 @@ void audit(admin_ptr self, const char* op, const char* outcome,
                            reason});
 }
 
-/// Drops the user's cached sessions in auth, then answers `result`.
-template <class RP, class T>
-void forget_then(admin_ptr self, RP rp, int64_t user_id, T result) {
+/// Drops the cached sessions of a user (an id) or of several (user_ids) in
+/// auth, then answers `result`.
+template <class RP, class Users, class T>
+void forget_then(admin_ptr self, RP rp, Users users, T result) {
   ask_then<caf::ok_atom>(
     self, rp, self->state.auth, self->state.cfg.backend_timeout,
     [=](caf::ok_atom) mutable {
       rp.deliver(std::move(result));
     },
-    forget_atom::value, user_id);
+    forget_atom::value, std::move(users));
 }
 
 void forget_then_ok(admin_ptr self,
@@ -247,6 +252,110 @@ caf::result<revoke_result> on_revoke(admin_ptr self, const std::string& raw,
   return rp;
 }
 
+// -- user_import
+// ----------------------------------------------------------------
+
+/// How far ahead of the node's clock an imported created_at may be: the
+/// clocks of the old system and of this node may disagree a little.
+constexpr int64_t max_created_ahead = 86400;
+
+import_rejection rejection(const import_row& row, import_code code,
+                           std::string message) {
+  return {row.index, static_cast<uint8_t>(code), std::move(message)};
+}
+
+/// Checks one row the way registration checks a new account, field by
+/// field; turns it into a user to store, or says why not.
+std::variant<new_user, import_rejection> check_row(const import_row& row,
+                                                   int64_t now) {
+  auto email = normalize_email(row.email);
+  if (!is_valid_email(email))
+    return rejection(row, import_code::bad_email,
+                     std::string{default_message(ec::invalid_email)});
+  auto name = row.name;
+  if (!normalize_name(name))
+    return rejection(row, import_code::bad_name, name_rule);
+  if (auto why = import_problem(row.hash))
+    return rejection(row, import_code::bad_hash, std::move(*why));
+  if (row.created_at > now + max_created_ahead)
+    return rejection(row, import_code::bad_created_at,
+                     std::string{"created_at is more than a day ahead of the "
+                                 "node's clock"});
+  return new_user{std::move(email), std::move(name), row.hash,
+                  row.created_at != 0 ? row.created_at : now};
+}
+
+/// The rows that pass every check, in order; a row whose email an earlier
+/// passing row has is a duplicate (the first one wins). Every rejection,
+/// the decoder's included, goes to `report`, ordered by index.
+import_batch check_rows(const import_request& req, int64_t now,
+                        import_report& report) {
+  import_batch batch;
+  batch.update = req.update;
+  report.rejected = req.rejected;
+  std::unordered_map<std::string, int64_t> first_row;
+  for (auto& row : req.rows) {
+    auto checked = check_row(row, now);
+    if (auto rejected = std::get_if<import_rejection>(&checked)) {
+      report.rejected.push_back(std::move(*rejected));
+      continue;
+    }
+    auto& user = std::get<new_user>(checked);
+    auto [at, fresh] = first_row.emplace(user.email, row.index);
+    if (!fresh) {
+      report.rejected.push_back(rejection(
+        row, import_code::duplicate,
+        "the same email as users[" + std::to_string(at->second) + "]"));
+      continue;
+    }
+    batch.users.push_back(std::move(user));
+  }
+  std::sort(report.rejected.begin(), report.rejected.end(),
+            [](const import_rejection& a, const import_rejection& b) {
+              return a.index < b.index;
+            });
+  return batch;
+}
+
+/// Audits the batch and each user whose hash it replaced, then has auth
+/// forget their sessions before the operator hears of it (as after
+/// user_set_password).
+void imported(admin_ptr self, caf::typed_response_promise<import_report> rp,
+              import_report report, const import_outcome& done) {
+  auto& n = report.counts = done.counts;
+  audit(self, "admin:user_import", "ok", "", "",
+        "imported " + std::to_string(n.imported) + ", updated "
+          + std::to_string(n.updated) + ", skipped " + std::to_string(n.skipped)
+          + ", rejected " + std::to_string(report.rejected.size()));
+  if (done.replaced.empty()) {
+    rp.deliver(std::move(report));
+    return;
+  }
+  user_ids users;
+  for (auto& user : done.replaced) {
+    audit(self, "admin:user_import", "ok", "", user.email,
+          "hash replaced, sessions revoked");
+    users.ids.push_back(user.id);
+  }
+  forget_then(self, rp, std::move(users), std::move(report));
+}
+
+caf::result<import_report> on_import(admin_ptr self,
+                                     const import_request& req) {
+  import_report report;
+  auto batch = check_rows(req, now_seconds(), report);
+  if (batch.users.empty())
+    return report;
+  auto rp = self->make_response_promise<import_report>();
+  ask_db<import_outcome>(
+    self, rp,
+    [=](import_outcome& done) mutable {
+      imported(self, rp, std::move(report), done);
+    },
+    user_import_atom::value, std::move(batch));
+  return rp;
+}
+
 /// The key as the guard spells it, or why the operator's cannot be one.
 caf::expected<throttle_target> guard_key(admin_ptr self, throttle_target t) {
   if (!self->state.guard)
@@ -331,6 +440,9 @@ admin_actor::behavior_type admin(admin_ptr self, admin_settings cfg,
     },
     [=](throttle_reset_atom, const throttle_target& t) {
       return on_throttle<bool>(self, throttle_reset_atom::value, t);
+    },
+    [=](user_import_atom, const import_request& req) {
+      return on_import(self, req);
     },
   };
 }

@@ -4,8 +4,14 @@
 //
 // It owns nothing: users come from the database actor, hashes from the hash
 // pool, counters from auth. After a change that ends sessions (a new
-// password, disabling, deleting) it tells auth to drop the user's cached
-// sessions before it answers, so a whoami after the reply fails.
+// password, disabling, deleting, an import that replaced hashes) it tells
+// auth to drop the user's cached sessions before it answers, so a whoami
+// after the reply fails.
+//
+// user_import checks each row here (email, name, hash format, created_at,
+// duplicates within the batch), cheaply and without hashing anything, and
+// hands the rows that pass to the database as one batch, stored in one
+// transaction.
 //
 // A denial is treated like a failed login of the account "admin:" (which no
 // email can be) from the request's source: the guard admits it (or holds

@@ -196,8 +196,7 @@ caf::result<user_view> on_register(auth_ptr self, register_request& req) {
 /// `new_device`: hand out a device token with the session (the login did
 /// not present a valid one).
 void grant_session(auth_ptr self, caf::typed_response_promise<session_grant> rp,
-                   user_view user, std::string new_hash, std::string source,
-                   bool new_device) {
+                   user_view user, std::string source, bool new_device) {
   auto now = now_seconds();
   auto ttl = std::chrono::duration_cast<std::chrono::seconds>(
                self->state.cfg.session_ttl)
@@ -206,7 +205,6 @@ void grant_session(auth_ptr self, caf::typed_response_promise<session_grant> rp,
   login_commit commit;
   commit.user_id = user.id;
   commit.at = now;
-  commit.new_password_hash = std::move(new_hash);
   commit.session = session_row{token_digest(token), user.id, now, now + ttl,
                                std::move(source)};
   user.last_login_at = now;
@@ -231,8 +229,6 @@ void grant_session(auth_ptr self, caf::typed_response_promise<session_grant> rp,
     login_commit_atom::value, std::move(commit));
 }
 
-/// Verifies `password` against `phc`; `user` is empty for unknown emails,
-/// which are checked against the dummy hash and always fail.
 /// A login that the guard admitted: it must hear how the attempt ended.
 struct guarded_attempt {
   throttle_keys keys;
@@ -284,9 +280,30 @@ void admit_then(auth_ptr self, throttle_keys keys, const secret& password,
       });
 }
 
-/// A disabled account is verified like any other, so its failure costs the
-/// same time, and then fails like a wrong password; only the audit line
-/// tells why.
+/// Replaces a hash that verified but is not argon2id at today's cost (an
+/// imported one, or one made before --hash-ops/--hash-mem changed): hashes
+/// the password again and has the database store it if the user's hash is
+/// still `old_hash`. Runs after the login was answered, so the login waits
+/// for one hash, not two; if anything fails the old hash stays and the next
+/// login tries again.
+void rehash_later(auth_ptr self, int64_t user_id, std::string old_hash,
+                  secret password) {
+  self
+    ->request(self->state.hasher, caf::infinite, hash_atom::value,
+              std::move(password), self->state.cfg.params)
+    .then(
+      [=](std::string& fresh) mutable {
+        ask_db<bool>(
+          self, [](bool) {}, [](caf::error) {}, rehash_atom::value,
+          password_rehash{user_id, std::move(old_hash), std::move(fresh)});
+      },
+      [](caf::error&) {});
+}
+
+/// Verifies `password` against `phc`; `user` is empty for unknown emails,
+/// which are checked against the dummy hash and always fail. A disabled
+/// account is verified like any other, so its failure costs the same time,
+/// and then fails like a wrong password; only the audit line tells why.
 void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
                   std::optional<user_view> user, bool disabled, std::string phc,
                   secret password, std::string source, std::string account,
@@ -296,10 +313,10 @@ void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
   // A valid device token goes ahead of anonymous guesses in the hash queue:
   // under a spray from many addresses, its owner still gets in quickly.
   auto verification = device_digest.empty()
-    ? self->request(hasher, caf::infinite, verify_atom::value, std::move(phc),
-                    password, params)
+    ? self->request(hasher, caf::infinite, verify_atom::value, phc, password,
+                    params)
     : self->request(hasher, caf::infinite, urgent_atom::value,
-                    verify_atom::value, std::move(phc), password, params);
+                    verify_atom::value, phc, password, params);
   verification.then(
     [=](verify_outcome& out) mutable {
       // Counted once done: a check refused busy by the hash pool cost nothing.
@@ -319,26 +336,10 @@ void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
       }
       report(self, attempt, attempt_result::success);
       audit_outcome(self, "login", "ok", source, account,
-                    out.needs_rehash ? "password, re-hashed" : "password");
-      if (!out.needs_rehash) {
-        grant_session(self, rp, std::move(*user), {}, source,
-                      device_digest.empty());
-        return;
-      }
-      // The stored hash is weaker than today's settings: replace it now,
-      // while we hold the password.
-      self
-        ->request(self->state.hasher, caf::infinite, hash_atom::value, password,
-                  params)
-        .then(
-          [=](std::string& fresh) mutable {
-            grant_session(self, rp, std::move(*user), std::move(fresh), source,
-                          device_digest.empty());
-          },
-          [=](caf::error&) mutable {
-            grant_session(self, rp, std::move(*user), {}, source,
-                          device_digest.empty());
-          });
+                    out.needs_rehash ? "password, re-hashing" : "password");
+      if (out.needs_rehash)
+        rehash_later(self, user->id, phc, password);
+      grant_session(self, rp, std::move(*user), source, device_digest.empty());
     },
     [=](caf::error& err) mutable {
       report(self, attempt, attempt_result::aborted);
@@ -655,6 +656,11 @@ auth_actor::behavior_type auth(auth_ptr self, auth_settings cfg,
     },
     [=](forget_atom, int64_t user_id) {
       self->state.sessions.forget_user(user_id, std::string{});
+      return caf::ok_atom::value;
+    },
+    [=](forget_atom, const user_ids& users) {
+      for (auto id : users.ids)
+        self->state.sessions.forget_user(id, std::string{});
       return caf::ok_atom::value;
     },
   };

@@ -3,6 +3,8 @@
 #include <sodium.h>
 
 #include "core/error_code.hpp"
+#include "core/hash_format.hpp"
+#include "core/hash_verify.hpp"
 
 namespace authnode {
 
@@ -18,13 +20,8 @@ std::string hash_password(const std::string& password, const hash_params& p) {
 verify_outcome verify_password(const std::string& phc, const secret& password,
                                const hash_params& p) {
   verify_outcome out;
-  out.match = crypto_pwhash_str_verify(phc.c_str(), password.reveal().data(),
-                                       password.size())
-    == 0;
-  out.needs_rehash = out.match
-    && crypto_pwhash_str_needs_rehash(phc.c_str(), p.ops,
-                                      static_cast<size_t>(p.mem))
-      != 0;
+  out.match = hash_matches(phc, password);
+  out.needs_rehash = out.match && !is_current_hash(phc, p.ops, p.mem);
   return out;
 }
 

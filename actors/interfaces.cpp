@@ -33,7 +33,16 @@ void register_message_types(caf::actor_system_config& cfg) {
     .add_message_type<session_list>("authnode::session_list")
     .add_message_type<revoke_result>("authnode::revoke_result")
     .add_message_type<throttle_target>("authnode::throttle_target")
-    .add_message_type<throttle_status>("authnode::throttle_status");
+    .add_message_type<throttle_status>("authnode::throttle_status")
+    .add_message_type<import_rejection>("authnode::import_rejection")
+    .add_message_type<import_row>("authnode::import_row")
+    .add_message_type<import_request>("authnode::import_request")
+    .add_message_type<import_counts>("authnode::import_counts")
+    .add_message_type<import_report>("authnode::import_report")
+    .add_message_type<import_batch>("authnode::import_batch")
+    .add_message_type<import_outcome>("authnode::import_outcome")
+    .add_message_type<user_ids>("authnode::user_ids")
+    .add_message_type<password_rehash>("authnode::password_rehash");
 }
 
 } // namespace authnode

@@ -6,6 +6,8 @@
 //   auth --hasher_actor--> hash pool --hasher_actor--> hashers (detached)
 //   admin connection (net/) --admin_actor--> admin --> database, hash pool,
 //                                                      auth, guard, audit
+//   (user_import: admin --> database for the batch, --> auth to forget the
+//   sessions of users whose hash it replaced)
 //
 // Every type here has an inspect() and is announced by
 // register_message_types(), so any of these actors can live on another CAF
@@ -83,6 +85,9 @@ using sessions_list_atom = caf::atom_constant<caf::atom("s_list")>;
 using sessions_revoke_atom = caf::atom_constant<caf::atom("s_revoke")>;
 using throttle_show_atom = caf::atom_constant<caf::atom("t_show")>;
 using throttle_reset_atom = caf::atom_constant<caf::atom("t_reset")>;
+using user_import_atom = caf::atom_constant<caf::atom("u_import")>;
+/// Stores a hash upgraded after a successful login.
+using rehash_atom = caf::atom_constant<caf::atom("rehash")>;
 
 // -- message types -----------------------------------------------------------
 
@@ -95,7 +100,8 @@ struct user_view {
   int64_t last_login_at = 0;
 };
 
-/// A user with the stored password hash (an argon2id PHC string).
+/// A user with the stored password hash: an argon2id PHC string, or one of
+/// the formats user_import accepts (core/hash_format).
 struct user_record {
   user_view user;
   std::string password_hash;
@@ -110,6 +116,9 @@ struct user_detail {
   /// Live sessions and device tokens of the user.
   int64_t sessions = 0;
   int64_t devices = 0;
+  /// The format of the stored hash ("argon2id", "bcrypt", ...: scheme_name
+  /// in core/hash_format), never the hash.
+  std::string hash_scheme;
 };
 
 /// One page of users in email order: those after `after` whose email starts
@@ -180,6 +189,83 @@ struct new_user {
   std::string name;
   std::string password_hash;
   int64_t created_at = 0;
+};
+
+/// Why a row of a user_import batch was not imported. The wire names
+/// ("bad_email", ...) are stable; net/admin_codec has their table.
+enum class import_code : uint8_t {
+  bad_email,
+  bad_name,
+  bad_hash,
+  duplicate,
+  bad_created_at,
+};
+
+/// A row of user_import that was not imported: its position in `users`,
+/// its import_code and a message for people (never the hash).
+struct import_rejection {
+  int64_t index = 0;
+  uint8_t code = 0;
+  std::string message;
+};
+
+/// One user of a user_import batch as the operator sent it, its fields of
+/// the right types but not yet checked. `created_at` 0: not given (now).
+struct import_row {
+  int64_t index = 0;
+  std::string email;
+  std::string name;
+  std::string hash;
+  int64_t created_at = 0;
+};
+
+/// user_import as decoded: the rows to check, and the rows whose fields had
+/// the wrong types (rejected already). `update`: replace existing users'
+/// names and hashes instead of skipping them.
+struct import_request {
+  bool update = false;
+  std::vector<import_row> rows;
+  std::vector<import_rejection> rejected;
+};
+
+/// What became of a user_import batch's rows that passed the checks.
+struct import_counts {
+  int64_t imported = 0;
+  int64_t updated = 0;
+  int64_t skipped = 0;
+};
+
+/// user_import's answer; `rejected` in the order of `index`.
+struct import_report {
+  import_counts counts;
+  std::vector<import_rejection> rejected;
+};
+
+/// The checked rows of a user_import batch, stored in one transaction.
+struct import_batch {
+  bool update = false;
+  std::vector<new_user> users;
+};
+
+/// What the database did with an import_batch. `replaced`: the users whose
+/// hash it replaced, whose sessions it revoked in the same transaction.
+struct import_outcome {
+  import_counts counts;
+  std::vector<user_view> replaced;
+};
+
+/// Users whose cached sessions auth must drop.
+struct user_ids {
+  std::vector<int64_t> ids;
+};
+
+/// A fresh hash for a password that logged in against an outdated one:
+/// stored only if the user's hash is still `old_hash`, so that a password
+/// set meanwhile is never overwritten.
+struct password_rehash {
+  int64_t user_id = 0;
+  std::string old_hash;
+  std::string new_hash;
 };
 
 /// `source` is the client's address as the connection saw it.
@@ -271,12 +357,11 @@ struct session_row {
   std::string source;
 };
 
-/// Everything a successful login writes, in one transaction.
+/// Everything a successful login writes, in one transaction. (An outdated
+/// hash is upgraded after the login, with password_rehash.)
 struct login_commit {
   int64_t user_id = 0;
   int64_t at = 0;
-  /// Empty unless the stored hash is being upgraded to current parameters.
-  std::string new_password_hash;
   session_row session;
   /// Digest of a device token to store with the login; empty: none.
   std::string device_digest;
@@ -335,7 +420,8 @@ struct audit_event {
 AUTHNODE_INSPECT(user_view, x.id, x.email, x.name, x.created_at,
                  x.last_login_at)
 AUTHNODE_INSPECT(user_record, x.user, x.password_hash, x.disabled)
-AUTHNODE_INSPECT(user_detail, x.user, x.disabled, x.sessions, x.devices)
+AUTHNODE_INSPECT(user_detail, x.user, x.disabled, x.sessions, x.devices,
+                 x.hash_scheme)
 AUTHNODE_INSPECT(user_query, x.after, x.prefix, x.limit, x.now)
 AUTHNODE_INSPECT(user_page, x.users)
 AUTHNODE_INSPECT(admin_new_user, x.email, x.name, x.password)
@@ -347,6 +433,15 @@ AUTHNODE_INSPECT(throttle_target, x.account, x.key)
 AUTHNODE_INSPECT(throttle_status, x.key, x.failures, x.penalty_ms, x.held,
                  x.verifying)
 AUTHNODE_INSPECT(new_user, x.email, x.name, x.password_hash, x.created_at)
+AUTHNODE_INSPECT(import_rejection, x.index, x.code, x.message)
+AUTHNODE_INSPECT(import_row, x.index, x.email, x.name, x.hash, x.created_at)
+AUTHNODE_INSPECT(import_request, x.update, x.rows, x.rejected)
+AUTHNODE_INSPECT(import_counts, x.imported, x.updated, x.skipped)
+AUTHNODE_INSPECT(import_report, x.counts, x.rejected)
+AUTHNODE_INSPECT(import_batch, x.update, x.users)
+AUTHNODE_INSPECT(import_outcome, x.counts, x.replaced)
+AUTHNODE_INSPECT(user_ids, x.ids)
+AUTHNODE_INSPECT(password_rehash, x.user_id, x.old_hash, x.new_hash)
 AUTHNODE_INSPECT(register_request, x.email, x.password, x.name, x.source,
                  x.client_addr)
 AUTHNODE_INSPECT(login_request, x.email, x.password, x.source, x.client_addr,
@@ -366,8 +461,7 @@ AUTHNODE_INSPECT(hash_params, x.ops, x.mem)
 AUTHNODE_INSPECT(verify_outcome, x.match, x.needs_rehash)
 AUTHNODE_INSPECT(session_row, x.token_digest, x.user_id, x.created_at,
                  x.expires_at, x.source)
-AUTHNODE_INSPECT(login_commit, x.user_id, x.at, x.new_password_hash, x.session,
-                 x.device_digest)
+AUTHNODE_INSPECT(login_commit, x.user_id, x.at, x.session, x.device_digest)
 AUTHNODE_INSPECT(session_owner, x.session_id, x.owner, x.expires_at)
 AUTHNODE_INSPECT(throttle_keys, x.source, x.account)
 AUTHNODE_INSPECT(audit_event, x.time, x.op, x.outcome, x.source, x.account,
@@ -390,6 +484,7 @@ using auth_actor = caf::typed_actor<
   caf::replies_to<chpass_atom, password_change_request>::with<caf::ok_atom>,
   caf::replies_to<stats_atom>::with<stats_snapshot>,
   caf::replies_to<forget_atom, int64_t>::with<caf::ok_atom>,
+  caf::replies_to<forget_atom, user_ids>::with<caf::ok_atom>,
   caf::reacts_to<tick_atom>>;
 
 /// A single hasher and the pool in front of several share this interface.
@@ -418,6 +513,10 @@ using database_actor = caf::typed_actor<
   /// Session id 0: every session of the user.
   caf::replies_to<sessions_revoke_atom, std::string,
                   int64_t>::with<revoke_result>,
+  /// The whole batch in one transaction.
+  caf::replies_to<user_import_atom, import_batch>::with<import_outcome>,
+  /// Replies whether the hash was replaced (false: it had changed).
+  caf::replies_to<rehash_atom, password_rehash>::with<bool>,
   caf::reacts_to<purge_atom>>;
 
 /// The guard: may a password verification start? Answers ok_atom at once,
@@ -454,7 +553,8 @@ using admin_actor = caf::typed_actor<
   caf::replies_to<sessions_revoke_atom, std::string,
                   int64_t>::with<revoke_result>,
   caf::replies_to<throttle_show_atom, throttle_target>::with<throttle_status>,
-  caf::replies_to<throttle_reset_atom, throttle_target>::with<bool>>;
+  caf::replies_to<throttle_reset_atom, throttle_target>::with<bool>,
+  caf::replies_to<user_import_atom, import_request>::with<import_report>>;
 
 /// Announces every message type above; call on every node's config.
 void register_message_types(caf::actor_system_config& cfg);

@@ -2,6 +2,7 @@
 // listens, and on SIGINT/SIGTERM drains connections and stops every actor
 // before the actor system goes down (detached actors left running would
 // block CAF 0.17's shutdown).
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <pthread.h>
@@ -24,6 +25,7 @@
 #include "core/error_code.hpp"
 #include "core/log.hpp"
 #include "core/secrets.hpp"
+#include "net/admin_codec.hpp"
 #include "net/admin_protocol.hpp"
 #include "net/listener.hpp"
 #include "net/metrics_listener.hpp"
@@ -98,12 +100,15 @@ admin_settings make_admin_settings(const node_options& o) {
 }
 
 /// The admin channel's listener: the public one's settings but its own
-/// address, and a few connections.
+/// address, a few connections, and lines long enough for a user_import
+/// batch.
 listener_settings make_admin_listener_settings(const node_options& o) {
   auto s = make_listener_settings(o);
   s.host = o.admin_host;
   s.port = o.admin_port;
   s.max_connections = 64;
+  s.connection.max_line = std::max<size_t>(s.connection.max_line,
+                                           min_admin_line);
   return s;
 }
 

@@ -2,7 +2,7 @@
 # Runs every benchmark of docs/benchmarks.md on this machine, against nodes
 # and a redis-server it starts on loopback, and prints the figures.
 #
-#   bench/run.sh [throughput|login|pending|timing|attack]...
+#   bench/run.sh [throughput|login|pending|timing|attack|import]...
 #   (default: the first three)
 #
 # Bounded: each benchmark runs for seconds, and everything it started is
@@ -22,10 +22,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts a node with the given options; sets $port and $node_pid.
+# Starts a node with the given options; sets $port, $node_pid, $node_log
+# and $node_db.
 start_node() {
   local log="$work/node-$RANDOM.log"
-  "$bin/authnode" --port=0 --db="$work/auth-$RANDOM.db" "$@" 2>"$log" &
+  node_log="$log"
+  node_db="$work/auth-$RANDOM.db"
+  "$bin/authnode" --port=0 --db="$node_db" "$@" 2>"$log" &
   node_pid=$!
   pids+=("$node_pid")
   for _ in $(seq 100); do
@@ -100,6 +103,22 @@ for b in "${which[@]}"; do
       echo "== throttling under attack: four scenarios"
       "$bin/bench/bench_attack" --port="$port" --pid="$node_pid" \
         --seconds="${SECONDS_PER_SCENARIO:-60}"
+      stop_node
+      ;;
+    import)
+      # user_import of 100,000 users made by scripts/make_passlib_users.py
+      # (four formats), in batches of 500 with 4 in flight, into a fresh
+      # database; nothing is hashed or verified, so this is parsing,
+      # checking and SQLite (one transaction, one fsync per batch).
+      /usr/bin/python3 "$root/scripts/make_passlib_users.py" 100000 \
+        "$work/users.csv"
+      start_node --admin-port=0
+      admin_port=$(sed -n 's/.*admin channel on [^ ]*:\([0-9]*\).*/\1/p' \
+        "$node_log")
+      echo "== import of 100,000 users through the admin port"
+      /usr/bin/python3 "$root/bench/import_users.py" --port="$admin_port" \
+        --key-file="$node_db.admin-key" --batch=500 --window=4 \
+        "$work/users.csv"
       stop_node
       ;;
     *) echo "unknown benchmark: $b"; exit 2 ;;

@@ -16,6 +16,11 @@ std::string trim_blanks(std::string_view s) {
   return std::string{s};
 }
 
+bool normalize_name(std::string& name) {
+  name = trim_blanks(name);
+  return !name.empty() && name.size() <= max_name_bytes;
+}
+
 caf::error check_new_password(const secret& password, const std::string& email,
                               uint32_t min_bytes) {
   if (password.size() < min_bytes)
@@ -39,10 +44,8 @@ caf::error check_new_account(std::string& email, std::string& name,
     return caf::make_error(ec::invalid_email);
   if (auto err = check_new_password(password, email, min_password))
     return err;
-  name = trim_blanks(name);
-  if (name.empty() || name.size() > max_name_bytes)
-    return caf::make_error(ec::bad_request,
-                           std::string{"name must have 1 to 200 bytes"});
+  if (!normalize_name(name))
+    return caf::make_error(ec::bad_request, std::string{name_rule});
   return {};
 }
 

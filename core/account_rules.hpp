@@ -1,6 +1,6 @@
 // The rules an account's fields must follow, wherever an account is made or
-// changed: register and change_password on the public port, user_add and
-// user_set_password on the admin channel.
+// changed: register and change_password on the public port, user_add,
+// user_set_password and user_import on the admin channel.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +21,12 @@ constexpr size_t max_name_bytes = 200;
 
 /// `s` without leading and trailing spaces and tabs.
 std::string trim_blanks(std::string_view s);
+
+/// What a refused display name is told.
+inline constexpr const char* name_rule = "name must have 1 to 200 bytes";
+
+/// Trims a display name in place; false unless 1 to max_name_bytes remain.
+bool normalize_name(std::string& name);
 
 /// Empty when `password` may be the password of the account `email`
 /// (normalized), otherwise a weak_password error that says why.

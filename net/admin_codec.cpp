@@ -1,5 +1,6 @@
 #include "net/admin_codec.hpp"
 
+#include <array>
 #include <optional>
 
 #include <sodium.h>
@@ -125,6 +126,64 @@ std::optional<std::string> take_target(const json& obj, throttle_target& out) {
   return take(obj, has_source ? "source" : "account", out.key);
 }
 
+/// A user_import row's fields by type, in the order email, name, hash,
+/// created_at: the first of the wrong type rejects the row. created_at may
+/// be absent or null (the time of the import); 0 stands for that.
+std::variant<import_row, import_rejection> decode_row(const json& x,
+                                                      int64_t index) {
+  import_row row;
+  row.index = index;
+  auto reject = [&](import_code code, std::string message) {
+    return import_rejection{index, static_cast<uint8_t>(code),
+                            std::move(message)};
+  };
+  if (auto why = take(x, "email", row.email))
+    return reject(import_code::bad_email, std::move(*why));
+  if (auto why = take(x, "name", row.name))
+    return reject(import_code::bad_name, std::move(*why));
+  if (auto why = take(x, "hash", row.hash))
+    return reject(import_code::bad_hash, std::move(*why));
+  if (auto i = x.find("created_at"); i != x.end() && !i->is_null()) {
+    // An unsigned beyond int64_t reads as negative here, and is refused.
+    if (!i->is_number_integer() || i->get<int64_t>() < 1)
+      return reject(import_code::bad_created_at,
+                    "field created_at must be a positive integer (Unix "
+                    "seconds)");
+    row.created_at = i->get<int64_t>();
+  }
+  return row;
+}
+
+/// user_import's `users` and `update`. A request that is wrong as a whole
+/// (no array, too many rows, a row that is no object) is bad_request.
+std::optional<std::string> take_import(const json& obj, import_request& out) {
+  auto users = obj.find("users");
+  if (users == obj.end())
+    return std::string{"missing field: users"};
+  if (!users->is_array())
+    return std::string{"field users must be an array"};
+  if (users->size() > max_import_users)
+    return "users must have at most " + std::to_string(max_import_users)
+      + " entries";
+  if (auto i = obj.find("update"); i != obj.end()) {
+    if (!i->is_boolean())
+      return std::string{"field update must be a boolean"};
+    out.update = i->get<bool>();
+  }
+  out.rows.reserve(users->size());
+  for (size_t i = 0; i < users->size(); ++i) {
+    auto& x = (*users)[i];
+    if (!x.is_object())
+      return "users[" + std::to_string(i) + "] must be an object";
+    auto row = decode_row(x, static_cast<int64_t>(i));
+    if (auto ok = std::get_if<import_row>(&row))
+      out.rows.push_back(std::move(*ok));
+    else
+      out.rejected.push_back(std::move(std::get<import_rejection>(row)));
+  }
+  return std::nullopt;
+}
+
 /// The op's fields, checked in the order docs/protocol.md lists them.
 std::variant<admin_body, decode_failure>
 decode_body(const request_id& id, const std::string& op, const json& obj) {
@@ -178,6 +237,11 @@ decode_body(const request_id& id, const std::string& op, const json& obj) {
       problem = take_id(obj, "session_id", body.session_id);
     return done(std::move(body));
   }
+  if (op == "user_import") {
+    user_import_op body;
+    problem = take_import(obj, body.req);
+    return done(std::move(body));
+  }
   if (op == "throttle_show" || op == "throttle_reset") {
     throttle_op body;
     body.reset = op == "throttle_reset";
@@ -226,6 +290,18 @@ decode_admin_line(std::string_view line) {
 
 namespace {
 
+/// Appends `[..]` with `append_one(out, x)` for each element.
+template <class T, class F>
+void append_array(std::string& out, const std::vector<T>& xs, F append_one) {
+  out += '[';
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    append_one(out, xs[i]);
+  }
+  out += ']';
+}
+
 /// A user object with the operator's extra members.
 void append_user_detail(std::string& out, const user_detail& d) {
   append_user(out, d.user);
@@ -234,6 +310,8 @@ void append_user_detail(std::string& out, const user_detail& d) {
   out += d.disabled ? "true" : "false";
   out += ",\"sessions\":" + std::to_string(d.sessions);
   out += ",\"devices\":" + std::to_string(d.devices);
+  out += ",\"hash_scheme\":";
+  append_json_string(out, d.hash_scheme);
   out += '}';
 }
 
@@ -249,13 +327,9 @@ std::string encode_user_detail(const request_id& id, const user_detail& d) {
 std::string encode_user_page(const request_id& id, const user_page& page,
                              int64_t limit) {
   auto out = reply_head(id, true);
-  out += ",\"users\":[";
-  for (size_t i = 0; i < page.users.size(); ++i) {
-    if (i > 0)
-      out += ',';
-    append_user_detail(out, page.users[i]);
-  }
-  out += "],\"next\":";
+  out += ",\"users\":";
+  append_array(out, page.users, append_user_detail);
+  out += ",\"next\":";
   if (!page.users.empty() && static_cast<int64_t>(page.users.size()) >= limit)
     append_json_string(out, page.users.back().user.email);
   else
@@ -265,11 +339,9 @@ std::string encode_user_page(const request_id& id, const user_page& page,
 
 std::string encode_session_list(const request_id& id, const session_list& l) {
   auto out = reply_head(id, true);
-  out += ",\"sessions\":[";
-  for (size_t i = 0; i < l.sessions.size(); ++i) {
-    auto& x = l.sessions[i];
-    out += i > 0 ? ",{\"id\":" : "{\"id\":";
-    out += std::to_string(x.id);
+  out += ",\"sessions\":";
+  append_array(out, l.sessions, [](std::string& out, const session_info& x) {
+    out += "{\"id\":" + std::to_string(x.id);
     out += ",\"created_at\":";
     append_time(out, x.created_at);
     out += ",\"expires_at\":";
@@ -277,8 +349,7 @@ std::string encode_session_list(const request_id& id, const session_list& l) {
     out += ",\"source\":";
     append_json_string(out, x.source);
     out += '}';
-  }
-  out += ']';
+  });
   return reply_end(std::move(out));
 }
 
@@ -338,8 +409,36 @@ std::string_view admin_op_name(const admin_body& body) {
     std::string_view operator()(const throttle_op& op) {
       return op.reset ? "throttle_reset" : "throttle_show";
     }
+    std::string_view operator()(const user_import_op&) {
+      return "user_import";
+    }
   };
   return std::visit(namer{}, body);
+}
+
+std::string_view import_code_name(uint8_t code) {
+  // Indexed by import_code; the names are part of the protocol.
+  static constexpr std::array<std::string_view, 5> names{
+    {"bad_email", "bad_name", "bad_hash", "duplicate", "bad_created_at"}};
+  return code < names.size() ? names[code] : "internal";
+}
+
+std::string encode_import_report(const request_id& id, const import_report& r) {
+  auto out = reply_head(id, true);
+  out += ",\"imported\":" + std::to_string(r.counts.imported);
+  out += ",\"updated\":" + std::to_string(r.counts.updated);
+  out += ",\"skipped\":" + std::to_string(r.counts.skipped);
+  out += ",\"rejected\":";
+  append_array(out, r.rejected,
+               [](std::string& out, const import_rejection& x) {
+                 out += "{\"index\":" + std::to_string(x.index);
+                 out += ",\"code\":";
+                 append_json_string(out, import_code_name(x.code));
+                 out += ",\"message\":";
+                 append_json_string(out, x.message);
+                 out += '}';
+               });
+  return reply_end(std::move(out));
 }
 
 } // namespace authnode

@@ -54,15 +54,31 @@ struct throttle_op {
   throttle_target target;
   bool reset = false;
 };
+/// Rows whose fields have the wrong JSON types are rejected here already
+/// (in req.rejected); the rest are checked by the admin actor.
+struct user_import_op {
+  import_request req;
+};
 
 using admin_body
   = std::variant<admin_stats_op, user_show_op, user_list_op, user_add_op,
                  user_set_password_op, user_disable_op, user_delete_op,
-                 sessions_list_op, sessions_revoke_op, throttle_op>;
+                 sessions_list_op, sessions_revoke_op, throttle_op,
+                 user_import_op>;
 
 /// Most users in one user_list page, and how many when `limit` is absent.
 constexpr int64_t max_user_page = 1000;
 constexpr int64_t default_user_page = 50;
+
+/// Most users in one user_import request; more is bad_request.
+constexpr size_t max_import_users = 1000;
+
+/// The admin port reads lines of at least this many bytes, whatever
+/// --max-line says: a full user_import batch of ordinary rows (about 200
+/// bytes each) must fit on one line. Lines are read before the key is
+/// checked, so this bounds what an unauthenticated client can make the node
+/// buffer: 64 admin connections at most, 1 MiB each.
+constexpr size_t min_admin_line = size_t{1} << 20;
 
 /// A well-formed line: its id, the key it presented (empty when absent or
 /// not a string) and its op, or why the op cannot be done. The connection
@@ -102,5 +118,12 @@ std::string encode_throttle_status(const request_id& id,
 
 /// `{"id":..,"ok":true,"reset":b}`: whether the key had failures.
 std::string encode_throttle_reset(const request_id& id, bool had);
+
+/// The stable wire name of an import_code ("bad_email", ...).
+std::string_view import_code_name(uint8_t code);
+
+/// `{"id":..,"ok":true,"imported":n,"updated":n,"skipped":n,
+/// "rejected":[{"index":i,"code":"..","message":".."},..]}`
+std::string encode_import_report(const request_id& id, const import_report& r);
 
 } // namespace authnode

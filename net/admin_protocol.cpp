@@ -72,6 +72,10 @@ void dispatch(connection_broker* self, const admin_actor& admin,
                          sessions_revoke_atom::value, std::move(op.email),
                          op.session_id);
     }
+    void operator()(user_import_op& op) {
+      ask<import_report>(self, admin, id, encode_import_report,
+                         user_import_atom::value, std::move(op.req));
+    }
     void operator()(throttle_op& op) {
       if (op.reset)
         ask<bool>(self, admin, id, encode_throttle_reset,

@@ -80,6 +80,13 @@ database(database_actor::stateful_pointer<database_state> self,
         int64_t session_id) -> caf::result<revoke_result> {
       return self->state.store->revoke_sessions(email, session_id);
     },
+    [=](user_import_atom,
+        const import_batch& batch) -> caf::result<import_outcome> {
+      return self->state.store->import_users(batch);
+    },
+    [=](rehash_atom, const password_rehash& x) -> caf::result<bool> {
+      return self->state.store->rehash_password(x);
+    },
     [=](purge_atom) {
       // A failed purge has nobody to report to; the next tick tries again and
       // lookups ignore expired sessions meanwhile.

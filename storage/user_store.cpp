@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "core/error_code.hpp"
+#include "core/hash_format.hpp"
 #include "storage/schema.hpp"
 
 namespace authnode {
@@ -94,7 +95,8 @@ user_record read_user(const statement& stmt, int first) {
 }
 
 /// Columns: id, email, name, created_at, last_login_at, disabled, live
-/// sessions, device tokens (see the user_detail_ and list_users_ queries).
+/// sessions, device tokens, password hash (see the user_detail_ and
+/// list_users_ queries). Of the hash only its scheme leaves the store.
 user_detail read_detail(const statement& stmt) {
   user_detail d;
   d.user.id = stmt.column_int64(0);
@@ -105,6 +107,7 @@ user_detail read_detail(const statement& stmt) {
   d.disabled = stmt.column_int64(5) != 0;
   d.sessions = stmt.column_int64(6);
   d.devices = stmt.column_int64(7);
+  d.hash_scheme = std::string{scheme_name(scheme_of(stmt.column_text(8)))};
   return d;
 }
 
@@ -113,8 +116,8 @@ user_detail read_detail(const statement& stmt) {
   "SELECT u.id, u.email, u.name, u.created_at, u.last_login_at, u.disabled,"   \
   " (SELECT count(*) FROM sessions s WHERE s.user_id = u.id"                   \
   "  AND s.expires_at > ?1),"                                                  \
-  " (SELECT count(*) FROM device_tokens d WHERE d.user_id = u.id)"             \
-  " FROM users u"
+  " (SELECT count(*) FROM device_tokens d WHERE d.user_id = u.id),"            \
+  " u.password_hash FROM users u"
 
 } // namespace
 
@@ -194,6 +197,11 @@ bool user_store::prepare_all(std::string& error) {
      "SELECT id, created_at, expires_at, source FROM sessions"
      " WHERE user_id = ?1 AND expires_at > ?2 ORDER BY id"},
     {revoke_one_, "DELETE FROM sessions WHERE user_id = ?1 AND id = ?2"},
+    {rehash_,
+     "UPDATE users SET password_hash = ?3"
+     " WHERE id = ?1 AND password_hash = ?2"},
+    {update_imported_,
+     "UPDATE users SET name = ?2, password_hash = ?3 WHERE id = ?1"},
   };
   for (auto& e : entries) {
     if (auto st = e.stmt.prepare(db_, e.sql); !st.ok()) {
@@ -254,12 +262,6 @@ caf::expected<caf::ok_atom> user_store::commit_login(const login_commit& x) {
       return db_failure("cannot record login", touch_login_.status());
     if (db_.changes() == 0)
       return caf::make_error(ec::not_found);
-  }
-  if (!x.new_password_hash.empty()) {
-    reset_guard guard{set_hash_};
-    set_hash_.bind_int64(1, x.user_id).bind_text(2, x.new_password_hash);
-    if (set_hash_.step() != step_result::done)
-      return db_failure("cannot store rehashed password", set_hash_.status());
   }
   {
     reset_guard guard{insert_session_};
@@ -507,6 +509,59 @@ user_store::revoke_sessions(const std::string& email, int64_t session_id) {
   if (stmt.step() != step_result::done)
     return db_failure("cannot revoke sessions", stmt.status());
   return revoke_result{id, db_.changes()};
+}
+
+caf::expected<bool> user_store::rehash_password(const password_rehash& x) {
+  reset_guard guard{rehash_};
+  rehash_.bind_int64(1, x.user_id)
+    .bind_text(2, x.old_hash)
+    .bind_text(3, x.new_hash);
+  if (rehash_.step() != step_result::done)
+    return db_failure("cannot store rehashed password", rehash_.status());
+  return db_.changes() == 1;
+}
+
+caf::expected<import_outcome>
+user_store::import_users(const import_batch& batch) {
+  transaction tx{db_};
+  if (!tx.active())
+    return db_failure("cannot begin import", tx.status());
+  import_outcome out;
+  for (auto& u : batch.users) {
+    auto found = user_by_email(u.email);
+    if (!found && found.error() != caf::make_error(ec::not_found))
+      return std::move(found.error());
+    if (!found) {
+      auto added = add_user(u);
+      if (!added)
+        return std::move(added.error());
+      ++out.counts.imported;
+      continue;
+    }
+    auto new_hash = found->password_hash != u.password_hash;
+    if (!batch.update || (!new_hash && found->user.name == u.name)) {
+      ++out.counts.skipped;
+      continue;
+    }
+    auto id = found->user.id;
+    {
+      reset_guard guard{update_imported_};
+      update_imported_.bind_int64(1, id).bind_text(2, u.name).bind_text(
+        3, u.password_hash);
+      if (update_imported_.step() != step_result::done)
+        return db_failure("cannot update imported user",
+                          update_imported_.status());
+    }
+    ++out.counts.updated;
+    if (!new_hash)
+      continue;
+    if (!run_for_user(revoke_all_, id))
+      return db_failure("cannot revoke sessions", revoke_all_.status());
+    out.replaced.push_back(found->user);
+  }
+  if (auto st = tx.commit(); !st.ok())
+    return db_failure("cannot commit import", st);
+  return out;
 }
 
 caf::expected<int64_t> user_store::purge_expired(int64_t now) {

@@ -34,8 +34,8 @@ public:
 
   caf::expected<user_record> user_by_email(const std::string& email);
 
-  /// Records the login time, stores the upgraded hash if there is one and
-  /// inserts the session, all or nothing. The session belongs to `user_id`
+  /// Records the login time and inserts the session (and the device token,
+  /// if any), all or nothing. The session belongs to `user_id`
   /// (session.user_id may be 0; any other value must match); a session
   /// created_at of 0 means `at`. Fails with ec::not_found for an unknown user.
   caf::expected<caf::ok_atom> commit_login(const login_commit& x);
@@ -87,6 +87,16 @@ public:
   caf::expected<revoke_result> revoke_sessions(const std::string& email,
                                                int64_t session_id);
 
+  /// Replaces the user's hash with `new_hash` if it is still `old_hash`;
+  /// returns whether it did.
+  caf::expected<bool> rehash_password(const password_rehash& x);
+
+  /// Stores a checked user_import batch in one transaction, all or nothing.
+  /// A new email is added; an existing one is skipped, or with `update` its
+  /// name and hash are replaced (skipped still if both are the same). A
+  /// replaced hash revokes every session of the user, as set_password does.
+  caf::expected<import_outcome> import_users(const import_batch& batch);
+
   /// Removes the sessions that expired at or before `now`; returns how many.
   caf::expected<int64_t> purge_expired(int64_t now);
 
@@ -116,6 +126,8 @@ private:
   statement delete_user_;
   statement sessions_of_;
   statement revoke_one_;
+  statement rehash_;
+  statement update_imported_;
 };
 
 } // namespace authnode

@@ -55,8 +55,11 @@ struct fake_store {
   std::vector<std::string> session_lookups;
   std::vector<std::string> session_deletes;
   std::vector<password_change> password_changes;
+  std::vector<password_rehash> rehashes;
   /// When set, every request is accepted and never answered.
   bool silent = false;
+  /// When set, rehash requests are recorded and never answered.
+  bool hold_rehashes = false;
   std::vector<caf::response_promise> unanswered;
   /// Run (once) inside the fake database after it deleted a session, and
   /// before it looks one up: to deliver held answers in a chosen order.
@@ -111,8 +114,6 @@ database_actor::behavior_type fake_database(database_actor::pointer self,
       if (user == nullptr)
         return caf::make_error(ec::not_found);
       user->user.last_login_at = commit.at;
-      if (!commit.new_password_hash.empty())
-        user->password_hash = commit.new_password_hash;
       store->sessions[commit.session.token_digest] = session_owner{
         static_cast<int64_t>(store->sessions.size() + 1), *user};
       return caf::ok_atom::value;
@@ -177,6 +178,19 @@ database_actor::behavior_type fake_database(database_actor::pointer self,
     [=](sessions_revoke_atom, std::string&,
         int64_t) -> caf::result<revoke_result> {
       return caf::make_error(ec::not_found);
+    },
+    [=](user_import_atom, import_batch&) -> caf::result<import_outcome> {
+      return caf::make_error(ec::not_found);
+    },
+    [=](rehash_atom, password_rehash& x) -> caf::result<bool> {
+      store->rehashes.push_back(x);
+      if (store->hold_rehashes)
+        return never_answer<bool>(self, *store);
+      auto user = find_user(*store, x.user_id);
+      if (user == nullptr || user->password_hash != x.old_hash)
+        return false;
+      user->password_hash = x.new_hash;
+      return true;
     },
     [=](purge_atom) {
       // nop
@@ -488,7 +502,7 @@ TEST_CASE_METHOD(auth_fixture,
   CHECK(commit.session.token_digest == token_digest(tok));
   CHECK(commit.session.token_digest != tok);
   CHECK(commit.session.source == "10.0.0.7:5555");
-  CHECK(commit.new_password_hash.empty());
+  CHECK(store->rehashes.empty());
   auto ttl = int64_t{2 * 3600};
   CHECK(commit.session.expires_at >= before + ttl);
   CHECK(commit.session.expires_at <= after + ttl);
@@ -578,16 +592,20 @@ TEST_CASE("forget drops every cached session of a user") {
 }
 
 TEST_CASE_METHOD(auth_fixture,
-                 "login with an outdated hash stores a fresh one with the "
-                 "session",
+                 "login with an outdated hash stores a fresh one in place of "
+                 "that one",
                  "[auth][login]") {
-  add_user(ann_email, "OLD:" + ann_password);
+  auto ann = add_user(ann_email, "OLD:" + ann_password);
   auto grant = ask<session_grant>(login_atom::value,
                                   login(ann_email, ann_password));
   REQUIRE(grant);
   CHECK(hashes->hashed == std::vector<std::string>{ann_password});
   REQUIRE(store->commits.size() == 1);
-  CHECK(store->commits[0].new_password_hash == "H:" + ann_password);
+  // Stored apart from the login, and only in place of the hash verified.
+  REQUIRE(store->rehashes.size() == 1);
+  CHECK(store->rehashes[0].user_id == ann.id);
+  CHECK(store->rehashes[0].old_hash == "OLD:" + ann_password);
+  CHECK(store->rehashes[0].new_hash == "H:" + ann_password);
   CHECK(store->users.at(ann_email).password_hash == "H:" + ann_password);
 
   SECTION("but a wrong password against it changes nothing") {
@@ -597,7 +615,23 @@ TEST_CASE_METHOD(auth_fixture,
     CHECK(wire_of(failed).code == ec::invalid_credentials);
     CHECK(hashes->hashed.size() == 1);
     CHECK(store->commits.size() == 1);
+    CHECK(store->rehashes.size() == 1);
   }
+}
+
+TEST_CASE_METHOD(auth_fixture,
+                 "a login is answered before its rehash is stored",
+                 "[auth][login]") {
+  add_user(ann_email, "OLD:" + ann_password);
+  // The database never answers the rehash: the login must not wait for it.
+  store->hold_rehashes = true;
+  auto grant = ask<session_grant>(login_atom::value,
+                                  login(ann_email, ann_password));
+  REQUIRE(grant);
+  CHECK(store->commits.size() == 1);
+  CHECK(store->rehashes.size() == 1);
+  CHECK(store->unanswered.size() == 1);
+  CHECK(store->users.at(ann_email).password_hash == "OLD:" + ann_password);
 }
 
 // -- sessions ----------------------------------------------------------------

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "storage/user_store.hpp"
+#include "support/db_peek.hpp"
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
 
@@ -298,6 +299,12 @@ TEST_CASE("a login made with outdated hash parameters is re-hashed") {
     node_process stronger{opts, dir.path()};
     line_client c{stronger.port()};
     REQUIRE(login(c, "hal@example.org")["ok"] == true);
+    // The new hash is stored after the login is answered.
+    auto rehashed = wait_for_stored_hash(
+      dir.path() + "/auth.db", "hal@example.org", [](const std::string& h) {
+        return h.find("$m=8,t=2,") != std::string::npos;
+      });
+    CHECK(rehashed.find("$m=8,t=2,") != std::string::npos);
     REQUIRE(stronger.stop() == 0);
   }
   CHECK(stored_hash().find("$m=8,t=2,") != std::string::npos);

@@ -171,15 +171,33 @@ TEST_CASE("a login records its time and opens a session", "[user_store]") {
   CHECK(owner->owner.password_hash == "$argon2id$v=19$m=1$old");
 }
 
-TEST_CASE("a login with a rehash replaces the stored hash", "[user_store]") {
+TEST_CASE("a rehash replaces the stored hash only if it is still the old one",
+          "[user_store]") {
   auto store = open_or_fail(":memory:");
   auto user = add_or_fail(*store, alice());
-  auto c = login_of(user.id, digest_a, 2000, 5000);
-  c.new_password_hash = "$argon2id$v=19$m=65536$new";
-  REQUIRE(store->commit_login(c));
-  auto found = store->user_by_email("alice@example.org");
-  REQUIRE(found);
-  CHECK(found->password_hash == "$argon2id$v=19$m=65536$new");
+  auto stored = [&] {
+    auto found = store->user_by_email("alice@example.org");
+    REQUIRE(found);
+    return found->password_hash;
+  };
+  password_rehash stale{user.id, "$2b$04$not-the-stored-one",
+                        "$argon2id$v=19$m=65536$stale"};
+  auto done = store->rehash_password(stale);
+  REQUIRE(done);
+  CHECK_FALSE(*done);
+  CHECK(stored() == "$argon2id$v=19$m=1$old");
+  password_rehash fresh{user.id, "$argon2id$v=19$m=1$old",
+                        "$argon2id$v=19$m=65536$new"};
+  done = store->rehash_password(fresh);
+  REQUIRE(done);
+  CHECK(*done);
+  CHECK(stored() == "$argon2id$v=19$m=65536$new");
+  // The same rehash again finds the old hash gone.
+  done = store->rehash_password(fresh);
+  REQUIRE(done);
+  CHECK_FALSE(*done);
+  CHECK_FALSE(
+    *store->rehash_password({user.id + 1, "$argon2id$v=19$m=65536$new", "x"}));
 }
 
 TEST_CASE("a session's created_at defaults to the login time", "[user_store]") {
@@ -217,10 +235,9 @@ TEST_CASE("a failed login commit rolls back all of its writes",
   auto store = open_or_fail(":memory:");
   auto user = add_or_fail(*store, alice());
   REQUIRE(store->commit_login(login_of(user.id, digest_a, 2000, 5000)));
-  // The same digest again violates UNIQUE after last_login_at and the hash
-  // were updated in the same transaction.
+  // The same digest again violates UNIQUE after last_login_at was updated
+  // in the same transaction.
   auto c = login_of(user.id, digest_a, 3000, 6000);
-  c.new_password_hash = "$argon2id$v=19$m=65536$new";
   auto done = store->commit_login(c);
   REQUIRE(!done);
   CHECK(code_of(done.error()) == ec::internal);

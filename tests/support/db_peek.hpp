@@ -1,0 +1,28 @@
+// Reads a node's database file directly, through a read-only SQLite
+// connection of its own: WAL mode lets it in while the node runs. For tests
+// of what the node stores when no reply shows it (a hash re-made after a
+// login). Nothing it reads is printed by the helpers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace authnode::test {
+
+/// The stored password hash of `email` in the database at `db_path`; empty
+/// if there is no such user.
+std::string stored_hash(const std::string& db_path, const std::string& email);
+
+/// How many users the database at `db_path` holds.
+int64_t user_count(const std::string& db_path);
+
+/// Reads the stored hash until `done(hash)` holds or `limit` has passed;
+/// returns the last hash read.
+std::string wait_for_stored_hash(
+  const std::string& db_path, const std::string& email,
+  const std::function<bool(const std::string&)>& done,
+  std::chrono::milliseconds limit = std::chrono::seconds(10));
+
+} // namespace authnode::test
