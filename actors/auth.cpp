@@ -339,7 +339,10 @@ void verify_login(auth_ptr self, caf::typed_response_promise<session_grant> rp,
                     out.needs_rehash ? "password, re-hashing" : "password");
       if (out.needs_rehash)
         rehash_later(self, user->id, phc, password);
-      grant_session(self, rp, std::move(*user), source, device_digest.empty());
+      // Device tokens serve the throttle only: without one (--throttle=off)
+      // none is handed out, or every login would store another.
+      bool new_device = device_digest.empty() && self->state.guard;
+      grant_session(self, rp, std::move(*user), source, new_device);
     },
     [=](caf::error& err) mutable {
       report(self, attempt, attempt_result::aborted);

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <deque>
 #include <iostream>
 
@@ -30,8 +31,9 @@ struct tally {
 
 class importer {
 public:
-  importer(const ctl_options& opts, const import_args& args, node_link& link)
-    : opts_(opts), args_(args), link_(link) {}
+  importer(const ctl_options& opts, const import_args& args, node_link& link,
+           bool bar_drawn)
+    : opts_(opts), args_(args), link_(link), bar_drawn_(bar_drawn) {}
 
   void add(const import_row& r) {
     json user{{"email", r.email}, {"name", r.name}, {"hash", r.hash}};
@@ -109,8 +111,11 @@ private:
 
   void note_rejected(size_t line, const std::string& code,
                      const std::string& message) {
+    // Over the progress bar, which is drawn again below it.
+    if (bar_drawn_)
+      std::cerr << "\r\x1b[K";
     if (!opts_.json)
-      std::cerr << "\r\x1b[K" << args_.path << ":" << line << ": " << code
+      std::cerr << args_.path << ":" << line << ": " << code
                 << (message.empty() ? "" : ": " + message) << '\n';
     done_.rejected.push_back(
       {{"line", line}, {"code", code}, {"message", message}});
@@ -119,6 +124,7 @@ private:
   const ctl_options& opts_;
   const import_args& args_;
   node_link& link_;
+  bool bar_drawn_;
   json batch_ = json::array();
   size_t batch_bytes_ = 0;
   std::vector<size_t> lines_;
@@ -149,8 +155,9 @@ int cmd_import(const ctl_options& opts, const import_args& args) {
                                          : args.progress > 0;
   auto link = admin_link(opts, std::chrono::minutes(1));
   auto start = std::chrono::steady_clock::now();
-  progress_bar bar{total, show_progress && !opts.json};
-  importer run{opts, args, *link};
+  bool draw = show_progress && !opts.json;
+  progress_bar bar{total, draw};
+  importer run{opts, args, *link, draw};
   while (auto item = reader.next()) {
     if (auto row = std::get_if<import_row>(&*item))
       run.add(*row);
@@ -170,7 +177,13 @@ int cmd_import(const ctl_options& opts, const import_args& args) {
               << "are skipped)\n";
     return report_failure(opts, run.failure());
   }
-  auto& t = run.done();
+  auto t = run.done();
+  // Rows the file got wrong are found before the node's verdicts on the
+  // rows around them: report all in file order.
+  std::stable_sort(t.rejected.begin(), t.rejected.end(),
+                   [](const json& a, const json& b) {
+                     return a["line"].get<size_t>() < b["line"].get<size_t>();
+                   });
   if (opts.json) {
     print_json({{"imported", t.imported},
                 {"updated", t.updated},

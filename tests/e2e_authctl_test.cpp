@@ -7,6 +7,7 @@
 
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
+#include "support/passlib_hashes.hpp"
 #include "support/program.hpp"
 
 using namespace authnode::test;
@@ -232,6 +233,104 @@ TEST_CASE("authctl throttle reset lets a penalized source log in at once") {
   CHECK(ctl({"throttle", "show"}).status == 2);
   CHECK(ctl({"throttle", "show", "--source", "a", "--account", "b"}).status
         == 2);
+}
+
+TEST_CASE("authctl import reports bad rows by line and imports the rest") {
+  node_process node;
+  authctl ctl{node};
+  temp_dir dir;
+  secret_registry::global().add("password", passlib_password);
+  auto csv = dir.path() + "/users.csv";
+  {
+    std::ofstream out{csv};
+    out << "email,name,hash,created_at\n";
+    int i = 0;
+    for (auto& h : passlib_hashes)
+      out << "u" << i++ << "@example.org,\"User, " << i << "\",\"" << h.hash
+          << "\",2024-03-01T12:00:00Z\n";
+    out << "bad@example.org,Bad,$1$md5crypt$notsupported,\n";   // line N+2
+    out << "not-an-email,X,\"" << passlib_hashes[0].hash << "\",\n"; // N+3
+    out << "short@example.org,Short\n";                          // line N+4
+    out << "u0@example.org,Twice,\"" << passlib_hashes[0].hash << "\",\n";
+  }
+  auto n = passlib_hashes.size();
+  auto first = ctl({"import", csv, "--progress"});
+  CHECK(first.status == 5);
+  CHECK(contains(first.out, "imported " + std::to_string(n)
+                              + ", updated 0, skipped 0 (already there), "
+                                "rejected 4"));
+  auto line = [&](size_t k) {
+    return csv + ":" + std::to_string(k) + ": ";
+  };
+  CHECK(contains(first.err, line(n + 2) + "bad_hash"));
+  CHECK(contains(first.err, line(n + 3) + "bad_email"));
+  CHECK(contains(first.err, line(n + 4) + "unreadable"));
+  CHECK(contains(first.err, line(n + 5) + "duplicate"));
+  CHECK(contains(first.err, std::to_string(n + 4) + "/" + std::to_string(n + 4)
+                              + "  100%"));
+
+  // Every imported user logs in with the old system's password, through
+  // authctl, and is then on argon2id.
+  for (size_t i = 0; i < n; ++i) {
+    auto email = "u" + std::to_string(i) + "@example.org";
+    INFO(passlib_hashes[i].label);
+    auto before = ctl.call_json({"user", "show", email});
+    CHECK(before["hash_scheme"] == passlib_hashes[i].scheme);
+    CHECK(before["created_at"] == "2024-03-01T12:00:00Z");
+    CHECK(before["name"] == "User, " + std::to_string(i + 1));
+    CHECK(ctl({"login", email}, passlib_password + "\n").status == 0);
+  }
+  auto rehashed = ctl.call_json({"user", "show", "u3@example.org"});
+  CHECK(rehashed["hash_scheme"] == "argon2id");
+
+  // Again: nothing changes. With --update the rows are written again.
+  auto again_run = ctl({"--json", "import", csv});
+  CHECK(again_run.status == 5);
+  auto again = json::parse(again_run.out);
+  CHECK(again["imported"] == 0);
+  CHECK(again["rejected"].size() == 4);
+  CHECK(again["rejected"][0]["line"] == n + 2);
+  CHECK(again["rejected"][0]["code"] == "bad_hash");
+  auto skipped = again["skipped"].get<size_t>() + again["updated"].get<size_t>();
+  CHECK(skipped == n);
+  auto update = ctl({"--json", "import", csv, "--update"});
+  CHECK(update.status == 5);
+  CHECK(json::parse(update.out)["updated"].get<size_t>() >= 1);
+  CHECK(ctl.call_json({"user", "show", "u3@example.org"})["hash_scheme"]
+        == passlib_hashes[3].scheme);
+}
+
+TEST_CASE("authctl import reads JSON Lines in batches and stops on a refused batch") {
+  node_process node;
+  authctl ctl{node};
+  temp_dir dir;
+  auto jsonl = dir.path() + "/users.jsonl";
+  {
+    std::ofstream out{jsonl};
+    for (int i = 0; i < 25; ++i)
+      out << json{{"email", "j" + std::to_string(i) + "@example.org"},
+                  {"name", "J"},
+                  {"hash", passlib_hashes[3].hash},
+                  {"created_at", 1700000000 + i}}
+               .dump()
+          << "\n";
+  }
+  auto r = ctl.call_json({"import", jsonl, "--batch-size", "10"});
+  CHECK(r["imported"] == 25);
+  CHECK(ctl.call_json({"user", "list", "--prefix", "j", "--limit", "100"})
+          ["users"]
+            .size()
+        == 25);
+  // A wrong key refuses the first batch: nothing is imported, exit 4.
+  std::ofstream{dir.path() + "/wrong.key"} << "wrong\n";
+  auto refused = ctl({"--key-file", dir.path() + "/wrong.key", "import", jsonl});
+  CHECK(refused.status == 4);
+  CHECK(contains(refused.err, "stopped after 0 rows"));
+  // Not a file format authctl knows: say which.
+  auto txt = dir.path() + "/users.txt";
+  std::ofstream{txt} << "x\n";
+  CHECK(ctl({"import", txt}).status == 2);
+  CHECK(ctl({"import", txt, "--format", "jsonl"}).status == 5);
 }
 
 TEST_CASE("authctl stats and ping") {

@@ -86,6 +86,19 @@ TEST_CASE("with --throttle=off every guess is verified") {
   CHECK(verifications(node.port()) == 100);
 }
 
+TEST_CASE("with --throttle=off a login hands out no device token") {
+  node_process node{throttle_options({"--throttle=off"})};
+  register_user(node.port(), "owner@example.org");
+  line_client c{node.port()};
+  for (int i = 0; i < 3; ++i) {
+    auto reply = c.call({{"op", "login"},
+                         {"email", "owner@example.org"},
+                         {"password", "correct horse"}});
+    REQUIRE(reply["ok"] == true);
+    CHECK_FALSE(reply.contains("device_token"));
+  }
+}
+
 TEST_CASE("a guesser's penalty does not touch other sources and accounts") {
   node_process node{throttle_options({})};
   register_user(node.port(), "victim@example.org");

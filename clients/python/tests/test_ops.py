@@ -39,7 +39,7 @@ class SyncOpsTest(NodeTestCase):
         self.assertEqual(user.created_at.tzinfo, timezone.utc)
         self.assertLess(abs(datetime.now(timezone.utc) - user.created_at), timedelta(minutes=5))
 
-    def test_login_returns_a_session_and_a_device_token(self) -> None:
+    def test_login_returns_a_session(self) -> None:
         email = unique_email()
         user = self.c.register(email, PASSWORD, "Bo")
         session = self.c.login(email, PASSWORD)
@@ -48,9 +48,10 @@ class SyncOpsTest(NodeTestCase):
         self.assertEqual(session.user.id, user.id)
         self.assertIsNotNone(session.user.last_login_at)
         self.assertGreater(session.expires_at, session.user.last_login_at)
-        self.assertIsNotNone(session.device_token)
-        self.assertEqual(len(session.device_token), 43)
-        again = self.c.login(email, PASSWORD, device_token=session.device_token)
+        # Device tokens serve the throttle: with --throttle=off there is none
+        # (DeviceTokenTest has them).
+        self.assertIsNone(session.device_token)
+        again = self.c.login(email, PASSWORD)
         self.assertNotEqual(again.token, session.token)
 
     def test_login_refuses_a_wrong_password_and_an_unknown_email_alike(self) -> None:
@@ -135,8 +136,8 @@ class AsyncOpsTest(NodeTestCase):
                 await c.register(email, PASSWORD, "Hal")
             a = await c.login(email, PASSWORD)
             self.assertEqual(len(a.token), 43)
-            self.assertIsNotNone(a.device_token)
-            b = await c.login(email, PASSWORD, device_token=a.device_token)
+            self.assertIsNone(a.device_token)  # --throttle=off
+            b = await c.login(email, PASSWORD)
             self.assertEqual(await c.whoami(a.token), a.user)
             with self.assertRaises(authnode.InvalidCredentials):
                 await c.login(email, "wrong password")
@@ -163,8 +164,8 @@ class AsyncOpsTest(NodeTestCase):
 
 
 class DeviceTokenTest(NodeTestCase):
-    """Device tokens are looked at only with throttling on (the default):
-    with ``--throttle=off`` the node hands out a new one at every login."""
+    """Device tokens exist only with throttling on (the default): with
+    ``--throttle=off`` a login gets none."""
 
     def test_a_login_with_a_valid_device_token_gets_no_new_one(self) -> None:
         with authnode.Client(self.node.host, self.node.port) as c:
@@ -172,6 +173,7 @@ class DeviceTokenTest(NodeTestCase):
             c.register(email, PASSWORD, "Ida")
             first = c.login(email, PASSWORD)
             self.assertIsNotNone(first.device_token)
+            self.assertEqual(len(first.device_token), 43)
             again = c.login(email, PASSWORD, device_token=first.device_token)
             self.assertIsNone(again.device_token)
 
