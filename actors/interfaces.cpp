@@ -33,7 +33,8 @@ void register_message_types(caf::actor_system_config& cfg) {
     .add_message_type<session_list>("authnode::session_list")
     .add_message_type<revoke_result>("authnode::revoke_result")
     .add_message_type<throttle_target>("authnode::throttle_target")
-    .add_message_type<throttle_status>("authnode::throttle_status");
+    .add_message_type<throttle_status>("authnode::throttle_status")
+    .add_message_type<backup_result>("authnode::backup_result");
 }
 
 } // namespace authnode

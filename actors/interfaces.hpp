@@ -83,6 +83,13 @@ using sessions_list_atom = caf::atom_constant<caf::atom("s_list")>;
 using sessions_revoke_atom = caf::atom_constant<caf::atom("s_revoke")>;
 using throttle_show_atom = caf::atom_constant<caf::atom("t_show")>;
 using throttle_reset_atom = caf::atom_constant<caf::atom("t_reset")>;
+/// An online backup of the database into a new file.
+using backup_atom = caf::atom_constant<caf::atom("backup")>;
+/// The database actor's next backup step (sent to itself, with the
+/// backup's generation, so that a stale one is ignored).
+using backup_step_atom = caf::atom_constant<caf::atom("bk_step")>;
+/// Abandons a running backup (the node is shutting down).
+using backup_abort_atom = caf::atom_constant<caf::atom("bk_abort")>;
 
 // -- message types -----------------------------------------------------------
 
@@ -165,6 +172,14 @@ struct throttle_status {
   int64_t penalty_ms = 0;
   int64_t held = 0;
   int64_t verifying = 0;
+};
+
+/// A finished backup: where it is, its size, and how long it took.
+struct backup_result {
+  std::string path;
+  int64_t bytes = 0;
+  int64_t pages = 0;
+  int64_t duration_ms = 0;
 };
 
 /// An admin request without the right key: who sent it and a short hash of
@@ -346,6 +361,7 @@ AUTHNODE_INSPECT(revoke_result, x.user_id, x.revoked)
 AUTHNODE_INSPECT(throttle_target, x.account, x.key)
 AUTHNODE_INSPECT(throttle_status, x.key, x.failures, x.penalty_ms, x.held,
                  x.verifying)
+AUTHNODE_INSPECT(backup_result, x.path, x.bytes, x.pages, x.duration_ms)
 AUTHNODE_INSPECT(new_user, x.email, x.name, x.password_hash, x.created_at)
 AUTHNODE_INSPECT(register_request, x.email, x.password, x.name, x.source,
                  x.client_addr)
@@ -418,7 +434,12 @@ using database_actor = caf::typed_actor<
   /// Session id 0: every session of the user.
   caf::replies_to<sessions_revoke_atom, std::string,
                   int64_t>::with<revoke_result>,
-  caf::reacts_to<purge_atom>>;
+  caf::reacts_to<purge_atom>,
+  /// Copies the live database into a new file at the (absolute) path, a
+  /// few pages per message; busy while another backup runs.
+  caf::replies_to<backup_atom, std::string>::with<backup_result>,
+  caf::reacts_to<backup_step_atom, uint64_t>,
+  caf::reacts_to<backup_abort_atom>>;
 
 /// The guard: may a password verification start? Answers ok_atom at once,
 /// later (a held attempt), or fails with rate_limited (retry_after_ms in the
