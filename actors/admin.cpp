@@ -247,6 +247,20 @@ caf::result<revoke_result> on_revoke(admin_ptr self, const std::string& raw,
   return rp;
 }
 
+caf::result<backup_result> on_backup(admin_ptr self, const std::string& path) {
+  auto rp = self->make_response_promise<backup_result>();
+  // No time limit: a backup takes as long as the database is big, and the
+  // database actor answers it in any case (done, failed or abandoned).
+  ask_then<backup_result>(
+    self, rp, self->state.db, caf::infinite,
+    [=](backup_result& r) mutable {
+      audit(self, "admin:backup", "ok", "", "", r.path);
+      rp.deliver(std::move(r));
+    },
+    backup_atom::value, path);
+  return rp;
+}
+
 /// The key as the guard spells it, or why the operator's cannot be one.
 caf::expected<throttle_target> guard_key(admin_ptr self, throttle_target t) {
   if (!self->state.guard)
@@ -331,6 +345,9 @@ admin_actor::behavior_type admin(admin_ptr self, admin_settings cfg,
     },
     [=](throttle_reset_atom, const throttle_target& t) {
       return on_throttle<bool>(self, throttle_reset_atom::value, t);
+    },
+    [=](backup_atom, const std::string& path) {
+      return on_backup(self, path);
     },
   };
 }

@@ -83,7 +83,7 @@ using sessions_list_atom = caf::atom_constant<caf::atom("s_list")>;
 using sessions_revoke_atom = caf::atom_constant<caf::atom("s_revoke")>;
 using throttle_show_atom = caf::atom_constant<caf::atom("t_show")>;
 using throttle_reset_atom = caf::atom_constant<caf::atom("t_reset")>;
-/// An online backup of the database into a new file.
+/// An online backup of the database into a new file (admin channel).
 using backup_atom = caf::atom_constant<caf::atom("backup")>;
 /// The database actor's next backup step (sent to itself, with the
 /// backup's generation, so that a stale one is ignored).
@@ -475,7 +475,8 @@ using admin_actor = caf::typed_actor<
   caf::replies_to<sessions_revoke_atom, std::string,
                   int64_t>::with<revoke_result>,
   caf::replies_to<throttle_show_atom, throttle_target>::with<throttle_status>,
-  caf::replies_to<throttle_reset_atom, throttle_target>::with<bool>>;
+  caf::replies_to<throttle_reset_atom, throttle_target>::with<bool>,
+  caf::replies_to<backup_atom, std::string>::with<backup_result>>;
 
 /// Announces every message type above; call on every node's config.
 void register_message_types(caf::actor_system_config& cfg);

@@ -1,6 +1,8 @@
 #include "net/admin_codec.hpp"
 
+#include <initializer_list>
 #include <optional>
+#include <utility>
 
 #include <sodium.h>
 
@@ -125,6 +127,19 @@ std::optional<std::string> take_target(const json& obj, throttle_target& out) {
   return take(obj, has_source ? "source" : "account", out.key);
 }
 
+/// The backup's target: absolute, since the node's working directory is
+/// nothing an operator should have to know; no NUL, which would cut the
+/// path short where the file system sees it.
+std::optional<std::string> take_path(const json& obj, std::string& out) {
+  if (auto problem = take(obj, "path", out))
+    return problem;
+  if (out.empty() || out.front() != '/')
+    return std::string{"field path must be an absolute path"};
+  if (out.find('\0') != std::string::npos)
+    return std::string{"field path must not contain a NUL character"};
+  return std::nullopt;
+}
+
 /// The op's fields, checked in the order docs/protocol.md lists them.
 std::variant<admin_body, decode_failure>
 decode_body(const request_id& id, const std::string& op, const json& obj) {
@@ -182,6 +197,11 @@ decode_body(const request_id& id, const std::string& op, const json& obj) {
     throttle_op body;
     body.reset = op == "throttle_reset";
     problem = take_target(obj, body.target);
+    return done(std::move(body));
+  }
+  if (op == "backup") {
+    backup_op body;
+    problem = take_path(obj, body.path);
     return done(std::move(body));
   }
   return decode_failure{id, ec::unknown_op, "unknown op: " + op.substr(0, 64)};
@@ -287,22 +307,48 @@ std::string encode_revoked(const request_id& id, const revoke_result& r) {
                    + ",\"revoked\":" + std::to_string(r.revoked));
 }
 
+namespace {
+
+/// `,"name":n` for each member, then the `}` that ends the object.
+void append_numbers(
+  std::string& out,
+  std::initializer_list<std::pair<const char*, int64_t>> members) {
+  for (auto& [name, value] : members) {
+    out += ",\"";
+    out += name;
+    out += "\":" + std::to_string(value);
+  }
+  out += '}';
+}
+
+} // namespace
+
 std::string encode_throttle_status(const request_id& id,
                                    const throttle_status& s) {
   auto out = reply_head(id, true);
   out += ",\"throttle\":{\"key\":";
   append_json_string(out, s.key);
-  out += ",\"failures\":" + std::to_string(s.failures);
-  out += ",\"penalty_ms\":" + std::to_string(s.penalty_ms);
-  out += ",\"held\":" + std::to_string(s.held);
-  out += ",\"verifying\":" + std::to_string(s.verifying);
-  out += '}';
+  append_numbers(out,
+                 {{"failures", s.failures},
+                  {"penalty_ms", s.penalty_ms},
+                  {"held", s.held},
+                  {"verifying", s.verifying}});
   return reply_end(std::move(out));
 }
 
 std::string encode_throttle_reset(const request_id& id, bool had) {
   return reply_end(reply_head(id, true)
                    + ",\"reset\":" + (had ? "true" : "false"));
+}
+
+std::string encode_backup(const request_id& id, const backup_result& r) {
+  auto out = reply_head(id, true);
+  out += ",\"backup\":{\"path\":";
+  append_json_string(out, r.path);
+  append_numbers(
+    out,
+    {{"bytes", r.bytes}, {"pages", r.pages}, {"duration_ms", r.duration_ms}});
+  return reply_end(std::move(out));
 }
 
 } // namespace authnode

@@ -55,10 +55,15 @@ struct throttle_op {
   bool reset = false;
 };
 
+/// An absolute path on the node's machine.
+struct backup_op {
+  std::string path;
+};
+
 using admin_body
   = std::variant<admin_stats_op, user_show_op, user_list_op, user_add_op,
                  user_set_password_op, user_disable_op, user_delete_op,
-                 sessions_list_op, sessions_revoke_op, throttle_op>;
+                 sessions_list_op, sessions_revoke_op, throttle_op, backup_op>;
 
 /// Most users in one user_list page, and how many when `limit` is absent.
 constexpr int64_t max_user_page = 1000;
@@ -99,5 +104,9 @@ std::string encode_throttle_status(const request_id& id,
 
 /// `{"id":..,"ok":true,"reset":b}`: whether the key had failures.
 std::string encode_throttle_reset(const request_id& id, bool had);
+
+/// `{"id":..,"ok":true,"backup":{"path":..,"bytes":n,"pages":n,
+/// "duration_ms":n}}`
+std::string encode_backup(const request_id& id, const backup_result& r);
 
 } // namespace authnode

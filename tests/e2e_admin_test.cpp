@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 
+#include "support/admin_client.hpp"
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
 
@@ -12,28 +13,6 @@ using namespace authnode::test;
 using std::chrono::steady_clock;
 
 namespace {
-
-std::string error_code(const json& reply) {
-  if (reply.value("ok", false))
-    return "ok";
-  if (!reply.contains("error"))
-    return "?";
-  return reply["error"]["code"].get<std::string>();
-}
-
-/// A client of the admin port that sends the node's key with each request.
-struct admin_client {
-  admin_client(const node_process& node)
-    : key(node.admin_key()), c(node.admin_port()) {}
-
-  json call(json request) {
-    request["admin_key"] = key;
-    return c.call(std::move(request));
-  }
-
-  std::string key;
-  line_client c;
-};
 
 json add_user(admin_client& a, const std::string& email,
               const std::string& password = "correct horse") {
