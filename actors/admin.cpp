@@ -356,6 +356,20 @@ caf::result<import_report> on_import(admin_ptr self,
   return rp;
 }
 
+caf::result<backup_result> on_backup(admin_ptr self, const std::string& path) {
+  auto rp = self->make_response_promise<backup_result>();
+  // No time limit: a backup takes as long as the database is big, and the
+  // database actor answers it in any case (done, failed or abandoned).
+  ask_then<backup_result>(
+    self, rp, self->state.db, caf::infinite,
+    [=](backup_result& r) mutable {
+      audit(self, "admin:backup", "ok", "", "", r.path);
+      rp.deliver(std::move(r));
+    },
+    backup_atom::value, path);
+  return rp;
+}
+
 /// The key as the guard spells it, or why the operator's cannot be one.
 caf::expected<throttle_target> guard_key(admin_ptr self, throttle_target t) {
   if (!self->state.guard)
@@ -443,6 +457,9 @@ admin_actor::behavior_type admin(admin_ptr self, admin_settings cfg,
     },
     [=](user_import_atom, const import_request& req) {
       return on_import(self, req);
+    },
+    [=](backup_atom, const std::string& path) {
+      return on_backup(self, path);
     },
   };
 }

@@ -42,7 +42,8 @@ void register_message_types(caf::actor_system_config& cfg) {
     .add_message_type<import_batch>("authnode::import_batch")
     .add_message_type<import_outcome>("authnode::import_outcome")
     .add_message_type<user_ids>("authnode::user_ids")
-    .add_message_type<password_rehash>("authnode::password_rehash");
+    .add_message_type<password_rehash>("authnode::password_rehash")
+    .add_message_type<backup_result>("authnode::backup_result");
 }
 
 } // namespace authnode

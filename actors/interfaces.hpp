@@ -88,6 +88,13 @@ using throttle_reset_atom = caf::atom_constant<caf::atom("t_reset")>;
 using user_import_atom = caf::atom_constant<caf::atom("u_import")>;
 /// Stores a hash upgraded after a successful login.
 using rehash_atom = caf::atom_constant<caf::atom("rehash")>;
+/// An online backup of the database into a new file (admin channel).
+using backup_atom = caf::atom_constant<caf::atom("backup")>;
+/// The database actor's next backup step (sent to itself, with the
+/// backup's generation, so that a stale one is ignored).
+using backup_step_atom = caf::atom_constant<caf::atom("bk_step")>;
+/// Abandons a running backup (the node is shutting down).
+using backup_abort_atom = caf::atom_constant<caf::atom("bk_abort")>;
 
 // -- message types -----------------------------------------------------------
 
@@ -174,6 +181,14 @@ struct throttle_status {
   int64_t penalty_ms = 0;
   int64_t held = 0;
   int64_t verifying = 0;
+};
+
+/// A finished backup: where it is, its size, and how long it took.
+struct backup_result {
+  std::string path;
+  int64_t bytes = 0;
+  int64_t pages = 0;
+  int64_t duration_ms = 0;
 };
 
 /// An admin request without the right key: who sent it and a short hash of
@@ -432,6 +447,7 @@ AUTHNODE_INSPECT(revoke_result, x.user_id, x.revoked)
 AUTHNODE_INSPECT(throttle_target, x.account, x.key)
 AUTHNODE_INSPECT(throttle_status, x.key, x.failures, x.penalty_ms, x.held,
                  x.verifying)
+AUTHNODE_INSPECT(backup_result, x.path, x.bytes, x.pages, x.duration_ms)
 AUTHNODE_INSPECT(new_user, x.email, x.name, x.password_hash, x.created_at)
 AUTHNODE_INSPECT(import_rejection, x.index, x.code, x.message)
 AUTHNODE_INSPECT(import_row, x.index, x.email, x.name, x.hash, x.created_at)
@@ -517,7 +533,12 @@ using database_actor = caf::typed_actor<
   caf::replies_to<user_import_atom, import_batch>::with<import_outcome>,
   /// Replies whether the hash was replaced (false: it had changed).
   caf::replies_to<rehash_atom, password_rehash>::with<bool>,
-  caf::reacts_to<purge_atom>>;
+  caf::reacts_to<purge_atom>,
+  /// Copies the live database into a new file at the (absolute) path, a
+  /// few pages per message; busy while another backup runs.
+  caf::replies_to<backup_atom, std::string>::with<backup_result>,
+  caf::reacts_to<backup_step_atom, uint64_t>,
+  caf::reacts_to<backup_abort_atom>>;
 
 /// The guard: may a password verification start? Answers ok_atom at once,
 /// later (a held attempt), or fails with rate_limited (retry_after_ms in the
@@ -554,7 +575,8 @@ using admin_actor = caf::typed_actor<
                   int64_t>::with<revoke_result>,
   caf::replies_to<throttle_show_atom, throttle_target>::with<throttle_status>,
   caf::replies_to<throttle_reset_atom, throttle_target>::with<bool>,
-  caf::replies_to<user_import_atom, import_request>::with<import_report>>;
+  caf::replies_to<user_import_atom, import_request>::with<import_report>,
+  caf::replies_to<backup_atom, std::string>::with<backup_result>>;
 
 /// Announces every message type above; call on every node's config.
 void register_message_types(caf::actor_system_config& cfg);

@@ -169,8 +169,10 @@ int run(caf::actor_system& sys, const node_options& opts,
         int audit_fd, const std::string& admin_key_digest,
         const sigset_t& stop_signals) {
   auto counters = std::make_shared<node_counters>();
-  auto db = sys.spawn<caf::detached>(database, std::move(store),
-                                     caf::timespan{std::chrono::minutes(1)});
+  database_settings db_cfg;
+  db_cfg.purge_interval = std::chrono::minutes(1);
+  db_cfg.backup_step_pages = static_cast<int>(opts.backup_step_pages);
+  auto db = sys.spawn<caf::detached>(database, std::move(store), db_cfg);
   auto pool = sys.spawn(hash_pool, size_t{opts.hasher_count()},
                         size_t{opts.max_hash_queue}, counters);
   guard_actor guard_handle;
@@ -212,6 +214,10 @@ int run(caf::actor_system& sys, const node_options& opts,
     log_info(std::string{"received "} + strsignal(sig)
              + ", finishing requests in flight");
   }
+  // A backup could take longer than the drain may: it is abandoned now, so
+  // its request is answered (backup_failed) while its connection still is
+  // there to send the reply, and its partial file is removed.
+  self->send(db, backup_abort_atom::value);
   // Held failures may wait up to failure-delay, backends up to their timeout.
   auto grace = opts.failure_delay + opts.backend_timeout
     + std::chrono::seconds(5);

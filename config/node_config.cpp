@@ -68,6 +68,9 @@ node_config::node_config() {
     .add(opts.admin_key_file, "admin-key-file",
          "file holding the admin key, made (mode 0600) if missing "
          "(<db>.admin-key)")
+    .add(opts.backup_step_pages, "backup-step-pages",
+         "database pages a backup copies before other requests are served "
+         "again (256)")
     .add(opts.metrics_host, "metrics-host",
          "address to serve GET /metrics on (127.0.0.1)")
     .add(opts.metrics_port, "metrics-port",

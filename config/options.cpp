@@ -85,6 +85,8 @@ std::string validate(const node_options& o) {
     return "--admin-host: must not be empty";
   if (o.admin_port != 0 && o.admin_port == o.port && o.admin_host == o.host)
     return "--admin-port: must differ from --port";
+  if (o.backup_step_pages < 1 || o.backup_step_pages > 1000000)
+    return "--backup-step-pages: must be between 1 and 1000000";
   if (o.metrics_host.empty())
     return "--metrics-host: must not be empty";
   if (o.metrics_port < -1 || o.metrics_port > 65535)

@@ -51,6 +51,10 @@ struct node_options {
   /// Empty: default_admin_key_path(db).
   std::string admin_key_file;
 
+  /// Pages an online backup (admin op backup) copies before the database
+  /// serves other requests again.
+  uint32_t backup_step_pages = 256;
+
   /// Where GET /metrics is served.
   std::string metrics_host = "127.0.0.1";
   /// -1 (the default): no metrics listener; 0: a free port, logged at

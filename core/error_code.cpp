@@ -15,7 +15,7 @@ struct code_entry {
   std::string_view message;
 };
 
-constexpr std::array<code_entry, 17> code_table{{
+constexpr std::array<code_entry, 19> code_table{{
   {ec::none, "none", "no error"},
   {ec::bad_json, "bad_json", "the line is not a JSON object"},
   {ec::bad_request, "bad_request", "a field is missing or has the wrong type"},
@@ -34,6 +34,8 @@ constexpr std::array<code_entry, 17> code_table{{
   {ec::forbidden, "forbidden", "the admin key is missing or wrong"},
   {ec::no_such_user, "no_such_user", "no account has that email"},
   {ec::not_found, "internal", "internal error"},
+  {ec::exists, "exists", "the file exists"},
+  {ec::backup_failed, "backup_failed", "the backup failed"},
 }};
 
 const code_entry& entry(ec code) {

@@ -42,6 +42,11 @@ enum class ec : uint8_t {
   no_such_user,
   // Internal only, never sent on the wire: the database has no such row.
   not_found,
+  // Admin channel, backup: the target file exists (a backup never
+  // overwrites); SQLite or the file system refused (the message says why).
+  // After not_found so that the numbers of the codes above stay as they were.
+  exists,
+  backup_failed,
 };
 
 /// Stable snake_case name used on the wire.

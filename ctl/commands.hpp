@@ -56,8 +56,8 @@ struct import_args {
   /// Users per batch (one transaction each), at most 1000.
   size_t batch_size = 500;
   /// A batch's request line stays below this many bytes, to fit the
-  /// node's max-line (64 KiB by default).
-  size_t batch_bytes = 48 * 1024;
+  /// admin port's line limit (1 MiB, or --max-line if larger).
+  size_t batch_bytes = 512 * 1024;
   /// -1: when stderr is a terminal.
   int progress = -1;
 };

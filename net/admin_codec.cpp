@@ -1,7 +1,9 @@
 #include "net/admin_codec.hpp"
 
 #include <array>
+#include <initializer_list>
 #include <optional>
+#include <utility>
 
 #include <sodium.h>
 
@@ -184,6 +186,19 @@ std::optional<std::string> take_import(const json& obj, import_request& out) {
   return std::nullopt;
 }
 
+/// The backup's target: absolute, since the node's working directory is
+/// nothing an operator should have to know; no NUL, which would cut the
+/// path short where the file system sees it.
+std::optional<std::string> take_path(const json& obj, std::string& out) {
+  if (auto problem = take(obj, "path", out))
+    return problem;
+  if (out.empty() || out.front() != '/')
+    return std::string{"field path must be an absolute path"};
+  if (out.find('\0') != std::string::npos)
+    return std::string{"field path must not contain a NUL character"};
+  return std::nullopt;
+}
+
 /// The op's fields, checked in the order docs/protocol.md lists them.
 std::variant<admin_body, decode_failure>
 decode_body(const request_id& id, const std::string& op, const json& obj) {
@@ -246,6 +261,11 @@ decode_body(const request_id& id, const std::string& op, const json& obj) {
     throttle_op body;
     body.reset = op == "throttle_reset";
     problem = take_target(obj, body.target);
+    return done(std::move(body));
+  }
+  if (op == "backup") {
+    backup_op body;
+    problem = take_path(obj, body.path);
     return done(std::move(body));
   }
   return decode_failure{id, ec::unknown_op, "unknown op: " + op.substr(0, 64)};
@@ -358,16 +378,32 @@ std::string encode_revoked(const request_id& id, const revoke_result& r) {
                    + ",\"revoked\":" + std::to_string(r.revoked));
 }
 
+namespace {
+
+/// `,"name":n` for each member, then the `}` that ends the object.
+void append_numbers(
+  std::string& out,
+  std::initializer_list<std::pair<const char*, int64_t>> members) {
+  for (auto& [name, value] : members) {
+    out += ",\"";
+    out += name;
+    out += "\":" + std::to_string(value);
+  }
+  out += '}';
+}
+
+} // namespace
+
 std::string encode_throttle_status(const request_id& id,
                                    const throttle_status& s) {
   auto out = reply_head(id, true);
   out += ",\"throttle\":{\"key\":";
   append_json_string(out, s.key);
-  out += ",\"failures\":" + std::to_string(s.failures);
-  out += ",\"penalty_ms\":" + std::to_string(s.penalty_ms);
-  out += ",\"held\":" + std::to_string(s.held);
-  out += ",\"verifying\":" + std::to_string(s.verifying);
-  out += '}';
+  append_numbers(out,
+                 {{"failures", s.failures},
+                  {"penalty_ms", s.penalty_ms},
+                  {"held", s.held},
+                  {"verifying", s.verifying}});
   return reply_end(std::move(out));
 }
 
@@ -412,6 +448,9 @@ std::string_view admin_op_name(const admin_body& body) {
     std::string_view operator()(const user_import_op&) {
       return "user_import";
     }
+    std::string_view operator()(const backup_op&) {
+      return "backup";
+    }
   };
   return std::visit(namer{}, body);
 }
@@ -438,6 +477,16 @@ std::string encode_import_report(const request_id& id, const import_report& r) {
                  append_json_string(out, x.message);
                  out += '}';
                });
+  return reply_end(std::move(out));
+}
+
+std::string encode_backup(const request_id& id, const backup_result& r) {
+  auto out = reply_head(id, true);
+  out += ",\"backup\":{\"path\":";
+  append_json_string(out, r.path);
+  append_numbers(
+    out,
+    {{"bytes", r.bytes}, {"pages", r.pages}, {"duration_ms", r.duration_ms}});
   return reply_end(std::move(out));
 }
 

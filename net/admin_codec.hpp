@@ -60,11 +60,16 @@ struct user_import_op {
   import_request req;
 };
 
+/// An absolute path on the node's machine.
+struct backup_op {
+  std::string path;
+};
+
 using admin_body
   = std::variant<admin_stats_op, user_show_op, user_list_op, user_add_op,
                  user_set_password_op, user_disable_op, user_delete_op,
                  sessions_list_op, sessions_revoke_op, throttle_op,
-                 user_import_op>;
+                 user_import_op, backup_op>;
 
 /// Most users in one user_list page, and how many when `limit` is absent.
 constexpr int64_t max_user_page = 1000;
@@ -125,5 +130,9 @@ std::string_view import_code_name(uint8_t code);
 /// `{"id":..,"ok":true,"imported":n,"updated":n,"skipped":n,
 /// "rejected":[{"index":i,"code":"..","message":".."},..]}`
 std::string encode_import_report(const request_id& id, const import_report& r);
+
+/// `{"id":..,"ok":true,"backup":{"path":..,"bytes":n,"pages":n,
+/// "duration_ms":n}}`
+std::string encode_backup(const request_id& id, const backup_result& r);
 
 } // namespace authnode

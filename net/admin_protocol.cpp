@@ -84,6 +84,10 @@ void dispatch(connection_broker* self, const admin_actor& admin,
         ask<throttle_status>(self, admin, id, encode_throttle_status,
                              throttle_show_atom::value, std::move(op.target));
     }
+    void operator()(backup_op& op) {
+      ask<backup_result>(self, admin, id, encode_backup, backup_atom::value,
+                         std::move(op.path));
+    }
   };
   std::visit(visitor{self, admin, id}, body);
 }

@@ -1,11 +1,13 @@
 #include "storage/database.hpp"
 
+#include <chrono>
 #include <utility>
 
 #include <caf/actor_system.hpp>
 #include <caf/result.hpp>
 #include <caf/spawn_options.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/system_messages.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include "core/clock.hpp"
@@ -15,19 +17,80 @@ namespace authnode {
 
 namespace {
 
-void schedule_purge(database_actor::stateful_pointer<database_state> self) {
-  if (self->state.purge_interval.count() > 0)
-    self->delayed_send(self, self->state.purge_interval, purge_atom::value);
+using database_ptr = database_actor::stateful_pointer<database_state>;
+
+void schedule_purge(database_ptr self) {
+  if (self->state.cfg.purge_interval.count() > 0)
+    self->delayed_send(self, self->state.cfg.purge_interval, purge_atom::value);
+}
+
+/// Ends the running backup with `result`. The job goes first, so that its
+/// partial file is gone by the time the requester hears of a failure.
+template <class Result>
+void end_backup(database_ptr self, Result result) {
+  auto rp = std::move(self->state.backup->rp);
+  self->state.backup.reset();
+  rp.deliver(std::move(result));
+}
+
+/// Copies one step; then asks itself to go on (behind whatever requests
+/// came in meanwhile), or renames the finished copy into place and answers.
+void step_backup(database_ptr self) {
+  auto& b = *self->state.backup;
+  auto copied = b.job->step(self->state.cfg.backup_step_pages);
+  if (!copied)
+    return end_backup(self, std::move(copied.error()));
+  if (!*copied) {
+    self->send(self, backup_step_atom::value, b.generation);
+    return;
+  }
+  auto result = b.job->finish();
+  if (!result)
+    return end_backup(self, std::move(result.error()));
+  result->duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - b.started)
+                          .count();
+  end_backup(self, std::move(*result));
+}
+
+caf::result<backup_result> start_backup(database_ptr self,
+                                        const std::string& path) {
+  auto& st = self->state;
+  if (st.backup)
+    return caf::make_error(ec::busy,
+                           std::string{"a backup is already running"});
+  auto started = std::chrono::steady_clock::now();
+  auto job = st.store->begin_backup(path);
+  if (!job)
+    return std::move(job.error());
+  auto rp = self->make_response_promise<backup_result>();
+  st.backup = running_backup{std::move(*job), rp, started,
+                             ++st.backup_generation};
+  step_backup(self);
+  return rp;
+}
+
+void abort_backup(database_ptr self, const char* why) {
+  if (self->state.backup)
+    end_backup(self, caf::make_error(ec::backup_failed, std::string{why}));
 }
 
 } // namespace
 
-database_actor::behavior_type
-database(database_actor::stateful_pointer<database_state> self,
-         std::unique_ptr<user_store> store, caf::timespan purge_interval) {
+database_actor::behavior_type database(database_ptr self,
+                                       std::unique_ptr<user_store> store,
+                                       database_settings cfg) {
   self->state.store = std::move(store);
-  self->state.purge_interval = purge_interval;
+  self->state.cfg = cfg;
   schedule_purge(self);
+  // However the actor is stopped, a backup in progress gets its one reply
+  // and leaves no partial file.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    if (!msg.reason)
+      return; // a linked actor ended normally: nothing to stop for
+    abort_backup(self, "the database stopped; the backup was abandoned");
+    self->quit(msg.reason);
+  });
   return {
     [=](user_add_atom, const new_user& x) -> caf::result<user_view> {
       return self->state.store->add_user(x);
@@ -96,17 +159,30 @@ database(database_actor::stateful_pointer<database_state> self,
       if (self->current_sender().get() == self->ctrl())
         schedule_purge(self);
     },
+    [=](backup_atom, const std::string& path) -> caf::result<backup_result> {
+      return start_backup(self, path);
+    },
+    [=](backup_step_atom, uint64_t generation) {
+      // Only the actor's own message for the backup running now steps it.
+      auto& b = self->state.backup;
+      if (b && b->generation == generation
+          && self->current_sender().get() == self->ctrl())
+        step_backup(self);
+    },
+    [=](backup_abort_atom) {
+      abort_backup(self, "the node is shutting down; the backup was abandoned");
+    },
   };
 }
 
 caf::expected<database_actor> spawn_database(caf::actor_system& sys,
                                              const std::string& path,
-                                             caf::timespan purge_interval,
+                                             database_settings cfg,
                                              std::string& error) {
   auto store = user_store::open(path, error);
   if (!store)
     return caf::make_error(ec::unavailable, error);
-  return sys.spawn<caf::detached>(database, std::move(store), purge_interval);
+  return sys.spawn<caf::detached>(database, std::move(store), cfg);
 }
 
 } // namespace authnode

@@ -4,33 +4,67 @@
 // for up to the 5 s busy timeout; on a scheduler thread it would stall other
 // actors. One actor means one writer, so requests are serialized here rather
 // than fought over with SQLite locks.
+//
+// An online backup (storage/backup.hpp) runs here too, since it needs the
+// connection, in steps: each message copies `backup_step_pages` pages and
+// sends the actor a message to go on, which queues behind the requests that
+// arrived meanwhile, so logins wait for at most one step, not for the whole
+// copy. Writes the actor makes between steps go into the copy as they
+// happen (same connection), so the backup ends however busy the node is.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include "actors/interfaces.hpp"
 #include "storage/user_store.hpp"
 
 namespace authnode {
 
-struct database_state {
-  std::unique_ptr<user_store> store;
+/// Pages a backup copies per step unless told otherwise: 1 MiB of 4 KiB
+/// pages, a few milliseconds of copying.
+constexpr int default_backup_step_pages = 256;
+
+struct database_settings {
   /// How often expired sessions are removed; zero or less: never.
   caf::timespan purge_interval{0};
+  /// Pages a backup copies before the actor serves other requests.
+  int backup_step_pages = default_backup_step_pages;
+};
+
+/// The backup in progress and whom to tell when it ends.
+struct running_backup {
+  std::unique_ptr<backup_job> job;
+  caf::typed_response_promise<backup_result> rp;
+  std::chrono::steady_clock::time_point started;
+  /// Tags its step messages, so that one left over from an earlier backup
+  /// does not step this one.
+  uint64_t generation = 0;
+};
+
+struct database_state {
+  std::unique_ptr<user_store> store;
+  database_settings cfg;
+  /// Declared after the store, so it is destroyed first: the job reads the
+  /// store's connection.
+  std::optional<running_backup> backup;
+  uint64_t backup_generation = 0;
 
   static inline const char* name = "database";
 };
 
-/// Spawn with `sys.spawn<caf::detached>(database, std::move(store), interval)`.
+/// Spawn with `sys.spawn<caf::detached>(database, std::move(store), cfg)`.
 /// The store must be open; the first purge runs one interval after start.
 database_actor::behavior_type
 database(database_actor::stateful_pointer<database_state> self,
-         std::unique_ptr<user_store> store, caf::timespan purge_interval);
+         std::unique_ptr<user_store> store, database_settings cfg);
 
 /// Opens the store at `path` first, so a bad path fails before anything is
 /// spawned, then spawns the detached database actor. On failure `error` holds
@@ -38,7 +72,7 @@ database(database_actor::stateful_pointer<database_state> self,
 /// Stop the actor (send_exit + wait_for) before the actor system goes away.
 caf::expected<database_actor> spawn_database(caf::actor_system& sys,
                                              const std::string& path,
-                                             caf::timespan purge_interval,
+                                             database_settings cfg,
                                              std::string& error);
 
 } // namespace authnode

@@ -572,4 +572,9 @@ caf::expected<int64_t> user_store::purge_expired(int64_t now) {
   return db_.changes();
 }
 
+caf::expected<std::unique_ptr<backup_job>>
+user_store::begin_backup(const std::string& path) {
+  return backup_job::start(db_.handle(), path);
+}
+
 } // namespace authnode

@@ -14,6 +14,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/interfaces.hpp"
+#include "storage/backup.hpp"
 #include "storage/sqlite.hpp"
 
 namespace authnode {
@@ -99,6 +100,11 @@ public:
 
   /// Removes the sessions that expired at or before `now`; returns how many.
   caf::expected<int64_t> purge_expired(int64_t now);
+
+  /// Starts an online backup of this store to `path` (see backup_job). The
+  /// store must outlive the job; writes through the store go on meanwhile.
+  caf::expected<std::unique_ptr<backup_job>>
+  begin_backup(const std::string& path);
 
 private:
   user_store() = default;

@@ -195,6 +195,15 @@ database_actor::behavior_type fake_database(database_actor::pointer self,
     [=](purge_atom) {
       // nop
     },
+    [=](backup_atom, std::string&) -> caf::result<backup_result> {
+      return caf::make_error(ec::backup_failed);
+    },
+    [=](backup_step_atom, uint64_t) {
+      // nop
+    },
+    [=](backup_abort_atom) {
+      // nop
+    },
   };
 }
 

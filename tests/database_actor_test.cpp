@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -20,6 +21,7 @@
 #include "core/error_code.hpp"
 #include "storage/database.hpp"
 #include "storage/sqlite.hpp"
+#include "support/databases.hpp"
 
 using namespace authnode;
 using namespace std::chrono_literals;
@@ -69,9 +71,12 @@ struct running_database {
 };
 
 database_actor spawn_or_fail(caf::actor_system& sys, const std::string& path,
-                             caf::timespan purge_interval) {
+                             caf::timespan purge_interval,
+                             int backup_step_pages
+                             = default_backup_step_pages) {
   std::string error;
-  auto db = spawn_database(sys, path, purge_interval, error);
+  auto db = spawn_database(sys, path, {purge_interval, backup_step_pages},
+                           error);
   INFO(error);
   REQUIRE(db);
   return *db;
@@ -190,7 +195,7 @@ TEST_CASE("a bad database path fails before anything is spawned",
   system_fixture fx;
   temp_dir dir;
   std::string error;
-  auto db = spawn_database(*fx.sys, dir.file("missing/users.db"), 0s, error);
+  auto db = spawn_database(*fx.sys, dir.file("missing/users.db"), {0s}, error);
   REQUIRE(!db);
   CHECK(db.error() == caf::make_error(ec::unavailable));
   CHECK_THAT(error, Catch::Contains("missing/users.db"));
@@ -246,4 +251,121 @@ TEST_CASE("a purge can be requested by message", "[database]") {
   REQUIRE(ask<user_record>(self, db.hdl, user_get_atom::value,
                            std::string{"alice@example.org"}));
   CHECK(count_sessions(path) == 0);
+}
+
+namespace {
+
+/// A file database of many users, backed up one page per step by the
+/// database actor: hundreds of steps.
+struct backup_fixture {
+  system_fixture fx;
+  temp_dir dir;
+  caf::scoped_actor self{*fx.sys};
+  std::string path = dir.file("users.db");
+  std::string target = dir.file("copy.db");
+  running_database db{self, make_db()};
+  /// Held by stall(): a write lock of another connection.
+  sqlite_db lock;
+
+  database_actor make_db() {
+    authnode::test::add_bulk_users(path, 10000);
+    return spawn_or_fail(*fx.sys, path, 0s, 1);
+  }
+
+  /// Keeps the database actor in a write that waits for another
+  /// connection's lock until resume(): what a test sends meanwhile is all in
+  /// the actor's mailbox, in order, before it goes on, however the threads
+  /// are scheduled.
+  void stall() {
+    REQUIRE(lock.open(path, SQLITE_OPEN_READWRITE).ok());
+    REQUIRE(lock.exec("BEGIN IMMEDIATE").ok());
+    self->send(db.hdl, user_add_atom::value,
+               new_user{"stall@example.org", "Stall", "$argon2id$stall", 1});
+  }
+
+  void resume() {
+    REQUIRE(lock.exec("COMMIT").ok());
+    REQUIRE(next_reply() == "add");
+  }
+
+  /// What the next reply in the mailbox is: "add", "backup", "lookup", or
+  /// the error's wire code.
+  std::string next_reply() {
+    std::string what = "timeout";
+    self->receive(
+      [&](user_view&) {
+        what = "add";
+      },
+      [&](backup_result&) {
+        what = "backup";
+      },
+      [&](user_record&) {
+        what = "lookup";
+      },
+      [&](caf::error& err) {
+        what = std::string{wire_name(to_wire(err).code)};
+      },
+      caf::after(std::chrono::seconds(20)) >> [] {});
+    return what;
+  }
+
+  bool partial_left() const {
+    return std::filesystem::exists(target + ".partial");
+  }
+};
+
+} // namespace
+
+TEST_CASE("the database actor serves requests between backup steps",
+          "[database][backup]") {
+  backup_fixture bk;
+  bk.stall();
+  bk.self->send(bk.db.hdl, backup_atom::value, bk.target);
+  bk.self->send(bk.db.hdl, user_get_atom::value,
+                std::string{"bulk7@example.org"});
+  bk.resume();
+  // The lookup waits behind the backup's first step only.
+  CHECK(bk.next_reply() == "lookup");
+  CHECK(bk.next_reply() == "backup");
+  CHECK(std::filesystem::exists(bk.target));
+  CHECK_FALSE(bk.partial_left());
+}
+
+TEST_CASE("a second backup while one runs is busy", "[database][backup]") {
+  backup_fixture bk;
+  auto other = bk.dir.file("other.db");
+  bk.stall();
+  bk.self->send(bk.db.hdl, backup_atom::value, bk.target);
+  bk.self->send(bk.db.hdl, backup_atom::value, other);
+  bk.resume();
+  CHECK(bk.next_reply() == "busy");
+  CHECK(bk.next_reply() == "backup");
+  CHECK_FALSE(std::filesystem::exists(other));
+  CHECK_FALSE(std::filesystem::exists(other + ".partial"));
+  // Once it is done, the next one may start.
+  CHECK(ask<backup_result>(bk.self, bk.db.hdl, backup_atom::value, other));
+}
+
+TEST_CASE("a backup abandoned at shutdown is answered and leaves no partial "
+          "file",
+          "[database][backup]") {
+  backup_fixture bk;
+  bk.stall();
+  bk.self->send(bk.db.hdl, backup_atom::value, bk.target);
+  SECTION("told by the node") {
+    bk.self->send(bk.db.hdl, backup_abort_atom::value);
+    bk.resume();
+    CHECK(bk.next_reply() == "backup_failed");
+    CHECK_FALSE(bk.partial_left());
+    // The database goes on, and takes the next backup.
+    CHECK(
+      ask<backup_result>(bk.self, bk.db.hdl, backup_atom::value, bk.target));
+  }
+  SECTION("stopped") {
+    // An exit message queues like any other (CAF 0.17: normal priority).
+    bk.self->send_exit(bk.db.hdl, caf::exit_reason::user_shutdown);
+    bk.resume();
+    CHECK(bk.next_reply() == "backup_failed");
+    CHECK_FALSE(bk.partial_left());
+  }
 }

@@ -6,6 +6,8 @@
 #include <map>
 
 #include "support/admin_client.hpp"
+#include "support/line_client.hpp"
+#include "support/node_process.hpp"
 
 using namespace authnode::test;
 using std::chrono::steady_clock;

@@ -1,5 +1,5 @@
-// A client of the admin port for end-to-end tests: sends the node's key
-// with every request. And the error code of any reply, for assertions.
+// For end-to-end tests of the admin channel: a client of the admin port that
+// sends the node's key with each request, and the code of a reply.
 #pragma once
 
 #include <string>
@@ -9,7 +9,7 @@
 
 namespace authnode::test {
 
-/// "ok" for a success, the error's code otherwise ("?" if it has none).
+/// "ok", the error code of a failed reply, or "?" for neither.
 inline std::string error_code(const json& reply) {
   if (reply.value("ok", false))
     return "ok";
@@ -18,9 +18,16 @@ inline std::string error_code(const json& reply) {
   return reply["error"]["code"].get<std::string>();
 }
 
+/// A client of the admin port that sends the node's key with each request.
 struct admin_client {
   explicit admin_client(const node_process& node)
     : key(node.admin_key()), c(node.admin_port()) {}
+
+  /// The request with the key added, sent without waiting for the reply.
+  void send(json request) {
+    request["admin_key"] = key;
+    c.send(request);
+  }
 
   json call(json request, std::chrono::milliseconds timeout = 10s) {
     request["admin_key"] = key;

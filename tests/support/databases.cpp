@@ -1,0 +1,53 @@
+#include "support/databases.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+namespace authnode::test {
+
+std::unique_ptr<user_store> open_store(const std::string& path) {
+  std::string error;
+  auto store = user_store::open(path, error);
+  INFO(error);
+  REQUIRE(store != nullptr);
+  return store;
+}
+
+void add_bulk_users(const std::string& path, int count,
+                    const std::string& prefix) {
+  open_store(path); // the node's own schema, migrations included
+  sqlite_db db;
+  REQUIRE(db.open(path, SQLITE_OPEN_READWRITE).ok());
+  statement insert;
+  REQUIRE(insert
+            .prepare(db,
+                     "INSERT INTO users(email, name, password_hash,"
+                     " created_at)"
+                     " WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL"
+                     "  SELECT i + 1 FROM n WHERE i + 1 < ?1)"
+                     " SELECT ?2 || i || '@example.org', 'Bulk ' || i,"
+                     "  '$argon2id$v=19$m=8,t=1,p=1$placeholder', 1000"
+                     " FROM n")
+            .ok());
+  insert.bind_int64(1, count).bind_text(2, prefix);
+  INFO(insert.status().message);
+  REQUIRE(insert.step() == step_result::done);
+}
+
+std::string query(sqlite_db& db, const char* sql) {
+  statement stmt;
+  INFO(sql);
+  REQUIRE(stmt.prepare(db, sql).ok());
+  REQUIRE(stmt.step() == step_result::row);
+  return stmt.column_text(0);
+}
+
+int file_mode(const std::string& path) {
+  struct stat info {};
+  REQUIRE(::stat(path.c_str(), &info) == 0);
+  return static_cast<int>(info.st_mode & 0777);
+}
+
+} // namespace authnode::test
