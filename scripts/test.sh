@@ -11,11 +11,12 @@
 # fail2ban (fail2ban-regex on a real audit log), systemd (systemd-analyze
 # verify on the unit file) and python3-passlib with its bcrypt and argon2
 # backends (the password hashes of the user import tests, made by the
-# library that made them in the systems users import from).
+# library that made them in the systems users import from), and curl (the
+# README's walk-through, which CI follows, scrapes /metrics with it).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/setup.sh" clang-14 libfuzzer-14-dev python3-prometheus-client \
-  fail2ban systemd python3-passlib python3-bcrypt python3-argon2
+  fail2ban systemd python3-passlib python3-bcrypt python3-argon2 curl
 
 start=$SECONDS
 stage() {

@@ -248,17 +248,18 @@ TEST_CASE("authctl import reports bad rows by line and imports the rest") {
     for (auto& h : passlib_hashes)
       out << "u" << i++ << "@example.org,\"User, " << i << "\",\"" << h.hash
           << "\",2024-03-01T12:00:00Z\n";
-    out << "bad@example.org,Bad,$1$md5crypt$notsupported,\n";   // line N+2
+    out << "bad@example.org,Bad,$1$md5crypt$notsupported,\n";        // line N+2
     out << "not-an-email,X,\"" << passlib_hashes[0].hash << "\",\n"; // N+3
-    out << "short@example.org,Short\n";                          // line N+4
+    out << "short@example.org,Short\n";                              // line N+4
     out << "u0@example.org,Twice,\"" << passlib_hashes[0].hash << "\",\n";
   }
   auto n = passlib_hashes.size();
   auto first = ctl({"import", csv, "--progress"});
   CHECK(first.status == 5);
-  CHECK(contains(first.out, "imported " + std::to_string(n)
-                              + ", updated 0, skipped 0 (already there), "
-                                "rejected 4"));
+  CHECK(contains(first.out,
+                 "imported " + std::to_string(n)
+                   + ", updated 0, skipped 0 (already there), "
+                     "rejected 4"));
   auto line = [&](size_t k) {
     return csv + ":" + std::to_string(k) + ": ";
   };
@@ -266,8 +267,8 @@ TEST_CASE("authctl import reports bad rows by line and imports the rest") {
   CHECK(contains(first.err, line(n + 3) + "bad_email"));
   CHECK(contains(first.err, line(n + 4) + "unreadable"));
   CHECK(contains(first.err, line(n + 5) + "duplicate"));
-  CHECK(contains(first.err, std::to_string(n + 4) + "/" + std::to_string(n + 4)
-                              + "  100%"));
+  CHECK(contains(
+    first.err, std::to_string(n + 4) + "/" + std::to_string(n + 4) + "  100%"));
 
   // Every imported user logs in with the old system's password, through
   // authctl, and is then on argon2id.
@@ -291,7 +292,8 @@ TEST_CASE("authctl import reports bad rows by line and imports the rest") {
   CHECK(again["rejected"].size() == 4);
   CHECK(again["rejected"][0]["line"] == n + 2);
   CHECK(again["rejected"][0]["code"] == "bad_hash");
-  auto skipped = again["skipped"].get<size_t>() + again["updated"].get<size_t>();
+  auto skipped = again["skipped"].get<size_t>()
+    + again["updated"].get<size_t>();
   CHECK(skipped == n);
   auto update = ctl({"--json", "import", csv, "--update"});
   CHECK(update.status == 5);
@@ -300,7 +302,8 @@ TEST_CASE("authctl import reports bad rows by line and imports the rest") {
         == passlib_hashes[3].scheme);
 }
 
-TEST_CASE("authctl import reads JSON Lines in batches and stops on a refused batch") {
+TEST_CASE(
+  "authctl import reads JSON Lines in batches and stops on a refused batch") {
   node_process node;
   authctl ctl{node};
   temp_dir dir;
@@ -317,13 +320,14 @@ TEST_CASE("authctl import reads JSON Lines in batches and stops on a refused bat
   }
   auto r = ctl.call_json({"import", jsonl, "--batch-size", "10"});
   CHECK(r["imported"] == 25);
-  CHECK(ctl.call_json({"user", "list", "--prefix", "j", "--limit", "100"})
-          ["users"]
-            .size()
-        == 25);
+  CHECK(
+    ctl.call_json({"user", "list", "--prefix", "j", "--limit", "100"})["users"]
+      .size()
+    == 25);
   // A wrong key refuses the first batch: nothing is imported, exit 4.
   std::ofstream{dir.path() + "/wrong.key"} << "wrong\n";
-  auto refused = ctl({"--key-file", dir.path() + "/wrong.key", "import", jsonl});
+  auto refused
+    = ctl({"--key-file", dir.path() + "/wrong.key", "import", jsonl});
   CHECK(refused.status == 4);
   CHECK(contains(refused.err, "stopped after 0 rows"));
   // Not a file format authctl knows: say which.
@@ -331,6 +335,32 @@ TEST_CASE("authctl import reads JSON Lines in batches and stops on a refused bat
   std::ofstream{txt} << "x\n";
   CHECK(ctl({"import", txt}).status == 2);
   CHECK(ctl({"import", txt, "--format", "jsonl"}).status == 5);
+}
+
+TEST_CASE(
+  "authctl backup writes a copy a node starts on and never overwrites") {
+  node_process node;
+  authctl ctl{node};
+  REQUIRE(ctl({"user", "add", "fay@example.org", "--name", "Fay"},
+              password_line("fay's password"))
+            .status
+          == 0);
+  temp_dir dir;
+  // The name a node started in that directory opens.
+  auto copy = dir.path() + "/auth.db";
+  auto done = ctl.call_json({"backup", copy});
+  CHECK(done["path"] == copy);
+  CHECK(done["bytes"].get<int64_t>() > 0);
+  auto again = ctl({"backup", copy});
+  CHECK(again.status == 1);
+  CHECK(contains(again.err, "exists"));
+  // The copy holds the account: a node on it lets Fay in.
+  node_process restored{fast_options(), dir.path()};
+  line_client c{restored.port()};
+  CHECK(c.call({{"op", "login"},
+                {"email", "fay@example.org"},
+                {"password", "fay's password"}})["ok"]
+        == true);
 }
 
 TEST_CASE("authctl stats and ping") {
