@@ -9,6 +9,7 @@
 #include <caf/send.hpp>
 
 #include "core/log.hpp"
+#include "net/broker_timer.hpp"
 #include "net/codec.hpp"
 
 namespace authnode {
@@ -43,7 +44,7 @@ void arm_timer(connection_broker* self, time_point now) {
   if (st.armed && *st.armed > now && *st.armed <= head)
     return; // an earlier or equal timer will fire first
   st.armed = head;
-  self->delayed_send(self, head - now, due_atom::value);
+  send_self_later(self, head - now, due_atom::value);
 }
 
 void hold_reply(connection_broker* self, time_point due, const request_id& id,
@@ -250,7 +251,7 @@ void reject_long_line(connection_broker* self) {
 }
 
 void arm_idle_timer(connection_broker* self, caf::timespan after) {
-  self->delayed_send(self, after, idle_atom::value);
+  send_self_later(self, after, idle_atom::value);
 }
 
 /// The idle timer fired: close the connection if it has been idle for the
@@ -315,7 +316,7 @@ void note_refusal(connection_broker* self, time_point arrived,
     return;
   st.tarpit_until = st.retry_not_before;
   st.counters->tarpitted_total += 1;
-  self->delayed_send(self, st.tarpit_until - now, tarpit_over_atom::value);
+  send_self_later(self, st.tarpit_until - now, tarpit_over_atom::value);
 }
 
 void on_answered(connection_broker* self) {

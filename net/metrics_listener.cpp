@@ -5,6 +5,7 @@
 
 #include "core/error_code.hpp"
 #include "core/metrics_text.hpp"
+#include "net/broker_timer.hpp"
 #include "net/doorman.hpp"
 #include "net/http_head.hpp"
 
@@ -62,8 +63,8 @@ void accept(metrics_broker* self, caf::io::connection_handle hdl) {
   auto generation = ++st.next_generation;
   st.clients.emplace(hdl, scrape_client{{}, generation});
   self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
-  self->delayed_send(self, st.cfg.head_timeout, scrape_timeout_atom::value,
-                     hdl.id(), generation);
+  send_self_later(self, st.cfg.head_timeout, scrape_timeout_atom::value,
+                  hdl.id(), generation);
 }
 
 void on_data(metrics_broker* self, const caf::io::new_data_msg& msg) {

@@ -188,3 +188,20 @@ TEST_CASE("a client that keeps max-in-flight requests out is read to the end") {
   }
   CHECK(answered == total);
 }
+
+// A broker's timer that fires after its connection has ended used to keep
+// the broker alive for good (net/broker_timer.hpp). The sanitized build's
+// leak check, run when the node stops, is what sees it.
+TEST_CASE("connections closed before their idle timer fires are freed") {
+  node_process node{with({"--idle-timeout=300ms"})};
+  for (int i = 0; i < 3; ++i) {
+    line_client brief{node.port()};
+    REQUIRE(brief.call({{"op", "ping"}})["ok"] == true);
+  }
+  // Opened after the brief ones: when its timer has closed it, theirs have
+  // fired too.
+  line_client last{node.port()};
+  REQUIRE(last.call({{"op", "ping"}})["ok"] == true);
+  CHECK(last.closed_by_peer(3s));
+  CHECK(node.stop() == 0);
+}
