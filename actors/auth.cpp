@@ -103,6 +103,28 @@ void ask_db(auth_ptr self, OnResult on_result,
       });
 }
 
+/// Asks the guard, with no time limit (it holds an admission for as long as
+/// a penalty lasts), but failed with unavailable if the storage node that
+/// runs the guard is lost meanwhile (storage_lost_atom).
+template <class Result, class OnResult, class... Ts>
+void ask_guard(auth_ptr self, OnResult on_result,
+               std::function<void(caf::error)> on_error, Ts&&... xs) {
+  auto& st = self->state;
+  auto call = st.deadlines.open_untimed([on_error] {
+    on_error(caf::make_error(ec::unavailable, "the storage node was lost"));
+  });
+  self->request(st.guard, caf::infinite, std::forward<Ts>(xs)...)
+    .then(
+      [=](Result& result) mutable {
+        if (self->state.deadlines.close(call))
+          on_result(result);
+      },
+      [=](caf::error& err) mutable {
+        if (self->state.deadlines.close(call))
+          on_error(std::move(err));
+      });
+}
+
 void on_tick(auth_ptr self) {
   auto& st = self->state;
   auto now = self->clock().now();
@@ -159,20 +181,13 @@ caf::result<user_view> on_register(auth_ptr self, register_request& req) {
       hash();
       return;
     }
-    self
-      ->request(self->state.guard, caf::infinite, guard_spend_atom::value,
-                source)
-      .then(
-        [=](caf::ok_atom) mutable {
-          hash();
-        },
-        [=,
-         refused = audited_refusal(self, "register", peer, email,
-                                   [=](caf::error err) mutable {
-                                     rp.deliver(std::move(err));
-                                   })](caf::error& err) mutable {
-          refused(std::move(err));
-        });
+    ask_guard<caf::ok_atom>(
+      self, [=](caf::ok_atom) mutable { hash(); },
+      audited_refusal(self, "register", peer, email,
+                      [=](caf::error err) mutable {
+                        rp.deliver(std::move(err));
+                      }),
+      guard_spend_atom::value, source);
   };
   // Look first so that a taken email costs no hash; the UNIQUE constraint
   // still settles a race between two registrations of one email.
@@ -268,16 +283,9 @@ void admit_then(auth_ptr self, throttle_keys keys, const secret& password,
     return;
   }
   guarded_attempt attempt{std::move(keys), fingerprint(self, password)};
-  self
-    ->request(self->state.guard, caf::infinite, guard_admit_atom::value,
-              attempt.keys)
-    .then(
-      [=](caf::ok_atom) mutable {
-        on_go(maybe_guarded{attempt});
-      },
-      [=](caf::error& err) mutable {
-        on_refused(std::move(err));
-      });
+  ask_guard<caf::ok_atom>(
+    self, [=](caf::ok_atom) mutable { on_go(maybe_guarded{attempt}); },
+    std::move(on_refused), guard_admit_atom::value, attempt.keys);
 }
 
 /// Replaces a hash that verified but is not argon2id at today's cost (an
@@ -653,6 +661,11 @@ auth_actor::behavior_type auth(auth_ptr self, auth_settings cfg,
     },
     [=](tick_atom) {
       on_tick(self);
+    },
+    [=](storage_lost_atom) {
+      // Requests on their way to the lost node will never be answered:
+      // answer them now. The forwarders answer new ones at once.
+      self->state.deadlines.expire_all();
     },
     [=](stats_atom) {
       return take_stats(*self->state.counters);

@@ -10,6 +10,22 @@ deadline_queue::call_id deadline_queue::open(time_point due,
   return id;
 }
 
+deadline_queue::call_id
+deadline_queue::open_untimed(std::function<void()> on_expiry) {
+  auto id = next_++;
+  open_.emplace(id, std::move(on_expiry));
+  return id;
+}
+
+void deadline_queue::expire_all() {
+  // Handlers may open new calls: they go into a fresh map.
+  auto calls = std::move(open_);
+  open_.clear();
+  order_.clear();
+  for (auto& [id, handler] : calls)
+    handler();
+}
+
 bool deadline_queue::close(call_id id) {
   return open_.erase(id) > 0;
 }

@@ -26,6 +26,10 @@ public:
   /// at `due`. Deadlines must not decrease from one call to the next.
   call_id open(time_point due, std::function<void()> on_expiry);
 
+  /// Tracks a call with no time limit of its own: only expire_all() ends it
+  /// early.
+  call_id open_untimed(std::function<void()> on_expiry);
+
   /// Stops tracking a call. False if it already expired: its answer is late
   /// and must be dropped, since the requester was answered already.
   bool close(call_id id);
@@ -33,6 +37,10 @@ public:
   /// Runs the handlers of every call due at or before `now`; returns the
   /// next due time, if calls remain open.
   std::optional<time_point> expire(time_point now);
+
+  /// Runs the handlers of every open call, timed or not: the backend they
+  /// wait for is gone.
+  void expire_all();
 
   size_t open_calls() const {
     return open_.size();

@@ -1,6 +1,8 @@
 #include "actors/hash_pool.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <tuple>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/spawn_options.hpp>
@@ -8,12 +10,13 @@
 
 #include "actors/hasher.hpp"
 #include "core/error_code.hpp"
+#include "core/log.hpp"
 
 namespace authnode {
 
 namespace {
 
-using pool_ptr = hasher_actor::stateful_pointer<hash_pool_state>;
+using pool_ptr = hash_pool_actor::stateful_pointer<hash_pool_state>;
 
 void publish_depth(const hash_pool_state& st) {
   if (st.counters)
@@ -34,30 +37,90 @@ void release(pool_ptr self, hasher_actor worker) {
   job(std::move(worker));
 }
 
+bool is_remote(pool_ptr self, const hasher_actor& worker) {
+  return self->state.remote_slots.count(worker.address()) > 0;
+}
+
+/// Runs `job` again ahead of the queue: its worker was lost.
+void retry(pool_ptr self, hash_pool_state::job job) {
+  auto& st = self->state;
+  if (!st.idle.empty()) {
+    auto worker = std::move(st.idle.back());
+    st.idle.pop_back();
+    job(std::move(worker));
+    return;
+  }
+  st.urgent.emplace_front(std::move(job));
+  publish_depth(st);
+}
+
+/// One request for a worker. A value, not a closure over itself: a job
+/// sent again after its worker was lost is a copy of this.
+template <class Result, class... Ts>
+struct hash_job {
+  pool_ptr self;
+  caf::typed_response_promise<Result> rp;
+  std::tuple<Ts...> args;
+
+  void operator()(hasher_actor worker) {
+    if (!worker) { // every worker is gone
+      rp.deliver(caf::make_error(ec::unavailable, "no hasher is reachable"));
+      return;
+    }
+    auto started = std::chrono::steady_clock::now();
+    auto remote = is_remote(self, worker);
+    auto number = self->state.next_job++;
+    if (remote)
+      self->state.at_remote.emplace(
+        number, hash_pool_state::remote_job{worker.address(), *this});
+    auto again = *this;
+    // Copies for the callbacks, which outlive this job object.
+    auto pool = self;
+    auto promise = rp;
+    auto handle = std::apply(
+      [&](const Ts&... xs) {
+        return pool->request(worker, caf::infinite, xs...);
+      },
+      args);
+    handle.then(
+      [=](Result& result) mutable {
+        if (remote && pool->state.at_remote.erase(number) == 0)
+          return; // its worker was lost meanwhile: the job runs elsewhere
+        if (auto& counters = pool->state.counters)
+          counters->hash_duration.observe(std::chrono::steady_clock::now()
+                                          - started);
+        promise.deliver(std::move(result));
+        release(pool, worker);
+      },
+      [=](caf::error& err) mutable {
+        if (remote && pool->state.at_remote.erase(number) == 0)
+          return;
+        if (remote && err == caf::sec::request_receiver_down) {
+          // Lost before its down message came: that message drops the
+          // worker; the job goes elsewhere now.
+          retry(pool, again);
+          return;
+        }
+        promise.deliver(std::move(err));
+        // A dead worker is not handed out again.
+        if (err != caf::sec::request_receiver_down)
+          release(pool, worker);
+      });
+  }
+};
+
 /// Forwards one request to a worker and hands the worker back when it
 /// answers; queues it (urgent or not) while every worker is busy.
 template <class Result, class... Ts>
 void dispatch(pool_ptr self, caf::typed_response_promise<Result> rp,
               bool urgent, Ts... xs) {
   auto& st = self->state;
-  hash_pool_state::job job = [=](hasher_actor worker) mutable {
-    auto started = std::chrono::steady_clock::now();
-    self->request(worker, caf::infinite, xs...)
-      .then(
-        [=](Result& result) mutable {
-          if (auto& counters = self->state.counters)
-            counters->hash_duration.observe(std::chrono::steady_clock::now()
-                                            - started);
-          rp.deliver(std::move(result));
-          release(self, worker);
-        },
-        [=](caf::error& err) mutable {
-          rp.deliver(std::move(err));
-          // A dead worker is not handed out again.
-          if (err != caf::sec::request_receiver_down)
-            release(self, worker);
-        });
-  };
+  if (st.workers == 0) {
+    rp.deliver(caf::make_error(ec::unavailable, "no hasher is reachable"));
+    return;
+  }
+  hash_pool_state::job job
+    = hash_job<Result, Ts...>{self, rp, std::make_tuple(std::move(xs)...)};
   if (!st.idle.empty()) {
     auto worker = std::move(st.idle.back());
     st.idle.pop_back();
@@ -75,16 +138,74 @@ void dispatch(pool_ptr self, caf::typed_response_promise<Result> rp,
   publish_depth(st);
 }
 
+void join(pool_ptr self, hasher_actor worker, uint32_t slots) {
+  auto& st = self->state;
+  if (!worker || slots == 0 || st.remote_slots.count(worker.address()) > 0)
+    return;
+  self->monitor(worker);
+  st.remote_slots.emplace(worker.address(), slots);
+  st.workers += slots;
+  for (uint32_t i = 0; i < slots; ++i)
+    release(self, worker);
+}
+
+/// A remote worker is gone: forget it, and run what it had elsewhere.
+void lose(pool_ptr self, const caf::actor_addr& gone) {
+  auto& st = self->state;
+  auto slots = st.remote_slots.find(gone);
+  if (slots == st.remote_slots.end())
+    return;
+  st.workers -= slots->second;
+  st.remote_slots.erase(slots);
+  st.idle.erase(std::remove_if(st.idle.begin(), st.idle.end(),
+                               [&](const hasher_actor& w) {
+                                 return w.address() == gone;
+                               }),
+                st.idle.end());
+  std::vector<hash_pool_state::job> orphans;
+  for (auto i = st.at_remote.begin(); i != st.at_remote.end();) {
+    if (i->second.worker == gone) {
+      orphans.emplace_back(std::move(i->second.run));
+      i = st.at_remote.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  if (st.workers == 0) {
+    // No one left to do them: say so now rather than let them wait for a
+    // worker that may never come (a job given no worker answers
+    // unavailable).
+    log_warning("the last hasher node was lost; hashing is unavailable");
+    for (auto* queue : {&st.urgent, &st.waiting}) {
+      for (auto& job : *queue)
+        orphans.emplace_back(std::move(job));
+      queue->clear();
+    }
+    publish_depth(st);
+    for (auto& job : orphans)
+      job(hasher_actor{});
+    return;
+  }
+  log_warning("a hasher node was lost; " + std::to_string(orphans.size())
+              + " hashes in progress go to the other hashers");
+  for (auto& job : orphans)
+    retry(self, std::move(job));
+}
+
 } // namespace
 
-hasher_actor::behavior_type hash_pool(pool_ptr self, size_t workers,
-                                      size_t max_queue,
-                                      std::shared_ptr<node_counters> counters) {
+hash_pool_actor::behavior_type
+hash_pool(pool_ptr self, size_t workers, size_t max_queue,
+          std::shared_ptr<node_counters> counters) {
   self->state.counters = std::move(counters);
   self->state.max_queue = max_queue;
+  self->state.workers = workers;
   for (size_t i = 0; i < workers; ++i)
     self->state.idle.emplace_back(
       self->spawn<caf::detached + caf::linked>(hasher));
+  self->set_down_handler([=](caf::down_msg& msg) {
+    lose(self, msg.source);
+  });
   return {
     [=](hash_atom a, secret& password, hash_params p) {
       auto rp = self->make_response_promise<std::string>();
@@ -102,6 +223,9 @@ hasher_actor::behavior_type hash_pool(pool_ptr self, size_t workers,
       auto rp = self->make_response_promise<verify_outcome>();
       dispatch(self, rp, true, a, std::move(phc), std::move(password), p);
       return rp;
+    },
+    [=](hasher_join_atom, hasher_actor worker, uint32_t slots) {
+      join(self, std::move(worker), slots);
     },
   };
 }

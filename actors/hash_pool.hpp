@@ -6,11 +6,22 @@
 // itself and gives each to the first idle hasher, so all cores stay busy and
 // the queue is visible, bounded and ordered: urgent verifications (logins
 // with a valid device token) go ahead of everything else.
+//
+// Hasher nodes (--hasher-nodes) join a gateway's pool as extra workers: a
+// node that runs n hashes at once is handed out n times. The pool watches
+// them; when one is lost, the jobs it had are sent to the other workers
+// again (hashing has no side effect, so a job done twice is harmless), and
+// with no worker left at all a job is answered `unavailable` at once
+// rather than waiting for a worker that may never come.
 #pragma once
 
+#include <cstdint>
 #include <deque>
 #include <functional>
+#include <unordered_map>
 #include <vector>
+
+#include <caf/actor_addr.hpp>
 
 #include "actors/interfaces.hpp"
 #include "core/counters.hpp"
@@ -20,6 +31,19 @@ namespace authnode {
 struct hash_pool_state {
   std::vector<hasher_actor> idle;
   using job = std::function<void(hasher_actor)>;
+  /// Jobs handed to a remote worker, by job number: sent again elsewhere if
+  /// that worker is lost before it answers.
+  struct remote_job {
+    caf::actor_addr worker;
+    job run;
+  };
+  std::unordered_map<uint64_t, remote_job> at_remote;
+  uint64_t next_job = 0;
+  /// Every worker, idle or not: local hashers, and remote ones once for each
+  /// hash they run at once.
+  size_t workers = 0;
+  /// How many places each remote worker has in `workers`.
+  std::unordered_map<caf::actor_addr, uint32_t> remote_slots;
   /// Served first, in arrival order.
   std::deque<job> urgent;
   std::deque<job> waiting;
@@ -32,9 +56,11 @@ struct hash_pool_state {
   static inline const char* name = "hash_pool";
 };
 
-/// Spawns `workers` detached hashers linked to the pool.
-hasher_actor::behavior_type
-hash_pool(hasher_actor::stateful_pointer<hash_pool_state> self, size_t workers,
-          size_t max_queue, std::shared_ptr<node_counters> counters);
+/// Spawns `workers` detached hashers linked to the pool (0: only hasher
+/// nodes will work for it).
+hash_pool_actor::behavior_type
+hash_pool(hash_pool_actor::stateful_pointer<hash_pool_state> self,
+          size_t workers, size_t max_queue,
+          std::shared_ptr<node_counters> counters);
 
 } // namespace authnode

@@ -2,48 +2,63 @@
 
 namespace authnode {
 
+std::string versioned_type_name(const std::string& name) {
+  return "authnode.v" + std::to_string(cluster_protocol) + "::" + name;
+}
+
+namespace {
+
+// A type's wire name carries the cluster protocol version: a node that
+// receives a message of another version cannot decode it, and says so,
+// rather than reading its fields as something else.
+template <class T>
+void announce(caf::actor_system_config& cfg, const char* name) {
+  cfg.add_message_type<T>(versioned_type_name(name));
+}
+
+} // namespace
+
 void register_message_types(caf::actor_system_config& cfg) {
-  cfg.add_message_type<secret>("authnode::secret")
-    .add_message_type<user_view>("authnode::user_view")
-    .add_message_type<user_record>("authnode::user_record")
-    .add_message_type<new_user>("authnode::new_user")
-    .add_message_type<register_request>("authnode::register_request")
-    .add_message_type<login_request>("authnode::login_request")
-    .add_message_type<token_request>("authnode::token_request")
-    .add_message_type<password_change_request>(
-      "authnode::password_change_request")
-    .add_message_type<session_grant>("authnode::session_grant")
-    .add_message_type<stats_snapshot>("authnode::stats_snapshot")
-    .add_message_type<hash_params>("authnode::hash_params")
-    .add_message_type<verify_outcome>("authnode::verify_outcome")
-    .add_message_type<session_row>("authnode::session_row")
-    .add_message_type<login_commit>("authnode::login_commit")
-    .add_message_type<session_owner>("authnode::session_owner")
-    .add_message_type<password_change>("authnode::password_change")
-    .add_message_type<throttle_keys>("authnode::throttle_keys")
-    .add_message_type<attempt_report>("authnode::attempt_report")
-    .add_message_type<audit_event>("authnode::audit_event")
-    .add_message_type<device_record>("authnode::device_record")
-    .add_message_type<user_detail>("authnode::user_detail")
-    .add_message_type<user_query>("authnode::user_query")
-    .add_message_type<user_page>("authnode::user_page")
-    .add_message_type<admin_new_user>("authnode::admin_new_user")
-    .add_message_type<admin_denial>("authnode::admin_denial")
-    .add_message_type<session_info>("authnode::session_info")
-    .add_message_type<session_list>("authnode::session_list")
-    .add_message_type<revoke_result>("authnode::revoke_result")
-    .add_message_type<throttle_target>("authnode::throttle_target")
-    .add_message_type<throttle_status>("authnode::throttle_status")
-    .add_message_type<import_rejection>("authnode::import_rejection")
-    .add_message_type<import_row>("authnode::import_row")
-    .add_message_type<import_request>("authnode::import_request")
-    .add_message_type<import_counts>("authnode::import_counts")
-    .add_message_type<import_report>("authnode::import_report")
-    .add_message_type<import_batch>("authnode::import_batch")
-    .add_message_type<import_outcome>("authnode::import_outcome")
-    .add_message_type<user_ids>("authnode::user_ids")
-    .add_message_type<password_rehash>("authnode::password_rehash")
-    .add_message_type<backup_result>("authnode::backup_result");
+  announce<secret>(cfg, "secret");
+  announce<user_view>(cfg, "user_view");
+  announce<user_record>(cfg, "user_record");
+  announce<new_user>(cfg, "new_user");
+  announce<register_request>(cfg, "register_request");
+  announce<login_request>(cfg, "login_request");
+  announce<token_request>(cfg, "token_request");
+  announce<password_change_request>(cfg, "password_change_request");
+  announce<session_grant>(cfg, "session_grant");
+  announce<stats_snapshot>(cfg, "stats_snapshot");
+  announce<hash_params>(cfg, "hash_params");
+  announce<verify_outcome>(cfg, "verify_outcome");
+  announce<session_row>(cfg, "session_row");
+  announce<login_commit>(cfg, "login_commit");
+  announce<session_owner>(cfg, "session_owner");
+  announce<password_change>(cfg, "password_change");
+  announce<throttle_keys>(cfg, "throttle_keys");
+  announce<attempt_report>(cfg, "attempt_report");
+  announce<audit_event>(cfg, "audit_event");
+  announce<device_record>(cfg, "device_record");
+  announce<user_detail>(cfg, "user_detail");
+  announce<user_query>(cfg, "user_query");
+  announce<user_page>(cfg, "user_page");
+  announce<admin_new_user>(cfg, "admin_new_user");
+  announce<admin_denial>(cfg, "admin_denial");
+  announce<session_info>(cfg, "session_info");
+  announce<session_list>(cfg, "session_list");
+  announce<revoke_result>(cfg, "revoke_result");
+  announce<throttle_target>(cfg, "throttle_target");
+  announce<throttle_status>(cfg, "throttle_status");
+  announce<import_rejection>(cfg, "import_rejection");
+  announce<import_row>(cfg, "import_row");
+  announce<import_request>(cfg, "import_request");
+  announce<import_counts>(cfg, "import_counts");
+  announce<import_report>(cfg, "import_report");
+  announce<import_batch>(cfg, "import_batch");
+  announce<import_outcome>(cfg, "import_outcome");
+  announce<user_ids>(cfg, "user_ids");
+  announce<password_rehash>(cfg, "password_rehash");
+  announce<backup_result>(cfg, "backup_result");
 }
 
 } // namespace authnode

@@ -96,6 +96,30 @@ using backup_step_atom = caf::atom_constant<caf::atom("bk_step")>;
 /// Abandons a running backup (the node is shutting down).
 using backup_abort_atom = caf::atom_constant<caf::atom("bk_abort")>;
 
+// -- between nodes (cluster/) -----------------------------------------------
+
+/// The first message a node sends to another, with its cluster protocol
+/// version. Its form never changes (see cluster_protocol).
+using hello_atom = caf::atom_constant<caf::atom("hello")>;
+/// A peer link's own timer: time to connect (again).
+using connect_try_atom = caf::atom_constant<caf::atom("conn_try")>;
+/// Tells a forwarder where requests go now (or, with an invalid handle,
+/// that they cannot go anywhere).
+using route_atom = caf::atom_constant<caf::atom("route")>;
+/// A hasher node joined the hash pool, with how many hashes it runs at once.
+using hasher_join_atom = caf::atom_constant<caf::atom("h_join")>;
+/// The storage node was lost: requests waiting for it get unavailable now.
+using storage_lost_atom = caf::atom_constant<caf::atom("st_lost")>;
+
+/// The version of the messages nodes exchange. Raise it whenever a message
+/// type or an interface below changes in a way an older node would
+/// misread. Only the hello exchange itself (hello_atom + this number, and
+/// its reply, see node_front_actor) must stay the same forever: it is how
+/// two nodes find out they cannot talk. Every other message type is
+/// announced under a name that carries the version (register_message_types),
+/// so a message of another version fails to decode instead of being misread.
+constexpr uint32_t cluster_protocol = 1;
+
 // -- message types -----------------------------------------------------------
 
 /// A user as clients see it. Timestamps are Unix seconds; 0 means never.
@@ -501,7 +525,7 @@ using auth_actor = caf::typed_actor<
   caf::replies_to<stats_atom>::with<stats_snapshot>,
   caf::replies_to<forget_atom, int64_t>::with<caf::ok_atom>,
   caf::replies_to<forget_atom, user_ids>::with<caf::ok_atom>,
-  caf::reacts_to<tick_atom>>;
+  caf::reacts_to<tick_atom>, caf::reacts_to<storage_lost_atom>>;
 
 /// A single hasher and the pool in front of several share this interface.
 using hasher_actor = caf::typed_actor<
@@ -577,6 +601,27 @@ using admin_actor = caf::typed_actor<
   caf::replies_to<throttle_reset_atom, throttle_target>::with<bool>,
   caf::replies_to<user_import_atom, import_request>::with<import_report>,
   caf::replies_to<backup_atom, std::string>::with<backup_result>>;
+
+/// What a storage or hasher node publishes on its node port. The reply to a
+/// hello of the same protocol version: (protocol, role, first, second,
+/// hashers) with, for role "storage", the database and guard actors, for
+/// role "hasher", its hash pool (and an invalid handle) and how many hashes
+/// it runs at once. Built from CAF's own types only, so that nodes of any
+/// two versions understand it; a hello of another version gets an error
+/// that says both versions.
+using node_front_actor = caf::typed_actor<
+  caf::replies_to<hello_atom, uint32_t>::with<uint32_t, std::string, caf::actor,
+                                              caf::actor, uint32_t>>;
+
+/// The hash pool: a hasher to its users, and the place where hasher nodes
+/// join (a gateway's pool sends them work and, when one is lost, sends its
+/// verifications to the others).
+using hash_pool_actor = hasher_actor::extend<
+  caf::reacts_to<hasher_join_atom, hasher_actor, uint32_t>>;
+
+/// "authnode.v<cluster_protocol>::<name>": the name a message type is
+/// announced under.
+std::string versioned_type_name(const std::string& name);
 
 /// Announces every message type above; call on every node's config.
 void register_message_types(caf::actor_system_config& cfg);

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <pthread.h>
 
 #include <caf/actor_system.hpp>
+#include <caf/send.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/spawn_options.hpp>
@@ -20,6 +22,9 @@
 #include "actors/guard.hpp"
 #include "actors/hash_pool.hpp"
 #include "actors/hasher.hpp"
+#include "cluster/forwarder.hpp"
+#include "cluster/node_front.hpp"
+#include "cluster/peer_link.hpp"
 #include "config/node_config.hpp"
 #include "core/admin_key.hpp"
 #include "core/error_code.hpp"
@@ -164,27 +169,146 @@ bool start_metrics(caf::actor_system& sys, caf::scoped_actor& self,
   return ok;
 }
 
-int run(caf::actor_system& sys, const node_options& opts,
-        const auth_settings& settings, std::unique_ptr<user_store> store,
-        int audit_fd, const std::string& admin_key_digest,
-        const sigset_t& stop_signals) {
-  auto counters = std::make_shared<node_counters>();
+/// The actors behind the client listener: local ones (role all), or
+/// stand-ins for those of the storage node and a pool that also uses hasher
+/// nodes (role gateway).
+struct backends {
+  database_actor db;
+  hash_pool_actor pool;
+  guard_actor guard;
+  /// Gateway: the links to other nodes and the forwarders, stopped first.
+  std::vector<caf::actor> cluster;
+  /// Gateway: the forwarders to clear and the auth actor to tell when the
+  /// storage node is lost.
+  caf::actor db_forwarder;
+  caf::actor guard_forwarder;
+};
+
+/// The database and the guard (roles all and storage); a hash pool too
+/// for role all.
+backends local_backends(caf::actor_system& sys, const node_options& opts,
+                        std::unique_ptr<user_store> store,
+                        std::shared_ptr<node_counters> counters) {
+  backends b;
   database_settings db_cfg;
   db_cfg.purge_interval = std::chrono::minutes(1);
   db_cfg.backup_step_pages = static_cast<int>(opts.backup_step_pages);
-  auto db = sys.spawn<caf::detached>(database, std::move(store), db_cfg);
-  auto pool = sys.spawn(hash_pool, size_t{opts.hasher_count()},
-                        size_t{opts.max_hash_queue}, counters);
-  guard_actor guard_handle;
+  b.db = sys.spawn<caf::detached>(database, std::move(store), db_cfg);
+  if (opts.is("all"))
+    b.pool = sys.spawn(hash_pool, size_t{opts.hasher_count()},
+                       size_t{opts.max_hash_queue}, counters);
   if (opts.throttling())
-    guard_handle = sys.spawn(guard, make_throttle_settings(opts), counters);
+    b.guard = sys.spawn(guard, make_throttle_settings(opts), counters);
+  return b;
+}
+
+node_address single_address(const std::string& text) {
+  std::string bad;
+  return parse_node_addresses(text, bad).value().front();
+}
+
+/// A gateway's backends: forwarders to the storage node's database and
+/// guard, a pool of its own hashers joined by those of the hasher nodes,
+/// and a link to each node that keeps them connected. The auth actor,
+/// spawned after this, is told of a lost storage node by `notify_auth`.
+backends gateway_backends(caf::actor_system& sys, const node_options& opts,
+                          std::shared_ptr<node_counters> counters) {
+  backends b;
+  b.db_forwarder = sys.spawn(forwarder, std::string{"the storage node"});
+  b.db = caf::actor_cast<database_actor>(b.db_forwarder);
+  if (opts.throttling()) {
+    b.guard_forwarder = sys.spawn(forwarder, std::string{"the storage node"});
+    b.guard = caf::actor_cast<guard_actor>(b.guard_forwarder);
+  }
+  b.pool = sys.spawn(hash_pool, size_t{opts.hasher_count()},
+                     size_t{opts.max_hash_queue}, counters);
+  b.cluster = {b.db_forwarder};
+  if (b.guard_forwarder)
+    b.cluster.push_back(b.guard_forwarder);
+  std::string bad;
+  auto hashers = opts.hasher_nodes.empty()
+                   ? std::vector<node_address>{}
+                   : *parse_node_addresses(opts.hasher_nodes, bad);
+  for (auto& addr : hashers) {
+    peer_link_settings cfg;
+    cfg.host = addr.host;
+    cfg.port = addr.port;
+    cfg.role = "hasher";
+    cfg.connector = sys.middleman().actor_handle();
+    auto pool = b.pool;
+    b.cluster.push_back(sys.spawn(
+      peer_link, cfg,
+      [pool](const peer_offer& offer) {
+        caf::anon_send(pool, hasher_join_atom::value,
+                       caf::actor_cast<hasher_actor>(offer.first),
+                       offer.hashers);
+      },
+      [] {})); // the pool watches its workers itself
+  }
+  return b;
+}
+
+/// Starts the gateway's link to the storage node, once the auth actor that
+/// it tells about a loss exists.
+caf::actor link_storage(caf::actor_system& sys, const node_options& opts,
+                        const backends& b, const auth_actor& auth_handle) {
+  auto addr = single_address(opts.storage);
+  peer_link_settings cfg;
+  cfg.host = addr.host;
+  cfg.port = addr.port;
+  cfg.role = "storage";
+  cfg.connector = sys.middleman().actor_handle();
+  auto db = b.db_forwarder;
+  auto guard = b.guard_forwarder;
+  bool throttling = opts.throttling();
+  return sys.spawn(
+    peer_link, cfg,
+    [db, guard, throttling](const peer_offer& offer) {
+      caf::anon_send(db, route_atom::value, offer.first);
+      if (guard)
+        caf::anon_send(guard, route_atom::value, offer.second);
+      if (throttling && !offer.second)
+        log_error("the storage node runs with --throttle=off and this "
+                  "gateway with on: logins are unavailable until they agree");
+    },
+    [db, guard, auth_handle] {
+      caf::anon_send(db, route_atom::value, caf::actor{});
+      if (guard)
+        caf::anon_send(guard, route_atom::value, caf::actor{});
+      caf::anon_send(auth_handle, storage_lost_atom::value);
+    });
+}
+
+void stop_actor(caf::scoped_actor& self, const caf::actor& a) {
+  if (!a)
+    return;
+  self->send_exit(a, caf::exit_reason::user_shutdown);
+  self->wait_for(a);
+}
+
+void wait_for_stop_signal(const sigset_t& stop_signals) {
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  log_info(std::string{"received "} + strsignal(sig)
+           + ", finishing requests in flight");
+}
+
+/// Roles all and gateway: serves clients (and the admin channel and
+/// metrics) with `b` until a stop signal, then drains and stops.
+int serve_clients(caf::actor_system& sys, const node_options& opts,
+                  auth_settings settings, backends b, int audit_fd,
+                  const std::string& admin_key_digest,
+                  const sigset_t& stop_signals,
+                  std::shared_ptr<node_counters> counters) {
   audit_actor audit_handle;
   if (audit_fd >= 0)
     audit_handle = sys.spawn<caf::detached>(audit, audit_fd);
-  auto auth_handle = sys.spawn(auth, settings, db, pool, guard_handle,
+  auto auth_handle = sys.spawn(auth, settings, b.db, b.pool, b.guard,
                                audit_handle, counters);
-  auto admin_handle = sys.spawn(admin, make_admin_settings(opts), db, pool,
-                                auth_handle, guard_handle, audit_handle);
+  if (opts.is("gateway"))
+    b.cluster.push_back(link_storage(sys, opts, b, auth_handle));
+  auto admin_handle = sys.spawn(admin, make_admin_settings(opts), b.db,
+                                b.pool, auth_handle, b.guard, audit_handle);
   auto lst
     = sys.middleman().spawn_broker(listener, make_listener_settings(opts),
                                    public_protocol(auth_handle), counters);
@@ -203,39 +327,113 @@ int run(caf::actor_system& sys, const node_options& opts,
   if (status == 0 && !start_metrics(sys, self, opts, counters, metrics))
     status = 1;
   if (status == 0) {
-    log_info("listening on " + opts.host + ":" + std::to_string(port)
-             + " (database " + opts.db + ", "
-             + std::to_string(opts.hasher_count()) + " hashers)");
+    auto where = opts.is("gateway")
+                   ? "gateway to storage node " + opts.storage
+                   : "database " + opts.db;
+    log_info("listening on " + opts.host + ":" + std::to_string(port) + " ("
+             + where + ", " + std::to_string(opts.hasher_count())
+             + " hashers)");
     log_info("admin channel on " + opts.admin_host + ":"
              + std::to_string(admin_port) + " (key file "
              + opts.admin_key_path() + ")");
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    log_info(std::string{"received "} + strsignal(sig)
-             + ", finishing requests in flight");
+    wait_for_stop_signal(stop_signals);
   }
   // A backup could take longer than the drain may: it is abandoned now, so
   // its request is answered (backup_failed) while its connection still is
   // there to send the reply, and its partial file is removed.
-  self->send(db, backup_abort_atom::value);
+  if (opts.is("all"))
+    self->send(b.db, backup_abort_atom::value);
   // Held failures may wait up to failure-delay, backends up to their timeout.
   auto grace = opts.failure_delay + opts.backend_timeout
     + std::chrono::seconds(5);
   drain_listener(self, lst, grace);
   drain_listener(self, admin_lst, grace);
-  for (auto& a :
-       {metrics, caf::actor_cast<caf::actor>(admin_handle),
-        caf::actor_cast<caf::actor>(auth_handle),
-        caf::actor_cast<caf::actor>(guard_handle),
-        caf::actor_cast<caf::actor>(audit_handle),
-        caf::actor_cast<caf::actor>(pool), caf::actor_cast<caf::actor>(db)}) {
-    if (!a)
-      continue;
-    self->send_exit(a, caf::exit_reason::user_shutdown);
-    self->wait_for(a);
+  for (auto& a : b.cluster)
+    stop_actor(self, a);
+  std::vector<caf::actor> rest{metrics,
+                               caf::actor_cast<caf::actor>(admin_handle),
+                               caf::actor_cast<caf::actor>(auth_handle),
+                               caf::actor_cast<caf::actor>(audit_handle),
+                               caf::actor_cast<caf::actor>(b.pool)};
+  if (!opts.is("gateway")) { // a gateway's are forwarders, stopped above
+    rest.push_back(caf::actor_cast<caf::actor>(b.guard));
+    rest.push_back(caf::actor_cast<caf::actor>(b.db));
   }
+  for (auto& a : rest)
+    stop_actor(self, a);
   log_info("stopped");
   return status;
+}
+
+/// Roles storage and hasher: publishes `front` on the node port until a
+/// stop signal, then stops it and `others`.
+int serve_nodes(caf::actor_system& sys, const node_options& opts,
+                node_front_actor front, const std::string& what,
+                std::vector<caf::actor> others,
+                const sigset_t& stop_signals) {
+  caf::scoped_actor self{sys};
+  int status = 0;
+  auto bound = sys.middleman().publish(front, opts.node_port,
+                                       opts.node_host.c_str(), true);
+  if (!bound) {
+    log_error("--node-port " + std::to_string(opts.node_port) + " on "
+              + opts.node_host + ": " + sys.render(bound.error()));
+    status = 1;
+  } else {
+    if (!is_loopback_host(opts.node_host))
+      log_warning("node port " + opts.node_host + ":"
+                  + std::to_string(*bound)
+                  + " is open without TLS (--allow-plaintext-nodes): "
+                    "whoever reaches it can command this node");
+    log_info("node port on " + opts.node_host + ":" + std::to_string(*bound)
+             + " (" + what + ", cluster protocol "
+             + std::to_string(cluster_protocol) + ")");
+    wait_for_stop_signal(stop_signals);
+  }
+  if (bound)
+    sys.middleman().unpublish(front, *bound);
+  stop_actor(self, caf::actor_cast<caf::actor>(front));
+  for (auto& a : others)
+    stop_actor(self, a);
+  log_info("stopped");
+  return status;
+}
+
+int run(caf::actor_system& sys, const node_options& opts,
+        const auth_settings& settings, std::unique_ptr<user_store> store,
+        int audit_fd, const std::string& admin_key_digest,
+        const sigset_t& stop_signals) {
+  auto counters = std::make_shared<node_counters>();
+  if (opts.is("hasher")) {
+    auto n = opts.hasher_count();
+    auto pool = sys.spawn(hash_pool, size_t{n}, size_t{opts.max_hash_queue},
+                          counters);
+    auto front = sys.spawn(node_front, std::string{"hasher"},
+                           caf::actor_cast<caf::actor>(pool), caf::actor{},
+                           n);
+    return serve_nodes(sys, opts, front,
+                       "hasher: " + std::to_string(n) + " hashers",
+                       {caf::actor_cast<caf::actor>(pool)}, stop_signals);
+  }
+  if (opts.is("storage")) {
+    auto b = local_backends(sys, opts, std::move(store), counters);
+    auto front = sys.spawn(node_front, std::string{"storage"},
+                           caf::actor_cast<caf::actor>(b.db),
+                           caf::actor_cast<caf::actor>(b.guard), 0u);
+    return serve_nodes(sys, opts, front, "storage: database " + opts.db,
+                       {caf::actor_cast<caf::actor>(b.guard),
+                        caf::actor_cast<caf::actor>(b.db)},
+                       stop_signals);
+  }
+  auto b = opts.is("gateway")
+             ? gateway_backends(sys, opts, counters)
+             : local_backends(sys, opts, std::move(store), counters);
+  auto gateway_settings = settings;
+  // Sessions change on other gateways too, unseen by this one's cache.
+  if (opts.is("gateway"))
+    gateway_settings.session_cache_size = 0;
+  return serve_clients(sys, opts, gateway_settings, std::move(b), audit_fd,
+                       admin_key_digest, stop_signals, counters);
 }
 
 } // namespace
@@ -276,19 +474,27 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  bool key_created = false;
-  auto key_path = cfg.opts.admin_key_path();
-  auto admin_key = load_admin_key(key_path, key_created, error);
-  if (!admin_key) {
-    log_error("--admin-key-file: " + error);
-    return 2;
+  // The admin channel runs where clients are served; the database where it
+  // is owned.
+  std::optional<std::string> admin_key{std::string{}};
+  if (cfg.opts.serves_clients()) {
+    bool key_created = false;
+    auto key_path = cfg.opts.admin_key_path();
+    admin_key = load_admin_key(key_path, key_created, error);
+    if (!admin_key) {
+      log_error("--admin-key-file: " + error);
+      return 2;
+    }
+    if (key_created)
+      log_info("created admin key file " + key_path + " (mode 0600)");
   }
-  if (key_created)
-    log_info("created admin key file " + key_path + " (mode 0600)");
-  auto store = user_store::open(cfg.opts.db, error);
-  if (!store) {
-    log_error("--db " + cfg.opts.db + ": " + error);
-    return 1;
+  std::unique_ptr<user_store> store;
+  if (cfg.opts.is("all") || cfg.opts.is("storage")) {
+    store = user_store::open(cfg.opts.db, error);
+    if (!store) {
+      log_error("--db " + cfg.opts.db + ": " + error);
+      return 1;
+    }
   }
   cfg.load<caf::io::middleman>();
   int status = 0;

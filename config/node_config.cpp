@@ -21,7 +21,9 @@ node_config::node_config() {
     .add(opts.hash_ops, "hash-ops", "argon2id passes (2, INTERACTIVE)")
     .add(opts.hash_mem, "hash-mem",
          "argon2id memory in bytes (67108864, INTERACTIVE)")
-    .add(opts.hashers, "hashers", "hasher actors, 0 = one per core (0)")
+    .add(opts.hashers, "hashers",
+         "hasher actors, -1 = one per core; 0 (gateway only) = none, hash "
+         "on --hasher-nodes only (-1)")
     .add(opts.session_ttl, "session-ttl", "lifetime of a login token (24h)")
     .add(opts.max_line, "max-line", "longest request line in bytes (65536)")
     .add(opts.max_connections, "max-connections",
@@ -78,7 +80,24 @@ node_config::node_config() {
          "unless this is given (off)")
     .add(opts.backend_timeout, "backend-timeout",
          "give up on a database request after this and answer unavailable "
-         "(10s)");
+         "(10s)")
+    .add(opts.role, "role",
+         "all (one process), storage, hasher or gateway "
+         "(docs/deployment.md) (all)")
+    .add(opts.node_host, "node-host",
+         "storage and hasher nodes: address other nodes reach this one on "
+         "(127.0.0.1)")
+    .add(opts.node_port, "node-port",
+         "storage and hasher nodes: TCP port for other nodes, 0 picks one "
+         "(7414)")
+    .add(opts.storage, "storage",
+         "gateway: the storage node, HOST:PORT (none)")
+    .add(opts.hasher_nodes, "hasher-nodes",
+         "gateway: hasher nodes to use besides its own hashers, "
+         "HOST:PORT,... (none)")
+    .add(opts.allow_plaintext_nodes, "allow-plaintext-nodes",
+         "let --node-host be a non-loopback address without TLS; anyone "
+         "who reaches the port can then command the node (off)");
 }
 
 void tune_caf(caf::actor_system_config& cfg) {
@@ -90,6 +109,14 @@ void tune_caf(caf::actor_system_config& cfg) {
   cfg.set("scheduler.max-threads", static_cast<int64_t>(cores));
   cfg.set("work-stealing.aggressive-poll-attempts", 10);
   cfg.set("work-stealing.moderate-poll-attempts", 0);
+  // Between nodes: without heartbeats CAF 0.17 never notices a peer that
+  // hangs without closing its connection. Every 500 ms, and a peer silent
+  // for 1.5 s is dropped, so that a gateway answers unavailable within 2 s
+  // of losing its storage node (docs/deployment.md).
+  cfg.set("middleman.heartbeat-interval",
+          caf::timespan{std::chrono::milliseconds(500)});
+  cfg.set("middleman.connection-timeout",
+          caf::timespan{std::chrono::milliseconds(1500)});
 }
 
 } // namespace authnode

@@ -11,8 +11,8 @@
 namespace authnode {
 
 uint32_t node_options::hasher_count() const {
-  if (hashers > 0)
-    return hashers;
+  if (hashers >= 0)
+    return static_cast<uint32_t>(hashers);
   auto n = std::thread::hardware_concurrency();
   return n > 0 ? n : 1;
 }
@@ -21,8 +21,91 @@ std::string node_options::admin_key_path() const {
   return admin_key_file.empty() ? default_admin_key_path(db) : admin_key_file;
 }
 
+std::optional<std::vector<node_address>>
+parse_node_addresses(const std::string& text, std::string& bad) {
+  std::vector<node_address> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string::npos)
+      end = text.size();
+    auto item = text.substr(start, end - start);
+    start = end + 1;
+    auto colon = item.rfind(':');
+    node_address addr;
+    if (colon != std::string::npos && colon > 0) {
+      addr.host = item.substr(0, colon);
+      if (addr.host.size() > 2 && addr.host.front() == '['
+          && addr.host.back() == ']')
+        addr.host = addr.host.substr(1, addr.host.size() - 2);
+      auto digits = item.substr(colon + 1);
+      bool numeric = !digits.empty() && digits.size() <= 5
+        && digits.find_first_not_of("0123456789") == std::string::npos;
+      auto port = numeric ? std::stoul(digits) : 0;
+      addr.port = static_cast<uint16_t>(port);
+      if (numeric && port > 0 && port <= 65535) {
+        out.push_back(addr);
+        continue;
+      }
+    }
+    bad = item;
+    return std::nullopt;
+  }
+  return out;
+}
+
+bool is_loopback_host(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+namespace {
+
+std::string validate_role(const node_options& o) {
+  std::string bad;
+  if (!o.is("all") && !o.is("storage") && !o.is("hasher")
+      && !o.is("gateway"))
+    return "--role: must be all, storage, hasher or gateway";
+  if (o.hashers < -1)
+    return "--hashers: must be -1 (one per hardware thread) or more";
+  if (o.hashers == 0 && !o.is("gateway"))
+    return "--hashers: 0 only on a gateway with --hasher-nodes; -1 (the "
+           "default) runs one per hardware thread";
+  if (!parse_node_addresses(o.hasher_nodes.empty() ? "x:1" : o.hasher_nodes,
+                            bad))
+    return "--hasher-nodes: not HOST:PORT: " + bad;
+  if (!o.storage.empty()) {
+    auto storage = parse_node_addresses(o.storage, bad);
+    if (!storage)
+      return "--storage: not HOST:PORT: " + bad;
+    if (storage->size() != 1)
+      return "--storage: one storage node, HOST:PORT";
+  }
+  if (o.is("gateway")) {
+    if (o.storage.empty())
+      return "--storage: a gateway needs its storage node, HOST:PORT";
+    if (o.hashers == 0 && o.hasher_nodes.empty())
+      return "--hashers: 0 needs --hasher-nodes, or nothing can hash";
+  } else if (!o.storage.empty() || !o.hasher_nodes.empty()) {
+    return "--storage and --hasher-nodes: only for --role=gateway";
+  }
+  if (o.is("storage") || o.is("hasher")) {
+    if (o.node_host.empty())
+      return "--node-host: must not be empty";
+    if (!is_loopback_host(o.node_host) && !o.allow_plaintext_nodes)
+      return "--node-host: " + o.node_host
+        + " is not a loopback address, and node ports carry no "
+          "authentication: use --allow-plaintext-nodes to open it anyway "
+          "(docs/deployment.md)";
+  }
+  return {};
+}
+
+} // namespace
+
 std::string validate(const node_options& o) {
   using std::to_string;
+  if (auto problem = validate_role(o); !problem.empty())
+    return problem;
   if (o.host.empty())
     return "--host: must not be empty";
   if (o.db.empty())
@@ -41,7 +124,7 @@ std::string validate(const node_options& o) {
     return "--hash-mem: must be between "
       + to_string(crypto_pwhash_MEMLIMIT_MIN) + " and 4294967296 bytes";
   if (o.hashers > 1024)
-    return "--hashers: must be at most 1024 (0 means one per core)";
+    return "--hashers: must be at most 1024 (-1 means one per core)";
   if (o.session_ttl < std::chrono::seconds(1))
     return "--session-ttl: must be at least 1s";
   if (o.max_line < 64 || o.max_line > (uint64_t{16} << 20))

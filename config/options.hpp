@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/timestamp.hpp>
 
@@ -18,7 +20,7 @@ struct node_options {
   caf::timespan failure_delay = std::chrono::seconds(2);
   uint64_t hash_ops = 2;        // crypto_pwhash_OPSLIMIT_INTERACTIVE
   uint64_t hash_mem = 67108864; // crypto_pwhash_MEMLIMIT_INTERACTIVE (bytes)
-  uint32_t hashers = 0;         // 0: one per hardware thread
+  int32_t hashers = -1;         // -1: one per hardware thread
   caf::timespan session_ttl = std::chrono::hours(24);
   uint64_t max_line = 65536;
   uint32_t max_connections = 10000;
@@ -62,6 +64,23 @@ struct node_options {
   /// option and 0 can mean "pick one" as it does for --port.
   int32_t metrics_port = -1;
 
+  /// What this process is (docs/deployment.md): "all" (everything, one
+  /// process), "storage" (the database and the throttle, for gateways),
+  /// "hasher" (hashers for gateways) or "gateway" (clients, using the
+  /// others).
+  std::string role = "all";
+  /// Where a storage or hasher node publishes its actors for other nodes.
+  std::string node_host = "127.0.0.1";
+  uint16_t node_port = 7414;
+  /// A gateway's storage node, HOST:PORT.
+  std::string storage;
+  /// A gateway's hasher nodes, comma-separated HOST:PORT.
+  std::string hasher_nodes;
+  /// Lets a node port listen on an address other than loopback without
+  /// TLS. Anyone who can connect to a node port can send its actors
+  /// anything: off unless the operator says so.
+  bool allow_plaintext_nodes = false;
+
   bool throttling() const {
     return throttle == "on";
   }
@@ -75,7 +94,30 @@ struct node_options {
 
   /// The number of hasher actors to run: `hashers`, or the core count.
   uint32_t hasher_count() const;
+
+  bool is(const char* r) const {
+    return role == r;
+  }
+
+  /// Serves clients: roles all and gateway.
+  bool serves_clients() const {
+    return is("all") || is("gateway");
+  }
 };
+
+/// A HOST:PORT of --storage or --hasher-nodes.
+struct node_address {
+  std::string host;
+  uint16_t port = 0;
+};
+
+/// 127.0.0.0/8, ::1 or localhost.
+bool is_loopback_host(const std::string& host);
+
+/// Parses "HOST:PORT[,HOST:PORT...]"; nullopt (and `bad` set to the
+/// offending item) if one is not of that form. IPv6 hosts go in brackets.
+std::optional<std::vector<node_address>>
+parse_node_addresses(const std::string& text, std::string& bad);
 
 /// Empty when the options are usable, otherwise one line that names the
 /// offending option, e.g. "--port: must be ...".

@@ -1,0 +1,34 @@
+#include "cluster/node_front.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include "core/error_code.hpp"
+
+namespace authnode {
+
+node_front_actor::behavior_type
+node_front(node_front_actor::stateful_pointer<node_front_state> self,
+           std::string role, caf::actor first, caf::actor second,
+           uint32_t hashers) {
+  auto& st = self->state;
+  st.role = std::move(role);
+  st.first = std::move(first);
+  st.second = std::move(second);
+  st.hashers = hashers;
+  return {
+    [=](hello_atom, uint32_t protocol)
+      -> caf::result<uint32_t, std::string, caf::actor, caf::actor,
+                     uint32_t> {
+      auto& st = self->state;
+      if (protocol != cluster_protocol)
+        return caf::make_error(
+          ec::unavailable,
+          "cluster protocol mismatch: this " + st.role + " node speaks version "
+            + std::to_string(cluster_protocol) + ", the peer version "
+            + std::to_string(protocol));
+      return {cluster_protocol, st.role, st.first, st.second, st.hashers};
+    },
+  };
+}
+
+} // namespace authnode
