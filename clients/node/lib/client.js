@@ -263,7 +263,7 @@ export class Client {
     for (;;) {
       const id = this.#ids++;
       const line = encodeRequest(id, op, fields ?? {}, this.maxLine);
-      const conn = await this.#connection(deadline, limit);
+      const conn = this.#pick() ?? (await this.#connection(deadline, limit));
       try {
         return checkReply(await conn.request(id, op, line, deadline, limit), op);
       } catch (e) {
@@ -297,21 +297,30 @@ export class Client {
     return run;
   }
 
-  // The least busy usable connection. With none, open one now; broken slots
-  // beyond that are refilled in the background.
-  async #connection(deadline, limit) {
+  // The least busy usable connection, or null if none is open. Synchronous
+  // on purpose: the caller registers its request on the connection before
+  // anything else runs, so that concurrent calls see each other's load.
+  #pick() {
     if (this.#closed) throw new ConnectionLost('the client is closed; not sent', { sent: false });
-    let live = this.#live();
-    if (live.length === 0) {
-      live = await this.#locked(async () => {
-        const now = this.#live();
-        if (now.length > 0) return now;
-        const slot = this._slots.findIndex((c) => !this.#usable(c));
-        return [await this.#replace(slot, deadline, limit)];
-      });
-    }
+    const live = this.#live();
     if (live.length < this.poolSize) this.#startRefill();
+    if (live.length === 0) return null;
     return live.reduce((best, c) => (c.inFlight < best.inFlight ? c : best));
+  }
+
+  // A connection for a call that found none open: open one now (broken slots
+  // beyond that are refilled in the background).
+  async #connection(deadline, limit) {
+    for (;;) {
+      const conn = this.#pick();
+      if (conn !== null) return conn;
+      const opened = await this.#locked(async () => {
+        if (this.#live().length > 0) return null; // another call opened one
+        const slot = this._slots.findIndex((c) => !this.#usable(c));
+        return this.#replace(slot, deadline, limit);
+      });
+      if (opened !== null && !opened.closed) return opened;
+    }
   }
 
   async #replace(slot, deadline, limit = this.connectTimeout) {

@@ -37,7 +37,7 @@ export function uniqueEmail(prefix = 'user') {
 export async function waitUntil(predicate, timeout = 5000, step = 5) {
   const deadline = Date.now() + timeout;
   while (!(await predicate())) {
-    if (Date.now() >= deadline) throw new Error('condition not met in time');
+    if (Date.now() >= deadline) throw new Error(`condition not met in time: ${predicate}`);
     await sleep(step);
   }
 }
