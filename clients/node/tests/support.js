@@ -13,6 +13,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+if (Number(process.versions.node.split('.')[0]) < 20) {
+  throw new Error(`the Node client needs Node.js 20 or later; this is ${process.version}`);
+}
+
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BINARY = process.env.AUTHNODE_BINARY || join(REPO, 'build', 'authnode');
 /** Python, only to hold or break the node's SQLite database from outside. */

@@ -4,6 +4,7 @@
 // fake node on a local port.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { describe, it, after } from 'node:test';
 import { inspect } from 'node:util';
@@ -109,6 +110,14 @@ describe('the error table', () => {
 
   it('resends only the read-only ops', () => {
     assert.deepEqual([...authnode.RETRY_SAFE_OPS].sort(), ['ping', 'stats', 'whoami']);
+  });
+});
+
+describe('the type declarations', () => {
+  it('declare every export of the package and nothing else', () => {
+    const dts = readFileSync(new URL('../index.d.ts', import.meta.url), 'utf8');
+    const declared = [...dts.matchAll(/^export (?:class|const|function) (\w+)/gm)].map((m) => m[1]).sort();
+    assert.deepEqual(declared, Object.keys(authnode).sort());
   });
 });
 
