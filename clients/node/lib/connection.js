@@ -44,6 +44,13 @@ export class Connection {
     socket.on('error', (err) => {
       this.#lastError = err;
     });
+    // The node never half-closes: its end of the stream is the end of the
+    // connection. Marking it closed at once, not at 'close', keeps requests
+    // from being written into a connection that is going away (they would be
+    // reported as maybe sent instead of sent again on a new one).
+    socket.on('end', () => {
+      this.#shut(new ConnectionLost(`connection to ${this.#peer} closed by the node`));
+    });
     socket.on('close', () => {
       const why = this.#lastError ? `lost: ${this.#lastError.message}` : 'closed by the node';
       this.#shut(new ConnectionLost(`connection to ${this.#peer} ${why}`));
@@ -78,7 +85,7 @@ export class Connection {
    * @param {number} timeout the call's timeout in ms, for the message
    */
   request(id, op, line, deadline, timeout) {
-    if (this.#closed) return Promise.reject(this.#goneError(op));
+    if (this.#closed || !this.#socket.writable) return Promise.reject(this.#goneError(op));
     return new Promise((resolve, reject) => {
       const entry = { op, resolve, reject, timer: null };
       entry.timer = setTimeout(() => {
