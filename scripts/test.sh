@@ -13,8 +13,20 @@
 # backends (the password hashes of the user import tests, made by the
 # library that made them in the systems users import from), and curl (the
 # README's walk-through, which CI follows, scrapes /metrics with it).
+# Before building, it checks for Node.js 20 or later (the Node client's tests,
+# clients/node; Debian 12's own nodejs is 18) and installs that package's one
+# dev dependency, TypeScript, with `npm ci` (its type-declaration check).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+if [ "$node_major" -lt 20 ]; then
+  echo "test.sh: Node.js 20 or later is needed for the Node client's tests" \
+    "(found: $(node --version 2>/dev/null || echo 'no node')). Debian 12's" \
+    "nodejs package is 18: install Node.js 20 from NodeSource or nodejs.org." >&2
+  exit 1
+fi
+(cd "$root/clients/node" && npm ci --no-audit --no-fund --loglevel=error)
 "$root/scripts/setup.sh" clang-14 libfuzzer-14-dev python3-prometheus-client \
   fail2ban systemd python3-passlib python3-bcrypt python3-argon2 curl
 

@@ -1,0 +1,224 @@
+// Type declarations of the authnode Node.js client, written by hand to match
+// index.js; types-check/usage.ts is compiled against them by the
+// node_client_types test.
+
+/** Options of a Client. Times are in milliseconds. */
+export interface ClientOptions {
+  /** Connections in the pool (default 2). */
+  poolSize?: number;
+  /** Default timeout of ping, whoami, logout and stats (default 10000). */
+  timeout?: number;
+  /**
+   * Default timeout of register, login and changePassword (default 90000):
+   * longer than the node's --failure-delay plus --max-penalty.
+   */
+  authTimeout?: number;
+  /** Timeout of each connection attempt (default 5000). */
+  connectTimeout?: number;
+  /** Resend ping, whoami and stats once after a lost connection (default true). */
+  retryIdempotent?: boolean;
+  /**
+   * Open a new connection rather than send on one idle this long (default
+   * 50000); keep it below the node's --idle-timeout. null: never.
+   */
+  maxIdle?: number | null;
+  /** Refuse, unsent, a request line longer than this many bytes (default 65536). */
+  maxLine?: number;
+  /** The local address to connect from. */
+  localAddress?: string;
+}
+
+/** Options every call takes. */
+export interface CallOptions {
+  /** Milliseconds to wait for the reply, reconnecting and a retry included. */
+  timeout?: number;
+}
+
+/** Options of register and changePassword. */
+export interface ClientAddrOptions extends CallOptions {
+  /** The end user's IP address; only from a peer in the node's --trusted-sources. */
+  clientAddr?: string;
+}
+
+/** Options of login. */
+export interface LoginOptions extends ClientAddrOptions {
+  /** The device token an earlier login on this device returned. */
+  deviceToken?: string;
+}
+
+/** Options of call. */
+export interface RawCallOptions extends CallOptions {
+  /** Resend once after a lost connection (default: only for ping, whoami and stats). */
+  retry?: boolean;
+}
+
+/** A raw reply of the node. */
+export interface Reply {
+  id?: number | string;
+  ok: boolean;
+  [member: string]: unknown;
+}
+
+/** An account, as register, login and whoami return it. */
+export class User {
+  constructor(fields: {
+    id: number; email: string; name: string; createdAt: Date; lastLoginAt: Date | null;
+    extra?: Record<string, unknown>;
+  });
+  readonly id: number;
+  readonly email: string;
+  readonly name: string;
+  readonly createdAt: Date;
+  readonly lastLoginAt: Date | null;
+  readonly extra: Record<string, unknown>;
+  static fromJSON(obj: unknown): User;
+}
+
+/** The result of a successful login. */
+export class Session {
+  constructor(fields: {
+    token: string; expiresAt: Date; user: User; deviceToken?: string | null;
+    extra?: Record<string, unknown>;
+  });
+  readonly token: string;
+  readonly expiresAt: Date;
+  readonly user: User;
+  readonly deviceToken: string | null;
+  readonly extra: Record<string, unknown>;
+  static fromReply(reply: unknown): Session;
+}
+
+/** The node's counters (docs/protocol.md, "stats"). */
+export class Stats {
+  constructor(values?: Partial<Omit<Stats, 'extra'>>, extra?: Record<string, unknown>);
+  readonly connections: number;
+  readonly requestsTotal: number;
+  readonly registrationsTotal: number;
+  readonly loginsOk: number;
+  readonly loginsFailed: number;
+  readonly pendingDelayed: number;
+  readonly hashVerificationsTotal: number;
+  readonly rateLimitedTotal: number;
+  readonly penalizedSources: number;
+  readonly penalizedAccounts: number;
+  readonly throttleHeld: number;
+  readonly hashQueueDepth: number;
+  readonly tarpittedTotal: number;
+  readonly idleClosedTotal: number;
+  readonly uptimeSeconds: number;
+  /** Counters this version does not know, under their wire names. */
+  readonly extra: Record<string, unknown>;
+  static fromJSON(obj: unknown): Stats;
+}
+
+/** A client for one node: a small pool of pipelined connections. */
+export class Client {
+  /** Make a client that connects on its first call. */
+  constructor(host: string, port: number, options?: ClientOptions);
+  /** Open the pool; rejects with ConnectFailed if the node cannot be reached. */
+  static connect(host: string, port: number, options?: ClientOptions): Promise<Client>;
+  readonly host: string;
+  readonly port: number;
+  readonly poolSize: number;
+  readonly timeout: number;
+  readonly authTimeout: number;
+  readonly connectTimeout: number;
+  readonly retryIdempotent: boolean;
+  readonly maxIdle: number | null;
+  readonly maxLine: number;
+  readonly localAddress: string | undefined;
+  /** Requests sent and not answered yet, over all connections. */
+  readonly inFlight: number;
+  /** Connections of the pool that are open now. */
+  readonly openConnections: number;
+  /** Close every connection; requests in flight and later calls reject with ConnectionLost. */
+  close(): Promise<void>;
+  ping(options?: CallOptions): Promise<void>;
+  register(email: string, password: string, name: string, options?: ClientAddrOptions): Promise<User>;
+  login(email: string, password: string, options?: LoginOptions): Promise<Session>;
+  whoami(token: string, options?: CallOptions): Promise<User>;
+  logout(token: string, options?: CallOptions): Promise<void>;
+  changePassword(token: string, oldPassword: string, newPassword: string, options?: ClientAddrOptions): Promise<void>;
+  stats(options?: CallOptions): Promise<Stats>;
+  /** Send any operation (fields by wire name) and resolve with its raw successful reply. */
+  call(op: string, fields?: Record<string, unknown>, options?: RawCallOptions): Promise<Reply>;
+}
+
+/** The operations resent once after a lost connection: ping, whoami, stats. */
+export const RETRY_SAFE_OPS: ReadonlySet<string>;
+export const DEFAULT_TIMEOUT: number;
+export const DEFAULT_AUTH_TIMEOUT: number;
+export const DEFAULT_CONNECT_TIMEOUT: number;
+export const DEFAULT_MAX_IDLE: number;
+export const DEFAULT_MAX_LINE: number;
+export const DEFAULT_POOL_SIZE: number;
+
+/** Root of every error this package throws on purpose. */
+export class AuthnodeClientError extends Error {}
+
+/** The node answered "ok": false. */
+export class AuthnodeError extends AuthnodeClientError {
+  constructor(code: string, message: string, details?: {
+    retryAfterMs?: number | null; op?: string | null; reply?: object;
+  });
+  /** The wire code a subclass stands for; null on the base class. */
+  static readonly CODE: string | null;
+  /** The stable error code of the reply. */
+  readonly code: string;
+  /** Set with rate_limited: milliseconds after which trying again makes sense. */
+  readonly retryAfterMs: number | null;
+  /** The operation refused, when known. */
+  readonly op: string | null;
+  /** The whole reply as received. */
+  readonly reply: object;
+}
+
+export class BadJson extends AuthnodeError {}
+export class BadRequest extends AuthnodeError {}
+export class UnknownOp extends AuthnodeError {}
+export class LineTooLong extends AuthnodeError {}
+export class Busy extends AuthnodeError {}
+export class Unavailable extends AuthnodeError {}
+export class Internal extends AuthnodeError {}
+export class InvalidEmail extends AuthnodeError {}
+export class WeakPassword extends AuthnodeError {}
+export class EmailTaken extends AuthnodeError {}
+export class InvalidCredentials extends AuthnodeError {}
+export class InvalidToken extends AuthnodeError {}
+export class Forbidden extends AuthnodeError {}
+export class NoSuchUser extends AuthnodeError {}
+export class Exists extends AuthnodeError {}
+export class BackupFailed extends AuthnodeError {}
+export class RateLimited extends AuthnodeError {}
+
+/** Every error code of protocol version 1 and its class. */
+export const ERROR_CLASSES: Readonly<Record<string, typeof AuthnodeError>>;
+
+/** The error for a failure reply; an unknown code gives the base AuthnodeError. */
+export function errorFromReply(reply: object, op?: string | null): AuthnodeError;
+
+/** No reply came. */
+export class TransportError extends AuthnodeClientError {}
+
+/** The node could not be reached; nothing was sent. */
+export class ConnectFailed extends TransportError {
+  constructor(message: string, options?: { cause?: unknown });
+}
+
+/** The connection ended before the reply; if `sent`, the request may have taken effect. */
+export class ConnectionLost extends TransportError {
+  constructor(message: string, options?: { op?: string | null; sent?: boolean; cause?: unknown });
+  readonly op: string | null;
+  readonly sent: boolean;
+}
+
+/** The peer sent something that is not an authnode reply. */
+export class ProtocolError extends ConnectionLost {}
+
+/** No reply within the timeout; the request may still take effect. */
+export class Timeout extends TransportError {
+  constructor(message: string, options?: { op?: string | null; timeout?: number | null });
+  readonly op: string | null;
+  /** The timeout that ran out, in milliseconds. */
+  readonly timeout: number | null;
+}

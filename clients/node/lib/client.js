@@ -1,0 +1,375 @@
+// The client: a small pool of pipelined connections to one node.
+//
+// Every request gets a fresh integer `id`; each connection (connection.js)
+// matches replies to requests by it, so any number of calls may be in
+// flight at once and a failed login the node holds back for seconds delays
+// nothing else. A call goes to the open connection with the fewest requests
+// in flight.
+//
+// Why a pool when one connection already pipelines: the node works on at
+// most `--max-in-flight` (8) requests of one connection at a time and stops
+// reading it meanwhile, so one busy application would queue its quick
+// requests behind its slow ones. A few connections spread that; more than a
+// handful buy nothing.
+//
+// Lost connections follow the policy of docs/clients.md, the same as the
+// Python client's: requests in flight fail with ConnectionLost and are never
+// resent, except ping, whoami and stats (once); a request provably not sent
+// goes out on a new connection; broken connections are replaced by the next
+// calls (and in the background while the others serve).
+
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { ConnectFailed, ConnectionLost, Timeout } from './errors.js';
+import { Connection } from './connection.js';
+import {
+  DEFAULT_AUTH_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_IDLE, DEFAULT_MAX_LINE,
+  DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, checkReply, encodeRequest, specOf, withOptional,
+} from './protocol.js';
+import { Session, Stats, User } from './types.js';
+
+function positive(name, value, { allowNull = false } = {}) {
+  if (allowNull && value === null) return value;
+  if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`${name} must be a positive number`);
+  return value;
+}
+
+/**
+ * A client for one authnode node.
+ *
+ * ```js
+ * const node = await Client.connect('127.0.0.1', 7411);
+ * const session = await node.login('ann@example.org', 'correct horse');
+ * const user = await node.whoami(session.token);
+ * await node.close();
+ * ```
+ *
+ * Calls may be made concurrently; they are pipelined over `poolSize`
+ * connections and replies are matched by `id`. Timeouts are in
+ * milliseconds: `timeout` (10 s) for ping, whoami, logout and stats,
+ * `authTimeout` (90 s) for register, login and changePassword, which may be
+ * answered late on purpose. After a lost connection only ping, whoami and
+ * stats are resent (once); the next calls reconnect.
+ */
+export class Client {
+  #ids = 1;
+  #lock = Promise.resolve();
+  #refilling = null;
+  #closed = false;
+
+  /**
+   * Make a client without connecting; the first call connects. Most code
+   * wants `await Client.connect(host, port, options)`, which connects at once
+   * and so fails early if the node cannot be reached.
+   *
+   * @param {string} host
+   * @param {number} port
+   * @param {import('../index.js').ClientOptions} [options]
+   */
+  constructor(host, port, options = {}) {
+    const {
+      poolSize = DEFAULT_POOL_SIZE,
+      timeout = DEFAULT_TIMEOUT,
+      authTimeout = DEFAULT_AUTH_TIMEOUT,
+      connectTimeout = DEFAULT_CONNECT_TIMEOUT,
+      retryIdempotent = true,
+      maxIdle = DEFAULT_MAX_IDLE,
+      maxLine = DEFAULT_MAX_LINE,
+      localAddress = undefined,
+    } = options;
+    if (!Number.isInteger(poolSize) || poolSize < 1) throw new RangeError('poolSize must be an integer of at least 1');
+    /** The node's address. */
+    this.host = host;
+    /** The node's port. */
+    this.port = port;
+    this.poolSize = poolSize;
+    this.timeout = positive('timeout', timeout);
+    this.authTimeout = positive('authTimeout', authTimeout);
+    this.connectTimeout = positive('connectTimeout', connectTimeout);
+    this.retryIdempotent = Boolean(retryIdempotent);
+    this.maxIdle = positive('maxIdle', maxIdle, { allowNull: true });
+    this.maxLine = positive('maxLine', maxLine);
+    this.localAddress = localAddress;
+    /** The pool's slots (null: not open); internal, for tests. */
+    this._slots = new Array(poolSize).fill(null);
+  }
+
+  /**
+   * Connect to a node: open `poolSize` connections and return the client.
+   *
+   * @param {string} host
+   * @param {number} port
+   * @param {import('../index.js').ClientOptions} [options]
+   * @returns {Promise<Client>}
+   * @throws {ConnectFailed} a connection could not be opened
+   */
+  static async connect(host, port, options = {}) {
+    const client = new Client(host, port, options);
+    try {
+      await client.#locked(async () => {
+        for (let i = 0; i < client.poolSize; i++) {
+          await client.#replace(i, performance.now() + client.connectTimeout);
+        }
+      });
+    } catch (e) {
+      await client.close();
+      throw e;
+    }
+    return client;
+  }
+
+  /**
+   * Close every connection. Requests in flight fail with ConnectionLost, and
+   * so do later calls.
+   */
+  async close() {
+    this.#closed = true;
+    const slots = this._slots;
+    this._slots = new Array(this.poolSize).fill(null);
+    await Promise.all(slots.filter((c) => c !== null).map((c) => c.close()));
+  }
+
+  /** Requests sent and not answered yet, over all connections. */
+  get inFlight() {
+    return this._slots.reduce((n, c) => n + (c === null ? 0 : c.inFlight), 0);
+  }
+
+  /** Connections of the pool that are open now. */
+  get openConnections() {
+    return this._slots.filter((c) => c !== null && !c.closed).length;
+  }
+
+  // -- operations -------------------------------------------------------
+
+  /**
+   * Check that the node answers. Resent once after a lost connection.
+   * @param {{timeout?: number}} [options]
+   * @returns {Promise<void>}
+   */
+  async ping({ timeout } = {}) {
+    await this.call('ping', {}, { timeout });
+  }
+
+  /**
+   * Create an account and return it.
+   *
+   * @param {string} email trimmed and lower-cased (ASCII) by the node
+   * @param {string} password at least `--min-password` bytes (8), at most 1024, not the email
+   * @param {string} name 1 to 200 bytes after trimming
+   * @param {{clientAddr?: string, timeout?: number}} [options] `clientAddr`: the
+   *   end user's IP address, for a trusted application server (see login)
+   * @returns {Promise<User>}
+   * @throws {InvalidEmail|WeakPassword|EmailTaken|BadRequest|RateLimited|Busy|Unavailable|Internal}
+   *   as the node answers; ConnectionLost or Timeout: no answer, the account may exist
+   */
+  async register(email, password, name, { clientAddr, timeout } = {}) {
+    const fields = withOptional({ email, password, name }, { client_addr: clientAddr });
+    return User.fromJSON((await this.call('register', fields, { timeout })).user);
+  }
+
+  /**
+   * Check an email and password and start a session. A wrong password or
+   * unknown email rejects with InvalidCredentials, late on purpose (the
+   * node's `--failure-delay`, more while penalized); other calls go on
+   * meanwhile.
+   *
+   * @param {string} email
+   * @param {string} password
+   * @param {{deviceToken?: string, clientAddr?: string, timeout?: number}} [options]
+   *   `deviceToken`: the one an earlier login on this device returned; it
+   *   exempts this login from penalties others earned. `clientAddr`: the end
+   *   user's IP address, only for application servers in the node's
+   *   `--trusted-sources` (from any other peer the node answers BadRequest).
+   * @returns {Promise<Session>} `deviceToken` is set when the login did not present a valid one
+   * @throws {InvalidCredentials|RateLimited|Busy|BadRequest|Unavailable|Internal}
+   *   as the node answers; ConnectionLost or Timeout: no answer, a session may have started
+   */
+  async login(email, password, { deviceToken, clientAddr, timeout } = {}) {
+    const fields = withOptional({ email, password }, { device_token: deviceToken, client_addr: clientAddr });
+    return Session.fromReply(await this.call('login', fields, { timeout }));
+  }
+
+  /**
+   * The account of a session token. Resent once after a lost connection.
+   * @param {string} token
+   * @param {{timeout?: number}} [options]
+   * @returns {Promise<User>}
+   * @throws {InvalidToken} the token is unknown, expired, logged out or revoked
+   */
+  async whoami(token, { timeout } = {}) {
+    return User.fromJSON((await this.call('whoami', { token }, { timeout })).user);
+  }
+
+  /**
+   * End the session of `token`. Never resent: a second logout would answer
+   * invalid_token.
+   * @param {string} token
+   * @param {{timeout?: number}} [options]
+   * @returns {Promise<void>}
+   * @throws {InvalidToken} the token has no live session
+   */
+  async logout(token, { timeout } = {}) {
+    await this.call('logout', { token }, { timeout });
+  }
+
+  /**
+   * Set a new password for the account of `token`; every other session of
+   * the account is revoked, `token` stays valid.
+   *
+   * @param {string} token a live session token of the account
+   * @param {string} oldPassword
+   * @param {string} newPassword the rules of register apply
+   * @param {{clientAddr?: string, timeout?: number}} [options]
+   * @returns {Promise<void>}
+   * @throws {InvalidToken|WeakPassword|InvalidCredentials|RateLimited|Busy|BadRequest|Unavailable|Internal}
+   */
+  async changePassword(token, oldPassword, newPassword, { clientAddr, timeout } = {}) {
+    const fields = withOptional(
+      { token, old_password: oldPassword, new_password: newPassword },
+      { client_addr: clientAddr },
+    );
+    await this.call('change_password', fields, { timeout });
+  }
+
+  /**
+   * The node's counters. Resent once after a lost connection.
+   * @param {{timeout?: number}} [options]
+   * @returns {Promise<Stats>}
+   */
+  async stats({ timeout } = {}) {
+    return Stats.fromJSON((await this.call('stats', {}, { timeout })).stats);
+  }
+
+  /**
+   * Send any operation and return its raw successful reply (`id` and `ok`
+   * included), for operations this version has no method for.
+   *
+   * @param {string} op the wire name
+   * @param {object} [fields] its fields, by wire name (not `id` or `op`)
+   * @param {{timeout?: number, retry?: boolean}} [options] `retry`: resend once
+   *   after a lost connection; by default only ping, whoami and stats are.
+   *   Pass true only for operations that change nothing.
+   * @returns {Promise<object>}
+   * @throws {AuthnodeError} the node answered "ok": false (a subclass per code)
+   * @throws {TransportError} no answer: ConnectFailed, ConnectionLost, Timeout
+   */
+  async call(op, fields = {}, { timeout, retry } = {}) {
+    const spec = specOf(op);
+    const limit = timeout ?? (spec.slow ? this.authTimeout : this.timeout);
+    const resend = retry ?? (spec.retrySafe && this.retryIdempotent);
+    const deadline = performance.now() + limit;
+    let retried = false;
+    let unsentTries = 0;
+    for (;;) {
+      const id = this.#ids++;
+      const line = encodeRequest(id, op, fields ?? {}, this.maxLine);
+      const conn = this.#pick() ?? (await this.#connection(deadline, limit));
+      try {
+        return checkReply(await conn.request(id, op, line, deadline, limit), op);
+      } catch (e) {
+        if (!(e instanceof ConnectionLost)) throw e;
+        if (!e.sent && unsentTries < 2) {
+          unsentTries += 1; // provably not sent: safe for any op
+        } else if (resend && !retried) {
+          retried = true;
+        } else {
+          throw e;
+        }
+      }
+    }
+  }
+
+  // -- the pool ---------------------------------------------------------
+
+  #usable(conn) {
+    if (conn === null || conn.closed) return false;
+    return !(this.maxIdle !== null && conn.inFlight === 0 && conn.idleFor() >= this.maxIdle);
+  }
+
+  #live() {
+    return this._slots.filter((c) => this.#usable(c));
+  }
+
+  // Run `fn` after every earlier locked task: one connect at a time.
+  #locked(fn) {
+    const run = this.#lock.then(fn);
+    this.#lock = run.catch(() => {});
+    return run;
+  }
+
+  // The least busy usable connection, or null if none is open. Synchronous
+  // on purpose: the caller registers its request on the connection before
+  // anything else runs, so that concurrent calls see each other's load.
+  #pick() {
+    if (this.#closed) throw new ConnectionLost('the client is closed; not sent', { sent: false });
+    const live = this.#live();
+    if (live.length < this.poolSize) this.#startRefill();
+    if (live.length === 0) return null;
+    return live.reduce((best, c) => (c.inFlight < best.inFlight ? c : best));
+  }
+
+  // A connection for a call that found none open: open one now (broken slots
+  // beyond that are refilled in the background).
+  async #connection(deadline, limit) {
+    for (;;) {
+      const conn = this.#pick();
+      if (conn !== null) return conn;
+      const opened = await this.#locked(async () => {
+        if (this.#live().length > 0) return null; // another call opened one
+        const slot = this._slots.findIndex((c) => !this.#usable(c));
+        return this.#replace(slot, deadline, limit);
+      });
+      if (opened !== null && !opened.closed) return opened;
+    }
+  }
+
+  async #replace(slot, deadline, limit = this.connectTimeout) {
+    const old = this._slots[slot];
+    this._slots[slot] = null;
+    if (old !== null) await old.close();
+    const conn = await this.#open(deadline, limit);
+    if (this.#closed) {
+      await conn.close();
+      throw new ConnectionLost('the client is closed; not sent', { sent: false });
+    }
+    this._slots[slot] = conn;
+    return conn;
+  }
+
+  #startRefill() {
+    if (this.#refilling !== null) return;
+    this.#refilling = this.#locked(async () => {
+      for (let i = 0; i < this.poolSize && !this.#closed; i++) {
+        if (!this.#usable(this._slots[i])) await this.#replace(i, performance.now() + this.connectTimeout);
+      }
+    })
+      .catch(() => {}) // left for a later call to find
+      .finally(() => {
+        this.#refilling = null;
+      });
+  }
+
+  #open(deadline, limit) {
+    const wait = Math.min(this.connectTimeout, deadline - performance.now());
+    if (wait <= 0) {
+      return Promise.reject(new Timeout(`no time left to connect to ${this.host}:${this.port}`, { timeout: limit }));
+    }
+    const peer = `${this.host}:${this.port}`;
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: this.host, port: this.port, localAddress: this.localAddress });
+      const fail = (why, cause) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(new ConnectFailed(`cannot connect to ${peer}: ${why}`, { cause }));
+      };
+      const timer = setTimeout(() => fail(`no connection within ${Math.round(wait)} ms`), wait);
+      socket.once('error', (err) => fail(err.message, err));
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        socket.setNoDelay(true);
+        resolve(new Connection(socket, peer));
+      });
+    });
+  }
+}

@@ -1,0 +1,246 @@
+// Errors thrown by the authnode client.
+//
+// Two families, both under AuthnodeClientError:
+//
+// * AuthnodeError and its subclasses: the node answered "ok": false. There
+//   is one class per error code of the protocol (docs/protocol.md, "Error
+//   codes"); each carries `code`, `message` and, for RateLimited,
+//   `retryAfterMs`. Apart from Unavailable (and Internal), such an answer
+//   means the request did NOT take effect. A code this version does not
+//   know is thrown as the base AuthnodeError with that `code`.
+// * TransportError and its subclasses: no answer came. ConnectFailed means
+//   the request was never sent (safe to retry any operation); ConnectionLost
+//   and Timeout mean it may or may not have taken effect.
+//
+// Why errors rather than result values: catching one class
+// (`e instanceof InvalidCredentials`) is the normal flow of an application,
+// and the two base classes keep "the node said no" apart from "no answer",
+// the one distinction a caller must make before it retries.
+
+/** Root of every error this package throws on purpose. */
+export class AuthnodeClientError extends Error {
+  constructor(message, options) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The node answered a request with `"ok": false`.
+ *
+ * `code` is the stable error code (decide on it, or on the class);
+ * `message` is the node's text for people and may change between versions;
+ * `retryAfterMs` is set with `rate_limited` (else null); `op` is the
+ * operation refused; `reply` is the whole reply object as received.
+ */
+export class AuthnodeError extends AuthnodeClientError {
+  /** The wire code a subclass stands for; null on the base class. */
+  static CODE = null;
+
+  /**
+   * @param {string} code
+   * @param {string} message
+   * @param {{retryAfterMs?: number|null, op?: string|null, reply?: object}} [details]
+   */
+  constructor(code, message, { retryAfterMs = null, op = null, reply = {} } = {}) {
+    super(message);
+    this.code = code;
+    this.retryAfterMs = retryAfterMs;
+    this.op = op;
+    this.reply = reply;
+  }
+}
+
+/** `bad_json`: the line was not one JSON object (never sent by this client). */
+export class BadJson extends AuthnodeError {
+  static CODE = 'bad_json';
+}
+
+/**
+ * `bad_request`: a field is missing or of the wrong type, the `register`
+ * name is empty or too long, or `clientAddr` came from a peer that is not
+ * in `--trusted-sources` or is not an IP address.
+ */
+export class BadRequest extends AuthnodeError {
+  static CODE = 'bad_request';
+}
+
+/** `unknown_op`: the node has no such operation (on this port). */
+export class UnknownOp extends AuthnodeError {
+  static CODE = 'unknown_op';
+}
+
+/**
+ * `line_too_long`: the request line was longer than the node's `max-line`;
+ * the node closes the connection after it. The client also throws it itself,
+ * without sending, for a request longer than its `maxLine` option.
+ */
+export class LineTooLong extends AuthnodeError {
+  static CODE = 'line_too_long';
+}
+
+/**
+ * `busy`: the node refused the connection (`max-connections`, or shutting
+ * down), or `max-hash-queue` password jobs were waiting, or (admin channel)
+ * a backup is running. The request did not take effect; try again later.
+ */
+export class Busy extends AuthnodeError {
+  static CODE = 'busy';
+}
+
+/**
+ * `unavailable`: the node's database did not answer in time. The request
+ * MAY OR MAY NOT have taken effect; retry later, knowing that.
+ */
+export class Unavailable extends AuthnodeError {
+  static CODE = 'unavailable';
+}
+
+/** `internal`: an unexpected failure in the node. */
+export class Internal extends AuthnodeError {
+  static CODE = 'internal';
+}
+
+/** `invalid_email`: `register` got an address it does not accept. */
+export class InvalidEmail extends AuthnodeError {
+  static CODE = 'invalid_email';
+}
+
+/** `weak_password`: the (new) password breaks a rule; `message` says which. */
+export class WeakPassword extends AuthnodeError {
+  static CODE = 'weak_password';
+}
+
+/** `email_taken`: `register` for an email that has an account. */
+export class EmailTaken extends AuthnodeError {
+  static CODE = 'email_taken';
+}
+
+/**
+ * `invalid_credentials`: `login` with an unknown email or wrong password, or
+ * `changePassword` with a wrong old password. Answered late on purpose (the
+ * node's `--failure-delay`, more under throttle penalties).
+ */
+export class InvalidCredentials extends AuthnodeError {
+  static CODE = 'invalid_credentials';
+}
+
+/** `invalid_token`: the token is unknown, expired, logged out or revoked. */
+export class InvalidToken extends AuthnodeError {
+  static CODE = 'invalid_token';
+}
+
+/** `forbidden`: admin channel only; the `admin_key` is missing or wrong. */
+export class Forbidden extends AuthnodeError {
+  static CODE = 'forbidden';
+}
+
+/** `no_such_user`: admin channel only; no account has that email. */
+export class NoSuchUser extends AuthnodeError {
+  static CODE = 'no_such_user';
+}
+
+/** `exists`: admin channel only, `backup`: something is at that path. */
+export class Exists extends AuthnodeError {
+  static CODE = 'exists';
+}
+
+/** `backup_failed`: admin channel only, `backup`: SQLite or the file system refused. */
+export class BackupFailed extends AuthnodeError {
+  static CODE = 'backup_failed';
+}
+
+/**
+ * `rate_limited`: too many registrations from this address, or logins for
+ * this address or account are penalized and one is held already.
+ * `retryAfterMs` says when to try again; no password was checked. Wait that
+ * long before sending again on the same connection: the node makes a
+ * connection refused twice within that time wait, delaying every other
+ * request on it.
+ */
+export class RateLimited extends AuthnodeError {
+  static CODE = 'rate_limited';
+}
+
+/** Every error code of protocol version 1 and its class. */
+export const ERROR_CLASSES = Object.freeze(
+  Object.fromEntries(
+    [
+      BadJson, BadRequest, UnknownOp, LineTooLong, Busy, Unavailable, Internal,
+      InvalidEmail, WeakPassword, EmailTaken, InvalidCredentials, InvalidToken,
+      Forbidden, NoSuchUser, Exists, BackupFailed, RateLimited,
+    ].map((cls) => [cls.CODE, cls]),
+  ),
+);
+
+/**
+ * The error for a failure reply (`"ok": false`). Tolerates a malformed
+ * `error` object; a code it does not know gives the base AuthnodeError with
+ * that code (the protocol says to treat it like `internal`).
+ *
+ * @param {object} reply
+ * @param {string|null} [op]
+ * @returns {AuthnodeError}
+ */
+export function errorFromReply(reply, op = null) {
+  const error = reply !== null && typeof reply.error === 'object' && reply.error !== null ? reply.error : {};
+  const code = typeof error.code === 'string' ? error.code : 'internal';
+  const message = typeof error.message === 'string' ? error.message : '';
+  const retry = error.retry_after_ms;
+  const retryAfterMs = typeof retry === 'number' && Number.isFinite(retry) ? Math.trunc(retry) : null;
+  const Cls = Object.hasOwn(ERROR_CLASSES, code) ? ERROR_CLASSES[code] : AuthnodeError;
+  return new Cls(code, message, { retryAfterMs, op, reply });
+}
+
+/** The same refusal (a reply without `id`) for the request of `op`. */
+export function refusalFor(error, op) {
+  return new error.constructor(error.code, error.message, {
+    retryAfterMs: error.retryAfterMs,
+    op,
+    reply: error.reply,
+  });
+}
+
+/** No reply came: the connection could not be made, broke, or timed out. */
+export class TransportError extends AuthnodeClientError {}
+
+/** The client could not connect. Nothing was sent: any call may be retried. */
+export class ConnectFailed extends TransportError {
+  constructor(message, { cause } = {}) {
+    super(message, cause === undefined ? undefined : { cause });
+  }
+}
+
+/**
+ * The connection ended before the reply arrived. If `sent` is true the
+ * request MAY HAVE TAKEN EFFECT (a register may have made the account, a
+ * login a session, a logout ended one); the client never resends such a
+ * request by itself (only ping, whoami and stats, once). `sent` is false
+ * only when the connection was known to be gone before sending.
+ */
+export class ConnectionLost extends TransportError {
+  constructor(message, { op = null, sent = true, cause } = {}) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.op = op;
+    this.sent = sent;
+  }
+}
+
+/**
+ * The peer sent something that is not an authnode reply; the client hung
+ * up. A ConnectionLost: requests in flight may have taken effect.
+ */
+export class ProtocolError extends ConnectionLost {}
+
+/**
+ * No reply within the call's timeout. The request may still take effect
+ * (the late reply is dropped); the connection stays open. `timeout` is the
+ * time that ran out, in milliseconds.
+ */
+export class Timeout extends TransportError {
+  constructor(message, { op = null, timeout = null } = {}) {
+    super(message);
+    this.op = op;
+    this.timeout = timeout;
+  }
+}

@@ -1,0 +1,160 @@
+// Typed results. Parsing is lenient in one direction only: members a later
+// node adds land in `extra` and never break parsing (the protocol asks
+// clients to ignore what they do not know), while a member this version
+// relies on that is missing or mistyped throws ProtocolError, because then
+// the peer is not an authnode version 1 node.
+
+import { inspect } from 'node:util';
+import { ProtocolError } from './errors.js';
+
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+function required(obj, name, type, what) {
+  const value = obj[name];
+  const ok = type === 'integer' ? Number.isSafeInteger(value) : typeof value === type;
+  if (!ok) throw new ProtocolError(`${what}: member ${name} is missing or not a ${type}`);
+  return value;
+}
+
+function timestamp(value, what) {
+  if (typeof value !== 'string' || !TIMESTAMP.test(value)) {
+    throw new ProtocolError(`${what}: ${JSON.stringify(value)} is not a timestamp`);
+  }
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new ProtocolError(`${what}: ${value} is not a timestamp`);
+  return date;
+}
+
+function extra(obj, known) {
+  return Object.fromEntries(Object.entries(obj).filter(([k]) => !known.has(k)));
+}
+
+function isObject(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+const USER_KNOWN = new Set(['id', 'email', 'name', 'created_at', 'last_login_at']);
+
+/** An account, as register, login and whoami return it. */
+export class User {
+  /**
+   * @param {{id: number, email: string, name: string, createdAt: Date, lastLoginAt: Date|null, extra?: object}} fields
+   */
+  constructor({ id, email, name, createdAt, lastLoginAt, extra: more = {} }) {
+    /** The account's number; never reused. */
+    this.id = id;
+    /** The normalized email (trimmed, ASCII letters lower-cased). */
+    this.email = email;
+    /** The display name, trimmed. */
+    this.name = name;
+    /** When the account was registered. */
+    this.createdAt = createdAt;
+    /** The latest successful login (in a login result: that login), or null. */
+    this.lastLoginAt = lastLoginAt;
+    /** Members of the reply's `user` object this version does not know. */
+    this.extra = more;
+  }
+
+  /** Parse the `user` object of a reply. */
+  static fromJSON(obj) {
+    if (!isObject(obj)) throw new ProtocolError('user is not an object');
+    const last = obj.last_login_at;
+    return new User({
+      id: required(obj, 'id', 'integer', 'user'),
+      email: required(obj, 'email', 'string', 'user'),
+      name: required(obj, 'name', 'string', 'user'),
+      createdAt: timestamp(obj.created_at, 'user.created_at'),
+      lastLoginAt: last === null || last === undefined ? null : timestamp(last, 'user.last_login_at'),
+      extra: extra(obj, USER_KNOWN),
+    });
+  }
+}
+
+const SESSION_KNOWN = new Set(['id', 'ok', 'token', 'expires_at', 'user', 'device_token']);
+
+/**
+ * The result of a successful login. `token` and `deviceToken` are secrets:
+ * util.inspect (console.log) leaves them out so that they do not land in
+ * logs by accident.
+ */
+export class Session {
+  /**
+   * @param {{token: string, expiresAt: Date, user: User, deviceToken?: string|null, extra?: object}} fields
+   */
+  constructor({ token, expiresAt, user, deviceToken = null, extra: more = {} }) {
+    /** The session token (43 base64url characters); opaque. */
+    this.token = token;
+    /** When the token stops working. */
+    this.expiresAt = expiresAt;
+    /** The account, with lastLoginAt set to this login. */
+    this.user = user;
+    /**
+     * A new device token when the login did not present a valid one, else
+     * null. Keep it on the end user's device and pass it to later logins from
+     * there: it exempts them from penalties someone else caused.
+     */
+    this.deviceToken = deviceToken;
+    /** Reply members this version does not know. */
+    this.extra = more;
+  }
+
+  /** Parse a successful login reply. */
+  static fromReply(reply) {
+    if (!isObject(reply)) throw new ProtocolError('login reply is not an object');
+    const device = reply.device_token;
+    if (device !== undefined && device !== null && typeof device !== 'string') {
+      throw new ProtocolError('login: device_token is not a string');
+    }
+    return new Session({
+      token: required(reply, 'token', 'string', 'login'),
+      expiresAt: timestamp(reply.expires_at, 'login.expires_at'),
+      user: User.fromJSON(reply.user),
+      deviceToken: device ?? null,
+      extra: extra(reply, SESSION_KNOWN),
+    });
+  }
+
+  [inspect.custom](depth, options, inspectFn) {
+    const shown = {
+      token: '<hidden>',
+      expiresAt: this.expiresAt,
+      user: this.user,
+      deviceToken: this.deviceToken === null ? null : '<hidden>',
+    };
+    return `Session ${inspectFn(shown, { ...options, depth: options.depth === null ? null : options.depth - 1 })}`;
+  }
+}
+
+/** The members of the `stats` object this version knows, in protocol order. */
+export const STATS_COUNTERS = Object.freeze([
+  'connections', 'requests_total', 'registrations_total', 'logins_ok', 'logins_failed',
+  'pending_delayed', 'hash_verifications_total', 'rate_limited_total', 'penalized_sources',
+  'penalized_accounts', 'throttle_held', 'hash_queue_depth', 'tarpitted_total',
+  'idle_closed_total', 'uptime_seconds',
+]);
+
+const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+
+/**
+ * The node's counters, from the stats operation, in camelCase
+ * (`requests_total` is `requestsTotal`). A counter an older node does not
+ * send is 0; counters a newer node adds are in `extra`, under their wire
+ * names. docs/protocol.md ("stats") says what each counts.
+ */
+export class Stats {
+  constructor(values = {}, more = {}) {
+    for (const name of STATS_COUNTERS) this[camel(name)] = values[camel(name)] ?? 0;
+    /** Counters this version does not know, under their wire names. */
+    this.extra = more;
+  }
+
+  /** Parse the `stats` object of a reply. */
+  static fromJSON(obj) {
+    if (!isObject(obj)) throw new ProtocolError('stats is not an object');
+    const values = {};
+    for (const name of STATS_COUNTERS) {
+      if (Object.hasOwn(obj, name)) values[camel(name)] = required(obj, name, 'integer', 'stats');
+    }
+    return new Stats(values, extra(obj, new Set(STATS_COUNTERS)));
+  }
+}

@@ -1,0 +1,317 @@
+// Test support: a real node started by the test, a fake node, raw lines.
+//
+// Every node runs on an ephemeral port (--port=0, the port read from its
+// "listening on HOST:PORT" log line) with the lowest hash cost, a database in
+// a temporary directory and no audit log. The binary is $AUTHNODE_BINARY, by
+// default build/authnode of this repository. Every wait here is bounded.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+if (Number(process.versions.node.split('.')[0]) < 20) {
+  throw new Error(`the Node client needs Node.js 20 or later; this is ${process.version}`);
+}
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const BINARY = process.env.AUTHNODE_BINARY || join(REPO, 'build', 'authnode');
+/** Python, only to hold or break the node's SQLite database from outside. */
+export const PYTHON = process.env.AUTHNODE_PYTHON || '/usr/bin/python3';
+
+/** The options every test node gets (docs/configuration.md). */
+export const BASE_OPTIONS = ['--hash-ops=1', '--hash-mem=8192', '--failure-delay=300ms', '--audit=off'];
+export const FAILURE_DELAY = 300;
+
+const LISTEN = /listening on (\S+):(\d+) /;
+const ADMIN = /admin channel on (\S+):(\d+) /;
+
+let emails = 0;
+
+/** An address no other test of this run uses. */
+export function uniqueEmail(prefix = 'user') {
+  emails += 1;
+  return `${prefix}-${process.pid}-${emails}@example.org`;
+}
+
+/** Poll `predicate` (sync or async) until true; throws after `timeout` ms. */
+export async function waitUntil(predicate, timeout = 5000, step = 5) {
+  const deadline = Date.now() + timeout;
+  while (!(await predicate())) {
+    if (Date.now() >= deadline) throw new Error(`condition not met in time: ${predicate}`);
+    await sleep(step);
+  }
+}
+
+/** A real authnode process; `start()` again reuses its port and database. */
+export class Node {
+  constructor(options = []) {
+    if (!existsSync(BINARY)) throw new Error(`no node binary at ${BINARY}: build it, or set AUTHNODE_BINARY`);
+    this.options = options;
+    this.dir = mkdtempSync(join(tmpdir(), 'authnode-js-'));
+    this.db = join(this.dir, 'auth.db');
+    this.host = '127.0.0.1';
+    this.port = 0;
+    this.adminPort = 0;
+    this.proc = null;
+    this.exited = null; // a promise of the exit code
+    this.logText = '';
+    this.logWaiters = new Set();
+  }
+
+  /** Start a node with `options` and wait until it listens. */
+  static async start(options = []) {
+    const node = new Node(options);
+    await node.start();
+    return node;
+  }
+
+  /** Start the node (on the port it had before, if any) and wait until it listens. */
+  async start(timeout = 10_000) {
+    if (this.running) throw new Error('already running');
+    const args = [
+      `--port=${this.port}`, `--admin-port=${this.adminPort}`, `--db=${this.db}`,
+      ...BASE_OPTIONS, ...this.options,
+    ];
+    this.logText = '';
+    const proc = spawn(BINARY, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.proc = proc;
+    this.exited = new Promise((done) => proc.once('exit', (code, signal) => done(code ?? signal)));
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (text) => {
+      this.logText += text;
+      for (const wake of this.logWaiters) wake();
+    });
+    this.exited.then(() => { for (const wake of this.logWaiters) wake(); });
+    const admin = ADMIN.exec(await this.waitLog('admin channel on', timeout));
+    const listen = LISTEN.exec(await this.waitLog('listening on', 1000));
+    if (!admin || !listen) throw new Error(`no ports in the log:\n${this.logText}`);
+    this.port = Number(listen[2]);
+    this.adminPort = Number(admin[2]);
+  }
+
+  get running() {
+    return this.proc !== null && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  /** The first log line (since the last start) containing `text`; throws after `timeout` ms. */
+  async waitLog(text, timeout = 10_000) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const complete = this.logText.slice(0, this.logText.lastIndexOf('\n') + 1);
+      const line = complete.split('\n').find((l) => l.includes(text));
+      if (line !== undefined) return line;
+      const left = deadline - Date.now();
+      if (left <= 0 || !this.running) throw new Error(`node never logged ${JSON.stringify(text)}; log:\n${this.logText}`);
+      await new Promise((wake) => {
+        const done = () => { clearTimeout(timer); this.logWaiters.delete(done); wake(); };
+        const timer = setTimeout(done, Math.min(left, 100));
+        this.logWaiters.add(done);
+      });
+    }
+  }
+
+  /** Send `signal` and wait for the node to exit; its exit code (or signal name). */
+  async stop(signal = 'SIGTERM', timeout = 15_000) {
+    if (!this.running) return this.proc === null ? 0 : this.exited;
+    this.proc.kill(signal);
+    let timer;
+    const outcome = await Promise.race([
+      this.exited,
+      new Promise((done) => { timer = setTimeout(() => done('timeout'), timeout); }),
+    ]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      this.proc.kill('SIGKILL');
+      await this.exited;
+      throw new Error(`node did not stop within ${timeout} ms; log:\n${this.logText}`);
+    }
+    return outcome;
+  }
+
+  /** SIGKILL: a crash. */
+  async kill() {
+    await this.stop('SIGKILL');
+  }
+
+  /** Stop the node and remove its directory. */
+  async close() {
+    try {
+      await this.stop();
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+
+  get adminKey() {
+    return readFileSync(`${this.db}.admin-key`, 'utf8').trim();
+  }
+
+  /** A raw line connection to the public port (or `port`). */
+  raw(options = {}) {
+    return RawConnection.open(this.host, options.port ?? this.port, options.localAddress);
+  }
+}
+
+/** A plain socket speaking lines, for what the client never sends. */
+export class RawConnection {
+  constructor(socket) {
+    this.socket = socket;
+    this.buffer = '';
+    this.ended = false;
+    this.wake = () => {};
+    socket.setEncoding('utf8');
+    socket.on('data', (text) => { this.buffer += text; this.wake(); });
+    socket.on('close', () => { this.ended = true; this.wake(); });
+    socket.on('error', () => {});
+  }
+
+  static open(host, port, localAddress) {
+    return new Promise((done, fail) => {
+      const socket = net.connect({ host, port, localAddress });
+      socket.once('error', fail);
+      socket.once('connect', () => done(new RawConnection(socket)));
+    });
+  }
+
+  send(text) {
+    this.socket.write(text);
+  }
+
+  sendJson(obj) {
+    this.send(`${JSON.stringify(obj)}\n`);
+  }
+
+  /** The next reply, or null if the node closed the connection. */
+  async read(timeout = 5000) {
+    const deadline = Date.now() + timeout;
+    while (!this.buffer.includes('\n')) {
+      if (this.ended) return null;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('no reply in time');
+      await new Promise((wake) => {
+        const timer = setTimeout(wake, left);
+        this.wake = () => { clearTimeout(timer); wake(); };
+      });
+    }
+    const at = this.buffer.indexOf('\n');
+    const line = this.buffer.slice(0, at);
+    this.buffer = this.buffer.slice(at + 1);
+    return JSON.parse(line);
+  }
+
+  close() {
+    this.socket.destroy();
+  }
+}
+
+/**
+ * A TCP server on an ephemeral port that runs `handler(peer, index)` for each
+ * accepted connection (index counts from 0), for transport cases a real node
+ * does not produce on demand. `peer` reads request lines and writes replies;
+ * `lines` collects every request line received.
+ */
+export class FakeNode {
+  constructor(handler) {
+    this.handler = handler;
+    this.lines = [];
+    this.sockets = new Set();
+    let index = 0;
+    this.server = net.createServer((socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      const peer = new FakePeer(socket, this);
+      Promise.resolve()
+        .then(() => this.handler(peer, index++))
+        .catch(() => {})
+        .finally(() => socket.destroy());
+    });
+  }
+
+  static async start(handler) {
+    const fake = new FakeNode(handler);
+    await new Promise((done) => fake.server.listen(0, '127.0.0.1', done));
+    fake.port = fake.server.address().port;
+    return fake;
+  }
+
+  async close() {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise((done) => this.server.close(done));
+  }
+}
+
+/** One connection of a FakeNode. */
+class FakePeer {
+  constructor(socket, fake) {
+    this.socket = socket;
+    this.fake = fake;
+    this.raw = new RawConnection(socket);
+  }
+
+  /** Read `count` request lines (throws if they do not come within `timeout` ms). */
+  async readLines(count, timeout = 5000) {
+    const out = [];
+    while (out.length < count) {
+      const obj = await this.raw.read(timeout);
+      if (obj === null) throw new Error('client closed');
+      out.push(obj);
+      this.fake.lines.push(obj);
+    }
+    return out;
+  }
+
+  write(obj) {
+    this.socket.write(`${JSON.stringify(obj)}\n`);
+  }
+
+  writeRaw(text) {
+    this.socket.write(text);
+  }
+}
+
+/**
+ * Run SQL on the node's database from outside, through Python's sqlite3 (Node
+ * 20 has no SQLite of its own), as the Python client's tests do.
+ */
+export function execSql(db, sql) {
+  const done = spawnSync(PYTHON, ['-c', 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1], isolation_level=None); c.executescript(sys.argv[2]); c.close()', db, sql], { encoding: 'utf8', timeout: 10_000 });
+  if (done.status !== 0) throw new Error(`sqlite failed: ${done.stderr}`);
+}
+
+/**
+ * Hold SQLite's write lock on `db` until `release()` is awaited: the node's
+ * writes wait (and, past --backend-timeout, answer unavailable).
+ */
+export async function holdWriteLock(db) {
+  const script = [
+    'import sqlite3, sys',
+    'c = sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)',
+    'c.execute("BEGIN IMMEDIATE")',
+    'print("locked", flush=True)',
+    'sys.stdin.readline()',
+    'c.execute("ROLLBACK")',
+    'c.close()',
+  ].join('\n');
+  const proc = spawn(PYTHON, ['-c', script, db], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise((done) => proc.once('exit', done));
+  let out = '';
+  proc.stdout.setEncoding('utf8');
+  await new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new Error('could not lock the database in time')), 10_000);
+    proc.stdout.on('data', (text) => {
+      out += text;
+      if (out.includes('locked')) { clearTimeout(timer); done(); }
+    });
+    exited.then(() => { clearTimeout(timer); fail(new Error('the lock helper exited')); });
+  });
+  return {
+    async release() {
+      proc.stdin.end('\n');
+      await exited;
+    },
+  };
+}

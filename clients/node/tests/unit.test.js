@@ -1,0 +1,378 @@
+// Without a node: reply parsing, the error table, and transport cases a
+// real node cannot be made to show on demand (replies in reverse order, a
+// connection dropped right after a request, garbage, silence), played by a
+// fake node on a local port.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { describe, it, after } from 'node:test';
+import { inspect } from 'node:util';
+import * as authnode from '../index.js';
+import { decodeReply, encodeRequest } from '../lib/protocol.js';
+import { FakeNode } from './support.js';
+
+const USER = {
+  id: 7, email: 'ann@example.org', name: 'Ann', created_at: '2026-11-25T14:58:01Z', last_login_at: null,
+};
+const TOKEN = 'T'.repeat(43);
+
+/** Every code of docs/protocol.md's error table and its class. */
+const EXPECTED_CLASSES = {
+  bad_json: authnode.BadJson,
+  bad_request: authnode.BadRequest,
+  unknown_op: authnode.UnknownOp,
+  line_too_long: authnode.LineTooLong,
+  busy: authnode.Busy,
+  unavailable: authnode.Unavailable,
+  internal: authnode.Internal,
+  invalid_email: authnode.InvalidEmail,
+  weak_password: authnode.WeakPassword,
+  email_taken: authnode.EmailTaken,
+  invalid_credentials: authnode.InvalidCredentials,
+  invalid_token: authnode.InvalidToken,
+  forbidden: authnode.Forbidden,
+  no_such_user: authnode.NoSuchUser,
+  exists: authnode.Exists,
+  backup_failed: authnode.BackupFailed,
+  rate_limited: authnode.RateLimited,
+};
+
+/** What the fake node answers to a request. */
+function answer(req) {
+  const reply = { id: req.id, ok: true };
+  if (req.op === 'whoami' || req.op === 'register') reply.user = { ...USER };
+  if (req.op === 'login') Object.assign(reply, { token: TOKEN, expires_at: '2026-11-26T14:58:01Z', user: { ...USER } });
+  if (req.op === 'stats') reply.stats = { connections: 1, uptime_seconds: 3 };
+  return reply;
+}
+
+async function serveForever(peer) {
+  for (;;) {
+    const [req] = await peer.readLines(1, 30_000);
+    peer.write(answer(req));
+  }
+}
+
+const cleanups = [];
+after(async () => {
+  for (const done of cleanups.reverse()) await done();
+});
+
+async function fake(handler) {
+  const f = await FakeNode.start(handler);
+  cleanups.push(() => f.close());
+  return f;
+}
+
+async function client(port, options) {
+  const c = await authnode.Client.connect('127.0.0.1', port, { poolSize: 1, ...options });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+const ops = (f) => f.lines.map((r) => r.op);
+
+describe('the error table', () => {
+  it('has a class for every code of the protocol', () => {
+    assert.deepEqual({ ...authnode.ERROR_CLASSES }, EXPECTED_CLASSES);
+    for (const [code, Cls] of Object.entries(EXPECTED_CLASSES)) {
+      const err = authnode.errorFromReply({ id: 1, ok: false, error: { code, message: 'm' } }, 'login');
+      assert.equal(err.constructor, Cls);
+      assert.ok(err instanceof authnode.AuthnodeError);
+      assert.ok(err instanceof authnode.AuthnodeClientError);
+      assert.ok(err instanceof Error);
+      assert.equal(err.name, Cls.name);
+      assert.deepEqual([err.code, err.message, err.retryAfterMs, err.op], [code, 'm', null, 'login']);
+    }
+  });
+
+  it('carries retryAfterMs', () => {
+    const err = authnode.errorFromReply({ ok: false, error: { code: 'rate_limited', message: 'm', retry_after_ms: 1650 } });
+    assert.ok(err instanceof authnode.RateLimited);
+    assert.equal(err.retryAfterMs, 1650);
+  });
+
+  it('gives the base class for a code it does not know and keeps the code', () => {
+    const err = authnode.errorFromReply({ ok: false, error: { code: 'quota_exceeded', message: 'm', hint: 1 } });
+    assert.equal(err.constructor, authnode.AuthnodeError);
+    assert.equal(err.code, 'quota_exceeded');
+    assert.equal(err.reply.error.hint, 1);
+  });
+
+  it('keeps transport errors apart from node answers', () => {
+    for (const Cls of [authnode.ConnectionLost, authnode.Timeout, authnode.ConnectFailed, authnode.ProtocolError]) {
+      assert.ok(Cls.prototype instanceof authnode.TransportError);
+      assert.ok(!(Cls.prototype instanceof authnode.AuthnodeError));
+    }
+    assert.ok(authnode.ProtocolError.prototype instanceof authnode.ConnectionLost);
+  });
+
+  it('resends only the read-only ops', () => {
+    assert.deepEqual([...authnode.RETRY_SAFE_OPS].sort(), ['ping', 'stats', 'whoami']);
+  });
+});
+
+describe('the type declarations', () => {
+  it('declare every export of the package and nothing else', () => {
+    const dts = readFileSync(new URL('../index.d.ts', import.meta.url), 'utf8');
+    const declared = [...dts.matchAll(/^export (?:class|const|function) (\w+)/gm)].map((m) => m[1]).sort();
+    assert.deepEqual(declared, Object.keys(authnode).sort());
+  });
+});
+
+describe('parsing', () => {
+  it('puts unknown members in extra', () => {
+    const s = authnode.Session.fromReply({
+      id: 1,
+      ok: true,
+      token: TOKEN,
+      expires_at: '2026-11-26T14:58:01Z',
+      user: { ...USER, avatar: 'a.png', last_login_at: '2026-11-25T15:00:00Z' },
+      mfa: { required: false },
+    });
+    assert.deepEqual(s.user.extra, { avatar: 'a.png' });
+    assert.deepEqual(s.extra, { mfa: { required: false } });
+    assert.equal(s.deviceToken, null);
+    assert.equal(s.user.lastLoginAt.toISOString(), '2026-11-25T15:00:00.000Z');
+    assert.ok(s.user instanceof authnode.User);
+    const stats = authnode.Stats.fromJSON({ connections: 2, requests_total: 9, sessions_live: 5 });
+    assert.deepEqual([stats.connections, stats.requestsTotal, stats.loginsOk], [2, 9, 0]);
+    assert.deepEqual(stats.extra, { sessions_live: 5 });
+  });
+
+  it('keeps the tokens out of inspect output', () => {
+    const s = authnode.Session.fromReply({
+      ok: true, token: TOKEN, expires_at: '2026-11-26T14:58:01Z', user: USER, device_token: 'D'.repeat(43),
+    });
+    const text = inspect(s, { depth: 5 });
+    assert.ok(!text.includes(TOKEN), text);
+    assert.ok(!text.includes('D'.repeat(43)), text);
+    assert.ok(text.includes('ann@example.org'), text);
+  });
+
+  it('throws ProtocolError for a reply missing what the client relies on', () => {
+    assert.throws(() => authnode.User.fromJSON({ ...USER, id: 'seven' }), authnode.ProtocolError);
+    assert.throws(() => authnode.User.fromJSON({ ...USER, created_at: 'yesterday' }), authnode.ProtocolError);
+    assert.throws(() => decodeReply(Buffer.from('[1,2]')), authnode.ProtocolError);
+    assert.throws(() => decodeReply(Buffer.from('not json')), authnode.ProtocolError);
+  });
+
+  it('writes each request as one line with id and op first', () => {
+    const line = encodeRequest(5, 'login', { email: 'a\nb', password: 'p\u00e9' }, 1000);
+    assert.equal(line.toString('utf8'), '{"id":5,"op":"login","email":"a\\nb","password":"p\u00e9"}\n');
+    assert.equal(line.toString('utf8').split('\n').length, 2);
+    assert.throws(() => encodeRequest(5, 'login', { password: 'x'.repeat(100) }, 64), authnode.LineTooLong);
+    assert.throws(() => encodeRequest(5, 'ping', { id: 3 }, 1000), TypeError);
+  });
+
+  it('checks the options', () => {
+    assert.throws(() => new authnode.Client('127.0.0.1', 1, { poolSize: 0 }), RangeError);
+    assert.throws(() => new authnode.Client('127.0.0.1', 1, { timeout: -1 }), RangeError);
+  });
+});
+
+describe('a fake node', () => {
+  it('answers in reverse order and every reply reaches its caller', async () => {
+    const f = await fake(async (peer) => {
+      const reqs = await peer.readLines(3);
+      for (const req of reqs.reverse()) peer.write(answer(req));
+      await serveForever(peer);
+    });
+    const c = await client(f.port);
+    const order = [];
+    const tagged = (name, promise) => promise.finally(() => order.push(name));
+    const [session, stats, pong] = await Promise.all([
+      tagged('login', c.login('ann@example.org', 'pw')),
+      tagged('stats', c.stats()),
+      tagged('ping', c.ping()),
+    ]);
+    assert.deepEqual(order, ['ping', 'stats', 'login']);
+    assert.equal(session.token, TOKEN);
+    assert.equal(stats.uptimeSeconds, 3);
+    assert.equal(pong, undefined);
+  });
+
+  it('resends a read-only request once only', async () => {
+    // The first two connections are dropped right after their first request
+    // arrives; later ones are served.
+    const f = await fake(async (peer, index) => {
+      if (index < 2) {
+        await peer.readLines(1);
+        return;
+      }
+      await serveForever(peer);
+    });
+    const c = await client(f.port);
+    await assert.rejects(c.ping(), authnode.ConnectionLost); // dropped on 0, resent on 1, dropped again
+    assert.deepEqual(ops(f), ['ping', 'ping']);
+    await c.ping(); // connection 2
+    assert.equal(f.lines.length, 3);
+  });
+
+  it('does not resend a register after a lost connection', async () => {
+    const f = await fake(async (peer, index) => {
+      if (index === 0) {
+        await peer.readLines(1);
+        return;
+      }
+      await serveForever(peer);
+    });
+    const c = await client(f.port);
+    const err = await c.register('ann@example.org', 'correct horse', 'Ann').catch((e) => e);
+    assert.ok(err instanceof authnode.ConnectionLost, String(err));
+    assert.equal(err.sent, true);
+    assert.equal(err.op, 'register');
+    assert.match(err.message, /may have taken effect/);
+    assert.deepEqual(ops(f), ['register']);
+    assert.equal((await c.whoami(TOKEN)).id, 7); // the next call reconnects
+    assert.deepEqual(ops(f), ['register', 'whoami']);
+  });
+
+  it('fails each unsafe op and retries each safe op', async () => {
+    // The first request of each op kills its connection; later ones are answered.
+    const seen = new Set();
+    const f = await fake(async (peer) => {
+      for (;;) {
+        const [req] = await peer.readLines(1, 30_000);
+        if (!seen.has(req.op)) {
+          seen.add(req.op);
+          return;
+        }
+        peer.write(answer(req));
+      }
+    });
+    const c = await client(f.port);
+    const calls = {
+      ping: () => c.ping(),
+      whoami: () => c.whoami(TOKEN),
+      stats: () => c.stats(),
+      register: () => c.register('a@example.org', 'p'.repeat(8), 'A'),
+      login: () => c.login('a@example.org', 'p'.repeat(8)),
+      logout: () => c.logout(TOKEN),
+      change_password: () => c.changePassword(TOKEN, 'p'.repeat(8), 'q'.repeat(8)),
+    };
+    for (const [op, call] of Object.entries(calls)) {
+      const before = f.lines.length;
+      if (authnode.RETRY_SAFE_OPS.has(op)) {
+        await call(); // dropped once, answered on a new connection
+        assert.equal(f.lines.length - before, 2, op);
+      } else {
+        await assert.rejects(call(), authnode.ConnectionLost, op);
+        assert.equal(f.lines.length - before, 1, op);
+        await call(); // the caller may decide to try again: reconnects
+        assert.equal(f.lines.length - before, 2, op);
+      }
+    }
+  });
+
+  it('does not resend anything when retries are turned off', async () => {
+    const f = await fake(async (peer) => {
+      await peer.readLines(1);
+    });
+    const c = await client(f.port, { retryIdempotent: false });
+    await assert.rejects(c.ping(), authnode.ConnectionLost);
+    assert.equal(f.lines.length, 1);
+  });
+
+  it('lets call opt a read-only op into the retry', async () => {
+    const f = await fake(async (peer, index) => {
+      if (index === 0) {
+        await peer.readLines(1);
+        return;
+      }
+      await serveForever(peer);
+    });
+    const c = await client(f.port);
+    const reply = await c.call('user_list', { limit: 1 }, { retry: true });
+    assert.equal(reply.ok, true);
+    assert.deepEqual(ops(f), ['user_list', 'user_list']);
+  });
+
+  it('refuses every request of a connection that got a busy line without id', async () => {
+    const f = await fake(async (peer) => {
+      peer.write({ ok: false, error: { code: 'busy', message: 'too many connections, try again later' } });
+    });
+    const c = new authnode.Client('127.0.0.1', f.port, { poolSize: 1 });
+    cleanups.push(() => c.close());
+    const err = await c.register('a@example.org', 'p'.repeat(8), 'A').catch((e) => e);
+    assert.ok(err instanceof authnode.Busy, String(err));
+    assert.equal(err.op, 'register');
+  });
+
+  it('turns garbage from the peer into a ProtocolError', async () => {
+    const f = await fake(async (peer) => {
+      await peer.readLines(1);
+      peer.writeRaw('HTTP/1.1 400 Bad Request\r\n');
+      await new Promise((done) => { setTimeout(done, 200); });
+    });
+    const c = await client(f.port);
+    await assert.rejects(c.logout(TOKEN), authnode.ProtocolError);
+  });
+
+  it('times out on a silent node and the connection stays usable', async () => {
+    let release;
+    const released = new Promise((done) => { release = done; });
+    const f = await fake(async (peer) => {
+      const [slow] = await peer.readLines(1);
+      const [fast] = await peer.readLines(1);
+      peer.write(answer(fast));
+      await released;
+      peer.write(answer(slow)); // late: nobody waits for it
+      await serveForever(peer);
+    });
+    const c = await client(f.port);
+    const start = performance.now();
+    const err = await c.logout(TOKEN, { timeout: 200 }).catch((e) => e);
+    assert.ok(err instanceof authnode.Timeout, String(err));
+    assert.ok(performance.now() - start >= 190);
+    assert.equal(err.timeout, 200);
+    assert.equal(err.op, 'logout');
+    await c.ping();
+    release();
+    assert.equal((await c.whoami(TOKEN)).email, 'ann@example.org');
+    assert.deepEqual(ops(f), ['logout', 'ping', 'whoami']);
+    assert.equal(c.openConnections, 1);
+  });
+
+  it('does not send a line longer than maxLine', async () => {
+    const f = await fake(serveForever);
+    const c = await client(f.port, { maxLine: 200 });
+    const err = await c.register('a@example.org', 'p'.repeat(300), 'A').catch((e) => e);
+    assert.ok(err instanceof authnode.LineTooLong, String(err));
+    assert.match(err.message, /not sent/);
+    await c.ping();
+    assert.deepEqual(ops(f), ['ping']);
+  });
+
+  it('fails the one request in flight when the node refuses a line as too long', async () => {
+    const f = await fake(async (peer) => {
+      await peer.readLines(1);
+      peer.write({ ok: false, error: { code: 'line_too_long', message: 'the line is longer than 64 bytes; closing' } });
+    });
+    const c = await client(f.port);
+    const err = await c.register('a@example.org', 'p'.repeat(8), 'A').catch((e) => e);
+    assert.ok(err instanceof authnode.LineTooLong, String(err));
+    assert.equal(err.op, 'register');
+  });
+
+  it('rejects with ConnectFailed when no node listens', async () => {
+    const server = net.createServer();
+    await new Promise((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address();
+    await new Promise((done) => server.close(done)); // nobody listens there now
+    await assert.rejects(authnode.Client.connect('127.0.0.1', port), authnode.ConnectFailed);
+    const lazy = new authnode.Client('127.0.0.1', port);
+    await assert.rejects(lazy.register('a@example.org', 'p'.repeat(8), 'A'), authnode.ConnectFailed);
+    await lazy.close();
+  });
+
+  it('refuses calls on a closed client', async () => {
+    const f = await fake(serveForever);
+    const c = await client(f.port);
+    await c.close();
+    const err = await c.ping().catch((e) => e);
+    assert.ok(err instanceof authnode.ConnectionLost, String(err));
+    assert.equal(err.sent, false);
+  });
+});

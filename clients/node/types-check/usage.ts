@@ -1,0 +1,48 @@
+// Compiled (never run) by the node_client_types test against index.d.ts:
+// if the declarations drift from how the client is used, tsc fails.
+
+import {
+  AuthnodeClientError, AuthnodeError, Client, ConnectionLost, ERROR_CLASSES, InvalidCredentials,
+  RETRY_SAFE_OPS, RateLimited, Session, Stats, Timeout, TransportError, User,
+} from 'authnode';
+
+export async function usage(): Promise<void> {
+  const node: Client = await Client.connect('127.0.0.1', 7411, { poolSize: 2, authTimeout: 90_000, maxIdle: null });
+  const user: User = await node.register('ann@example.org', 'correct horse', 'Ann', { clientAddr: '203.0.113.9' });
+  const created: Date = user.createdAt;
+  const last: Date | null = user.lastLoginAt;
+  const session: Session = await node.login('ann@example.org', 'correct horse', { deviceToken: 'x', timeout: 5000 });
+  const device: string | null = session.deviceToken;
+  const me: User = await node.whoami(session.token);
+  await node.changePassword(session.token, 'correct horse', 'a new secret', { clientAddr: '203.0.113.9' });
+  const stats: Stats = await node.stats();
+  const counted: number = stats.requestsTotal + stats.loginsFailed + stats.idleClosedTotal;
+  const raw = await node.call('user_list', { limit: 1 }, { retry: true, timeout: 1000 });
+  const ok: boolean = raw.ok;
+  await node.ping({ timeout: 100 });
+  await node.logout(session.token);
+  const load: number = node.inFlight + node.openConnections;
+  try {
+    await node.login('ann@example.org', 'wrong');
+  } catch (e) {
+    if (e instanceof RateLimited) {
+      const wait: number | null = e.retryAfterMs;
+      void wait;
+    } else if (e instanceof InvalidCredentials) {
+      const code: string = e.code;
+      void code;
+    } else if (e instanceof ConnectionLost) {
+      const sent: boolean = e.sent;
+      void sent;
+    } else if (e instanceof Timeout) {
+      const ms: number | null = e.timeout;
+      void ms;
+    }
+    const family: boolean = e instanceof AuthnodeError || e instanceof TransportError || e instanceof AuthnodeClientError;
+    void family;
+  }
+  const cls: typeof AuthnodeError | undefined = ERROR_CLASSES['busy'];
+  const safe: boolean = RETRY_SAFE_OPS.has('ping');
+  await node.close();
+  void [created, last, device, me, counted, ok, load, cls, safe];
+}
