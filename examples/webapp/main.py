@@ -247,6 +247,11 @@ async def home() -> Response:
     return redirect("/account")
 
 
+@app.get("/favicon.ico")
+async def favicon() -> Response:
+    return Response(status_code=204)  # none; and no 404 in the browser's console
+
+
 @app.get("/account/register")
 async def register_form(request: Request) -> Response:
     return page(request, "register.html", form={})
