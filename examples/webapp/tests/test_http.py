@@ -7,6 +7,8 @@ the app passes to the node as client_addr.
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 import time
 
 import httpx
@@ -18,6 +20,7 @@ from webapp_support import (
     WebApp,
     WebAppTestCase,
     csrf_of,
+    node_support,
     session_sources,
     unique_email,
 )
@@ -367,3 +370,58 @@ class UntrustedAppTest(WebAppTestCase):
         r = self.login(self.browser("127.0.0.2"), unique_email())
         self.assertEqual(r.status_code, 500)
         self.assertIn("--trusted-sources", self.app.log())
+
+
+def scripted_answers(conn: socket.socket, index: int) -> None:
+    """A fake node's connection: each request gets the answer its email
+    (or op) asks for, for answers a real node gives only under load."""
+    conn.settimeout(60)
+    buf = b""
+    while True:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            request = json.loads(line)
+            key = request.get("email", request["op"]).split("@")[0]
+            error = {
+                "busy": {"code": "busy", "message": "too busy"},
+                "unavailable": {"code": "unavailable", "message": "the database is unavailable"},
+                "limited": {"code": "rate_limited", "message": "too many attempts", "retry_after_ms": 2001},
+                "whoami": {"code": "unavailable", "message": "the database is unavailable"},
+            }.get(key, {"code": "internal", "message": "not scripted"})
+            node_support.write_json(conn, {"id": request["id"], "ok": False, "error": error})
+
+
+class NodeUnderLoadTest(WebAppTestCase):
+    """Against a fake node: busy and unavailable become 503, rate_limited
+    429 with Retry-After rounded up."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.fake = node_support.FakeNode(scripted_answers)
+        cls.fake.host = "127.0.0.1"
+        cls.addClassCleanup(cls.fake.close)
+        cls.app = WebApp(cls.fake)
+        cls.addClassCleanup(cls.app.close)
+
+    def test_busy_and_unavailable_are_503(self) -> None:
+        browser = self.browser("127.0.0.2")
+        for email in ["busy@example.org", "unavailable@example.org"]:
+            with self.subTest(email=email):
+                r = self.login(browser, email)
+                self.assertEqual(r.status_code, 503)
+                self.assertIn("not available right now", r.text)
+                r = self.register(browser, email)
+                self.assertEqual(r.status_code, 503)
+        browser.cookies.set("session", "t" * 43)
+        self.assertEqual(browser.get("/account").status_code, 503)
+
+    def test_rate_limited_is_429_with_retry_after_rounded_up(self) -> None:
+        browser = self.browser("127.0.0.3")
+        for r in [self.login(browser, "limited@example.org"), self.register(browser, "limited@example.org")]:
+            self.assertEqual(r.status_code, 429)
+            self.assertEqual(r.headers["retry-after"], "3")
+            self.assertIn("Please wait 3 seconds", r.text)
