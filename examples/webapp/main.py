@@ -97,9 +97,10 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 @app.on_event("startup")
 async def open_node_client() -> None:
-    # The constructor opens no connection: the first call does, and every
-    # later call reconnects if needed. So the app starts (and answers 503)
-    # while the node is still down, and recovers when it comes up.
+    # Not AsyncClient.connect(), which opens the pool at once and fails
+    # while the node is down: the constructor opens nothing, the first call
+    # fills the pool and later calls reconnect as needed. So the app starts
+    # (and answers 503) before the node does, and recovers when it is up.
     app.state.node = authnode.AsyncClient(AUTHNODE_HOST, AUTHNODE_PORT, pool_size=AUTHNODE_POOL)
 
 
