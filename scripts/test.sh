@@ -11,8 +11,13 @@
 # fail2ban (fail2ban-regex on a real audit log), systemd (systemd-analyze
 # verify on the unit file) and python3-passlib with its bcrypt and argon2
 # backends (the password hashes of the user import tests, made by the
-# library that made them in the systems users import from), and curl (the
-# README's walk-through, which CI follows, scrapes /metrics with it).
+# library that made them in the systems users import from), curl (the
+# README's walk-through, which CI follows, scrapes /metrics with it), and
+# for the example web app (examples/webapp) what it runs on,
+# python3-fastapi, uvicorn, python3-jinja2 (its pages) and python3-multipart
+# (its forms), and what its tests drive it with: python3-httpx (webapp_http,
+# over real HTTP), python3-selenium, chromium and chromium-driver
+# (webapp_browser, in a real headless browser).
 # Before building, it checks for Node.js 20 or later (the Node client's tests,
 # clients/node; Debian 12's own nodejs is 18) and installs that package's one
 # dev dependency, TypeScript, with `npm ci` (its type-declaration check).
@@ -28,7 +33,9 @@ if [ "$node_major" -lt 20 ]; then
 fi
 (cd "$root/clients/node" && npm ci --no-audit --no-fund --loglevel=error)
 "$root/scripts/setup.sh" clang-14 libfuzzer-14-dev python3-prometheus-client \
-  fail2ban systemd python3-passlib python3-bcrypt python3-argon2 curl
+  fail2ban systemd python3-passlib python3-bcrypt python3-argon2 curl \
+  python3-fastapi uvicorn python3-jinja2 python3-multipart python3-httpx \
+  python3-selenium chromium chromium-driver
 
 start=$SECONDS
 stage() {

@@ -1,0 +1,403 @@
+"""The web app authnode was made for: the seed app's login flow on authnode.
+
+Run it beside a node with ``uvicorn main:app`` in this folder (or
+``run.sh``); the node's address comes from ``AUTHNODE_HOST`` and
+``AUTHNODE_PORT``. The routes are the seed app's:
+
+    GET/POST /account/register   register, then logged in
+    GET/POST /account/login      log in by email and password
+    GET/POST /account/logout     log out (POST, with a CSRF token)
+    GET      /account            the account page (authnode ``whoami``)
+    POST     /account/password   change the password (with a CSRF token)
+
+Decisions a newcomer would question:
+
+* **The session cookie is the authnode token.** authnode already stores the
+  sessions (as digests), expires them and revokes them on logout and on a
+  password change, so the app keeps no session store of its own. The cookie
+  is HttpOnly, SameSite=Lax, Path=/, ``Secure`` when the request came over
+  https (as uvicorn saw it: behind a TLS proxy with ``--proxy-headers`` and
+  ``--forwarded-allow-ips``), and lives until the token's ``expires_at``.
+  Every account page asks the node (``whoami``), so a logout or password
+  change elsewhere ends the session here at once.
+* **client_addr is the browser's address** (``request.client.host``: the
+  forwarded one when uvicorn trusts the proxy). This app's host must be in
+  the node's ``--trusted-sources``; then the node throttles the guesser, not
+  the web server. A second cookie keeps the node's device token on the
+  browser, so its owner gets in while someone else's guesses have the
+  account penalized.
+* **One asyncio client per process, a pool of connections.** A wrong
+  password is answered by the node after ``--failure-delay``, a penalized
+  login later still; the request waiting for it holds no thread and no
+  connection of its own, so everyone else is served meanwhile.
+* **CSRF.** Forms that change state while logged in (logout, change
+  password) carry HMAC(secret, session token); SameSite=Lax alone would
+  leave older browsers and same-site attackers. The secret is
+  ``WEBAPP_SECRET`` or, if unset, random per process (then forms rendered
+  before a restart are refused once).
+* **Status codes.** A wrong password is 401 with the form again;
+  ``rate_limited`` is 429 with ``Retry-After`` (seconds, rounded up);
+  ``busy``, ``unavailable``, an unreachable node or a lost reply are 503;
+  bad input 400, a taken email 409, a bad CSRF token 403.
+
+Nothing here logs a password or a token.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import logging
+import math
+import os
+import secrets
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Optional
+
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+HERE = Path(__file__).resolve().parent
+
+try:
+    import authnode
+except ImportError:  # not installed: the package of this repository
+    sys.path.insert(0, str(HERE.parents[1] / "clients" / "python"))
+    import authnode
+
+log = logging.getLogger("webapp")
+
+AUTHNODE_HOST = os.environ.get("AUTHNODE_HOST", "127.0.0.1")
+AUTHNODE_PORT = int(os.environ.get("AUTHNODE_PORT", "7411"))
+AUTHNODE_POOL = int(os.environ.get("AUTHNODE_POOL", "4"))
+SECRET = os.environ.get("WEBAPP_SECRET", "").encode() or secrets.token_bytes(32)
+
+SESSION_COOKIE = "session"
+DEVICE_COOKIE = "device"
+DEVICE_MAX_AGE = 400 * 24 * 3600  # the longest browsers keep a cookie
+
+#: Notes a redirect may ask a page to show (by key, so no text is reflected).
+NOTES = {
+    "bye": "You are logged out.",
+    "changed": "Your password is changed. Your other sessions are logged out.",
+    "expired": "Your session has ended. Please log in again.",
+    "registered": "Your account is created. Please log in.",
+}
+
+app = FastAPI(title="authnode web app", docs_url=None, redoc_url=None, openapi_url=None)
+app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+@app.on_event("startup")
+async def open_node_client() -> None:
+    # Not AsyncClient.connect(), which opens the pool at once and fails
+    # while the node is down: the constructor opens nothing, the first call
+    # fills the pool and later calls reconnect as needed. So the app starts
+    # (and answers 503) before the node does, and recovers when it is up.
+    app.state.node = authnode.AsyncClient(AUTHNODE_HOST, AUTHNODE_PORT, pool_size=AUTHNODE_POOL)
+
+
+@app.on_event("shutdown")
+async def close_node_client() -> None:
+    await app.state.node.close()
+
+
+def node() -> authnode.AsyncClient:
+    return app.state.node
+
+
+@app.middleware("http")
+async def security_headers(request: Request, call_next: Any) -> Response:
+    response: Response = await call_next(request)
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not request.url.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+# -- helpers -----------------------------------------------------------------
+
+
+def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    note = NOTES.get(request.query_params.get("note", ""))
+    return templates.TemplateResponse(
+        template, {"request": request, "note": note, **context}, status_code=status
+    )
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def browser_address(request: Request) -> Optional[str]:
+    """The browser's IP address as uvicorn sees it, or ``None``."""
+    if request.client is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(request.client.host))
+    except ValueError:
+        return None
+
+
+def csrf_token(session_token: str) -> str:
+    mac = hmac.new(SECRET, b"csrf:" + session_token.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def csrf_ok(session_token: str, sent: str) -> bool:
+    return hmac.compare_digest(csrf_token(session_token), sent)
+
+
+def is_https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def set_session(response: Response, request: Request, session: authnode.Session) -> None:
+    left = (session.expires_at - datetime.now(timezone.utc)).total_seconds()
+    response.set_cookie(
+        SESSION_COOKIE, session.token, max_age=max(0, int(left)), path="/",
+        secure=is_https(request), httponly=True, samesite="lax",
+    )
+    if session.device_token is not None:
+        response.set_cookie(
+            DEVICE_COOKIE, session.device_token, max_age=DEVICE_MAX_AGE, path="/",
+            secure=is_https(request), httponly=True, samesite="lax",
+        )
+
+
+def clear_session(response: Response, request: Request) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", secure=is_https(request), httponly=True, samesite="lax"
+    )
+
+
+def retry_after_seconds(e: authnode.RateLimited) -> int:
+    return max(1, math.ceil((e.retry_after_ms or 1000) / 1000))
+
+
+def no_address(request: Request, template: str, **context: Any) -> Response:
+    log.error("no IP address for the browser (%r); refusing rather than "
+              "having the node throttle this server", request.client)
+    return page(request, template, 400, error="Your address could not be determined.", **context)
+
+
+def trouble(request: Request, e: authnode.Error, template: str, **context: Any) -> Response:
+    """The answer to what the node said that is no verdict on the form:
+    429 (rate_limited), 503 (busy, unavailable, no reply) or 500."""
+    if isinstance(e, authnode.RateLimited):
+        wait = retry_after_seconds(e)
+        response = page(
+            request, template, 429,
+            error=f"Too many attempts. Please wait {wait} seconds before you try again.",
+            **context,
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    if isinstance(e, (authnode.Busy, authnode.Unavailable, authnode.TransportError)):
+        log.warning("authnode: %s: %s", type(e).__name__, e)
+        return page(
+            request, "error.html", 503, title="Please try again in a moment",
+            error="The sign-in service is not available right now.",
+        )
+    if isinstance(e, authnode.BadRequest) and "client_addr" in e.message:
+        log.error("authnode refused client_addr (%s): is this server's address "
+                  "in the node's --trusted-sources?", e.message)
+    else:
+        log.error("authnode: %s: %s", type(e).__name__, e)
+    return page(request, "error.html", 500, title="Something went wrong",
+                error="The sign-in service gave an unexpected answer.")
+
+
+async def current_user(request: Request) -> tuple[Optional[str], Optional[authnode.User]]:
+    """The session token and its account; ``(None, None)`` when the browser
+    has no live session. Raises what the node raises besides InvalidToken."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None, None
+    try:
+        return token, await node().whoami(token)
+    except authnode.InvalidToken:
+        return None, None
+
+
+def back_to_login(request: Request, note: Optional[str] = None) -> Response:
+    response = redirect("/account/login" + (f"?note={note}" if note else ""))
+    if request.cookies.get(SESSION_COOKIE):
+        clear_session(response, request)
+    return response
+
+
+# -- routes ------------------------------------------------------------------
+
+
+@app.get("/")
+async def home() -> Response:
+    return redirect("/account")
+
+
+@app.get("/favicon.ico")
+async def favicon() -> Response:
+    return Response(status_code=204)  # none; and no 404 in the browser's console
+
+
+@app.get("/account/register")
+async def register_form(request: Request) -> Response:
+    return page(request, "register.html", form={})
+
+
+@app.post("/account/register")
+async def register(
+    request: Request, email: str = Form(""), password: str = Form(""), name: str = Form("")
+) -> Response:
+    form = {"email": email, "name": name}
+    addr = browser_address(request)
+    if addr is None:
+        return no_address(request, "register.html", form=form)
+    try:
+        await node().register(email, password, name, client_addr=addr)
+    except authnode.EmailTaken:
+        return page(request, "register.html", 409, form=form,
+                    error="An account with that email exists already. Log in instead?")
+    except (authnode.InvalidEmail, authnode.WeakPassword) as e:
+        return page(request, "register.html", 400, form=form, error=_sentence(e.message))
+    except authnode.BadRequest as e:
+        if "client_addr" in e.message:
+            return trouble(request, e, "register.html", form=form)
+        return page(request, "register.html", 400, form=form, error=_sentence(e.message))
+    except authnode.Error as e:
+        return trouble(request, e, "register.html", form=form)
+    # Registered: log in at once, as the seed app did.
+    try:
+        session = await node().login(email, password, client_addr=addr)
+    except authnode.Error:
+        return redirect("/account/login?note=registered")
+    response = redirect("/account")
+    set_session(response, request, session)
+    return response
+
+
+@app.get("/account/login")
+async def login_form(request: Request) -> Response:
+    return page(request, "login.html", form={})
+
+
+@app.post("/account/login")
+async def login(request: Request, email: str = Form(""), password: str = Form("")) -> Response:
+    form = {"email": email}
+    addr = browser_address(request)
+    if addr is None:
+        return no_address(request, "login.html", form=form)
+    try:
+        session = await node().login(
+            email, password, client_addr=addr, device_token=request.cookies.get(DEVICE_COOKIE)
+        )
+    except authnode.InvalidCredentials:
+        # Answered by the node after its --failure-delay, on purpose.
+        return page(request, "login.html", 401, form=form, error="Wrong email or password.")
+    except authnode.Error as e:
+        return trouble(request, e, "login.html", form=form)
+    response = redirect("/account")
+    set_session(response, request, session)
+    return response
+
+
+@app.get("/account")
+async def account(request: Request) -> Response:
+    try:
+        token, user = await current_user(request)
+    except authnode.Error as e:
+        return trouble(request, e, "error.html")
+    if user is None:
+        return back_to_login(request, "expired" if request.cookies.get(SESSION_COOKIE) else None)
+    return page(request, "account.html", user=user, csrf=csrf_token(token))
+
+
+@app.post("/account/password")
+async def change_password(
+    request: Request,
+    old_password: str = Form(""),
+    new_password: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return back_to_login(request)
+    if not csrf_ok(token, csrf):
+        return forbidden(request)
+    addr = browser_address(request)
+    user: Optional[authnode.User] = None
+    try:
+        _, user = await current_user(request)
+        if user is None:
+            return back_to_login(request, "expired")
+        if addr is None:
+            return no_address(request, "account.html", user=user, csrf=csrf)
+        await node().change_password(token, old_password, new_password, client_addr=addr)
+    except authnode.InvalidToken:
+        return back_to_login(request, "expired")
+    except authnode.InvalidCredentials:
+        return page(request, "account.html", 401, user=user, csrf=csrf,
+                    error="Your current password is not right.")
+    except authnode.WeakPassword as e:
+        return page(request, "account.html", 400, user=user, csrf=csrf,
+                    error=_sentence(e.message))
+    except authnode.Error as e:
+        if user is None:
+            return trouble(request, e, "error.html")
+        return trouble(request, e, "account.html", user=user, csrf=csrf)
+    return redirect("/account?note=changed")
+
+
+@app.get("/account/logout")
+async def logout_form(request: Request) -> Response:
+    try:
+        token, user = await current_user(request)
+    except authnode.Error as e:
+        return trouble(request, e, "error.html")
+    if user is None:
+        return back_to_login(request)
+    return page(request, "logout.html", user=user, csrf=csrf_token(token))
+
+
+@app.post("/account/logout")
+async def logout(request: Request, csrf: str = Form("")) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return back_to_login(request)
+    if not csrf_ok(token, csrf):
+        return forbidden(request)
+    try:
+        await node().logout(token)
+    except authnode.InvalidToken:
+        pass  # ended already (expired, revoked): logged out all the same
+    except authnode.Error as e:
+        # The session may still be live on the node: keep the cookie, so
+        # that the user can log out again, rather than pretend it ended.
+        return trouble(request, e, "error.html")
+    return back_to_login(request, "bye")
+
+
+def forbidden(request: Request) -> Response:
+    return page(request, "error.html", 403, title="This form has expired",
+                error="Please go back, reload the page and try again.")
+
+
+def _sentence(message: str) -> str:
+    """The node's message for people, as a sentence."""
+    message = message.strip()
+    if not message:
+        return "Please check your input."
+    return message[0].upper() + message[1:] + ("" if message.endswith(".") else ".")

@@ -1,0 +1,146 @@
+"""The web app in a real headless browser (ctest webapp_browser).
+
+Debian's chromium and chromedriver, driven by selenium, against the app
+under uvicorn and a real node. The test saves a screenshot of each page it
+sees in ``$WEBAPP_ARTIFACTS`` (ctest: test-artifacts/webapp in the build
+tree; otherwise a new temporary directory, named on stderr).
+
+Chromium runs as root here, so without its sandbox, and with everything
+that would call out to the internet turned off: all its traffic goes to
+127.0.0.1. Waits are WebDriverWait with short timeouts, never sleeps.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from webapp_support import PASSWORD, WebAppTestCase, unique_email
+
+CHROMIUM = os.environ.get("WEBAPP_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("WEBAPP_CHROMEDRIVER", "/usr/bin/chromedriver")
+WAIT = 15  # seconds; a sanitized node answers slower
+
+
+def artifacts_dir() -> Path:
+    path = os.environ.get("WEBAPP_ARTIFACTS")
+    if path:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        return Path(path)
+    path = tempfile.mkdtemp(prefix="webapp-artifacts-")
+    print(f"screenshots in {path}", file=sys.stderr)
+    return Path(path)
+
+
+def start_chromium(profile: str) -> WebDriver:
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-proxy-server",
+        "--disable-dev-shm-usage", "--window-size=820,900",
+        f"--user-data-dir={profile}",
+    ]:
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+
+
+@unittest.skipUnless(Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(),
+                     "needs Debian's chromium and chromium-driver")
+class BrowserTest(WebAppTestCase):
+    def setUp(self) -> None:
+        profile = tempfile.mkdtemp(prefix="webapp-chromium-")
+        self.addCleanup(shutil.rmtree, profile, ignore_errors=True)
+        self.driver = start_chromium(profile)
+        self.addCleanup(self.driver.quit)
+        self.shots = artifacts_dir()
+
+    def open(self, path: str) -> None:
+        self.driver.get(self.app.url + path)
+
+    def wait_for(self, css: str) -> None:
+        WebDriverWait(self.driver, WAIT).until(EC.presence_of_element_located((By.CSS_SELECTOR, css)))
+
+    def wait_for_path(self, path: str) -> None:
+        WebDriverWait(self.driver, WAIT).until(EC.url_to_be(self.app.url + path))
+
+    def fill(self, **fields: str) -> None:
+        for name, value in fields.items():
+            box = self.driver.find_element(By.NAME, name)
+            box.clear()
+            box.send_keys(value)
+
+    def submit(self) -> None:
+        self.driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+
+    def text(self, css: str) -> str:
+        return self.driver.find_element(By.CSS_SELECTOR, css).text
+
+    def shot(self, name: str) -> None:
+        path = self.shots / f"{name}.png"
+        self.assertTrue(self.driver.save_screenshot(str(path)), path)
+
+    def test_register_log_out_log_in_log_out(self) -> None:
+        email = unique_email("browser")
+
+        # Register: the app logs the new user in.
+        self.open("/account/register")
+        self.fill(name="Ada Lovelace", email=email, password=PASSWORD)
+        self.shot("01-register")
+        self.submit()
+        self.wait_for_path("/account")
+        self.assertEqual(self.text("#user-name"), "Ada Lovelace")
+        self.driver.find_element(By.ID, "logout").click()
+        self.wait_for_path("/account/login?note=bye")
+
+        # A wrong password: the login form again, after the failure delay.
+        self.fill(email=email, password="not my password")
+        self.shot("02-login")
+        self.submit()
+        self.wait_for(".error")
+        self.assertEqual(self.text(".error"), "Wrong email or password.")
+        self.assertEqual(self.driver.find_element(By.NAME, "email").get_attribute("value"), email)
+        self.shot("03-wrong-password")
+
+        # The right one: the account page, from whoami.
+        self.fill(password=PASSWORD)
+        self.submit()
+        self.wait_for_path("/account")
+        self.assertEqual(self.text("#user-name"), "Ada Lovelace")
+        self.assertEqual(self.text("#user-email"), email)
+        self.shot("04-account")
+
+        # The session cookie is out of the page's reach.
+        session = self.driver.get_cookie("session")
+        self.assertIsNotNone(session)
+        self.assertTrue(session["httpOnly"])
+        self.assertEqual(session["sameSite"], "Lax")
+        self.assertEqual(self.driver.execute_script("return document.cookie"), "")
+
+        # Log out: back to the login page, and the account is closed to us.
+        self.driver.find_element(By.ID, "logout").click()
+        self.wait_for_path("/account/login?note=bye")
+        self.assertEqual(self.text(".note"), "You are logged out.")
+        self.assertIsNone(self.driver.get_cookie("session"))
+        self.shot("05-logged-out")
+        self.open("/account")
+        self.wait_for_path("/account/login")
+
+        # The stylesheet loaded, and nothing broke the page's policy.
+        color = self.driver.find_element(By.TAG_NAME, "header").value_of_css_property("background-color")
+        self.assertEqual(color, "rgba(31, 58, 95, 1)")
+        messages = [e["message"] for e in self.driver.get_log("browser")]
+        self.assertEqual([m for m in messages if "Content Security Policy" in m], [])

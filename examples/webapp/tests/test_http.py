@@ -1,0 +1,427 @@
+"""The web app over real HTTP (httpx) against a real node (ctest webapp_http).
+
+Each browser is an HTTP client bound to its own loopback address, which
+the app passes to the node as client_addr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+
+import httpx
+
+from webapp_support import (
+    FAILURE_DELAY,
+    PASSWORD,
+    Node,
+    WebApp,
+    WebAppTestCase,
+    csrf_of,
+    node_support,
+    session_sources,
+    unique_email,
+)
+
+import authnode
+
+
+class RegisterTest(WebAppTestCase):
+    def test_register_logs_in_and_shows_the_account(self) -> None:
+        browser, email = self.new_user("127.0.0.1", name="Ann Example")
+        self.assertTrue(browser.cookies.get("session"))
+        r = browser.get("/account")
+        self.assertEqual(r.status_code, 200)
+        self.assertIn("Ann Example", r.text)
+        self.assertIn(email, r.text)
+
+    def test_register_refusals_show_the_form_again(self) -> None:
+        browser, email = self.new_user()
+        other = self.browser("127.0.0.2")
+        cases = [
+            (dict(email=email, password=PASSWORD, name="Ann"), 409, "exists already"),
+            (dict(email="not-an-email", password=PASSWORD, name="Ann"), 400, "The email address is not valid."),
+            (dict(email=unique_email(), password="short", name="Ann"), 400, "at least 8 bytes"),
+            (dict(email=unique_email(), password=PASSWORD, name="   "), 400, "Name must have 1 to 200 bytes."),
+            (dict(email=unique_email()), 400, "at least 8 bytes"),  # fields missing: the node's rules
+        ]
+        for data, status, text in cases:
+            with self.subTest(data=data):
+                r = other.post("/account/register", data=data)
+                self.assertEqual(r.status_code, status, r.text)
+                self.assertIn(text, r.text)
+                self.assertIn('action="/account/register"', r.text)
+                self.assertNotIn("session", other.cookies)
+        # The form keeps what was typed, except the password.
+        r = other.post("/account/register", data=dict(email="x@y", password="secret pw 1", name="Al <b>"))
+        self.assertIn('value="x@y"', r.text)
+        self.assertIn('value="Al &lt;b&gt;"', r.text)
+        self.assertNotIn("secret pw 1", r.text)
+
+
+class LoginTest(WebAppTestCase):
+    def test_login_account_logout(self) -> None:
+        _, email = self.new_user(name="Bea")
+        browser = self.browser("127.0.0.2")
+        r = browser.get("/account")
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account/login"))
+        r = browser.get("/account/login")
+        self.assertEqual(r.status_code, 200)
+        self.assertIn('action="/account/login"', r.text)
+
+        r = self.login(browser, email.upper())  # the node normalizes the email
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account"))
+        token = browser.cookies["session"]
+        r = browser.get("/account")
+        self.assertEqual(r.status_code, 200)
+        self.assertIn("Bea", r.text)
+
+        r = browser.get("/account/logout")  # a page with the button
+        self.assertEqual(r.status_code, 200)
+        r = browser.post("/account/logout", data={"csrf": csrf_of(r.text)})
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account/login?note=bye"))
+        self.assertNotIn("session", browser.cookies)
+        self.assertIn("You are logged out.", browser.get("/account/login?note=bye").text)
+        r = browser.get("/account")
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account/login"))
+        # Logged out on the node, not only in the browser.
+        with self.assertRaises(authnode.InvalidToken):
+            self.node_client().whoami(token)
+
+    def test_wrong_password_is_401_with_the_form_after_the_failure_delay(self) -> None:
+        _, email = self.new_user()
+        browser = self.browser("127.0.0.3")
+        start = time.monotonic()
+        r = self.login(browser, email, "not the password")
+        elapsed = time.monotonic() - start
+        self.assertEqual(r.status_code, 401)
+        self.assertIn("Wrong email or password.", r.text)
+        self.assertIn(f'value="{email}"', r.text)
+        self.assertNotIn("not the password", r.text)
+        self.assertGreaterEqual(elapsed, FAILURE_DELAY)
+        self.assertNotIn("session", browser.cookies)
+
+    def test_an_unknown_or_ended_session_goes_to_login(self) -> None:
+        browser = self.browser("127.0.0.4")
+        browser.cookies.set("session", "not-a-token")
+        r = browser.get("/account")
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account/login?note=expired"))
+        self.assertRegex(r.headers["set-cookie"], r'^session=""; .*Max-Age=0')
+        self.assertIn("Please log in again.", browser.get(r.headers["location"]).text)
+
+    def test_session_cookie_flags(self) -> None:
+        _, email = self.new_user()
+        r = self.login(self.browser("127.0.0.5"), email)
+        cookies = r.headers.get_list("set-cookie")
+        session = next(c for c in cookies if c.startswith("session="))
+        attrs = [a.strip().lower() for a in session.split(";")[1:]]
+        self.assertIn("httponly", attrs)
+        self.assertIn("samesite=lax", attrs)
+        self.assertIn("path=/", attrs)
+        self.assertNotIn("secure", attrs)  # plain http
+        max_age = int(next(a for a in attrs if a.startswith("max-age="))[8:])
+        self.assertTrue(86400 - 60 <= max_age <= 86400, max_age)  # the node's session-ttl
+        device = next(c for c in cookies if c.startswith("device="))
+        self.assertIn("HttpOnly", device)
+
+        # Behind a TLS proxy uvicorn trusts (127.0.0.1 here): Secure.
+        proxy = self.browser("127.0.0.1")
+        r = proxy.post("/account/login", data={"email": email, "password": PASSWORD},
+                       headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.9"})
+        self.assertEqual(r.status_code, 303)
+        for cookie in r.headers.get_list("set-cookie"):
+            self.assertIn("; secure", cookie.lower())
+
+    def test_the_node_sees_the_browser_address(self) -> None:
+        _, email = self.new_user()
+        self.assertEqual(self.login(self.browser("127.0.0.6"), email).status_code, 303)
+        # A proxy uvicorn trusts forwards the browser's address...
+        r = self.browser("127.0.0.1").post(
+            "/account/login", data={"email": email, "password": PASSWORD},
+            headers={"X-Forwarded-For": "203.0.113.7"})
+        self.assertEqual(r.status_code, 303)
+        # ...anyone else's header is ignored.
+        r = self.browser("127.0.0.7").post(
+            "/account/login", data={"email": email, "password": PASSWORD},
+            headers={"X-Forwarded-For": "203.0.113.8"})
+        self.assertEqual(r.status_code, 303)
+        sources = session_sources(self.node, email)
+        for address in ["127.0.0.6", "203.0.113.7", "127.0.0.7"]:
+            self.assertIn(address, sources)
+        self.assertNotIn("203.0.113.8", sources)
+
+    def test_no_password_or_token_in_the_app_log(self) -> None:
+        browser = self.browser("127.0.0.8")
+        email = unique_email()
+        secret = "a very secret password"
+        self.register(browser, email, secret)
+        self.login(browser, email, secret + "!")
+        token = browser.cookies["session"]
+        log = self.app.log()
+        self.assertNotIn(secret, log)
+        self.assertNotIn(token, log)
+
+
+class ChangePasswordTest(WebAppTestCase):
+    def test_change_password_ends_the_other_sessions(self) -> None:
+        first, email = self.new_user("127.0.0.2")
+        second = self.browser("127.0.0.3")
+        self.assertEqual(self.login(second, email).status_code, 303)
+        csrf = csrf_of(first.get("/account").text)
+
+        r = first.post("/account/password", data={
+            "csrf": csrf, "old_password": PASSWORD, "new_password": "a new secret"})
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account?note=changed"))
+        r = first.get(r.headers["location"])
+        self.assertEqual(r.status_code, 200)
+        self.assertIn("Your password is changed.", r.text)
+        r = second.get("/account")  # revoked by the change
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account/login?note=expired"))
+
+        third = self.browser("127.0.0.4")
+        self.assertEqual(self.login(third, email, PASSWORD).status_code, 401)
+        self.assertEqual(self.login(third, email, "a new secret").status_code, 303)
+
+    def test_wrong_old_password_and_weak_new_one(self) -> None:
+        browser, email = self.new_user("127.0.0.5")
+        csrf = csrf_of(browser.get("/account").text)
+        start = time.monotonic()
+        r = browser.post("/account/password", data={
+            "csrf": csrf, "old_password": "a guess", "new_password": "a new secret"})
+        self.assertEqual(r.status_code, 401)
+        self.assertGreaterEqual(time.monotonic() - start, FAILURE_DELAY)
+        self.assertIn("Your current password is not right.", r.text)
+        r = browser.post("/account/password", data={
+            "csrf": csrf, "old_password": PASSWORD, "new_password": "short"})
+        self.assertEqual(r.status_code, 400)
+        self.assertIn("at least 8 bytes", r.text)
+        self.assertEqual(self.login(self.browser("127.0.0.6"), email).status_code, 303)
+
+    def test_forms_without_the_right_csrf_token_are_refused(self) -> None:
+        browser, email = self.new_user("127.0.0.7")
+        other, _ = self.new_user("127.0.0.8")
+        others_csrf = csrf_of(other.get("/account").text)
+        for data in [{}, {"csrf": "x"}, {"csrf": others_csrf}]:
+            with self.subTest(data=data):
+                r = browser.post("/account/logout", data=data)
+                self.assertEqual(r.status_code, 403)
+                r = browser.post("/account/password", data={
+                    **data, "old_password": PASSWORD, "new_password": "a new secret"})
+                self.assertEqual(r.status_code, 403)
+        # Nothing happened: still logged in, with the old password.
+        self.assertEqual(browser.get("/account").status_code, 200)
+        self.assertEqual(self.login(self.browser("127.0.0.9"), email).status_code, 303)
+
+
+class ConcurrencyTest(WebAppTestCase):
+    # A longer failure delay than the other classes: what must happen
+    # meanwhile has time to, even with a sanitized node.
+    EXTRA_NODE_OPTIONS = ["--failure-delay=1500ms"]
+    DELAY = 1.5
+
+    def test_a_wrong_password_does_not_hold_up_anyone_else(self) -> None:
+        _, email = self.new_user("127.0.0.2")
+        reader, _ = self.new_user("127.0.0.3")
+        token = reader.cookies["session"]
+
+        async def run() -> tuple[float, int, list[float]]:
+            guesser = self.async_browser("127.0.0.4")
+            other = self.async_browser("127.0.0.5")
+            other.cookies.set("session", token)
+            start = time.monotonic()
+            try:
+                guess = asyncio.create_task(guesser.post(
+                    "/account/login", data={"email": email, "password": "a guess"}))
+                served: list[float] = []
+                while not guess.done() and len(served) < 10:
+                    r = await other.get("/account")
+                    self.assertEqual(r.status_code, 200)
+                    served.append(time.monotonic() - start)
+                r = await guess
+                return time.monotonic() - start, r.status_code, served
+            finally:
+                await guesser.aclose()
+                await other.aclose()
+
+        guess_took, status, served = asyncio.run(run())
+        self.assertEqual(status, 401)
+        self.assertGreaterEqual(guess_took, self.DELAY)
+        self.assertEqual(len(served), 10)
+        self.assertLess(max(served), guess_took)
+
+    def test_twenty_guesses_in_flight_while_another_user_logs_in(self) -> None:
+        _, target = self.new_user("127.0.0.6", name="Target")
+        _, email = self.new_user("127.0.0.7", name="Other")
+
+        async def run() -> tuple[list[tuple[httpx.Response, float]], httpx.Response, float, float]:
+            guesser = self.async_browser("127.0.0.8")  # one browser address
+            user = self.async_browser("127.0.0.9")
+            start = time.monotonic()
+            first_answer = asyncio.Event()
+
+            async def guess(i: int) -> tuple[httpx.Response, float]:
+                r = await guesser.post("/account/login", data={"email": target, "password": f"guess {i}"})
+                first_answer.set()
+                return r, time.monotonic() - start
+
+            try:
+                guesses = [asyncio.create_task(guess(i)) for i in range(20)]
+                # The first answers (rate_limited) come at once: the guesses
+                # have reached the node, the rest are held there.
+                await asyncio.wait_for(first_answer.wait(), 20)
+                in_flight = sum(1 for g in guesses if not g.done())
+                login_start = time.monotonic()
+                r = await user.post("/account/login", data={"email": email, "password": PASSWORD})
+                login_done = time.monotonic()
+                self.assertGreater(in_flight, 0)
+                results = await asyncio.gather(*guesses)
+                return results, r, login_done - login_start, login_done - start
+            finally:
+                await guesser.aclose()
+                await user.aclose()
+
+        results, login, login_took, login_done = asyncio.run(run())
+        # The other user is in, at once: not after the guesses' failures.
+        self.assertEqual(login.status_code, 303, login.text)
+        self.assertEqual(login.headers["location"], "/account")
+        self.assertLess(login_took, self.DELAY)
+        self.assertLess(login_done, max(t for _, t in results))
+
+        statuses = [r.status_code for r, _ in results]
+        self.assertEqual(set(statuses) - {401, 429}, set(), statuses)
+        self.assertIn(401, statuses)
+        self.assertIn(429, statuses)
+        for r, took in results:
+            if r.status_code == 401:
+                self.assertGreaterEqual(took, self.DELAY)
+            else:
+                retry_after = int(r.headers["retry-after"])
+                self.assertGreaterEqual(retry_after, 1)
+                self.assertIn(f"wait {retry_after} seconds", r.text)
+                self.assertIn('action="/account/login"', r.text)
+
+    def test_the_owner_gets_in_while_the_account_is_guessed(self) -> None:
+        # The owner's browser keeps the node's device token in a cookie.
+        owner, email = self.new_user("127.0.0.10", name="Owner")
+        self.assertTrue(owner.cookies.get("device"))
+        r = owner.post("/account/logout", data={"csrf": csrf_of(owner.get("/account").text)})
+        self.assertEqual(r.status_code, 303)
+
+        async def run() -> tuple[int, float, list[int]]:
+            guesser = self.async_browser("127.0.0.11")
+            try:
+                guesses = [asyncio.create_task(guesser.post(
+                    "/account/login", data={"email": email, "password": f"guess {i}"}))
+                    for i in range(20)]
+                done, _ = await asyncio.wait(guesses, return_when=asyncio.FIRST_COMPLETED, timeout=20)
+                self.assertTrue(done)
+                start = time.monotonic()
+                r = await asyncio.to_thread(self.login, owner, email)
+                took = time.monotonic() - start
+                statuses = [(await g).status_code for g in guesses]
+                return r.status_code, took, statuses
+            finally:
+                await guesser.aclose()
+
+        status, took, statuses = asyncio.run(run())
+        self.assertEqual(status, 303)
+        self.assertLess(took, self.DELAY)
+        self.assertIn(429, statuses)
+
+
+class NodeDownTest(WebAppTestCase):
+    def test_503_while_the_node_is_down_and_recovery(self) -> None:
+        browser, email = self.new_user("127.0.0.2")
+        self.node.stop()
+        try:
+            r = browser.get("/account")
+            self.assertEqual(r.status_code, 503)
+            self.assertIn("not available right now", r.text)
+            r = self.login(self.browser("127.0.0.3"), email)
+            self.assertEqual(r.status_code, 503)
+            r = self.register(self.browser("127.0.0.3"), unique_email())
+            self.assertEqual(r.status_code, 503)
+            # Pages that need no node are served.
+            self.assertEqual(browser.get("/account/login").status_code, 200)
+        finally:
+            self.node.start()
+        # The session is in the node's database; the app reconnects.
+        r = browser.get("/account")
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual(self.login(self.browser("127.0.0.3"), email).status_code, 303)
+
+
+class UntrustedAppTest(WebAppTestCase):
+    """A node that does not list the app in --trusted-sources refuses its
+    client_addr; the app answers 500 and says why in its log."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.node = Node(["--trusted-sources=10.9.9.9/32"])
+        cls.addClassCleanup(cls.node.close)
+        cls.app = WebApp(cls.node)
+        cls.addClassCleanup(cls.app.close)
+
+    def test_misconfiguration_is_a_500_and_logged(self) -> None:
+        r = self.register(self.browser("127.0.0.2"), unique_email())
+        self.assertEqual(r.status_code, 500)
+        r = self.login(self.browser("127.0.0.2"), unique_email())
+        self.assertEqual(r.status_code, 500)
+        self.assertIn("--trusted-sources", self.app.log())
+
+
+def scripted_answers(conn: socket.socket, index: int) -> None:
+    """A fake node's connection: each request gets the answer its email
+    (or op) asks for, for answers a real node gives only under load."""
+    conn.settimeout(60)
+    buf = b""
+    while True:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            request = json.loads(line)
+            key = request.get("email", request["op"]).split("@")[0]
+            error = {
+                "busy": {"code": "busy", "message": "too busy"},
+                "unavailable": {"code": "unavailable", "message": "the database is unavailable"},
+                "limited": {"code": "rate_limited", "message": "too many attempts", "retry_after_ms": 2001},
+                "whoami": {"code": "unavailable", "message": "the database is unavailable"},
+            }.get(key, {"code": "internal", "message": "not scripted"})
+            node_support.write_json(conn, {"id": request["id"], "ok": False, "error": error})
+
+
+class NodeUnderLoadTest(WebAppTestCase):
+    """Against a fake node: busy and unavailable become 503, rate_limited
+    429 with Retry-After rounded up."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.fake = node_support.FakeNode(scripted_answers)
+        cls.fake.host = "127.0.0.1"
+        cls.addClassCleanup(cls.fake.close)
+        cls.app = WebApp(cls.fake)
+        cls.addClassCleanup(cls.app.close)
+
+    def test_busy_and_unavailable_are_503(self) -> None:
+        browser = self.browser("127.0.0.2")
+        for email in ["busy@example.org", "unavailable@example.org"]:
+            with self.subTest(email=email):
+                r = self.login(browser, email)
+                self.assertEqual(r.status_code, 503)
+                self.assertIn("not available right now", r.text)
+                r = self.register(browser, email)
+                self.assertEqual(r.status_code, 503)
+        browser.cookies.set("session", "t" * 43)
+        self.assertEqual(browser.get("/account").status_code, 503)
+
+    def test_rate_limited_is_429_with_retry_after_rounded_up(self) -> None:
+        browser = self.browser("127.0.0.3")
+        for r in [self.login(browser, "limited@example.org"), self.register(browser, "limited@example.org")]:
+            self.assertEqual(r.status_code, 429)
+            self.assertEqual(r.headers["retry-after"], "3")
+            self.assertIn("Please wait 3 seconds", r.text)
