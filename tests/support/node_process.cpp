@@ -193,16 +193,24 @@ node_process::node_process(std::vector<std::string> args, std::string db_dir)
   reader_ = std::thread([this, fd = err_fd] {
     read_stderr(fd);
   });
-  // Wait for "listening on HOST:PORT" and "admin channel on HOST:PORT", at
-  // most 20 s.
+  // Wait for "listening on HOST:PORT" and "admin channel on HOST:PORT" (a
+  // storage or hasher node: "node port on HOST:PORT"), at most 20 s.
   static const std::regex listening{"listening on [^ ]*:([0-9]+)"};
   static const std::regex admin_on{"admin channel on [^ ]*:([0-9]+)"};
+  static const std::regex node_port_on{"node port on [^ ]*:([0-9]+)"};
+  bool node_role = std::any_of(args.begin(), args.end(), [](auto& arg) {
+    return arg == "--role=storage" || arg == "--role=hasher";
+  });
   auto deadline = std::chrono::steady_clock::now() + 20s;
   while (std::chrono::steady_clock::now() < deadline) {
     std::smatch m;
     std::smatch a;
     auto text = log();
-    if (std::regex_search(text, m, listening)
+    if (node_role && std::regex_search(text, m, node_port_on)) {
+      port_ = static_cast<uint16_t>(std::stoi(m[1]));
+      return;
+    }
+    if (!node_role && std::regex_search(text, m, listening)
         && std::regex_search(text, a, admin_on)) {
       port_ = static_cast<uint16_t>(std::stoi(m[1]));
       admin_port_ = static_cast<uint16_t>(std::stoi(a[1]));
@@ -313,6 +321,23 @@ void node_process::check_sanitizer_report() {
   auto start = sanitizer_report_start(text);
   if (start != std::string::npos)
     FAIL_CHECK("the node's sanitizer report:\n" << text.substr(start, 30000));
+}
+
+bool node_process::wait_for_log(const std::string& text, size_t times,
+                                std::chrono::milliseconds limit) const {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    auto all = log();
+    size_t seen = 0;
+    for (auto at = all.find(text); at != std::string::npos;
+         at = all.find(text, at + text.size()))
+      ++seen;
+    if (seen >= times)
+      return true;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    poll(nullptr, 0, 10);
+  }
 }
 
 std::string node_process::admin_key() const {

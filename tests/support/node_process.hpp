@@ -67,6 +67,8 @@ public:
   ~node_process();
   node_process(const node_process&) = delete;
 
+  /// The client port, or for a storage or hasher node (--role) its node
+  /// port.
   uint16_t port() const {
     return port_;
   }
@@ -94,6 +96,12 @@ public:
 
   /// Everything the node wrote to stderr so far.
   std::string log() const;
+
+  /// Waits (at most `limit`) until `text` has appeared `times` times in the
+  /// log; false if it has not by then.
+  bool wait_for_log(const std::string& text, size_t times = 1,
+                    std::chrono::milliseconds limit
+                    = std::chrono::seconds(10)) const;
 
   /// Threads of the node process right now (/proc/PID/task).
   size_t thread_count() const;

@@ -1,0 +1,236 @@
+// End to end: several processes as one service (--role, docs/deployment.md).
+// A storage node, hasher nodes and gateways on loopback, each a real
+// authnode process; clients talk to the gateways with the usual lines.
+#include <catch2/catch.hpp>
+
+#include <csignal>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/line_client.hpp"
+#include "support/node_process.hpp"
+
+using namespace authnode::test;
+
+namespace {
+
+std::vector<std::string> with(std::vector<std::string> opts,
+                              const std::vector<std::string>& extra) {
+  opts.insert(opts.end(), extra.begin(), extra.end());
+  return opts;
+}
+
+std::vector<std::string> storage_args(std::vector<std::string> extra = {}) {
+  return with({"--role=storage", "--node-port=0", "--failure-delay=300ms",
+               "--max-penalty=800ms"},
+              extra);
+}
+
+std::vector<std::string> hasher_args() {
+  return {"--role=hasher", "--node-port=0", "--hashers=2"};
+}
+
+std::string address(const node_process& node) {
+  return "127.0.0.1:" + std::to_string(node.port());
+}
+
+std::vector<std::string> gateway_args(const node_process& storage,
+                                      std::vector<std::string> extra = {}) {
+  return with({"--role=gateway", "--storage=" + address(storage),
+               "--hash-ops=1", "--hash-mem=8192", "--failure-delay=300ms",
+               "--max-penalty=800ms", "--hashers=1"},
+              extra);
+}
+
+/// A gateway, started and linked to its storage node (and to `hashers`
+/// hasher nodes), so that the test's first request finds it ready.
+std::unique_ptr<node_process> gateway(const node_process& storage,
+                                      std::vector<std::string> extra = {},
+                                      size_t hashers = 0) {
+  auto node = std::make_unique<node_process>(gateway_args(storage, extra));
+  REQUIRE(node->wait_for_log("linked to storage node"));
+  if (hashers > 0)
+    REQUIRE(node->wait_for_log("linked to hasher node", hashers));
+  return node;
+}
+
+json register_user(uint16_t port, const std::string& email,
+                   const std::string& password = "correct horse") {
+  line_client c{port};
+  return c.call({{"op", "register"},
+                 {"email", email},
+                 {"password", password},
+                 {"name", "N"}});
+}
+
+json login(uint16_t port, const std::string& email,
+           const std::string& password = "correct horse") {
+  line_client c{port};
+  return c.call(
+    {{"op", "login"}, {"email", email}, {"password", password}});
+}
+
+int64_t verifications(uint16_t port) {
+  line_client c{port};
+  return c.call({{"op", "stats"}})["stats"]["hash_verifications_total"];
+}
+
+} // namespace
+
+TEST_CASE("a user registered through one gateway logs in through another") {
+  node_process storage{storage_args()};
+  node_process hasher{hasher_args()};
+  auto one = gateway(storage, {"--hasher-nodes=" + address(hasher)}, 1);
+  auto two = gateway(storage);
+  REQUIRE(register_user(one->port(), "ann@example.org")["ok"] == true);
+  CHECK(register_user(two->port(), "ann@example.org")["error"]["code"]
+        == "email_taken");
+  auto session = login(two->port(), "ann@example.org");
+  REQUIRE(session["ok"] == true);
+  line_client c1{one->port()};
+  line_client c2{two->port()};
+  auto me = c1.call({{"op", "whoami"}, {"token", session["token"]}});
+  CHECK(me["user"]["email"] == "ann@example.org");
+  REQUIRE(c2.call({{"op", "logout"}, {"token", session["token"]}})["ok"]
+          == true);
+  // Gateways keep no session cache: the logout counts everywhere at once.
+  CHECK(c1.call({{"op", "whoami"}, {"token", session["token"]}})["error"]
+               ["code"]
+        == "invalid_token");
+  auto wrong = login(one->port(), "ann@example.org", "not her password");
+  CHECK(wrong["error"]["code"] == "invalid_credentials");
+}
+
+TEST_CASE("guesses spread over two gateways earn one set of penalties") {
+  node_process storage{storage_args()};
+  auto one = gateway(storage);
+  auto two = gateway(storage);
+  REQUIRE(register_user(one->port(), "victim@example.org")["ok"] == true);
+  // 40 guesses at once, half through each gateway, from one address.
+  std::vector<std::unique_ptr<line_client>> conns;
+  for (int g = 0; g < 2; ++g) {
+    auto port = g == 0 ? one->port() : two->port();
+    conns.push_back(std::make_unique<line_client>(port));
+    std::string burst;
+    for (int i = 0; i < 20; ++i)
+      burst += json{{"id", i},
+                    {"op", "login"},
+                    {"email", "victim@example.org"},
+                    {"password", "guess " + std::to_string(g * 100 + i)}}
+                 .dump()
+        + "\n";
+    conns.back()->send_raw(burst);
+  }
+  std::map<std::string, int> codes;
+  for (auto& c : conns)
+    for (int i = 0; i < 20; ++i)
+      ++codes[c->read(std::chrono::seconds(10))["error"]["code"]];
+  CHECK(codes["invalid_credentials"] + codes["rate_limited"] == 40);
+  CHECK(codes["rate_limited"] >= 34);
+  // As against one node: a handful of hashes, not one per guess.
+  CHECK(verifications(one->port()) + verifications(two->port()) <= 6);
+}
+
+TEST_CASE("a lost hasher node's hashes are done by the others") {
+  node_process storage{storage_args()};
+  node_process first{hasher_args()};
+  node_process second{hasher_args()};
+  // No throttle, which would not let one account log in eight times at once.
+  auto gw = gateway(storage,
+                    {"--hashers=0", "--throttle=off",
+                     "--hasher-nodes=" + address(first) + ","
+                       + address(second)},
+                    2);
+  REQUIRE(register_user(gw->port(), "ann@example.org")["ok"] == true);
+  // The first hasher node hangs: the two hashes it is given never come
+  // back, until the gateway drops it (heartbeats) and gives them to the
+  // second.
+  ::kill(first.pid(), SIGSTOP);
+  line_client c{gw->port()};
+  std::string burst;
+  for (int i = 0; i < 8; ++i)
+    burst += json{{"id", i},
+                  {"op", "login"},
+                  {"email", "ann@example.org"},
+                  {"password", "correct horse"}}
+               .dump()
+      + "\n";
+  c.send_raw(burst);
+  for (int i = 0; i < 8; ++i) {
+    auto answer = c.read();
+    INFO(answer.dump());
+    CHECK(answer["ok"] == true);
+  }
+  CHECK(gw->wait_for_log("2 hashes in progress go to the other hashers"));
+  first.kill_hard();
+  // With the second gone too, nothing can hash: unavailable at once.
+  second.kill_hard();
+  REQUIRE(gw->wait_for_log("the last hasher node was lost"));
+  auto reply = login(gw->port(), "ann@example.org");
+  CHECK(reply["error"]["code"] == "unavailable");
+}
+
+TEST_CASE("without its storage node a gateway answers unavailable and recovers") {
+  temp_dir dir;
+  auto storage = std::make_unique<node_process>(storage_args(), dir.path());
+  auto port = storage->port();
+  auto gw = gateway(*storage);
+  REQUIRE(register_user(gw->port(), "ann@example.org")["ok"] == true);
+  storage->kill_hard();
+  REQUIRE(gw->wait_for_log("lost storage node"));
+  line_client c{gw->port()};
+  auto started = std::chrono::steady_clock::now();
+  auto reply = c.call({{"op", "login"},
+                       {"email", "ann@example.org"},
+                       {"password", "correct horse"}});
+  CHECK(reply["error"]["code"] == "unavailable");
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+  CHECK(c.call({{"op", "ping"}})["ok"] == true);
+  // Back on the same port and database: the gateway finds it by itself.
+  storage = std::make_unique<node_process>(
+    storage_args({"--node-port=" + std::to_string(port)}), dir.path());
+  REQUIRE(gw->wait_for_log("linked to storage node", 2));
+  CHECK(c.call({{"op", "login"},
+                {"email", "ann@example.org"},
+                {"password", "correct horse"}})["ok"]
+        == true);
+}
+
+TEST_CASE("a hung storage node is noticed and requests waiting for it end") {
+  node_process storage{storage_args()};
+  auto gw = gateway(storage);
+  REQUIRE(register_user(gw->port(), "ann@example.org")["ok"] == true);
+  ::kill(storage.pid(), SIGSTOP);
+  line_client c{gw->port()};
+  auto started = std::chrono::steady_clock::now();
+  auto reply = c.call({{"op", "login"},
+                       {"email", "ann@example.org"},
+                       {"password", "correct horse"}});
+  auto waited = std::chrono::steady_clock::now() - started;
+  ::kill(storage.pid(), SIGCONT);
+  CHECK(reply["error"]["code"] == "unavailable");
+  // Heartbeats every 500 ms, a peer silent for 1.5 s is dropped.
+  CHECK(waited < std::chrono::milliseconds(2500));
+  REQUIRE(gw->wait_for_log("linked to storage node", 2));
+  CHECK(login(gw->port(), "ann@example.org")["ok"] == true);
+}
+
+TEST_CASE("a gateway refuses a node of the wrong role") {
+  node_process hasher{hasher_args()};
+  node_process gw{with(gateway_args(hasher), {})};
+  CHECK(gw.wait_for_log("is a hasher node, not a storage node"));
+  line_client c{gw.port()};
+  CHECK(c.call({{"op", "whoami"}, {"token", std::string(43, 'x')}})["error"]
+              ["code"]
+        == "unavailable");
+}
+
+TEST_CASE("a node port outside loopback needs TLS or an explicit opt-in") {
+  auto refused = run_node_to_exit(
+    {"--role=storage", "--node-host=0.0.0.0", "--node-port=0"});
+  CHECK(refused.status == 2);
+  CHECK(refused.output.find("--allow-plaintext-nodes") != std::string::npos);
+}
