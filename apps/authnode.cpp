@@ -11,6 +11,8 @@
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/spawn_options.hpp>
 #include <caf/stateful_actor.hpp>
@@ -25,6 +27,7 @@
 #include "cluster/forwarder.hpp"
 #include "cluster/node_front.hpp"
 #include "cluster/peer_link.hpp"
+#include "cluster/tls.hpp"
 #include "config/node_config.hpp"
 #include "core/admin_key.hpp"
 #include "core/error_code.hpp"
@@ -202,6 +205,13 @@ backends local_backends(caf::actor_system& sys, const node_options& opts,
   return b;
 }
 
+/// Makes node connections: CAF's middleman, or its TLS twin.
+caf::io::middleman_actor node_connector(caf::actor_system& sys,
+                                        const node_options& opts) {
+  return opts.tls() ? sys.openssl_manager().actor_handle()
+                    : sys.middleman().actor_handle();
+}
+
 node_address single_address(const std::string& text) {
   std::string bad;
   return parse_node_addresses(text, bad).value().front();
@@ -234,7 +244,7 @@ backends gateway_backends(caf::actor_system& sys, const node_options& opts,
     cfg.host = addr.host;
     cfg.port = addr.port;
     cfg.role = "hasher";
-    cfg.connector = sys.middleman().actor_handle();
+    cfg.connector = node_connector(sys, opts);
     auto pool = b.pool;
     b.cluster.push_back(sys.spawn(
       peer_link, cfg,
@@ -257,7 +267,7 @@ caf::actor link_storage(caf::actor_system& sys, const node_options& opts,
   cfg.host = addr.host;
   cfg.port = addr.port;
   cfg.role = "storage";
-  cfg.connector = sys.middleman().actor_handle();
+  cfg.connector = node_connector(sys, opts);
   auto db = b.db_forwarder;
   auto guard = b.guard_forwarder;
   bool throttling = opts.throttling();
@@ -373,24 +383,33 @@ int serve_nodes(caf::actor_system& sys, const node_options& opts,
                 const sigset_t& stop_signals) {
   caf::scoped_actor self{sys};
   int status = 0;
-  auto bound = sys.middleman().publish(front, opts.node_port,
-                                       opts.node_host.c_str(), true);
+  auto bound = opts.tls() ? caf::openssl::publish(front, opts.node_port,
+                                                  opts.node_host.c_str(), true)
+                          : sys.middleman().publish(front, opts.node_port,
+                                                    opts.node_host.c_str(),
+                                                    true);
   if (!bound) {
     log_error("--node-port " + std::to_string(opts.node_port) + " on "
               + opts.node_host + ": " + sys.render(bound.error()));
     status = 1;
   } else {
-    if (!is_loopback_host(opts.node_host))
+    if (!opts.tls() && !is_loopback_host(opts.node_host))
       log_warning("node port " + opts.node_host + ":"
                   + std::to_string(*bound)
                   + " is open without TLS (--allow-plaintext-nodes): "
                     "whoever reaches it can command this node");
     log_info("node port on " + opts.node_host + ":" + std::to_string(*bound)
              + " (" + what + ", cluster protocol "
-             + std::to_string(cluster_protocol) + ")");
+             + std::to_string(cluster_protocol) + ", "
+             + (opts.tls() ? "TLS with peer certificates from "
+                               + opts.tls_ca
+                           : std::string{"no TLS"})
+             + ")");
     wait_for_stop_signal(stop_signals);
   }
-  if (bound)
+  // (CAF 0.17.6's openssl::unpublish does not compile; the port closes
+  // with the actor system.)
+  if (bound && !opts.tls())
     sys.middleman().unpublish(front, *bound);
   stop_actor(self, caf::actor_cast<caf::actor>(front));
   for (auto& a : others)
@@ -497,6 +516,26 @@ int main(int argc, char** argv) {
     }
   }
   cfg.load<caf::io::middleman>();
+  if (cfg.opts.tls()) {
+    tls_files files{cfg.opts.tls_cert, cfg.opts.tls_key, cfg.opts.tls_ca, {}};
+    if (!cfg.opts.tls_passphrase_file.empty()) {
+      files.passphrase
+        = read_passphrase_file(cfg.opts.tls_passphrase_file, error);
+      if (!error.empty()) {
+        log_error(error);
+        return 2;
+      }
+    }
+    if (auto problem = check_tls_files(files); !problem.empty()) {
+      log_error(problem);
+      return 2;
+    }
+    cfg.openssl_certificate = files.cert;
+    cfg.openssl_key = files.key;
+    cfg.openssl_cafile = files.ca;
+    cfg.openssl_passphrase = files.passphrase;
+    cfg.load<caf::openssl::manager>();
+  }
   int status = 0;
   {
     caf::actor_system sys{cfg};

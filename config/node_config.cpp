@@ -97,7 +97,19 @@ node_config::node_config() {
          "HOST:PORT,... (none)")
     .add(opts.allow_plaintext_nodes, "allow-plaintext-nodes",
          "let --node-host be a non-loopback address without TLS; anyone "
-         "who reaches the port can then command the node (off)");
+         "who reaches the port can then command the node (off)")
+    .add(opts.tls_cert, "tls-cert",
+         "between nodes: this node's certificate (PEM, chain allowed); with "
+         "--tls-key and --tls-ca, node connections use TLS and accept only "
+         "peers with a certificate from that CA (none)")
+    .add(opts.tls_key, "tls-key", "between nodes: this node's private key "
+                                  "(PEM) (none)")
+    .add(opts.tls_ca, "tls-ca",
+         "between nodes: the CA certificate(s) peers must be signed by (PEM) "
+         "(none)")
+    .add(opts.tls_passphrase_file, "tls-passphrase-file",
+         "between nodes: a file whose first line opens an encrypted "
+         "--tls-key (none)");
 }
 
 void tune_caf(caf::actor_system_config& cfg) {

@@ -88,14 +88,24 @@ std::string validate_role(const node_options& o) {
   } else if (!o.storage.empty() || !o.hasher_nodes.empty()) {
     return "--storage and --hasher-nodes: only for --role=gateway";
   }
+  bool any_tls = !o.tls_cert.empty() || !o.tls_key.empty()
+    || !o.tls_ca.empty() || !o.tls_passphrase_file.empty();
+  bool all_tls = !o.tls_cert.empty() && !o.tls_key.empty()
+    && !o.tls_ca.empty();
+  if (any_tls && !all_tls)
+    return "--tls-cert, --tls-key and --tls-ca: all three or none (CAF would "
+           "otherwise encrypt without authenticating anyone)";
+  if (all_tls && o.is("all"))
+    return "--tls-cert: only for storage, hasher and gateway nodes";
   if (o.is("storage") || o.is("hasher")) {
     if (o.node_host.empty())
       return "--node-host: must not be empty";
-    if (!is_loopback_host(o.node_host) && !o.allow_plaintext_nodes)
+    if (!is_loopback_host(o.node_host) && !o.allow_plaintext_nodes
+        && !o.tls())
       return "--node-host: " + o.node_host
         + " is not a loopback address, and node ports carry no "
-          "authentication: use --allow-plaintext-nodes to open it anyway "
-          "(docs/deployment.md)";
+          "authentication without TLS: set --tls-cert, --tls-key and --tls-ca, "
+          "or --allow-plaintext-nodes to open it anyway (docs/deployment.md)";
   }
   return {};
 }

@@ -80,6 +80,17 @@ struct node_options {
   /// TLS. Anyone who can connect to a node port can send its actors
   /// anything: off unless the operator says so.
   bool allow_plaintext_nodes = false;
+  /// TLS between nodes, with mutual certificate authentication: all three
+  /// or none (docs/deployment.md).
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  /// A file whose first line opens an encrypted --tls-key.
+  std::string tls_passphrase_file;
+
+  bool tls() const {
+    return !tls_cert.empty();
+  }
 
   bool throttling() const {
     return throttle == "on";
