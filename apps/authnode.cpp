@@ -4,13 +4,17 @@
 // block CAF 0.17's shutdown).
 #include <algorithm>
 #include <csignal>
+#include <future>
 #include <iostream>
 #include <optional>
 #include <pthread.h>
 
+#include <caf/actor_registry.hpp>
+#include <caf/after.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/io/network/multiplexer.hpp>
 #include <caf/openssl/manager.hpp>
 #include <caf/openssl/publish.hpp>
 #include <caf/scoped_actor.hpp>
@@ -294,6 +298,30 @@ void stop_actor(caf::scoped_actor& self, const caf::actor& a) {
     return;
   self->send_exit(a, caf::exit_reason::user_shutdown);
   self->wait_for(a);
+  // An actor that ever sent a message to another node is kept in CAF's
+  // registry, for that node to address it; CAF 0.17 never lets go of it,
+  // and a detached one (the database) then keeps the actor system's
+  // destructor waiting for its thread forever.
+  self->system().registry().erase(a->id());
+}
+
+/// Stops an actor that `self` has monitored since it was spawned, and waits
+/// for that monitor's down message. An actor's exit notifies its watchers
+/// newest first, so by the time the oldest (ours) hears of it, every later
+/// watcher, CAF's node broker among them, has been sent its notice.
+void stop_watched(caf::scoped_actor& self, const caf::actor& a) {
+  if (!a)
+    return;
+  self->send_exit(a, caf::exit_reason::user_shutdown);
+  bool down = false;
+  while (!down)
+    self->receive(
+      [&](const caf::down_msg& msg) { down = msg.source == a.address(); },
+      caf::after(std::chrono::seconds(30)) >> [&] {
+        log_warning("an actor did not stop in 30 s");
+        down = true;
+      });
+  self->system().registry().erase(a->id());
 }
 
 void wait_for_stop_signal(const sigset_t& stop_signals) {
@@ -375,30 +403,71 @@ int serve_clients(caf::actor_system& sys, const node_options& opts,
   return status;
 }
 
+/// Waits (at most 2 s) until CAF's node broker has handled what our actors
+/// sent it as they stopped. It watches every actor another node holds a
+/// handle to (the database, the guard, the hash pool), and an actor's exit
+/// puts a message naming it in the broker's mailbox. CAF 0.17 never empties
+/// a broker's mailbox when it ends, so a message still there at shutdown
+/// keeps its actor alive, and for a detached actor (the database) the
+/// actor system's destructor then waits for its thread forever. A function
+/// posted to the broker's I/O loop runs after the broker's turn for the
+/// messages that came before it (stop_watched makes sure they came before).
+void let_node_broker_catch_up(caf::actor_system& sys) {
+  for (int round = 0; round < 3; ++round) {
+    auto done = std::make_shared<std::promise<void>>();
+    auto future = done->get_future();
+    sys.middleman().backend().post([done] { done->set_value(); });
+    if (future.wait_for(std::chrono::seconds(2)) != std::future_status::ready) {
+      log_warning("the node broker did not catch up in 2 s; stopping anyway");
+      return;
+    }
+  }
+}
+
+/// Publishes a storage or hasher node's front on the node port, with TLS
+/// when configured; returns the port bound.
+caf::expected<uint16_t> publish_front(caf::actor_system& sys,
+                                      const node_options& opts,
+                                      const node_front_actor& front) {
+  auto host = opts.node_host.c_str();
+  if (opts.tls())
+    return caf::openssl::publish(front, opts.node_port, host, true);
+  return sys.middleman().publish(front, opts.node_port, host, true);
+}
+
 /// Roles storage and hasher: publishes `front` on the node port until a
 /// stop signal, then stops it and `others`.
 int serve_nodes(caf::actor_system& sys, const node_options& opts,
                 node_front_actor front, const std::string& what,
-                std::vector<caf::actor> others,
-                const sigset_t& stop_signals) {
+                std::vector<caf::actor> others, const sigset_t& stop_signals,
+                std::shared_ptr<node_counters> counters) {
   caf::scoped_actor self{sys};
-  int status = 0;
-  auto bound = opts.tls() ? caf::openssl::publish(front, opts.node_port,
-                                                  opts.node_host.c_str(), true)
-                          : sys.middleman().publish(front, opts.node_port,
-                                                    opts.node_host.c_str(),
-                                                    true);
-  if (!bound) {
-    log_error("--node-port " + std::to_string(opts.node_port) + " on "
-              + opts.node_host + ": " + sys.render(bound.error()));
-    status = 1;
-  } else {
+  // Watched from the start, before any other node can hold them: see
+  // let_node_broker_catch_up.
+  for (auto& a : others)
+    if (a)
+      self->monitor(a);
+  // Metrics here too: a hasher node's hash times and queue, a storage
+  // node's throttle.
+  caf::actor metrics;
+  bool ok = start_metrics(sys, self, opts, counters, metrics);
+  uint16_t port = 0;
+  if (ok) {
+    auto bound = publish_front(sys, opts, front);
+    if (bound) {
+      port = *bound;
+    } else {
+      log_error("--node-port " + std::to_string(opts.node_port) + " on "
+                + opts.node_host + ": " + sys.render(bound.error()));
+      ok = false;
+    }
+  }
+  if (ok) {
     if (!opts.tls() && !is_loopback_host(opts.node_host))
-      log_warning("node port " + opts.node_host + ":"
-                  + std::to_string(*bound)
+      log_warning("node port " + opts.node_host + ":" + std::to_string(port)
                   + " is open without TLS (--allow-plaintext-nodes): "
                     "whoever reaches it can command this node");
-    log_info("node port on " + opts.node_host + ":" + std::to_string(*bound)
+    log_info("node port on " + opts.node_host + ":" + std::to_string(port)
              + " (" + what + ", cluster protocol "
              + std::to_string(cluster_protocol) + ", "
              + (opts.tls() ? "TLS with peer certificates from "
@@ -407,15 +476,17 @@ int serve_nodes(caf::actor_system& sys, const node_options& opts,
              + ")");
     wait_for_stop_signal(stop_signals);
   }
-  // (CAF 0.17.6's openssl::unpublish does not compile; the port closes
+  // (CAF 0.17.6's openssl::unpublish does not compile; that port closes
   // with the actor system.)
-  if (bound && !opts.tls())
-    sys.middleman().unpublish(front, *bound);
+  if (port != 0 && !opts.tls())
+    sys.middleman().unpublish(front, port);
+  stop_actor(self, metrics);
   stop_actor(self, caf::actor_cast<caf::actor>(front));
   for (auto& a : others)
-    stop_actor(self, a);
+    stop_watched(self, a);
+  let_node_broker_catch_up(sys);
   log_info("stopped");
-  return status;
+  return ok ? 0 : 1;
 }
 
 int run(caf::actor_system& sys, const node_options& opts,
@@ -432,7 +503,8 @@ int run(caf::actor_system& sys, const node_options& opts,
                            n);
     return serve_nodes(sys, opts, front,
                        "hasher: " + std::to_string(n) + " hashers",
-                       {caf::actor_cast<caf::actor>(pool)}, stop_signals);
+                       {caf::actor_cast<caf::actor>(pool)}, stop_signals,
+                       counters);
   }
   if (opts.is("storage")) {
     auto b = local_backends(sys, opts, std::move(store), counters);
@@ -442,7 +514,7 @@ int run(caf::actor_system& sys, const node_options& opts,
     return serve_nodes(sys, opts, front, "storage: database " + opts.db,
                        {caf::actor_cast<caf::actor>(b.guard),
                         caf::actor_cast<caf::actor>(b.db)},
-                       stop_signals);
+                       stop_signals, counters);
   }
   auto b = opts.is("gateway")
              ? gateway_backends(sys, opts, counters)

@@ -2,7 +2,10 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include <caf/node_id.hpp>
+
 #include "core/error_code.hpp"
+#include "core/log.hpp"
 
 namespace authnode {
 
@@ -20,12 +23,19 @@ node_front(node_front_actor::stateful_pointer<node_front_state> self,
       -> caf::result<uint32_t, std::string, caf::actor, caf::actor,
                      uint32_t> {
       auto& st = self->state;
-      if (protocol != cluster_protocol)
+      auto peer = self->current_sender()
+                    ? caf::to_string(self->current_sender()->node())
+                    : std::string{"?"};
+      if (protocol != cluster_protocol) {
+        log_warning("refused a node that speaks cluster protocol "
+                    + std::to_string(protocol) + " (node " + peer + ")");
         return caf::make_error(
           ec::unavailable,
           "cluster protocol mismatch: this " + st.role + " node speaks version "
             + std::to_string(cluster_protocol) + ", the peer version "
             + std::to_string(protocol));
+      }
+      log_info("a gateway linked (node " + peer + ")");
       return {cluster_protocol, st.role, st.first, st.second, st.hashers};
     },
   };

@@ -52,7 +52,8 @@ std::string describe(const caf::error& err) {
   return caf::to_string(err);
 }
 
-void linked(peer_link_ptr self, peer_offer offer) {
+void linked(peer_link_ptr self, const caf::strong_actor_ptr& front,
+            peer_offer offer) {
   auto& st = self->state;
   if (offer.role != st.cfg.role) {
     try_again_later(self, "it is a " + offer.role + " node, not a "
@@ -63,8 +64,13 @@ void linked(peer_link_ptr self, peer_offer offer) {
     try_again_later(self, "it offers no actor");
     return;
   }
-  self->monitor(offer.first);
-  st.watched = offer.first.address();
+  // The front, not the actors it offers: it lives as long as they do, and
+  // it is no detached actor. A remote monitor makes the watched actor's
+  // exit send a message through CAF's node broker, which can still hold it
+  // when the node shuts down; a detached actor held so (the database)
+  // would keep the storage node's actor system from ever ending.
+  self->monitor(front);
+  st.watched = caf::actor_cast<caf::actor_addr>(front);
   st.pause = caf::timespan{0};
   st.failures = 0;
   st.last_reason.clear();
@@ -84,7 +90,7 @@ void say_hello(peer_link_ptr self, const caf::strong_actor_ptr& front) {
     .then(
       [=](uint32_t, std::string& role, caf::actor& first, caf::actor& second,
           uint32_t hashers) {
-        linked(self, peer_offer{std::move(role), std::move(first),
+        linked(self, front, peer_offer{std::move(role), std::move(first),
                                 std::move(second), hashers});
       },
       [=](caf::error& err) {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Checks deploy/systemd/authnode.service with `systemd-analyze verify`, the
+# Checks deploy/systemd/authnode.service (or the UNIT given, such as the
+# cluster template authnode@.service) with `systemd-analyze verify`, the
 # way CI runs it (ctest runs this script as the test "systemd_unit_verify").
 #
 #   scripts/check_systemd_unit.sh [BINARY] [UNIT]
@@ -33,20 +34,23 @@ verify_copy() {
   fi
 }
 
-# A unit file's name is its unit name: keep authnode.service.
+# A unit file's name is its unit name: keep it, and check a template
+# (name@.service) as one instance of it.
+name="$(basename "$unit")"
+name="${name/@./@check.}"
 mkdir -p "$tmp/ok"
-sed "s|/usr/local/bin/authnode|$binary|" "$unit" > "$tmp/ok/authnode.service"
-grep -q "^ExecStart=$binary " "$tmp/ok/authnode.service" \
+sed "s|/usr/local/bin/authnode|$binary|" "$unit" > "$tmp/ok/$name"
+grep -q "^ExecStart=$binary " "$tmp/ok/$name" \
   || { echo "check_systemd_unit: no ExecStart=/usr/local/bin/authnode in $unit" >&2; exit 1; }
-verify_copy "$tmp/ok/authnode.service"
+verify_copy "$tmp/ok/$name"
 echo "check_systemd_unit: $unit verified"
 
 [ "$self_test" -eq 1 ] || exit 0
 # Each broken copy must be refused, or this check proves nothing.
 broken() { # NAME SED-EXPRESSION
   mkdir -p "$tmp/$1"
-  sed -e "$2" "$tmp/ok/authnode.service" > "$tmp/$1/authnode.service"
-  if verify_copy "$tmp/$1/authnode.service" 2>/dev/null; then
+  sed -e "$2" "$tmp/ok/$name" > "$tmp/$1/$name"
+  if verify_copy "$tmp/$1/$name" 2>/dev/null; then
     echo "check_systemd_unit: a unit with $1 was accepted" >&2
     exit 1
   fi
