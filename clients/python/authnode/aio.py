@@ -221,6 +221,16 @@ class AsyncClient:
 
     or ``c = await AsyncClient.connect(...)`` and later ``await c.close()``.
 
+    **Two ways to make one.** :meth:`connect` opens the pool at once and
+    raises :class:`~authnode.ConnectFailed` if the node cannot be reached.
+    The constructor, ``AsyncClient(host, port, ...)``, opens nothing and
+    needs no running event loop: the first call connects (and raises
+    :class:`~authnode.ConnectFailed` while the node is down, nothing sent),
+    the pool fills behind it, and later calls reconnect as needed. That is
+    the sync ``Client(..., connect=False)``; use it where the application
+    must start before the node does (a web app's startup hook). Either way,
+    ``await c.close()`` at the end.
+
     Any number of coroutines may call at once; requests are pipelined over
     ``pool_size`` connections (the least busy open one is used) and replies
     matched by ``id``, so a login the node holds back does not delay
@@ -235,7 +245,8 @@ class AsyncClient:
     pool are replaced on the next calls. Cancelling a call stops the wait,
     not the request: the node still carries it out.
 
-    Use :meth:`connect`, not the constructor, to make one.
+    The arguments are those of :class:`authnode.Client` (but ``connect``),
+    plus ``pool_size`` (default 2).
     """
 
     def __init__(
