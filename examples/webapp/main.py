@@ -97,10 +97,12 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 @app.on_event("startup")
 async def open_node_client() -> None:
-    # Not AsyncClient.connect(), which opens the pool at once and fails
-    # while the node is down: the constructor opens nothing, the first call
-    # fills the pool and later calls reconnect as needed. So the app starts
-    # (and answers 503) before the node does, and recovers when it is up.
+    # The constructor, not AsyncClient.connect(): connect() opens the pool
+    # at once and fails while the node is down; the constructor opens
+    # nothing, the first call connects (ConnectFailed, so 503, while the
+    # node is down) and later calls reconnect as needed (the documented lazy
+    # form, docs/clients.md "The asyncio client"). So the app starts before
+    # the node does and recovers when it is up.
     app.state.node = authnode.AsyncClient(AUTHNODE_HOST, AUTHNODE_PORT, pool_size=AUTHNODE_POOL)
 
 

@@ -1,17 +1,29 @@
-"""What both clients share: the operations, request lines, reply lines.
+"""What both clients share: the operations, request lines, reply lines,
+and the policy of a call.
 
 The sync and the async client differ only in how they wait; everything
 about the wire (which ops exist, which may be retried, how a line is
-built and a reply read) lives here, once.
+built and a reply read) and the policy of a call (its default timeout,
+when it is sent again after a lost connection, what a request in flight
+on a dropped connection fails with) lives here, once. Nothing here does
+I/O.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Protocol
 
-from .errors import AuthnodeError, LineTooLong, ProtocolError, error_from_reply
+from .errors import (
+    AuthnodeError,
+    ConnectionLost,
+    Error,
+    LineTooLong,
+    ProtocolError,
+    error_from_reply,
+)
 
 #: Replies longer than this are not authnode replies (the longest real one
 #: is a few hundred bytes); the connection is dropped as a protocol error.
@@ -139,3 +151,118 @@ def refusal_for(error: AuthnodeError, op: Optional[str]) -> AuthnodeError:
     """A copy of a connection-wide refusal (a reply without ``id``) for the
     request of ``op``."""
     return type(error)(error.code, error.message, error.retry_after_ms, op=op, reply=error.reply)
+
+
+# -- the policy of a call ---------------------------------------------------
+
+#: How often a request that provably was not sent (the connection was known
+#: to be gone, or writing failed before the line's end) is sent on a new
+#: connection, whatever the op: nothing reached the node, so nothing can
+#: happen twice. Bounded so that a node that keeps dropping connections at
+#: once ends in an error, not a loop.
+MAX_UNSENT_RESENDS = 2
+
+
+class CallSettings(Protocol):
+    """The client settings a call's policy reads (both clients have them as
+    attributes, read at each call)."""
+
+    timeout: float
+    auth_timeout: float
+    retry_idempotent: bool
+    max_line: int
+
+
+def call_timeout(op: str, timeout: Optional[float], settings: CallSettings) -> float:
+    """The timeout of one call: ``timeout`` if given, else ``auth_timeout``
+    for the slow ops (they check a password and may be answered late on
+    purpose) and ``timeout`` for the others."""
+    if timeout is not None:
+        return timeout
+    return settings.auth_timeout if spec_of(op).slow else settings.timeout
+
+
+def call_retries(op: str, retry: Optional[bool], settings: CallSettings) -> bool:
+    """Whether one call is resent once after a lost connection: ``retry`` if
+    given, else only for the retry-safe ops and only if
+    ``retry_idempotent``."""
+    if retry is not None:
+        return retry
+    return spec_of(op).retry_safe and settings.retry_idempotent
+
+
+class Call:
+    """One call of an operation, across the attempts to send it.
+
+    It fixes the call's timeout and deadline (the timeout bounds the whole
+    call, reconnecting and a retry included), builds each attempt's line,
+    and after a lost connection says whether to send it again: a request
+    that provably was not sent, up to :data:`MAX_UNSENT_RESENDS` times; one
+    that may have reached the node, once, and only if it retries (see
+    :func:`call_retries`). The client does the sending and the waiting.
+    """
+
+    def __init__(
+        self,
+        op: str,
+        fields: Optional[Mapping[str, Any]],
+        settings: CallSettings,
+        *,
+        timeout: Optional[float] = None,
+        retry: Optional[bool] = None,
+    ) -> None:
+        self.op = op
+        self.timeout = call_timeout(op, timeout, settings)
+        self.retry = call_retries(op, retry, settings)
+        self.deadline = time.monotonic() + self.timeout
+        self._fields = dict(fields or {})
+        self._max_line = settings.max_line
+        self._unsent_resends = 0
+        self._retried = False
+
+    def line(self, req_id: int) -> bytes:
+        """The request line of an attempt with ``req_id``; see
+        :func:`encode_request`."""
+        return encode_request(req_id, self.op, self._fields, self._max_line)
+
+    def resend_after(self, lost: ConnectionLost) -> bool:
+        """Whether to send the request again (with a new ``id``, on a new
+        connection) after it failed with ``lost``; if not, the caller
+        raises ``lost``."""
+        if not lost.sent and self._unsent_resends < MAX_UNSENT_RESENDS:
+            self._unsent_resends += 1
+            return True
+        if self.retry and not self._retried:
+            self._retried = True
+            return True
+        return False
+
+
+def lost_for(reason: Error, op: str) -> Error:
+    """What a request of ``op`` in flight on a connection that ended with
+    ``reason`` fails with: a fresh exception naming its op, marked as
+    possibly sent (a lost request may have taken effect)."""
+    if isinstance(reason, ProtocolError):
+        return ProtocolError(str(reason), op=op, sent=True)
+    if isinstance(reason, ConnectionLost):
+        return ConnectionLost(f"{op}: {reason}", op=op, sent=True)
+    return reason
+
+
+def not_sent(refusal: Optional[AuthnodeError], peer: str, op: str) -> Error:
+    """What a request of ``op`` fails with when its connection is already
+    gone before it is sent: the refusal the connection got (``busy``), if
+    any, else a :class:`ConnectionLost` that says it was not sent (so that
+    :meth:`Call.resend_after` sends it on a new connection)."""
+    if refusal is not None:
+        return refusal_for(refusal, op)
+    return ConnectionLost(f"{op}: connection to {peer} is closed; not sent", op=op, sent=False)
+
+
+def too_idle(max_idle: Optional[float], waiting: int, idle_for: float) -> bool:
+    """Whether to open a new connection instead of sending on one with
+    ``waiting`` requests that has been idle for ``idle_for`` seconds: the
+    node closes idle connections without a word (``--idle-timeout``), and a
+    request sent just then would be lost. ``max_idle`` ``None`` never
+    does."""
+    return max_idle is not None and waiting == 0 and idle_for >= max_idle

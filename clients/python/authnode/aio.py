@@ -11,10 +11,11 @@ stops reading that connection meanwhile, so one busy application would
 queue its quick requests behind its slow ones. A few connections spread
 that; more than a handful buy nothing.
 
-Lost connections follow the same policy as the sync client: requests in
-flight fail with :class:`~authnode.ConnectionLost`, only ``ping``,
-``whoami`` and ``stats`` are resent (once), and broken connections of the
-pool are replaced by the next calls.
+Lost connections follow the same policy as the sync client (one copy of
+it, in ``_protocol.py``): requests in flight fail with
+:class:`~authnode.ConnectionLost`, only ``ping``, ``whoami`` and ``stats``
+are resent (once), and broken connections of the pool are replaced by the
+next calls.
 """
 
 from __future__ import annotations
@@ -96,9 +97,7 @@ class _AsyncConnection:
             self._pending.pop(req_id, None)
 
     def _gone_error(self, op: str) -> Error:
-        if self._refusal is not None:
-            return proto.refusal_for(self._refusal, op)
-        return ConnectionLost(f"{op}: connection to {self._peer} is closed; not sent", op=op, sent=False)
+        return proto.not_sent(self._refusal, self._peer, op)
 
     async def _read_loop(self) -> None:
         reason: Error = ConnectionLost(f"connection to {self._peer} closed by the node")
@@ -159,7 +158,7 @@ class _AsyncConnection:
         pending, self._pending = self._pending, {}
         for op, fut in pending.values():
             if not fut.done():
-                fut.set_exception(_for_op(reason, op))
+                fut.set_exception(proto.lost_for(reason, op))
         self._writer.close()
 
     async def close(self) -> None:
@@ -173,14 +172,6 @@ class _AsyncConnection:
             await self._task
         except asyncio.CancelledError:
             pass
-
-
-def _for_op(reason: Error, op: str) -> Error:
-    if isinstance(reason, ProtocolError):
-        return ProtocolError(str(reason), op=op, sent=True)
-    if isinstance(reason, ConnectionLost):
-        return ConnectionLost(f"{op}: {reason}", op=op, sent=True)
-    return reason
 
 
 def _loop_time(deadline: float) -> float:
@@ -221,6 +212,16 @@ class AsyncClient:
 
     or ``c = await AsyncClient.connect(...)`` and later ``await c.close()``.
 
+    **Two ways to make one.** :meth:`connect` opens the pool at once and
+    raises :class:`~authnode.ConnectFailed` if the node cannot be reached.
+    The constructor, ``AsyncClient(host, port, ...)``, opens nothing and
+    needs no running event loop: the first call connects (and raises
+    :class:`~authnode.ConnectFailed` while the node is down, nothing sent),
+    the pool fills behind it, and later calls reconnect as needed. That is
+    the sync ``Client(..., connect=False)``; use it where the application
+    must start before the node does (a web app's startup hook). Either way,
+    ``await c.close()`` at the end.
+
     Any number of coroutines may call at once; requests are pipelined over
     ``pool_size`` connections (the least busy open one is used) and replies
     matched by ``id``, so a login the node holds back does not delay
@@ -235,7 +236,8 @@ class AsyncClient:
     pool are replaced on the next calls. Cancelling a call stops the wait,
     not the request: the node still carries it out.
 
-    Use :meth:`connect`, not the constructor, to make one.
+    The arguments are those of :class:`authnode.Client` (but ``connect``),
+    plus ``pool_size`` (default 2).
     """
 
     def __init__(
@@ -421,27 +423,15 @@ class AsyncClient:
     ) -> Mapping[str, Any]:
         """Send any operation and return its raw successful reply; see
         :meth:`authnode.Client.call`."""
-        spec = proto.spec_of(op)
-        if timeout is None:
-            timeout = self.auth_timeout if spec.slow else self.timeout
-        if retry is None:
-            retry = spec.retry_safe and self.retry_idempotent
-        deadline = time.monotonic() + timeout
-        body = dict(fields or {})
-        retried = False
-        unsent_tries = 0
+        call = proto.Call(op, fields, self, timeout=timeout, retry=retry)
         while True:
             req_id = next(self._ids)
-            line = proto.encode_request(req_id, op, body, self.max_line)
-            conn = await self._connection(deadline)
+            line = call.line(req_id)
+            conn = await self._connection(call.deadline)
             try:
-                reply = await conn.request(req_id, op, line, deadline, timeout)
+                reply = await conn.request(req_id, op, line, call.deadline, call.timeout)
             except ConnectionLost as e:
-                if not e.sent and unsent_tries < 2:
-                    unsent_tries += 1
-                    continue
-                if retry and not retried:
-                    retried = True
+                if call.resend_after(e):
                     continue
                 raise
             return proto.check_reply(reply, op)
@@ -451,10 +441,7 @@ class AsyncClient:
     def _usable(self, conn: Optional[_AsyncConnection]) -> bool:
         if conn is None or conn.closed:
             return False
-        too_idle = (
-            self.max_idle is not None and conn.in_flight == 0 and conn.idle_for() >= self.max_idle
-        )
-        return not too_idle
+        return not proto.too_idle(self.max_idle, conn.in_flight, conn.idle_for())
 
     def _live(self) -> list[_AsyncConnection]:
         return [c for c in self._slots if c is not None and self._usable(c)]

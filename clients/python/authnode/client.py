@@ -14,7 +14,8 @@ reach its caller as soon as it arrives, whoever is waiting for what.
 When the connection breaks, requests in flight fail with
 :class:`~authnode.ConnectionLost` and are never resent, except the
 read-only ``ping``, ``whoami`` and ``stats`` (once). The next call opens a
-new connection.
+new connection. That policy (and the default timeouts) is shared with the
+asyncio client and lives in ``_protocol.py``.
 """
 
 from __future__ import annotations
@@ -162,12 +163,7 @@ class _Connection:
             self._pending.pop(req_id, None)
 
     def _gone_error(self, op: str) -> Error:
-        """The error for a request that could not be sent because the
-        connection is gone: the refusal it got, if any, else a ConnectionLost
-        that says it was not sent."""
-        if self._refusal is not None:
-            return proto.refusal_for(self._refusal, op)
-        return ConnectionLost(f"{op}: connection to {self._peer} is closed; not sent", op=op, sent=False)
+        return proto.not_sent(self._refusal, self._peer, op)
 
     # -- reading ---------------------------------------------------------
 
@@ -242,7 +238,7 @@ class _Connection:
             self._closed = True
             waiters, self._pending = self._pending, {}
         for w in waiters.values():
-            w.fail(_for_op(reason, w.op))
+            w.fail(proto.lost_for(reason, w.op))
         try:
             self._wsock.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -255,15 +251,6 @@ class _Connection:
             self._reader.join(timeout=5.0)
         self._wsock.close()
         self._rsock.close()
-
-
-def _for_op(reason: Error, op: str) -> Error:
-    """``reason`` for one request: a fresh exception naming its op."""
-    if isinstance(reason, ProtocolError):
-        return ProtocolError(str(reason), op=op, sent=True)
-    if isinstance(reason, ConnectionLost):
-        return ConnectionLost(f"{op}: {reason}", op=op, sent=True)
-    return reason
 
 
 class Client:
@@ -553,27 +540,15 @@ class Client:
                 code).
             ConnectionLost, Timeout, ConnectFailed: no answer.
         """
-        spec = proto.spec_of(op)
-        if timeout is None:
-            timeout = self.auth_timeout if spec.slow else self.timeout
-        if retry is None:
-            retry = spec.retry_safe and self.retry_idempotent
-        deadline = time.monotonic() + timeout
-        body = dict(fields or {})
-        retried = False
-        unsent_tries = 0
+        call = proto.Call(op, fields, self, timeout=timeout, retry=retry)
         while True:
             req_id = next(self._ids)
-            line = proto.encode_request(req_id, op, body, self.max_line)
-            conn = self._connection(deadline)
+            line = call.line(req_id)
+            conn = self._connection(call.deadline)
             try:
-                reply = conn.request(req_id, op, line, deadline, timeout)
+                reply = conn.request(req_id, op, line, call.deadline, call.timeout)
             except ConnectionLost as e:
-                if not e.sent and unsent_tries < 2:
-                    unsent_tries += 1  # provably not sent: safe for any op
-                    continue
-                if retry and not retried:
-                    retried = True
+                if call.resend_after(e):
                     continue
                 raise
             return proto.check_reply(reply, op)
@@ -588,20 +563,13 @@ class Client:
                 raise ConnectionLost("the client is closed", sent=False)
             conn = self._conn
             if conn is not None and not conn.closed:
-                if not self._too_idle(conn):
+                if not proto.too_idle(self.max_idle, conn.waiting, conn.idle_for()):
                     return conn
             if conn is not None:
                 conn.close()
                 self._conn = None
             self._conn = self._open(deadline)
             return self._conn
-
-    def _too_idle(self, conn: _Connection) -> bool:
-        return (
-            self.max_idle is not None
-            and conn.waiting == 0
-            and conn.idle_for() >= self.max_idle
-        )
 
     def _open(self, deadline: float) -> _Connection:
         limit = min(self.connect_timeout, deadline - time.monotonic())

@@ -200,3 +200,51 @@ class RestartTest(unittest.TestCase):
                     await asyncio.sleep(0.01)
 
         asyncio.run(asyncio.wait_for(run(), 30))
+
+
+class MadeWhileTheNodeIsDownTest(unittest.TestCase):
+    """An application that starts before its node: the client made without
+    connecting (the sync ``connect=False``, the async constructor) raises
+    ConnectFailed while the node is down and works once it is up, with no
+    reconnect logic of the application's own."""
+
+    def setUp(self) -> None:
+        # Start once to learn a free port, then stop: the node is down.
+        self.node = Node(["--throttle=off"])
+        self.addCleanup(self.node.close)
+        self.assertEqual(self.node.stop(), 0)
+
+    def test_sync_client_with_connect_false(self) -> None:
+        c = authnode.Client(self.node.host, self.node.port, connect=False)
+        self.addCleanup(c.close)
+        self.assertFalse(c.connected)
+        with self.assertRaises(authnode.ConnectFailed):
+            c.ping()
+        self.node.start()
+        c.ping()
+        email = unique_email("late")
+        c.register(email, PASSWORD, "Late")
+        self.assertEqual(c.login(email, PASSWORD).user.email, email)
+
+    def test_async_client_made_with_the_constructor(self) -> None:
+        # Made outside any event loop, as an application may at import time.
+        c = authnode.AsyncClient(self.node.host, self.node.port, pool_size=2)
+        self.assertEqual(c.open_connections, 0)
+
+        async def run() -> None:
+            try:
+                with self.assertRaises(authnode.ConnectFailed):
+                    await c.ping()
+                with self.assertRaises(authnode.ConnectFailed):
+                    await c.login(unique_email(), PASSWORD)
+                await asyncio.to_thread(self.node.start)
+                await c.ping()
+                email = unique_email("late")
+                await c.register(email, PASSWORD, "Late")
+                self.assertEqual((await c.login(email, PASSWORD)).user.email, email)
+                while c.open_connections < 2:  # the pool fills behind the calls
+                    await asyncio.sleep(0.01)
+            finally:
+                await c.close()
+
+        asyncio.run(asyncio.wait_for(run(), 30))

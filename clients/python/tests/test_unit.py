@@ -103,6 +103,80 @@ class ErrorTableTest(unittest.TestCase):
         self.assertEqual(authnode.RETRY_SAFE_OPS, {"ping", "whoami", "stats"})
 
 
+class Settings:
+    """A client's settings as the call policy reads them."""
+
+    timeout = 10.0
+    auth_timeout = 90.0
+    retry_idempotent = True
+    max_line = 65536
+
+
+def lost(sent: bool) -> authnode.ConnectionLost:
+    return authnode.ConnectionLost("lost", op="x", sent=sent)
+
+
+class CallPolicyTest(unittest.TestCase):
+    """The policy both clients share (authnode/_protocol.py), without any
+    connection: default timeouts per op, which calls are sent again after a
+    lost connection, and how often."""
+
+    def test_password_ops_get_the_auth_timeout_and_the_others_the_short_one(self) -> None:
+        for op in ("register", "login", "change_password", "some_future_op"):
+            self.assertEqual(proto.call_timeout(op, None, Settings()), 90.0, op)
+        for op in ("ping", "whoami", "logout", "stats"):
+            self.assertEqual(proto.call_timeout(op, None, Settings()), 10.0, op)
+        self.assertEqual(proto.call_timeout("login", 3.0, Settings()), 3.0)
+
+    def test_only_read_only_ops_retry_by_default(self) -> None:
+        for op in ("ping", "whoami", "stats"):
+            self.assertTrue(proto.call_retries(op, None, Settings()), op)
+        for op in ("register", "login", "logout", "change_password", "some_future_op"):
+            self.assertFalse(proto.call_retries(op, None, Settings()), op)
+        no_retries = Settings()
+        no_retries.retry_idempotent = False
+        self.assertFalse(proto.call_retries("ping", None, no_retries))
+        self.assertTrue(proto.call_retries("some_future_op", True, Settings()))
+        self.assertFalse(proto.call_retries("whoami", False, Settings()))
+
+    def test_a_request_that_may_have_been_sent_is_resent_once_if_it_retries(self) -> None:
+        call = proto.Call("whoami", {"token": TOKEN}, Settings())
+        self.assertTrue(call.resend_after(lost(sent=True)))
+        self.assertFalse(call.resend_after(lost(sent=True)))
+        call = proto.Call("login", {"email": "a", "password": "b"}, Settings())
+        self.assertFalse(call.resend_after(lost(sent=True)))
+
+    def test_a_request_provably_not_sent_is_resent_whatever_the_op(self) -> None:
+        call = proto.Call("register", {}, Settings())
+        for _ in range(proto.MAX_UNSENT_RESENDS):
+            self.assertTrue(call.resend_after(lost(sent=False)))
+        self.assertFalse(call.resend_after(lost(sent=False)))
+
+    def test_the_timeout_bounds_the_whole_call(self) -> None:
+        before = time.monotonic()
+        call = proto.Call("login", {}, Settings(), timeout=5.0)
+        self.assertEqual(call.timeout, 5.0)
+        self.assertGreaterEqual(call.deadline, before + 5.0)
+        self.assertLessEqual(call.deadline, time.monotonic() + 5.0)
+        self.assertEqual(call.line(3), b'{"id":3,"op":"login"}\n')
+
+    def test_requests_on_a_dropped_connection_may_have_taken_effect(self) -> None:
+        error = proto.lost_for(authnode.ConnectionLost("connection to x lost"), "login")
+        self.assertIsInstance(error, authnode.ConnectionLost)
+        self.assertEqual((error.op, error.sent), ("login", True))
+        error = proto.lost_for(authnode.ProtocolError("garbage"), "ping")
+        self.assertIsInstance(error, authnode.ProtocolError)
+        self.assertTrue(error.sent)
+        error = proto.not_sent(None, "x:1", "register")
+        self.assertEqual((type(error), error.sent), (authnode.ConnectionLost, False))
+
+    def test_a_connection_idle_too_long_is_not_used(self) -> None:
+        self.assertTrue(proto.too_idle(50.0, 0, 50.0))
+        self.assertFalse(proto.too_idle(50.0, 1, 60.0))  # a reply is due on it
+        self.assertFalse(proto.too_idle(50.0, 0, 10.0))
+        self.assertFalse(proto.too_idle(None, 0, 1e9))
+
+
 class ParsingTest(unittest.TestCase):
     def test_unknown_members_land_in_extra(self) -> None:
         reply = {
