@@ -248,24 +248,13 @@ export class Cluster {
   }
 
   /**
-   * Stop the gateways and the hasher (SIGTERM, a clean exit expected), then
-   * the storage node with SIGKILL. Not SIGTERM: a storage node that has had a
-   * gateway linked sometimes never exits after it (it logs "stopped", then
-   * waits in caf::actor_system's destructor for a detached actor), a bug of
-   * the node reported from the branch clients-polish; the clients' tests are
-   * not the place to wait for it.
+   * Stop the gateways, the hasher and the storage node, in that order
+   * (SIGTERM; each must stop in time).
    */
   async close() {
     const errors = [];
-    for (const node of [...this.gateways, this.hasher]) {
+    for (const node of [...this.gateways, this.hasher, this.storage]) {
       if (node) await node.close().catch((e) => errors.push(e));
-    }
-    if (this.storage) {
-      try {
-        await this.storage.kill();
-      } finally {
-        await this.storage.close();
-      }
     }
     if (errors.length > 0) throw errors[0];
   }

@@ -361,25 +361,16 @@ class Cluster:
             raise
 
     def close(self) -> None:
-        """Stop the gateways and the hasher (SIGTERM, a clean exit expected),
-        then the storage node with SIGKILL. Not SIGTERM: a storage node that
-        has had a gateway linked sometimes never exits after it (it logs
-        "stopped", then waits in caf::actor_system's destructor for a
-        detached actor), a bug of the node reported from the branch
-        clients-polish; the clients' tests are not the place to wait for
-        it."""
+        """Stop the gateways, the hasher and the storage node, in that order
+        (SIGTERM; each must stop in time)."""
         errors: list[BaseException] = []
-        for node in [*self.gateways, self.hasher]:
+        for node in [*self.gateways, self.hasher, self.storage]:
             if node is None:
                 continue
             try:
                 node.close()
             except BaseException as e:  # noqa: BLE001 - close the others first
                 errors.append(e)
-        try:
-            self.storage.kill()
-        finally:
-            self.storage.close()
         if errors:
             raise errors[0]
 
