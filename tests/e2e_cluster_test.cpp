@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/admin_client.hpp"
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
 
@@ -102,6 +103,27 @@ TEST_CASE("a user registered through one gateway logs in through another") {
         == "invalid_token");
   auto wrong = login(one->port(), "ann@example.org", "not her password");
   CHECK(wrong["error"]["code"] == "invalid_credentials");
+}
+
+TEST_CASE("an admin change made through one gateway holds on every gateway") {
+  node_process storage{storage_args()};
+  auto one = gateway(storage);
+  auto two = gateway(storage);
+  REQUIRE(register_user(one->port(), "ann@example.org")["ok"] == true);
+  auto session = login(two->port(), "ann@example.org");
+  REQUIRE(session["ok"] == true);
+  admin_client admin{*one};
+  auto shown = admin.call({{"op", "user_show"}, {"email", "ann@example.org"}});
+  CHECK(shown["user"]["sessions"] == 1);
+  REQUIRE(admin.call({{"op", "user_disable"}, {"email", "ann@example.org"}})
+            ["ok"]
+          == true);
+  line_client c{two->port()};
+  CHECK(c.call({{"op", "whoami"}, {"token", session["token"]}})["error"]
+              ["code"]
+        == "invalid_token");
+  CHECK(login(two->port(), "ann@example.org")["error"]["code"]
+        == "invalid_credentials");
 }
 
 TEST_CASE("guesses spread over two gateways earn one set of penalties") {
