@@ -75,6 +75,26 @@ caf::error failed_credentials(auth_ptr self) {
                          self->state.cfg.failure_delay);
 }
 
+/// Sends a request tracked as `call` in the deadline queue: its answer is
+/// taken only while the call is open, so that exactly one of the callbacks
+/// runs, whether the answer, the time limit or the loss of the storage node
+/// comes first.
+template <class Result, class Dest, class OnResult, class... Ts>
+void ask_tracked(auth_ptr self, const Dest& dest, deadline_queue::call_id call,
+                 OnResult on_result, std::function<void(caf::error)> on_error,
+                 Ts&&... xs) {
+  self->request(dest, caf::infinite, std::forward<Ts>(xs)...)
+    .then(
+      [=](Result& result) mutable {
+        if (self->state.deadlines.close(call))
+          on_result(result);
+      },
+      [=](caf::error& err) mutable {
+        if (self->state.deadlines.close(call))
+          on_error(std::move(err));
+      });
+}
+
 /// Asks the database under the backend time limit, which the deadline queue
 /// keeps instead of a CAF timer per request. Exactly one of the callbacks
 /// runs: `on_error` with the database's error, or with request_timeout when
@@ -91,16 +111,8 @@ void ask_db(auth_ptr self, OnResult on_result,
     st.tick_armed = true;
     self->delayed_send(self, st.cfg.backend_timeout, tick_atom::value);
   }
-  self->request(st.db, caf::infinite, std::forward<Ts>(xs)...)
-    .then(
-      [=](Result& result) mutable {
-        if (self->state.deadlines.close(call))
-          on_result(result);
-      },
-      [=](caf::error& err) mutable {
-        if (self->state.deadlines.close(call))
-          on_error(std::move(err));
-      });
+  ask_tracked<Result>(self, st.db, call, std::move(on_result),
+                      std::move(on_error), std::forward<Ts>(xs)...);
 }
 
 /// Asks the guard, with no time limit (it holds an admission for as long as
@@ -113,16 +125,8 @@ void ask_guard(auth_ptr self, OnResult on_result,
   auto call = st.deadlines.open_untimed([on_error] {
     on_error(caf::make_error(ec::unavailable, "the storage node was lost"));
   });
-  self->request(st.guard, caf::infinite, std::forward<Ts>(xs)...)
-    .then(
-      [=](Result& result) mutable {
-        if (self->state.deadlines.close(call))
-          on_result(result);
-      },
-      [=](caf::error& err) mutable {
-        if (self->state.deadlines.close(call))
-          on_error(std::move(err));
-      });
+  ask_tracked<Result>(self, st.guard, call, std::move(on_result),
+                      std::move(on_error), std::forward<Ts>(xs)...);
 }
 
 void on_tick(auth_ptr self) {

@@ -216,6 +216,18 @@ caf::io::middleman_actor node_connector(caf::actor_system& sys,
                     : sys.middleman().actor_handle();
 }
 
+peer_link_settings link_settings(caf::actor_system& sys,
+                                 const node_options& opts,
+                                 const node_address& addr,
+                                 const char* role) {
+  peer_link_settings cfg;
+  cfg.host = addr.host;
+  cfg.port = addr.port;
+  cfg.role = role;
+  cfg.connector = node_connector(sys, opts);
+  return cfg;
+}
+
 node_address single_address(const std::string& text) {
   std::string bad;
   return parse_node_addresses(text, bad).value().front();
@@ -244,14 +256,9 @@ backends gateway_backends(caf::actor_system& sys, const node_options& opts,
                    ? std::vector<node_address>{}
                    : *parse_node_addresses(opts.hasher_nodes, bad);
   for (auto& addr : hashers) {
-    peer_link_settings cfg;
-    cfg.host = addr.host;
-    cfg.port = addr.port;
-    cfg.role = "hasher";
-    cfg.connector = node_connector(sys, opts);
     auto pool = b.pool;
     b.cluster.push_back(sys.spawn(
-      peer_link, cfg,
+      peer_link, link_settings(sys, opts, addr, "hasher"),
       [pool](const peer_offer& offer) {
         caf::anon_send(pool, hasher_join_atom::value,
                        caf::actor_cast<hasher_actor>(offer.first),
@@ -266,12 +273,8 @@ backends gateway_backends(caf::actor_system& sys, const node_options& opts,
 /// it tells about a loss exists.
 caf::actor link_storage(caf::actor_system& sys, const node_options& opts,
                         const backends& b, const auth_actor& auth_handle) {
-  auto addr = single_address(opts.storage);
-  peer_link_settings cfg;
-  cfg.host = addr.host;
-  cfg.port = addr.port;
-  cfg.role = "storage";
-  cfg.connector = node_connector(sys, opts);
+  auto cfg = link_settings(sys, opts, single_address(opts.storage),
+                           "storage");
   auto db = b.db_forwarder;
   auto guard = b.guard_forwarder;
   bool throttling = opts.throttling();
