@@ -225,7 +225,7 @@ describe('busy', () => {
 });
 
 describe('database failures', () => {
-  const box = sharedNode(['--throttle=off', '--backend-timeout=100ms']);
+  const box = sharedNode(['--throttle=off', '--backend-timeout=1s']);
 
   it('answers unavailable when the database does not answer in time', async (t) => {
     const c = await using(t, box.node.host, box.node.port);

@@ -237,7 +237,7 @@ class HashQueueBusyTest(NodeTestCase):
 
 
 class DatabaseFailuresTest(NodeTestCase):
-    NODE_OPTIONS = ["--throttle=off", "--backend-timeout=100ms"]
+    NODE_OPTIONS = ["--throttle=off", "--backend-timeout=1s"]
 
     def test_unavailable_when_the_database_does_not_answer_in_time(self) -> None:
         db = sqlite3.connect(self.node.db, timeout=0, isolation_level=None)
