@@ -185,8 +185,8 @@ struct backends {
   guard_actor guard;
   /// Gateway: the links to other nodes and the forwarders, stopped first.
   std::vector<caf::actor> cluster;
-  /// Gateway: the forwarders to clear and the auth actor to tell when the
-  /// storage node is lost.
+  /// Gateway: the forwarders that the storage link points at the storage
+  /// node's database and guard, and clears when it is lost.
   caf::actor db_forwarder;
   caf::actor guard_forwarder;
 };

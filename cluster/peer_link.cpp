@@ -32,7 +32,6 @@ void schedule_attempt(peer_link_ptr self) {
 
 void try_again_later(peer_link_ptr self, const std::string& reason) {
   auto& st = self->state;
-  ++st.failures;
   // Each reason once: a peer that stays away for an hour is one line.
   if (reason != st.last_reason) {
     log_warning("cannot reach " + st.cfg.role + " node "
@@ -72,7 +71,6 @@ void linked(peer_link_ptr self, const caf::strong_actor_ptr& front,
   self->monitor(front);
   st.watched = caf::actor_cast<caf::actor_addr>(front);
   st.pause = caf::timespan{0};
-  st.failures = 0;
   st.last_reason.clear();
   log_info("linked to " + st.cfg.role + " node " + peer_name(st.cfg));
   st.on_up(offer);

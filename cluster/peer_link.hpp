@@ -56,8 +56,6 @@ struct peer_link_state {
   /// The actor watched while linked.
   caf::actor_addr watched;
   caf::timespan pause{0};
-  /// Failed attempts since the link was last up, for the log.
-  uint64_t failures = 0;
   /// The last failure logged, so that a retry loop logs each reason once.
   std::string last_reason;
   static inline const char* name = "peer_link";
