@@ -19,13 +19,14 @@ import os
 import random
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+from line_conn import call, connect
 
 
 def start_node(binary, db, extra, log_path):
@@ -54,22 +55,11 @@ def stop_node(proc):
     proc.wait(timeout=30)
 
 
-def connect(port):
-    s = socket.create_connection(("127.0.0.1", port), timeout=60)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return s, s.makefile("rb")
-
-
-def call(conn, request):
-    s, f = conn
-    s.sendall((json.dumps(request) + "\n").encode())
-    return json.loads(f.readline())
-
 
 def make_database(binary, work, users):
     db = os.path.join(work, "auth.db")
     proc, port, _ = start_node(binary, db, [], os.path.join(work, "fill.log"))
-    reply = call(connect(port), {"op": "register", "email": "u0@example.org",
+    reply = call(connect(port, 60), {"op": "register", "email": "u0@example.org",
                                  "password": "correct horse", "name": "U"})
     stop_node(proc)
     if not reply.get("ok"):
@@ -110,7 +100,7 @@ def main():
 
         def login_loop(seed):
             rnd = random.Random(seed)
-            conn = connect(port)
+            conn = connect(port, 60)
             while not stop.is_set():
                 email = "u%d@example.org" % rnd.randrange(args.users)
                 sent = time.monotonic()
@@ -124,7 +114,7 @@ def main():
         for t in threads:
             t.start()
         time.sleep(2)
-        admin = connect(admin_port)
+        admin = connect(admin_port, 60)
         windows = []
         for r in range(args.rounds):
             path = os.path.join(work, "backup-%d.db" % r)

@@ -20,17 +20,17 @@ bounded.
                      [--rounds=3]
 """
 import argparse
-import json
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+from line_conn import call, connect
 
 CHEAP = ["--hash-ops=1", "--hash-mem=8192"]
 
@@ -62,17 +62,6 @@ LISTEN = r"listening on [^ ]*:(\d+)"
 NODE_PORT = r"node port on [^ ]*:(\d+)"
 
 
-def connect(port):
-    s = socket.create_connection(("127.0.0.1", port), timeout=120)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return s, s.makefile("rb")
-
-
-def call(conn, request):
-    s, f = conn
-    s.sendall((json.dumps(request) + "\n").encode())
-    return json.loads(f.readline())
-
 
 def storage(binary, work, name, extra=()):
     return Node(binary, work, name,
@@ -90,7 +79,7 @@ def gateway(binary, work, name, storage_node, extra):
 
 
 def whoami_latencies(port, requests):
-    conn = connect(port)
+    conn = connect(port, 120)
     call(conn, {"op": "register", "email": "w@example.org",
                 "password": "correct horse", "name": "W"})
     token = call(conn, {"op": "login", "email": "w@example.org",
@@ -129,14 +118,14 @@ def hop(binary, work, requests, rounds):
 
 
 def login_rate(port, logins):
-    conn = connect(port)
+    conn = connect(port, 120)
     call(conn, {"op": "register", "email": "l@example.org",
                 "password": "correct horse", "name": "L"})
     per = logins // 8
     failures = []
 
     def worker():
-        c = connect(port)
+        c = connect(port, 120)
         for _ in range(per):
             r = call(c, {"op": "login", "email": "l@example.org",
                          "password": "correct horse"})
