@@ -4,15 +4,20 @@
 #
 #   bench/run.sh [throughput|login|pending|timing|attack|import]...
 #   (default: the first three)
+#   BENCH_BIN=DIR bench/run.sh ...: runs the binaries already built in DIR
+#   (DIR/authnode, DIR/bench/bench_*) instead of building build/, e.g. to
+#   measure an older commit's build in the same sitting as the new one.
 #
 # Bounded: each benchmark runs for seconds, and everything it started is
 # stopped when it ends.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/setup.sh" redis-server
-"$root/scripts/build.sh" authnode bench_throughput bench_login_rate bench_pending \
-  bench_timing bench_attack
-bin="$root/build"
+if [ -z "${BENCH_BIN:-}" ]; then
+  "$root/scripts/build.sh" authnode bench_throughput bench_login_rate \
+    bench_pending bench_timing bench_attack
+fi
+bin="${BENCH_BIN:-$root/build}"
 work="$(mktemp -d)"
 pids=()
 cleanup() {
