@@ -42,7 +42,6 @@
 #include "net/listener.hpp"
 #include "net/metrics_listener.hpp"
 #include "storage/database.hpp"
-#include "storage/user_store.hpp"
 
 using namespace authnode;
 
@@ -191,16 +190,13 @@ struct backends {
   caf::actor guard_forwarder;
 };
 
-/// The database and the guard (roles all and storage); a hash pool too
-/// for role all.
+/// Roles all and storage: the database (spawn_database) and the guard; a
+/// hash pool too for role all.
 backends local_backends(caf::actor_system& sys, const node_options& opts,
-                        std::unique_ptr<user_store> store,
+                        database_actor db,
                         std::shared_ptr<node_counters> counters) {
   backends b;
-  database_settings db_cfg;
-  db_cfg.purge_interval = std::chrono::minutes(1);
-  db_cfg.backup_step_pages = static_cast<int>(opts.backup_step_pages);
-  b.db = sys.spawn<caf::detached>(database, std::move(store), db_cfg);
+  b.db = std::move(db);
   if (opts.is("all"))
     b.pool = sys.spawn(hash_pool, size_t{opts.hasher_count()},
                        size_t{opts.max_hash_queue}, counters);
@@ -492,11 +488,31 @@ int serve_nodes(caf::actor_system& sys, const node_options& opts,
   return ok ? 0 : 1;
 }
 
+/// The database of roles all and storage, spawned first, so that a bad --db
+/// stops the node before anything else runs; false after logging why not.
+bool start_database(caf::actor_system& sys, const node_options& opts,
+                    database_actor& db) {
+  database_settings db_cfg;
+  db_cfg.purge_interval = std::chrono::minutes(1);
+  db_cfg.backup_step_pages = static_cast<int>(opts.backup_step_pages);
+  std::string error;
+  auto spawned = spawn_database(sys, opts.db, db_cfg, error);
+  if (!spawned) {
+    log_error("--db " + opts.db + ": " + error);
+    return false;
+  }
+  db = std::move(*spawned);
+  return true;
+}
+
 int run(caf::actor_system& sys, const node_options& opts,
-        const auth_settings& settings, std::unique_ptr<user_store> store,
-        int audit_fd, const std::string& admin_key_digest,
-        const sigset_t& stop_signals) {
+        const auth_settings& settings, int audit_fd,
+        const std::string& admin_key_digest, const sigset_t& stop_signals) {
   auto counters = std::make_shared<node_counters>();
+  database_actor db;
+  if ((opts.is("all") || opts.is("storage"))
+      && !start_database(sys, opts, db))
+    return 1;
   if (opts.is("hasher")) {
     auto n = opts.hasher_count();
     auto pool = sys.spawn(hash_pool, size_t{n}, size_t{opts.max_hash_queue},
@@ -510,7 +526,7 @@ int run(caf::actor_system& sys, const node_options& opts,
                        counters);
   }
   if (opts.is("storage")) {
-    auto b = local_backends(sys, opts, std::move(store), counters);
+    auto b = local_backends(sys, opts, db, counters);
     auto front = sys.spawn(node_front, std::string{"storage"},
                            caf::actor_cast<caf::actor>(b.db),
                            caf::actor_cast<caf::actor>(b.guard), 0u);
@@ -521,7 +537,7 @@ int run(caf::actor_system& sys, const node_options& opts,
   }
   auto b = opts.is("gateway")
              ? gateway_backends(sys, opts, counters)
-             : local_backends(sys, opts, std::move(store), counters);
+             : local_backends(sys, opts, db, counters);
   auto gateway_settings = settings;
   // Sessions change on other gateways too, unseen by this one's cache.
   if (opts.is("gateway"))
@@ -582,14 +598,6 @@ int main(int argc, char** argv) {
     if (key_created)
       log_info("created admin key file " + key_path + " (mode 0600)");
   }
-  std::unique_ptr<user_store> store;
-  if (cfg.opts.is("all") || cfg.opts.is("storage")) {
-    store = user_store::open(cfg.opts.db, error);
-    if (!store) {
-      log_error("--db " + cfg.opts.db + ": " + error);
-      return 1;
-    }
-  }
   cfg.load<caf::io::middleman>();
   if (cfg.opts.tls()) {
     tls_files files{cfg.opts.tls_cert, cfg.opts.tls_key, cfg.opts.tls_ca, {}};
@@ -614,8 +622,8 @@ int main(int argc, char** argv) {
   int status = 0;
   {
     caf::actor_system sys{cfg};
-    status = run(sys, cfg.opts, settings, std::move(store), audit_fd,
-                 *admin_key, stop_signals);
+    status = run(sys, cfg.opts, settings, audit_fd, *admin_key,
+                 stop_signals);
   }
   return status;
 }
