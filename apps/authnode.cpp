@@ -33,6 +33,7 @@
 #include "cluster/peer_link.hpp"
 #include "cluster/tls.hpp"
 #include "config/node_config.hpp"
+#include "config/node_settings.hpp"
 #include "core/admin_key.hpp"
 #include "core/error_code.hpp"
 #include "core/log.hpp"
@@ -59,13 +60,7 @@ sigset_t block_stop_signals() {
   return set;
 }
 
-/// --trusted-sources as ranges; validate() has refused a bad list already.
-std::vector<cidr> trusted_ranges(const node_options& o) {
-  std::string bad;
-  return parse_cidr_list(o.trusted_sources, bad).value_or(std::vector<cidr>{});
-}
-
-auth_settings make_auth_settings(const node_options& o) {
+auth_settings make_auth_settings(const node_settings& o) {
   auth_settings s;
   s.failure_delay = o.failure_delay;
   s.session_ttl = o.session_ttl;
@@ -74,11 +69,11 @@ auth_settings make_auth_settings(const node_options& o) {
   s.params = hash_params{o.hash_ops, o.hash_mem};
   s.dummy_hash = hash_password(make_token(), s.params);
   s.session_cache_size = o.session_cache;
-  s.trusted_sources = trusted_ranges(o);
+  s.trusted_sources = o.trusted_sources;
   return s;
 }
 
-throttle_settings make_throttle_settings(const node_options& o) {
+throttle_settings make_throttle_settings(const node_settings& o) {
   throttle_settings s;
   s.failure_delay = o.failure_delay;
   s.max_penalty = o.max_penalty;
@@ -89,7 +84,7 @@ throttle_settings make_throttle_settings(const node_options& o) {
   return s;
 }
 
-listener_settings make_listener_settings(const node_options& o) {
+listener_settings make_listener_settings(const node_settings& o) {
   listener_settings s;
   s.host = o.host;
   s.port = o.port;
@@ -97,11 +92,11 @@ listener_settings make_listener_settings(const node_options& o) {
   s.connection.max_line = o.max_line;
   s.connection.max_in_flight = o.max_in_flight;
   s.connection.idle_timeout = o.idle_timeout;
-  s.connection.trusted_sources = trusted_ranges(o);
+  s.connection.trusted_sources = o.trusted_sources;
   return s;
 }
 
-admin_settings make_admin_settings(const node_options& o) {
+admin_settings make_admin_settings(const node_settings& o) {
   admin_settings s;
   s.failure_delay = o.failure_delay;
   s.backend_timeout = o.backend_timeout;
@@ -113,7 +108,7 @@ admin_settings make_admin_settings(const node_options& o) {
 /// The admin channel's listener: the public one's settings but its own
 /// address, a few connections, and lines long enough for a user_import
 /// batch.
-listener_settings make_admin_listener_settings(const node_options& o) {
+listener_settings make_admin_listener_settings(const node_settings& o) {
   auto s = make_listener_settings(o);
   s.host = o.admin_host;
   s.port = o.admin_port;
@@ -151,13 +146,13 @@ void drain_listener(caf::scoped_actor& self, const caf::actor& lst,
 /// Starts the metrics broker if --metrics-port is given; logs where it
 /// serves. Returns false (after logging why) if it cannot listen.
 bool start_metrics(caf::actor_system& sys, caf::scoped_actor& self,
-                   const node_options& opts,
+                   const node_settings& opts,
                    std::shared_ptr<node_counters> counters, caf::actor& out) {
-  if (!opts.metrics())
+  if (!opts.metrics_port)
     return true;
   metrics_settings ms;
   ms.host = opts.metrics_host;
-  ms.port = static_cast<uint16_t>(opts.metrics_port);
+  ms.port = *opts.metrics_port;
   out = sys.middleman().spawn_broker(metrics_listener, ms, std::move(counters));
   bool ok = false;
   self->request(out, std::chrono::seconds(10), listen_atom::value)
@@ -192,30 +187,29 @@ struct backends {
 
 /// Roles all and storage: the database (spawn_database) and the guard; a
 /// hash pool too for role all.
-backends local_backends(caf::actor_system& sys, const node_options& opts,
+backends local_backends(caf::actor_system& sys, const node_settings& opts,
                         database_actor db,
                         std::shared_ptr<node_counters> counters) {
   backends b;
   b.db = std::move(db);
-  if (opts.is("all"))
-    b.pool = sys.spawn(hash_pool, size_t{opts.hasher_count()},
+  if (opts.role == node_role::all)
+    b.pool = sys.spawn(hash_pool, size_t{opts.hashers},
                        size_t{opts.max_hash_queue}, counters);
-  if (opts.throttling())
+  if (opts.throttle)
     b.guard = sys.spawn(guard, make_throttle_settings(opts), counters);
   return b;
 }
 
 /// Makes node connections: CAF's middleman, or its TLS twin.
 caf::io::middleman_actor node_connector(caf::actor_system& sys,
-                                        const node_options& opts) {
+                                        const node_settings& opts) {
   return opts.tls() ? sys.openssl_manager().actor_handle()
                     : sys.middleman().actor_handle();
 }
 
 peer_link_settings link_settings(caf::actor_system& sys,
-                                 const node_options& opts,
-                                 const node_address& addr,
-                                 const char* role) {
+                                 const node_settings& opts,
+                                 const node_address& addr, node_role role) {
   peer_link_settings cfg;
   cfg.host = addr.host;
   cfg.port = addr.port;
@@ -224,37 +218,28 @@ peer_link_settings link_settings(caf::actor_system& sys,
   return cfg;
 }
 
-node_address single_address(const std::string& text) {
-  std::string bad;
-  return parse_node_addresses(text, bad).value().front();
-}
-
 /// A gateway's backends: forwarders to the storage node's database and
 /// guard, a pool of its own hashers joined by those of the hasher nodes,
 /// and a link to each node that keeps them connected. The auth actor,
 /// spawned after this, is told of a lost storage node by `notify_auth`.
-backends gateway_backends(caf::actor_system& sys, const node_options& opts,
+backends gateway_backends(caf::actor_system& sys, const node_settings& opts,
                           std::shared_ptr<node_counters> counters) {
   backends b;
   b.db_forwarder = sys.spawn(forwarder, std::string{"the storage node"});
   b.db = caf::actor_cast<database_actor>(b.db_forwarder);
-  if (opts.throttling()) {
+  if (opts.throttle) {
     b.guard_forwarder = sys.spawn(forwarder, std::string{"the storage node"});
     b.guard = caf::actor_cast<guard_actor>(b.guard_forwarder);
   }
-  b.pool = sys.spawn(hash_pool, size_t{opts.hasher_count()},
+  b.pool = sys.spawn(hash_pool, size_t{opts.hashers},
                      size_t{opts.max_hash_queue}, counters);
   b.cluster = {b.db_forwarder};
   if (b.guard_forwarder)
     b.cluster.push_back(b.guard_forwarder);
-  std::string bad;
-  auto hashers = opts.hasher_nodes.empty()
-                   ? std::vector<node_address>{}
-                   : *parse_node_addresses(opts.hasher_nodes, bad);
-  for (auto& addr : hashers) {
+  for (auto& addr : opts.hasher_nodes) {
     auto pool = b.pool;
     b.cluster.push_back(sys.spawn(
-      peer_link, link_settings(sys, opts, addr, "hasher"),
+      peer_link, link_settings(sys, opts, addr, node_role::hasher),
       [pool](const peer_offer& offer) {
         caf::anon_send(pool, hasher_join_atom::value,
                        caf::actor_cast<hasher_actor>(offer.first),
@@ -267,13 +252,12 @@ backends gateway_backends(caf::actor_system& sys, const node_options& opts,
 
 /// Starts the gateway's link to the storage node, once the auth actor that
 /// it tells about a loss exists.
-caf::actor link_storage(caf::actor_system& sys, const node_options& opts,
+caf::actor link_storage(caf::actor_system& sys, const node_settings& opts,
                         const backends& b, const auth_actor& auth_handle) {
-  auto cfg = link_settings(sys, opts, single_address(opts.storage),
-                           "storage");
+  auto cfg = link_settings(sys, opts, *opts.storage, node_role::storage);
   auto db = b.db_forwarder;
   auto guard = b.guard_forwarder;
-  bool throttling = opts.throttling();
+  bool throttling = opts.throttle;
   return sys.spawn(
     peer_link, cfg,
     [db, guard, throttling](const peer_offer& offer) {
@@ -332,7 +316,7 @@ void wait_for_stop_signal(const sigset_t& stop_signals) {
 
 /// Roles all and gateway: serves clients (and the admin channel and
 /// metrics) with `b` until a stop signal, then drains and stops.
-int serve_clients(caf::actor_system& sys, const node_options& opts,
+int serve_clients(caf::actor_system& sys, const node_settings& opts,
                   auth_settings settings, backends b, int audit_fd,
                   const std::string& admin_key_digest,
                   const sigset_t& stop_signals,
@@ -342,7 +326,7 @@ int serve_clients(caf::actor_system& sys, const node_options& opts,
     audit_handle = sys.spawn<caf::detached>(audit, audit_fd);
   auto auth_handle = sys.spawn(auth, settings, b.db, b.pool, b.guard,
                                audit_handle, counters);
-  if (opts.is("gateway"))
+  if (opts.role == node_role::gateway)
     b.cluster.push_back(link_storage(sys, opts, b, auth_handle));
   auto admin_handle = sys.spawn(admin, make_admin_settings(opts), b.db,
                                 b.pool, auth_handle, b.guard, audit_handle);
@@ -364,21 +348,21 @@ int serve_clients(caf::actor_system& sys, const node_options& opts,
   if (status == 0 && !start_metrics(sys, self, opts, counters, metrics))
     status = 1;
   if (status == 0) {
-    auto where = opts.is("gateway")
-                   ? "gateway to storage node " + opts.storage
+    auto where = opts.role == node_role::gateway
+                   ? "gateway to storage node " + opts.storage->text
                    : "database " + opts.db;
     log_info("listening on " + opts.host + ":" + std::to_string(port) + " ("
-             + where + ", " + std::to_string(opts.hasher_count())
+             + where + ", " + std::to_string(opts.hashers)
              + " hashers)");
     log_info("admin channel on " + opts.admin_host + ":"
              + std::to_string(admin_port) + " (key file "
-             + opts.admin_key_path() + ")");
+             + opts.admin_key_path + ")");
     wait_for_stop_signal(stop_signals);
   }
   // A backup could take longer than the drain may: it is abandoned now, so
   // its request is answered (backup_failed) while its connection still is
   // there to send the reply, and its partial file is removed.
-  if (opts.is("all"))
+  if (opts.role == node_role::all)
     self->send(b.db, backup_abort_atom::value);
   // Held failures may wait up to failure-delay, backends up to their timeout.
   auto grace = opts.failure_delay + opts.backend_timeout
@@ -392,7 +376,7 @@ int serve_clients(caf::actor_system& sys, const node_options& opts,
                                caf::actor_cast<caf::actor>(auth_handle),
                                caf::actor_cast<caf::actor>(audit_handle),
                                caf::actor_cast<caf::actor>(b.pool)};
-  if (!opts.is("gateway")) { // a gateway's are forwarders, stopped above
+  if (opts.role != node_role::gateway) { // a gateway's are forwarders, stopped above
     rest.push_back(caf::actor_cast<caf::actor>(b.guard));
     rest.push_back(caf::actor_cast<caf::actor>(b.db));
   }
@@ -426,7 +410,7 @@ void let_node_broker_catch_up(caf::actor_system& sys) {
 /// Publishes a storage or hasher node's front on the node port, with TLS
 /// when configured; returns the port bound.
 caf::expected<uint16_t> publish_front(caf::actor_system& sys,
-                                      const node_options& opts,
+                                      const node_settings& opts,
                                       const node_front_actor& front) {
   auto host = opts.node_host.c_str();
   if (opts.tls())
@@ -436,7 +420,7 @@ caf::expected<uint16_t> publish_front(caf::actor_system& sys,
 
 /// Roles storage and hasher: publishes `front` on the node port until a
 /// stop signal, then stops it and `others`.
-int serve_nodes(caf::actor_system& sys, const node_options& opts,
+int serve_nodes(caf::actor_system& sys, const node_settings& opts,
                 node_front_actor front, const std::string& what,
                 std::vector<caf::actor> others, const sigset_t& stop_signals,
                 std::shared_ptr<node_counters> counters) {
@@ -462,7 +446,7 @@ int serve_nodes(caf::actor_system& sys, const node_options& opts,
     }
   }
   if (ok) {
-    if (!opts.tls() && !is_loopback_host(opts.node_host))
+    if (!opts.tls() && !opts.node_host_loopback)
       log_warning("node port " + opts.node_host + ":" + std::to_string(port)
                   + " is open without TLS (--allow-plaintext-nodes): "
                     "whoever reaches it can command this node");
@@ -490,7 +474,7 @@ int serve_nodes(caf::actor_system& sys, const node_options& opts,
 
 /// The database of roles all and storage, spawned first, so that a bad --db
 /// stops the node before anything else runs; false after logging why not.
-bool start_database(caf::actor_system& sys, const node_options& opts,
+bool start_database(caf::actor_system& sys, const node_settings& opts,
                     database_actor& db) {
   database_settings db_cfg;
   db_cfg.purge_interval = std::chrono::minutes(1);
@@ -505,19 +489,18 @@ bool start_database(caf::actor_system& sys, const node_options& opts,
   return true;
 }
 
-int run(caf::actor_system& sys, const node_options& opts,
+int run(caf::actor_system& sys, const node_settings& opts,
         const auth_settings& settings, int audit_fd,
         const std::string& admin_key_digest, const sigset_t& stop_signals) {
   auto counters = std::make_shared<node_counters>();
   database_actor db;
-  if ((opts.is("all") || opts.is("storage"))
-      && !start_database(sys, opts, db))
+  if (opts.owns_database() && !start_database(sys, opts, db))
     return 1;
-  if (opts.is("hasher")) {
-    auto n = opts.hasher_count();
+  if (opts.role == node_role::hasher) {
+    auto n = opts.hashers;
     auto pool = sys.spawn(hash_pool, size_t{n}, size_t{opts.max_hash_queue},
                           counters);
-    auto front = sys.spawn(node_front, std::string{"hasher"},
+    auto front = sys.spawn(node_front, node_role::hasher,
                            caf::actor_cast<caf::actor>(pool), caf::actor{},
                            n);
     return serve_nodes(sys, opts, front,
@@ -525,9 +508,9 @@ int run(caf::actor_system& sys, const node_options& opts,
                        {caf::actor_cast<caf::actor>(pool)}, stop_signals,
                        counters);
   }
-  if (opts.is("storage")) {
+  if (opts.role == node_role::storage) {
     auto b = local_backends(sys, opts, db, counters);
-    auto front = sys.spawn(node_front, std::string{"storage"},
+    auto front = sys.spawn(node_front, node_role::storage,
                            caf::actor_cast<caf::actor>(b.db),
                            caf::actor_cast<caf::actor>(b.guard), 0u);
     return serve_nodes(sys, opts, front, "storage: database " + opts.db,
@@ -535,12 +518,12 @@ int run(caf::actor_system& sys, const node_options& opts,
                         caf::actor_cast<caf::actor>(b.db)},
                        stop_signals, counters);
   }
-  auto b = opts.is("gateway")
+  auto b = opts.role == node_role::gateway
              ? gateway_backends(sys, opts, counters)
              : local_backends(sys, opts, db, counters);
   auto gateway_settings = settings;
   // Sessions change on other gateways too, unseen by this one's cache.
-  if (opts.is("gateway"))
+  if (opts.role == node_role::gateway)
     gateway_settings.session_cache_size = 0;
   return serve_clients(sys, opts, gateway_settings, std::move(b), audit_fd,
                        admin_key_digest, stop_signals, counters);
@@ -561,35 +544,37 @@ int main(int argc, char** argv) {
   }
   if (cfg.cli_helptext_printed)
     return 0;
-  if (auto problem = validate(cfg.opts); !problem.empty()) {
+  std::string problem;
+  auto resolved = resolve(cfg.opts, problem);
+  if (!resolved) {
     std::cerr << "authnode: " << problem << "\n";
     return 2;
   }
-  configure_log(*parse_log_level(cfg.opts.log_level),
-                *parse_log_format(cfg.opts.log_format));
+  const auto& opts = *resolved;
+  configure_log(opts.log_level, opts.log_format);
   // The dummy hash doubles as a check that hashing works with these
   // settings, before anything is started that would have to be stopped.
-  auto settings = make_auth_settings(cfg.opts);
+  auto settings = make_auth_settings(opts);
   if (settings.dummy_hash.empty()) {
-    log_error("--hash-mem=" + std::to_string(cfg.opts.hash_mem)
+    log_error("--hash-mem=" + std::to_string(opts.hash_mem)
               + ": argon2id cannot allocate that much memory");
     return 2;
   }
   std::string error;
   int audit_fd = -1;
-  if (cfg.opts.audit != "off") {
-    audit_fd = open_audit_sink(cfg.opts.audit, error);
+  if (opts.audit) {
+    audit_fd = open_audit_sink(*opts.audit, error);
     if (audit_fd < 0) {
-      log_error("--audit=" + cfg.opts.audit + ": " + error);
+      log_error("--audit=" + *opts.audit + ": " + error);
       return 2;
     }
   }
   // The admin channel runs where clients are served; the database where it
   // is owned.
   std::optional<std::string> admin_key{std::string{}};
-  if (cfg.opts.serves_clients()) {
+  if (opts.serves_clients()) {
     bool key_created = false;
-    auto key_path = cfg.opts.admin_key_path();
+    auto key_path = opts.admin_key_path;
     admin_key = load_admin_key(key_path, key_created, error);
     if (!admin_key) {
       log_error("--admin-key-file: " + error);
@@ -599,11 +584,11 @@ int main(int argc, char** argv) {
       log_info("created admin key file " + key_path + " (mode 0600)");
   }
   cfg.load<caf::io::middleman>();
-  if (cfg.opts.tls()) {
-    tls_files files{cfg.opts.tls_cert, cfg.opts.tls_key, cfg.opts.tls_ca, {}};
-    if (!cfg.opts.tls_passphrase_file.empty()) {
+  if (opts.tls()) {
+    tls_files files{opts.tls_cert, opts.tls_key, opts.tls_ca, {}};
+    if (!opts.tls_passphrase_file.empty()) {
       files.passphrase
-        = read_passphrase_file(cfg.opts.tls_passphrase_file, error);
+        = read_passphrase_file(opts.tls_passphrase_file, error);
       if (!error.empty()) {
         log_error(error);
         return 2;
@@ -622,7 +607,7 @@ int main(int argc, char** argv) {
   int status = 0;
   {
     caf::actor_system sys{cfg};
-    status = run(sys, cfg.opts, settings, audit_fd, *admin_key,
+    status = run(sys, opts, settings, audit_fd, *admin_key,
                  stop_signals);
   }
   return status;
