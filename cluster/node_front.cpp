@@ -11,10 +11,10 @@ namespace authnode {
 
 node_front_actor::behavior_type
 node_front(node_front_actor::stateful_pointer<node_front_state> self,
-           std::string role, caf::actor first, caf::actor second,
+           node_role role, caf::actor first, caf::actor second,
            uint32_t hashers) {
   auto& st = self->state;
-  st.role = std::move(role);
+  st.role = role;
   st.first = std::move(first);
   st.second = std::move(second);
   st.hashers = hashers;
@@ -31,12 +31,14 @@ node_front(node_front_actor::stateful_pointer<node_front_state> self,
                     + std::to_string(protocol) + " (node " + peer + ")");
         return caf::make_error(
           ec::unavailable,
-          "cluster protocol mismatch: this " + st.role + " node speaks version "
-            + std::to_string(cluster_protocol) + ", the peer version "
+          std::string{"cluster protocol mismatch: this "} + to_string(st.role)
+            + " node speaks version " + std::to_string(cluster_protocol)
+            + ", the peer version "
             + std::to_string(protocol));
       }
       log_info("a gateway linked (node " + peer + ")");
-      return {cluster_protocol, st.role, st.first, st.second, st.hashers};
+      return {cluster_protocol, std::string{to_string(st.role)}, st.first,
+              st.second, st.hashers};
     },
   };
 }

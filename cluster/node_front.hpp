@@ -3,7 +3,8 @@
 // version with the actors the peer may use, and any other hello with an
 // error naming both versions, so that mismatched nodes stop at the door
 // instead of misreading each other's messages (actors/interfaces.hpp,
-// cluster_protocol).
+// cluster_protocol). The reply names the role as a string: that is the wire
+// form of the hello, kept as nodes of other builds read it.
 #pragma once
 
 #include <cstdint>
@@ -12,11 +13,12 @@
 #include <caf/actor.hpp>
 
 #include "actors/interfaces.hpp"
+#include "config/node_role.hpp"
 
 namespace authnode {
 
 struct node_front_state {
-  std::string role;
+  node_role role = node_role::storage;
   caf::actor first;
   caf::actor second;
   uint32_t hashers = 0;
@@ -25,7 +27,7 @@ struct node_front_state {
 
 node_front_actor::behavior_type
 node_front(node_front_actor::stateful_pointer<node_front_state> self,
-           std::string role, caf::actor first, caf::actor second,
+           node_role role, caf::actor first, caf::actor second,
            uint32_t hashers);
 
 } // namespace authnode

@@ -34,7 +34,8 @@ void try_again_later(peer_link_ptr self, const std::string& reason) {
   auto& st = self->state;
   // Each reason once: a peer that stays away for an hour is one line.
   if (reason != st.last_reason) {
-    log_warning("cannot reach " + st.cfg.role + " node "
+    log_warning(std::string{"cannot reach "} + to_string(st.cfg.role)
+                + " node "
                 + peer_name(st.cfg) + ": " + reason
                 + " (trying again until it answers)");
     st.last_reason = reason;
@@ -51,14 +52,20 @@ std::string describe(const caf::error& err) {
   return caf::to_string(err);
 }
 
+/// The peer's role arrives as a word (the hello's wire form) and is read
+/// here: false, and another try later, unless it is the role wanted.
+bool has_role(peer_link_ptr self, const std::string& word) {
+  auto wanted = self->state.cfg.role;
+  if (parse_node_role(word) == wanted)
+    return true;
+  try_again_later(self, "it is a " + word + " node, not a "
+                          + to_string(wanted) + " node");
+  return false;
+}
+
 void linked(peer_link_ptr self, const caf::strong_actor_ptr& front,
             peer_offer offer) {
   auto& st = self->state;
-  if (offer.role != st.cfg.role) {
-    try_again_later(self, "it is a " + offer.role + " node, not a "
-                            + st.cfg.role + " node");
-    return;
-  }
   if (!offer.first) {
     try_again_later(self, "it offers no actor");
     return;
@@ -72,7 +79,8 @@ void linked(peer_link_ptr self, const caf::strong_actor_ptr& front,
   st.watched = caf::actor_cast<caf::actor_addr>(front);
   st.pause = caf::timespan{0};
   st.last_reason.clear();
-  log_info("linked to " + st.cfg.role + " node " + peer_name(st.cfg));
+  log_info(std::string{"linked to "} + to_string(st.cfg.role) + " node "
+           + peer_name(st.cfg));
   st.on_up(offer);
 }
 
@@ -86,10 +94,12 @@ void say_hello(peer_link_ptr self, const caf::strong_actor_ptr& front) {
   self->request(hdl, st.cfg.attempt_timeout, hello_atom::value,
                 cluster_protocol)
     .then(
-      [=](uint32_t, std::string& role, caf::actor& first, caf::actor& second,
-          uint32_t hashers) {
-        linked(self, front, peer_offer{std::move(role), std::move(first),
-                                std::move(second), hashers});
+      [=](uint32_t, const std::string& role, caf::actor& first,
+          caf::actor& second, uint32_t hashers) {
+        if (has_role(self, role))
+          linked(self, front,
+                 peer_offer{self->state.cfg.role, std::move(first),
+                            std::move(second), hashers});
       },
       [=](caf::error& err) {
         try_again_later(self, describe(err));
@@ -120,8 +130,9 @@ caf::behavior peer_link(peer_link_ptr self, peer_link_settings cfg,
     if (msg.source != st.watched)
       return;
     st.watched = caf::actor_addr{};
-    log_warning("lost " + st.cfg.role + " node " + peer_name(st.cfg) + " ("
-                + describe(msg.reason) + "); reconnecting");
+    log_warning(std::string{"lost "} + to_string(st.cfg.role) + " node "
+                + peer_name(st.cfg) + " (" + describe(msg.reason)
+                + "); reconnecting");
     st.on_down();
     schedule_attempt(self);
   });

@@ -7,8 +7,8 @@
 // protocol check, cluster/node_front), monitors what it got, and when that
 // is lost tries again with a growing pause (100 ms doubling up to 2 s), for
 // as long as the gateway runs. A hung peer is noticed through the
-// middleman's heartbeats (apps/authnode.cpp sets them for every cluster
-// role): its connection times out, and the monitored actors go down.
+// middleman's heartbeats (tune_caf in config/node_config.cpp sets them for
+// every role): its connection times out, and the monitored actors go down.
 //
 // What the link found is handed to its owner through `on_up`, and its loss
 // through `on_down`, both run inside the link actor.
@@ -26,11 +26,13 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/timespan.hpp>
 
+#include "config/node_role.hpp"
+
 namespace authnode {
 
 /// What a storage or hasher node offers (node_front's answer to hello).
 struct peer_offer {
-  std::string role;
+  node_role role = node_role::storage;
   caf::actor first;
   caf::actor second;
   uint32_t hashers = 0;
@@ -39,8 +41,8 @@ struct peer_offer {
 struct peer_link_settings {
   std::string host;
   uint16_t port = 0;
-  /// The role the peer must have: "storage" or "hasher".
-  std::string role;
+  /// The role the peer must have: storage or hasher.
+  node_role role = node_role::storage;
   /// Connects to nodes: the middleman's actor, or the TLS one.
   caf::io::middleman_actor connector;
   /// Limit for one connection attempt and for the hello.

@@ -5,9 +5,9 @@
 // passphrase) aborts the whole process, and a CA file without a
 // certificate and key aborts it at start. With none of them set it falls
 // back to anonymous encryption, which authenticates no one. So the node
-// takes all three or none (options.cpp), and this check loads them with
-// OpenSSL itself at start: a certificate, a private key that opens with the
-// passphrase and belongs to it, and a CA that signed it.
+// takes all three or none (config/node_settings.cpp), and this check loads
+// them with OpenSSL itself at start: a certificate, a private key that opens
+// with the passphrase and belongs to it, and a CA that signed it.
 #pragma once
 
 #include <string>

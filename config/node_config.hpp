@@ -1,6 +1,7 @@
-// The CAF view of node_options: registers every option with its help text so
-// that `--name=value` on the command line and `name=value` in the INI file
-// given by --config-file both work, and announces our message types.
+// The CAF view of node_options: registers every option of config/options.def
+// with its help text, so that `--name=value` on the command line and
+// `name=value` in the INI file given by --config-file both work, and
+// announces our message types.
 #pragma once
 
 #include <caf/actor_system_config.hpp>

@@ -1,6 +1,8 @@
 #include "storage/database.hpp"
 
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <utility>
 
 #include <caf/actor_system.hpp>
@@ -9,13 +11,36 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/system_messages.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include "core/clock.hpp"
 #include "core/error_code.hpp"
+#include "storage/user_store.hpp"
 
 namespace authnode {
 
 namespace {
+
+/// The backup in progress and whom to tell when it ends.
+struct running_backup {
+  std::unique_ptr<backup_job> job;
+  caf::typed_response_promise<backup_result> rp;
+  std::chrono::steady_clock::time_point started;
+  /// Tags its step messages, so that one left over from an earlier backup
+  /// does not step this one.
+  uint64_t generation = 0;
+};
+
+struct database_state {
+  std::unique_ptr<user_store> store;
+  database_settings cfg;
+  /// Declared after the store, so it is destroyed first: the job reads the
+  /// store's connection.
+  std::optional<running_backup> backup;
+  uint64_t backup_generation = 0;
+
+  static inline const char* name = "database";
+};
 
 using database_ptr = database_actor::stateful_pointer<database_state>;
 
@@ -75,8 +100,7 @@ void abort_backup(database_ptr self, const char* why) {
     end_backup(self, caf::make_error(ec::backup_failed, std::string{why}));
 }
 
-} // namespace
-
+/// The store must be open; spawned only by spawn_database, detached.
 database_actor::behavior_type database(database_ptr self,
                                        std::unique_ptr<user_store> store,
                                        database_settings cfg) {
@@ -174,6 +198,8 @@ database_actor::behavior_type database(database_ptr self,
     },
   };
 }
+
+} // namespace
 
 caf::expected<database_actor> spawn_database(caf::actor_system& sys,
                                              const std::string& path,

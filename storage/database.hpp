@@ -13,18 +13,13 @@
 // happen (same connection), so the backup ends however busy the node is.
 #pragma once
 
-#include <chrono>
-#include <memory>
-#include <optional>
 #include <string>
 
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
-#include <caf/typed_response_promise.hpp>
 
 #include "actors/interfaces.hpp"
-#include "storage/user_store.hpp"
 
 namespace authnode {
 
@@ -39,37 +34,12 @@ struct database_settings {
   int backup_step_pages = default_backup_step_pages;
 };
 
-/// The backup in progress and whom to tell when it ends.
-struct running_backup {
-  std::unique_ptr<backup_job> job;
-  caf::typed_response_promise<backup_result> rp;
-  std::chrono::steady_clock::time_point started;
-  /// Tags its step messages, so that one left over from an earlier backup
-  /// does not step this one.
-  uint64_t generation = 0;
-};
-
-struct database_state {
-  std::unique_ptr<user_store> store;
-  database_settings cfg;
-  /// Declared after the store, so it is destroyed first: the job reads the
-  /// store's connection.
-  std::optional<running_backup> backup;
-  uint64_t backup_generation = 0;
-
-  static inline const char* name = "database";
-};
-
-/// Spawn with `sys.spawn<caf::detached>(database, std::move(store), cfg)`.
-/// The store must be open; the first purge runs one interval after start.
-database_actor::behavior_type
-database(database_actor::stateful_pointer<database_state> self,
-         std::unique_ptr<user_store> store, database_settings cfg);
-
-/// Opens the store at `path` first, so a bad path fails before anything is
-/// spawned, then spawns the detached database actor. On failure `error` holds
-/// a message for people and the result an ec::unavailable with that message.
-/// Stop the actor (send_exit + wait_for) before the actor system goes away.
+/// The one way to start the database actor, for the node and the tests
+/// alike: opens the store at `path` first, so a bad path fails before
+/// anything is spawned, then spawns the actor detached. On failure `error`
+/// holds a message for people and the result an ec::unavailable with that
+/// message. The first purge runs one interval after start. Stop the actor
+/// (send_exit + wait_for) before the actor system goes away.
 caf::expected<database_actor> spawn_database(caf::actor_system& sys,
                                              const std::string& path,
                                              database_settings cfg,

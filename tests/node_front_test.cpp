@@ -36,7 +36,7 @@ struct front_fixture {
     first = sys->spawn([](caf::event_based_actor*) -> caf::behavior {
       return {[](int) {}};
     });
-    front = sys->spawn(node_front, std::string{"storage"}, first,
+    front = sys->spawn(node_front, node_role::storage, first,
                        caf::actor{}, 0u);
   }
 

@@ -1,25 +1,16 @@
-#include "config/options.hpp"
+// resolve(): the checks of every option, in a fixed order (the first
+// problem is the one reported, and tests and operators read its wording),
+// each parsing what it checks into node_settings as it goes, so that a
+// value is parsed once, here.
+#include "config/node_settings.hpp"
 
 #include <thread>
 
 #include "core/admin_key.hpp"
-#include "core/cidr.hpp"
-#include "core/log.hpp"
 
 #include <sodium.h>
 
 namespace authnode {
-
-uint32_t node_options::hasher_count() const {
-  if (hashers >= 0)
-    return static_cast<uint32_t>(hashers);
-  auto n = std::thread::hardware_concurrency();
-  return n > 0 ? n : 1;
-}
-
-std::string node_options::admin_key_path() const {
-  return admin_key_file.empty() ? default_admin_key_path(db) : admin_key_file;
-}
 
 std::optional<std::vector<node_address>>
 parse_node_addresses(const std::string& text, std::string& bad) {
@@ -43,6 +34,7 @@ parse_node_addresses(const std::string& text, std::string& bad) {
         && digits.find_first_not_of("0123456789") == std::string::npos;
       auto port = numeric ? std::stoul(digits) : 0;
       addr.port = static_cast<uint16_t>(port);
+      addr.text = item;
       if (numeric && port > 0 && port <= 65535) {
         out.push_back(addr);
         continue;
@@ -60,48 +52,62 @@ bool is_loopback_host(const std::string& host) {
 
 namespace {
 
-std::string validate_role(const node_options& o) {
+/// --hasher-nodes and --storage into `s`.
+std::string resolve_node_addresses(const node_options& o, node_settings& s) {
   std::string bad;
-  if (!o.is("all") && !o.is("storage") && !o.is("hasher")
-      && !o.is("gateway"))
-    return "--role: must be all, storage, hasher or gateway";
-  if (o.hashers < -1)
-    return "--hashers: must be -1 (one per hardware thread) or more";
-  if (o.hashers == 0 && !o.is("gateway"))
-    return "--hashers: 0 only on a gateway with --hasher-nodes; -1 (the "
-           "default) runs one per hardware thread";
-  if (!parse_node_addresses(o.hasher_nodes.empty() ? "x:1" : o.hasher_nodes,
-                            bad))
-    return "--hasher-nodes: not HOST:PORT: " + bad;
+  if (!o.hasher_nodes.empty()) {
+    auto hashers = parse_node_addresses(o.hasher_nodes, bad);
+    if (!hashers)
+      return "--hasher-nodes: not HOST:PORT: " + bad;
+    s.hasher_nodes = std::move(*hashers);
+  }
   if (!o.storage.empty()) {
     auto storage = parse_node_addresses(o.storage, bad);
     if (!storage)
       return "--storage: not HOST:PORT: " + bad;
     if (storage->size() != 1)
       return "--storage: one storage node, HOST:PORT";
+    s.storage = storage->front();
   }
-  if (o.is("gateway")) {
-    if (o.storage.empty())
+  return {};
+}
+
+/// What the role needs and allows: hashers, node addresses, TLS, the node
+/// port's address.
+std::string resolve_role(const node_options& o, node_settings& s) {
+  auto role = parse_node_role(o.role);
+  if (!role)
+    return "--role: must be all, storage, hasher or gateway";
+  s.role = *role;
+  bool gateway = s.role == node_role::gateway;
+  if (o.hashers < -1)
+    return "--hashers: must be -1 (one per hardware thread) or more";
+  if (o.hashers == 0 && !gateway)
+    return "--hashers: 0 only on a gateway with --hasher-nodes; -1 (the "
+           "default) runs one per hardware thread";
+  if (auto problem = resolve_node_addresses(o, s); !problem.empty())
+    return problem;
+  if (gateway) {
+    if (!s.storage)
       return "--storage: a gateway needs its storage node, HOST:PORT";
-    if (o.hashers == 0 && o.hasher_nodes.empty())
+    if (o.hashers == 0 && s.hasher_nodes.empty())
       return "--hashers: 0 needs --hasher-nodes, or nothing can hash";
-  } else if (!o.storage.empty() || !o.hasher_nodes.empty()) {
+  } else if (s.storage || !s.hasher_nodes.empty()) {
     return "--storage and --hasher-nodes: only for --role=gateway";
   }
-  bool any_tls = !o.tls_cert.empty() || !o.tls_key.empty()
-    || !o.tls_ca.empty() || !o.tls_passphrase_file.empty();
-  bool all_tls = !o.tls_cert.empty() && !o.tls_key.empty()
-    && !o.tls_ca.empty();
+  bool any_tls = !o.tls_cert.empty() || !o.tls_key.empty() || !o.tls_ca.empty()
+    || !o.tls_passphrase_file.empty();
+  bool all_tls = !o.tls_cert.empty() && !o.tls_key.empty() && !o.tls_ca.empty();
   if (any_tls && !all_tls)
     return "--tls-cert, --tls-key and --tls-ca: all three or none (CAF would "
            "otherwise encrypt without authenticating anyone)";
-  if (all_tls && o.is("all"))
+  if (all_tls && s.role == node_role::all)
     return "--tls-cert: only for storage, hasher and gateway nodes";
-  if (o.is("storage") || o.is("hasher")) {
+  s.node_host_loopback = is_loopback_host(o.node_host);
+  if (s.role == node_role::storage || s.role == node_role::hasher) {
     if (o.node_host.empty())
       return "--node-host: must not be empty";
-    if (!is_loopback_host(o.node_host) && !o.allow_plaintext_nodes
-        && !o.tls())
+    if (!s.node_host_loopback && !o.allow_plaintext_nodes && !all_tls)
       return "--node-host: " + o.node_host
         + " is not a loopback address, and node ports carry no "
           "authentication without TLS: set --tls-cert, --tls-key and --tls-ca, "
@@ -110,12 +116,10 @@ std::string validate_role(const node_options& o) {
   return {};
 }
 
-} // namespace
-
-std::string validate(const node_options& o) {
+/// The client service: addresses, hashing, limits per connection; and
+/// whether to throttle.
+std::string resolve_service(const node_options& o, node_settings& s) {
   using std::to_string;
-  if (auto problem = validate_role(o); !problem.empty())
-    return problem;
   if (o.host.empty())
     return "--host: must not be empty";
   if (o.db.empty())
@@ -135,6 +139,9 @@ std::string validate(const node_options& o) {
       + to_string(crypto_pwhash_MEMLIMIT_MIN) + " and 4294967296 bytes";
   if (o.hashers > 1024)
     return "--hashers: must be at most 1024 (-1 means one per core)";
+  auto cores = std::thread::hardware_concurrency();
+  s.hashers = o.hashers >= 0 ? static_cast<uint32_t>(o.hashers)
+                             : (cores > 0 ? cores : 1);
   if (o.session_ttl < std::chrono::seconds(1))
     return "--session-ttl: must be at least 1s";
   if (o.max_line < 64 || o.max_line > (uint64_t{16} << 20))
@@ -151,6 +158,12 @@ std::string validate(const node_options& o) {
     return "--session-cache: must be at most 10000000 sessions";
   if (o.throttle != "on" && o.throttle != "off")
     return "--throttle: must be on or off";
+  s.throttle = o.throttle == "on";
+  return {};
+}
+
+/// The throttle's limits, used as they are.
+std::string check_throttle(const node_options& o, node_settings&) {
   if (o.max_penalty < o.failure_delay)
     return "--max-penalty: must be at least --failure-delay";
   if (o.max_penalty > std::chrono::hours(24))
@@ -165,19 +178,39 @@ std::string validate(const node_options& o) {
     return "--register-rate: must be between 1 and 1000000";
   if (o.max_pending_per_source < 1)
     return "--max-pending-per-source: must be at least 1";
+  return {};
+}
+
+/// Trusted sources, the log, the audit sink.
+std::string resolve_records(const node_options& o, node_settings& s) {
   std::string bad;
-  if (!parse_cidr_list(o.trusted_sources, bad))
+  auto trusted = parse_cidr_list(o.trusted_sources, bad);
+  if (!trusted)
     return "--trusted-sources: not an address or CIDR range: " + bad;
-  if (!parse_log_level(o.log_level))
+  s.trusted_sources = std::move(*trusted);
+  auto level = parse_log_level(o.log_level);
+  if (!level)
     return "--log-level: must be debug, info, warning or error";
-  if (!parse_log_format(o.log_format))
+  s.log_level = *level;
+  auto format = parse_log_format(o.log_format);
+  if (!format)
     return "--log-format: must be text or json";
+  s.log_format = *format;
   if (o.audit.empty())
     return "--audit: must be stderr, off or a file path";
+  s.audit = o.audit == "off" ? std::nullopt
+                             : std::optional<std::string>{o.audit};
+  return {};
+}
+
+/// The admin channel, backups, metrics and the backends' time limit.
+std::string resolve_channels(const node_options& o, node_settings& s) {
   if (o.admin_host.empty())
     return "--admin-host: must not be empty";
   if (o.admin_port != 0 && o.admin_port == o.port && o.admin_host == o.host)
     return "--admin-port: must differ from --port";
+  s.admin_key_path = o.admin_key_file.empty() ? default_admin_key_path(o.db)
+                                              : o.admin_key_file;
   if (o.backup_step_pages < 1 || o.backup_step_pages > 1000000)
     return "--backup-step-pages: must be between 1 and 1000000";
   if (o.metrics_host.empty())
@@ -187,9 +220,33 @@ std::string validate(const node_options& o) {
   if (o.metrics_port > 0 && o.metrics_port == o.admin_port
       && o.metrics_host == o.admin_host)
     return "--metrics-port: must differ from --admin-port";
+  if (o.metrics_port >= 0)
+    s.metrics_port = static_cast<uint16_t>(o.metrics_port);
   if (o.backend_timeout < std::chrono::milliseconds(10))
     return "--backend-timeout: must be at least 10ms";
   return {};
+}
+
+/// The options used as they are.
+void copy_plain(const node_options& o, node_settings& s) {
+#define AUTHNODE_OPTION(type, field, ...) s.field = o.field;
+#define AUTHNODE_PARSED_OPTION(...)
+#include "config/options.def"
+}
+
+} // namespace
+
+std::optional<node_settings> resolve(const node_options& o,
+                                     std::string& problem) {
+  node_settings s;
+  copy_plain(o, s);
+  for (auto step : {resolve_role, resolve_service, check_throttle,
+                    resolve_records, resolve_channels}) {
+    problem = step(o, s);
+    if (!problem.empty())
+      return std::nullopt;
+  }
+  return s;
 }
 
 } // namespace authnode
