@@ -260,8 +260,7 @@ void report(auth_ptr self, const maybe_guarded& attempt,
             attempt_result result) {
   if (attempt)
     self->send(self->state.guard, guard_done_atom::value,
-               attempt_report{attempt->keys, static_cast<uint8_t>(result),
-                              attempt->fingerprint});
+               attempt_report{attempt->keys, result, attempt->fingerprint});
 }
 
 /// A short keyed hash of a password: lets the guard recognize a repeated
