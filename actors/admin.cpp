@@ -102,8 +102,7 @@ caf::result<caf::ok_atom> on_deny(admin_ptr self, admin_denial& d) {
       [=](caf::ok_atom) mutable {
         // Nothing to verify: the attempt failed the moment it was let in.
         self->send(self->state.guard, guard_done_atom::value,
-                   attempt_report{keys,
-                                  static_cast<uint8_t>(attempt_result::failure),
+                   attempt_report{keys, attempt_result::failure,
                                   d.fingerprint});
         fail();
       },

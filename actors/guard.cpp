@@ -88,8 +88,7 @@ void on_tick(guard_ptr self) {
 void on_done(guard_ptr self, const attempt_report& report) {
   auto& st = self->state;
   auto now = self->clock().now();
-  st.policy.finished(report.keys, static_cast<attempt_result>(report.result),
-                     report.fingerprint, now);
+  st.policy.finished(report.keys, report.result, report.fingerprint, now);
   // A slot is free: everyone waiting for one is asked about again, once.
   auto waiting = std::move(st.waiting_for_slot);
   st.waiting_for_slot.clear();

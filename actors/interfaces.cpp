@@ -6,6 +6,18 @@ std::string versioned_type_name(const std::string& name) {
   return "authnode.v" + std::to_string(cluster_protocol) + "::" + name;
 }
 
+std::string to_string(attempt_result x) {
+  switch (x) {
+    case attempt_result::success:
+      return "success";
+    case attempt_result::failure:
+      return "failure";
+    case attempt_result::aborted:
+      return "aborted";
+  }
+  return "attempt_result(" + std::to_string(static_cast<int>(x)) + ")";
+}
+
 namespace {
 
 // A type's wire name carries the cluster protocol version: a node that

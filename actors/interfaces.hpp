@@ -427,12 +427,18 @@ struct throttle_keys {
   std::string account;
 };
 
-/// How a verification admitted by the guard ended. `result`: 0 success,
-/// 1 wrong password, 2 aborted (no verdict, e.g. the database failed).
+/// How a verification admitted by the guard ended: the password matched, it
+/// did not, or there was no verdict (e.g. the database failed). CAF 0.17
+/// serializes an enum as its underlying type, so on the wire this is the
+/// one byte it always was (0, 1, 2); to_string is for CAF's printing.
+enum class attempt_result : uint8_t { success = 0, failure = 1, aborted = 2 };
+
+std::string to_string(attempt_result x);
+
 /// `fingerprint`: a keyed hash of the password tried, never the password.
 struct attempt_report {
   throttle_keys keys;
-  uint8_t result = 2;
+  attempt_result result = attempt_result::aborted;
   uint64_t fingerprint = 0;
 };
 

@@ -41,8 +41,6 @@ struct throttle_settings {
   uint32_t register_rate = 10;
 };
 
-enum class attempt_result : uint8_t { success = 0, failure = 1, aborted = 2 };
-
 class throttle {
 public:
   using time_point = caf::actor_clock::time_point;

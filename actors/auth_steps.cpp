@@ -1,0 +1,132 @@
+#include "actors/auth_steps.hpp"
+
+#include <algorithm>
+
+#include <sodium.h>
+
+#include "core/cidr.hpp"
+#include "core/clock.hpp"
+
+namespace authnode {
+
+bool is_not_found(const caf::error& err) {
+  return err == caf::make_error(ec::not_found);
+}
+
+caf::expected<std::string> effective_source(auth_ptr self,
+                                            const std::string& peer,
+                                            const std::string& client_addr) {
+  if (client_addr.empty())
+    return peer;
+  auto& trusted = self->state.cfg.trusted_sources;
+  auto is_trusted = std::any_of(trusted.begin(), trusted.end(),
+                                [&](const cidr& r) {
+                                  return r.contains(peer);
+                                });
+  if (!is_trusted)
+    return caf::make_error(ec::bad_request,
+                           std::string{"client_addr is only accepted from "
+                                       "--trusted-sources"});
+  if (!is_ip_address(client_addr))
+    return caf::make_error(ec::bad_request,
+                           std::string{"client_addr must be an IP address"});
+  return client_addr;
+}
+
+void audit_outcome(auth_ptr self, const char* op, const char* outcome,
+                   const std::string& source, const std::string& account,
+                   const char* reason) {
+  if (self->state.audit)
+    self->send(self->state.audit, audit_atom::value,
+               audit_event{now_seconds(), op, outcome, source, account,
+                           reason});
+}
+
+error_fn audited_refusal(auth_ptr self, const char* op, std::string source,
+                         std::string account, error_fn on_error) {
+  return [=](caf::error err) {
+    if (to_wire(err).code == ec::rate_limited)
+      audit_outcome(self, op, "rate_limited", source, account, "throttled");
+    on_error(std::move(err));
+  };
+}
+
+caf::error failed_credentials(auth_ptr self) {
+  self->state.counters->logins_failed += 1;
+  return make_held_error(ec::invalid_credentials,
+                         self->state.cfg.failure_delay);
+}
+
+void arm_tick(auth_ptr self) {
+  auto& st = self->state;
+  if (st.tick_armed)
+    return;
+  st.tick_armed = true;
+  self->delayed_send(self, st.cfg.backend_timeout, tick_atom::value);
+}
+
+void on_tick(auth_ptr self) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  st.tick_armed = false;
+  if (auto next = st.deadlines.expire(now)) {
+    st.tick_armed = true;
+    self->delayed_send(self, *next - now, tick_atom::value);
+  }
+}
+
+namespace {
+
+/// A short keyed hash of a password: lets the guard recognize a repeated
+/// wrong password without keeping it. The key lives only in this process.
+uint64_t fingerprint(auth_ptr self, const secret& password) {
+  uint64_t out = 0;
+  crypto_generichash(
+    reinterpret_cast<unsigned char*>(&out), sizeof(out),
+    reinterpret_cast<const unsigned char*>(password.reveal().data()),
+    password.size(), self->state.fingerprint_key.data(),
+    self->state.fingerprint_key.size());
+  return out == 0 ? 1 : out; // 0 means "no fingerprint"
+}
+
+} // namespace
+
+void admit_then(auth_ptr self, throttle_keys keys, const secret& password,
+                std::function<void(maybe_guarded)> on_go, error_fn on_refused) {
+  if (!self->state.guard) {
+    on_go(maybe_guarded{});
+    return;
+  }
+  guarded_attempt attempt{std::move(keys), fingerprint(self, password)};
+  ask_guard<caf::ok_atom>(
+    self,
+    [=](caf::ok_atom) {
+      on_go(maybe_guarded{attempt});
+    },
+    std::move(on_refused), guard_admit_atom::value, attempt.keys);
+}
+
+void report(auth_ptr self, const maybe_guarded& attempt,
+            attempt_result result) {
+  if (attempt)
+    self->send(self->state.guard, guard_done_atom::value,
+               attempt_report{attempt->keys, result, attempt->fingerprint});
+}
+
+void with_session(auth_ptr self, const secret& token,
+                  std::function<void(session_owner&)> on_found,
+                  error_fn on_error) {
+  ask_db<session_owner>(
+    self,
+    [=](session_owner& owner) {
+      on_found(owner);
+    },
+    [=](caf::error err) {
+      on_error(is_not_found(err) ? caf::make_error(ec::invalid_token)
+                                 : std::move(err));
+    },
+    session_get_atom::value, token_digest(token.reveal()),
+    int64_t{now_seconds()});
+}
+
+} // namespace authnode
