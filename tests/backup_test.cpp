@@ -17,7 +17,7 @@
 #include "storage/sqlite.hpp"
 #include "storage/user_store.hpp"
 #include "support/databases.hpp"
-#include "support/node_process.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace authnode;
 using authnode::test::file_mode;

@@ -5,7 +5,7 @@
 
 #include "ctl/import_file.hpp"
 #include "ctl/progress.hpp"
-#include "support/node_process.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace authnode::ctl;
 using authnode::test::temp_dir;

@@ -2,7 +2,6 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -22,31 +21,17 @@
 #include "storage/database.hpp"
 #include "storage/sqlite.hpp"
 #include "support/databases.hpp"
+#include "support/db_peek.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace authnode;
 using namespace std::chrono_literals;
+using authnode::test::alice;
+using authnode::test::login_of;
+using authnode::test::session_count;
+using authnode::test::temp_dir;
 
 namespace {
-
-struct temp_dir {
-  std::filesystem::path path;
-
-  temp_dir() {
-    char pattern[] = "/tmp/authnode-db-XXXXXX";
-    if (mkdtemp(pattern) == nullptr)
-      FAIL("mkdtemp failed");
-    path = pattern;
-  }
-
-  ~temp_dir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-
-  std::string file(const char* name) const {
-    return (path / name).string();
-  }
-};
 
 struct system_fixture {
   caf::actor_system_config cfg;
@@ -96,28 +81,6 @@ caf::expected<T> ask(caf::scoped_actor& self, const database_actor& db,
         result = std::move(err);
       });
   return result;
-}
-
-new_user alice() {
-  return {"alice@example.org", "Alice", "$argon2id$v=19$m=1$old", 1000};
-}
-
-login_commit login_of(int64_t user_id, std::string digest, int64_t at,
-                      int64_t expires_at) {
-  login_commit c;
-  c.user_id = user_id;
-  c.at = at;
-  c.session = {std::move(digest), user_id, at, expires_at, "127.0.0.1:4242"};
-  return c;
-}
-
-int64_t count_sessions(const std::string& path) {
-  sqlite_db db;
-  REQUIRE(db.open(path, SQLITE_OPEN_READONLY).ok());
-  statement stmt;
-  REQUIRE(stmt.prepare(db, "SELECT count(*) FROM sessions").ok());
-  REQUIRE(stmt.step() == step_result::row);
-  return stmt.column_int64(0);
 }
 
 } // namespace
@@ -217,18 +180,18 @@ TEST_CASE("the database actor purges expired sessions on its timer",
   REQUIRE(ask<caf::ok_atom>(self, db.hdl, login_commit_atom::value,
                             login_of(user->id, "live", now, now + 3600)));
   auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (count_sessions(path) != 1
+  while (session_count(path) != 1
          && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(10ms);
-  CHECK(count_sessions(path) == 1);
+  CHECK(session_count(path) == 1);
   // Several ticks later the timer still runs: a new expired session goes too.
   REQUIRE(ask<caf::ok_atom>(self, db.hdl, login_commit_atom::value,
                             login_of(user->id, "old2", now - 20, now - 10)));
   deadline = std::chrono::steady_clock::now() + 5s;
-  while (count_sessions(path) != 1
+  while (session_count(path) != 1
          && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(10ms);
-  CHECK(count_sessions(path) == 1);
+  CHECK(session_count(path) == 1);
 }
 
 TEST_CASE("a purge can be requested by message", "[database]") {
@@ -244,13 +207,13 @@ TEST_CASE("a purge can be requested by message", "[database]") {
   REQUIRE(ask<caf::ok_atom>(self, db.hdl, login_commit_atom::value,
                             login_of(user->id, "old", now - 20, now - 10)));
   std::this_thread::sleep_for(50ms);
-  CHECK(count_sessions(path) == 1);
+  CHECK(session_count(path) == 1);
   self->send(db.hdl, purge_atom::value);
   // Messages from one sender arrive in order: once this is answered, the
   // purge has run.
   REQUIRE(ask<user_record>(self, db.hdl, user_get_atom::value,
                            std::string{"alice@example.org"}));
-  CHECK(count_sessions(path) == 0);
+  CHECK(session_count(path) == 0);
 }
 
 namespace {
@@ -268,7 +231,7 @@ struct backup_fixture {
   sqlite_db lock;
 
   database_actor make_db() {
-    authnode::test::add_bulk_users(path, 10000);
+    test::add_bulk_users(path, 10000);
     return spawn_or_fail(*fx.sys, path, 0s, 1);
   }
 

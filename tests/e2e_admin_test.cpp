@@ -8,6 +8,7 @@
 #include "support/admin_client.hpp"
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
+#include "support/protocol.hpp"
 
 using namespace authnode::test;
 using std::chrono::steady_clock;
@@ -20,15 +21,6 @@ json add_user(admin_client& a, const std::string& email,
                  {"email", email},
                  {"name", "User " + email},
                  {"password", password}});
-}
-
-json login(line_client& c, const std::string& email,
-           const std::string& password = "correct horse") {
-  return c.call({{"op", "login"}, {"email", email}, {"password", password}});
-}
-
-json show(admin_client& a, const std::string& email) {
-  return a.call({{"op", "user_show"}, {"email", email}});
 }
 
 std::chrono::milliseconds since(steady_clock::time_point start) {
@@ -52,7 +44,7 @@ TEST_CASE("the admin channel answers stats with the right key") {
   REQUIRE(node.admin_key().size() == 43);
   admin_client a{node};
   auto reply = a.call({{"id", "s"}, {"op", "stats"}});
-  REQUIRE(reply["ok"] == true);
+  REQUIRE(succeeded(reply));
   CHECK(reply["id"] == "s");
   // Admin connections are not counted as clients.
   CHECK(reply["stats"]["connections"] == 0);
@@ -83,7 +75,7 @@ TEST_CASE("a wrong or missing admin key is forbidden, late, whatever the op") {
   }
   // The right key still works on the same connection.
   json ok{{"op", "stats"}, {"admin_key", node.admin_key()}};
-  CHECK(c.call(ok)["ok"] == true);
+  CHECK(succeeded(c.call(ok)));
   // Denials are in the audit log, the keys tried are not; nor is the key.
   auto log = node.log();
   CHECK(log.find("\"forbidden\"") != std::string::npos);
@@ -146,7 +138,7 @@ TEST_CASE("user_add, user_show and user_list over the admin channel") {
   node_process node;
   admin_client a{node};
   auto added = add_user(a, " Ann@Example.org ");
-  REQUIRE(added["ok"] == true);
+  REQUIRE(succeeded(added));
   CHECK(added["user"]["email"] == "ann@example.org");
   CHECK(added["user"]["name"] == "User  Ann@Example.org");
   CHECK(error_code(add_user(a, "ann@example.org")) == "email_taken");
@@ -155,14 +147,14 @@ TEST_CASE("user_add, user_show and user_list over the admin channel") {
   CHECK(error_code(a.call({{"op", "user_add"}, {"email", "x@y.org"}}))
         == "bad_request");
   for (auto e : {"bob@example.org", "carl@example.org", "dora@other.org"})
-    REQUIRE(add_user(a, e)["ok"] == true);
+    REQUIRE(succeeded(add_user(a, e)));
 
   // The new user logs in on the public port.
   line_client pub{node.port()};
-  REQUIRE(login(pub, "ann@example.org")["ok"] == true);
+  REQUIRE(succeeded(login(pub, "ann@example.org")));
 
-  auto shown = show(a, "ANN@example.org");
-  REQUIRE(shown["ok"] == true);
+  auto shown = show_user(a, "ANN@example.org");
+  REQUIRE(succeeded(shown));
   auto& u = shown["user"];
   CHECK(u["email"] == "ann@example.org");
   CHECK(u["last_login_at"].is_string());
@@ -172,10 +164,10 @@ TEST_CASE("user_add, user_show and user_list over the admin channel") {
   CHECK(u["hash_scheme"] == "argon2id");
   CHECK(u.size() == 9); // nothing else: no hash, no token
   CHECK(shown.dump().find("$argon2") == std::string::npos);
-  CHECK(error_code(show(a, "nobody@example.org")) == "no_such_user");
+  CHECK(error_code(show_user(a, "nobody@example.org")) == "no_such_user");
 
   auto page = a.call({{"op", "user_list"}, {"limit", 2}});
-  REQUIRE(page["ok"] == true);
+  REQUIRE(succeeded(page));
   CHECK(listed(page)
         == std::vector<std::string>{"ann@example.org", "bob@example.org"});
   CHECK(page["next"] == "bob@example.org");
@@ -194,17 +186,17 @@ TEST_CASE("user_add, user_show and user_list over the admin channel") {
   for (json limit : {json(0), json(1001), json("5"), json(2.5)})
     CHECK(error_code(a.call({{"op", "user_list"}, {"limit", limit}}))
           == "bad_request");
-  CHECK(a.call({{"op", "user_list"}, {"limit", 1000}})["ok"] == true);
+  CHECK(succeeded(a.call({{"op", "user_list"}, {"limit", 1000}})));
   CHECK(node.log().find("correct horse") == std::string::npos);
 }
 
 TEST_CASE("user_set_password sets the password and revokes every session") {
   node_process node;
   admin_client a{node};
-  REQUIRE(add_user(a, "ann@example.org")["ok"] == true);
+  REQUIRE(succeeded(add_user(a, "ann@example.org")));
   line_client pub{node.port()};
-  auto token = login(pub, "ann@example.org")["token"];
-  REQUIRE(pub.call({{"op", "whoami"}, {"token", token}})["ok"] == true);
+  auto token = session_token(pub, "ann@example.org");
+  REQUIRE(succeeded(whoami(pub, token)));
   auto set = [&](const std::string& email, const std::string& password) {
     return a.call(
       {{"op", "user_set_password"}, {"email", email}, {"password", password}});
@@ -212,11 +204,10 @@ TEST_CASE("user_set_password sets the password and revokes every session") {
   CHECK(error_code(set("ann@example.org", "short")) == "weak_password");
   CHECK(error_code(set("nobody@example.org", "a new secret"))
         == "no_such_user");
-  REQUIRE(set("ann@example.org", "a new secret")["ok"] == true);
-  CHECK(error_code(pub.call({{"op", "whoami"}, {"token", token}}))
-        == "invalid_token");
+  REQUIRE(succeeded(set("ann@example.org", "a new secret")));
+  CHECK(error_code(whoami(pub, token)) == "invalid_token");
   CHECK(error_code(login(pub, "ann@example.org")) == "invalid_credentials");
-  CHECK(login(pub, "ann@example.org", "a new secret")["ok"] == true);
+  CHECK(succeeded(login(pub, "ann@example.org", "a new secret")));
   CHECK(node.log().find("a new secret") == std::string::npos);
 }
 
@@ -226,17 +217,15 @@ TEST_CASE("a disabled user's login fails exactly like a wrong password") {
     "--throttle=off"); // so that one failure does not slow the next
   node_process node{opts};
   admin_client a{node};
-  REQUIRE(add_user(a, "ann@example.org")["ok"] == true);
-  REQUIRE(add_user(a, "bob@example.org")["ok"] == true);
+  REQUIRE(succeeded(add_user(a, "ann@example.org")));
+  REQUIRE(succeeded(add_user(a, "bob@example.org")));
   line_client pub{node.port(), "127.0.0.2"};
-  auto token = login(pub, "ann@example.org")["token"];
-  REQUIRE(token.is_string());
+  auto token = session_token(pub, "ann@example.org");
 
-  REQUIRE(a.call({{"op", "user_disable"}, {"email", "ann@example.org"}})["ok"]
-          == true);
-  CHECK(error_code(pub.call({{"op", "whoami"}, {"token", token}}))
-        == "invalid_token");
-  auto shown = show(a, "ann@example.org")["user"];
+  REQUIRE(
+    succeeded(a.call({{"op", "user_disable"}, {"email", "ann@example.org"}})));
+  CHECK(error_code(whoami(pub, token)) == "invalid_token");
+  auto shown = show_user(a, "ann@example.org")["user"];
   CHECK(shown["disabled"] == true);
   CHECK(shown["sessions"] == 0);
 
@@ -258,11 +247,11 @@ TEST_CASE("a disabled user's login fails exactly like a wrong password") {
   // Only the audit line says why.
   CHECK(node.log().find("\"disabled\"") != std::string::npos);
 
-  REQUIRE(a.call({{"op", "user_enable"}, {"email", "ann@example.org"}})["ok"]
-          == true);
-  CHECK(show(a, "ann@example.org")["user"]["disabled"] == false);
+  REQUIRE(
+    succeeded(a.call({{"op", "user_enable"}, {"email", "ann@example.org"}})));
+  CHECK(show_user(a, "ann@example.org")["user"]["disabled"] == false);
   line_client third{node.port(), "127.0.0.4"};
-  CHECK(login(third, "ann@example.org")["ok"] == true);
+  CHECK(succeeded(login(third, "ann@example.org")));
   CHECK(error_code(a.call({{"op", "user_disable"}, {"email", "x@y.org"}}))
         == "no_such_user");
 }
@@ -270,26 +259,23 @@ TEST_CASE("a disabled user's login fails exactly like a wrong password") {
 TEST_CASE("user_delete removes the user with its sessions and devices") {
   node_process node;
   admin_client a{node};
-  REQUIRE(add_user(a, "ann@example.org")["ok"] == true);
+  REQUIRE(succeeded(add_user(a, "ann@example.org")));
   line_client pub{node.port()};
   auto granted = login(pub, "ann@example.org");
-  REQUIRE(granted["ok"] == true);
-  REQUIRE(show(a, "ann@example.org")["user"]["devices"] == 1);
-  REQUIRE(a.call({{"op", "user_delete"}, {"email", "ann@example.org"}})["ok"]
-          == true);
-  CHECK(error_code(pub.call({{"op", "whoami"}, {"token", granted["token"]}}))
-        == "invalid_token");
-  CHECK(error_code(show(a, "ann@example.org")) == "no_such_user");
+  REQUIRE(succeeded(granted));
+  REQUIRE(show_user(a, "ann@example.org")["user"]["devices"] == 1);
+  REQUIRE(
+    succeeded(a.call({{"op", "user_delete"}, {"email", "ann@example.org"}})));
+  CHECK(error_code(whoami(pub, granted["token"])) == "invalid_token");
+  CHECK(error_code(show_user(a, "ann@example.org")) == "no_such_user");
   CHECK(
     error_code(a.call({{"op", "user_delete"}, {"email", "ann@example.org"}}))
     == "no_such_user");
   // The email can be used again; the old device token is not honoured.
-  REQUIRE(add_user(a, "ann@example.org")["ok"] == true);
-  auto again = pub.call({{"op", "login"},
-                         {"email", "ann@example.org"},
-                         {"password", "correct horse"},
-                         {"device_token", granted["device_token"]}});
-  REQUIRE(again["ok"] == true);
+  REQUIRE(succeeded(add_user(a, "ann@example.org")));
+  auto again = login(pub, "ann@example.org", default_password,
+                     granted["device_token"]);
+  REQUIRE(succeeded(again));
   CHECK(again.contains("device_token")); // a new one: the old is gone
 }
 
@@ -297,12 +283,12 @@ TEST_CASE("sessions_list shows sessions without tokens, sessions_revoke ends "
           "one or all") {
   node_process node;
   admin_client a{node};
-  REQUIRE(add_user(a, "ann@example.org")["ok"] == true);
+  REQUIRE(succeeded(add_user(a, "ann@example.org")));
   line_client pub{node.port()};
-  auto t1 = login(pub, "ann@example.org")["token"].get<std::string>();
-  auto t2 = login(pub, "ann@example.org")["token"].get<std::string>();
+  auto t1 = session_token(pub, "ann@example.org");
+  auto t2 = session_token(pub, "ann@example.org");
   auto listed = a.call({{"op", "sessions_list"}, {"email", "Ann@example.org"}});
-  REQUIRE(listed["ok"] == true);
+  REQUIRE(succeeded(listed));
   REQUIRE(listed["sessions"].size() == 2);
   auto& s = listed["sessions"][0];
   CHECK(s["id"].is_number_integer());
@@ -319,19 +305,17 @@ TEST_CASE("sessions_list shows sessions without tokens, sessions_revoke ends "
   auto one = a.call({{"op", "sessions_revoke"},
                      {"email", "ann@example.org"},
                      {"session_id", first}});
-  REQUIRE(one["ok"] == true);
+  REQUIRE(succeeded(one));
   CHECK(one["revoked"] == 1);
-  CHECK(error_code(pub.call({{"op", "whoami"}, {"token", t1}}))
-        == "invalid_token");
-  CHECK(pub.call({{"op", "whoami"}, {"token", t2}})["ok"] == true);
+  CHECK(error_code(whoami(pub, t1)) == "invalid_token");
+  CHECK(succeeded(whoami(pub, t2)));
   auto again = a.call({{"op", "sessions_revoke"},
                        {"email", "ann@example.org"},
                        {"session_id", first}});
   CHECK(again["revoked"] == 0);
   auto all = a.call({{"op", "sessions_revoke"}, {"email", "ann@example.org"}});
   CHECK(all["revoked"] == 1);
-  CHECK(error_code(pub.call({{"op", "whoami"}, {"token", t2}}))
-        == "invalid_token");
+  CHECK(error_code(whoami(pub, t2)) == "invalid_token");
   for (json bad : {json(0), json(-1), json("1"), json(1.5)})
     CHECK(error_code(a.call({{"op", "sessions_revoke"},
                              {"email", "ann@example.org"},
@@ -342,14 +326,14 @@ TEST_CASE("sessions_list shows sessions without tokens, sessions_revoke ends "
 TEST_CASE("throttle_show and throttle_reset unlock a source or an account") {
   node_process node; // throttling on, --failure-delay=300ms
   admin_client a{node};
-  REQUIRE(add_user(a, "ann@example.org")["ok"] == true);
+  REQUIRE(succeeded(add_user(a, "ann@example.org")));
   line_client pub{node.port(), "127.0.0.5"};
   for (int i = 0; i < 3; ++i)
     REQUIRE(
       error_code(login(pub, "ann@example.org", "wrong " + std::to_string(i)))
       == "invalid_credentials");
   auto shown = a.call({{"op", "throttle_show"}, {"source", "127.0.0.5"}});
-  REQUIRE(shown["ok"] == true);
+  REQUIRE(succeeded(shown));
   CHECK(shown["throttle"]["key"] == "127.0.0.5");
   CHECK(shown["throttle"]["failures"] == 3);
   auto account
@@ -366,13 +350,13 @@ TEST_CASE("throttle_show and throttle_reset unlock a source or an account") {
             {"password", "correct horse"}});
   auto start = steady_clock::now();
   auto reset = a.call({{"op", "throttle_reset"}, {"source", "127.0.0.5"}});
-  REQUIRE(reset["ok"] == true);
+  REQUIRE(succeeded(reset));
   CHECK(reset["reset"] == true);
   CHECK(
     a.call({{"op", "throttle_reset"}, {"account", "ann@example.org"}})["reset"]
     == true);
   auto granted = pub.read_reply("held");
-  CHECK(granted["ok"] == true);
+  CHECK(succeeded(granted));
   CHECK(since(start) < std::chrono::milliseconds(1000));
   CHECK(a.call({{"op", "throttle_show"},
                 {"source", "127.0.0.5"}})["throttle"]["failures"]

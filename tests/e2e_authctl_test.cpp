@@ -9,6 +9,7 @@
 #include "support/node_process.hpp"
 #include "support/passlib_hashes.hpp"
 #include "support/program.hpp"
+#include "support/protocol.hpp"
 
 using namespace authnode::test;
 
@@ -83,8 +84,7 @@ TEST_CASE("authctl adds a user who then logs in with authctl login") {
   auto token = kept.at("token").get<std::string>();
   secret_registry::global().add("token", token);
   line_client c{node.port()};
-  CHECK(c.call({{"op", "whoami"}, {"token", token}})["user"]["email"]
-        == "ann@example.org");
+  CHECK(whoami(c, token)["user"]["email"] == "ann@example.org");
 
   // No password at all: a usage error, and nothing sent.
   CHECK(ctl({"login", "ann@example.org"}).status == 2);
@@ -165,11 +165,7 @@ TEST_CASE("authctl lists sessions without tokens and revokes them") {
   line_client c{node.port()};
   std::vector<std::string> tokens;
   for (int i = 0; i < 2; ++i) {
-    auto granted = c.call({{"op", "login"},
-                           {"email", "dan@example.org"},
-                           {"password", "dan's password"}});
-    REQUIRE(granted["ok"] == true);
-    tokens.push_back(granted["token"]);
+    tokens.push_back(session_token(c, "dan@example.org", "dan's password"));
   }
   auto listed = ctl({"sessions", "list", "dan@example.org"});
   REQUIRE(listed.status == 0);
@@ -183,15 +179,15 @@ TEST_CASE("authctl lists sessions without tokens and revokes them") {
   auto one = ctl({"sessions", "revoke", "dan@example.org", "--id", first_id});
   CHECK(one.status == 0);
   CHECK(contains(one.out, "1 session ended"));
-  CHECK(c.call({{"op", "whoami"}, {"token", tokens[0]}})["ok"] == false);
-  CHECK(c.call({{"op", "whoami"}, {"token", tokens[1]}})["ok"] == true);
+  CHECK(failed(whoami(c, tokens[0])));
+  CHECK(succeeded(whoami(c, tokens[1])));
   // The same id again ends nothing: the operator learns it.
   CHECK(ctl({"sessions", "revoke", "dan@example.org", "--id", first_id}).status
         == 1);
   CHECK(
     ctl.call_json({"sessions", "revoke", "dan@example.org", "--all"})["revoked"]
     == 1);
-  CHECK(c.call({{"op", "whoami"}, {"token", tokens[1]}})["ok"] == false);
+  CHECK(failed(whoami(c, tokens[1])));
 }
 
 TEST_CASE("authctl throttle reset lets a penalized source log in at once") {
@@ -206,9 +202,7 @@ TEST_CASE("authctl throttle reset lets a penalized source log in at once") {
           == 0);
   line_client guesser{node.port(), "127.0.0.7"};
   for (int i = 0; i < 5; ++i)
-    guesser.call({{"op", "login"},
-                  {"email", "eve@example.org"},
-                  {"password", "guess " + std::to_string(i)}},
+    guesser.call(login_request("eve@example.org", "guess " + std::to_string(i)),
                  std::chrono::seconds(30));
   auto shown = ctl.call_json({"throttle", "show", "--source", "127.0.0.7"});
   CHECK(shown["throttle"]["failures"].get<int>() >= 5);
@@ -225,10 +219,7 @@ TEST_CASE("authctl throttle reset lets a penalized source log in at once") {
   // The right password from that address now goes through without waiting
   // out the penalty.
   auto start = std::chrono::steady_clock::now();
-  auto ok = guesser.call({{"op", "login"},
-                          {"email", "eve@example.org"},
-                          {"password", "eve's password"}});
-  CHECK(ok["ok"] == true);
+  CHECK(succeeded(login(guesser, "eve@example.org", "eve's password")));
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
   CHECK(ctl({"throttle", "show"}).status == 2);
   CHECK(ctl({"throttle", "show", "--source", "a", "--account", "b"}).status
@@ -357,10 +348,7 @@ TEST_CASE(
   // The copy holds the account: a node on it lets Fay in.
   node_process restored{fast_options(), dir.path()};
   line_client c{restored.port()};
-  CHECK(c.call({{"op", "login"},
-                {"email", "fay@example.org"},
-                {"password", "fay's password"}})["ok"]
-        == true);
+  CHECK(succeeded(login(c, "fay@example.org", "fay's password")));
 }
 
 TEST_CASE("authctl stats and ping") {

@@ -26,6 +26,7 @@
 #include "support/databases.hpp"
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
+#include "support/protocol.hpp"
 
 using namespace authnode::test;
 using std::chrono::milliseconds;
@@ -70,17 +71,6 @@ std::string email_of(const std::string& kind, int n) {
 
 std::string password_of(const std::string& email) {
   return "password of " + email;
-}
-
-json register_request(const std::string& email) {
-  return {{"op", "register"},
-          {"email", email},
-          {"password", password_of(email)},
-          {"name", "N"}};
-}
-
-json login_request(const std::string& email) {
-  return {{"op", "login"}, {"email", email}, {"password", password_of(email)}};
 }
 
 /// One request of the background traffic and what came of it.
@@ -177,22 +167,23 @@ TEST_CASE("a backup taken under load holds every user and session "
     line_client c{a.node.port()};
     for (int i = 0; i < users; ++i) {
       emails.push_back(email_of("before", i));
-      REQUIRE(c.call(register_request(emails.back()))["ok"] == true);
-      auto login = c.call(login_request(emails.back()));
-      REQUIRE(login["ok"] == true);
-      tokens.push_back(login["token"]);
+      auto& email = emails.back();
+      REQUIRE(succeeded(register_user(c, email, password_of(email))));
+      tokens.push_back(session_token(c, email, password_of(email)));
     }
   }
 
   // During: registrations and logins on connections of their own.
   traffic registering{a.node.port(),
                       [](int n) {
-                        return register_request(email_of("during", n));
+                        auto email = email_of("during", n);
+                        return register_request(email, password_of(email));
                       },
                       2000};
   traffic logging_in{a.node.port(),
                      [&](int n) {
-                       return login_request(emails[n % users]);
+                       auto& email = emails[n % users];
+                       return login_request(email, password_of(email));
                      },
                      2000};
   registering.wait_for_more(3);
@@ -212,7 +203,7 @@ TEST_CASE("a backup taken under load holds every user and session "
   logging_in.stop();
 
   INFO(reply.dump());
-  REQUIRE(reply["ok"] == true);
+  REQUIRE(succeeded(reply));
   auto& made = reply["backup"];
   CHECK(made["path"] == target);
   CHECK(made["bytes"] == fs::file_size(target));
@@ -230,7 +221,7 @@ TEST_CASE("a backup taken under load holds every user and session "
     REQUIRE(t->log().size() >= 6);
     for (auto& x : t->log()) {
       INFO(x.request.dump() << " -> " << x.reply.dump());
-      CHECK(x.reply.value("ok", false));
+      CHECK(succeeded(x.reply));
       during += x.sent > began && x.answered < replied;
     }
   }
@@ -264,12 +255,12 @@ TEST_CASE("a backup taken under load holds every user and session "
   line_client c{b.port()};
   for (auto& email : emails) {
     INFO(email);
-    CHECK(c.call(login_request(email))["ok"] == true);
+    CHECK(succeeded(login(c, email, password_of(email))));
   }
   for (auto& token : tokens) {
-    auto who = c.call({{"op", "whoami"}, {"token", token}});
+    auto who = whoami(c, token);
     INFO(who.dump());
-    CHECK(who["ok"] == true);
+    CHECK(succeeded(who));
   }
 }
 
@@ -310,7 +301,7 @@ TEST_CASE("a backup never overwrites and reports what it cannot do",
 
   // After all that, a backup still works, and nothing else was left.
   auto good = dir.path() + "/good.db";
-  CHECK(backup(a, good)["ok"] == true);
+  CHECK(succeeded(backup(a, good)));
   std::vector<std::string> left;
   for (auto& entry : fs::directory_iterator{dir.path()})
     left.push_back(entry.path().filename().string());
@@ -337,7 +328,7 @@ TEST_CASE("of two backups at once one is busy", "[backup]") {
   auto r1 = a.admin.c.read_reply(1, std::chrono::seconds(60));
   auto r2 = a.admin.c.read_reply(2, std::chrono::seconds(60));
   INFO(r1.dump() << "\n" << r2.dump());
-  CHECK(r1["ok"] == true);
+  CHECK(succeeded(r1));
   CHECK(error_code(r2) == "busy");
   CHECK(r2["error"]["message"] == "a backup is already running");
   check_nothing_at(second);

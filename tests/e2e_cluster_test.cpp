@@ -13,6 +13,7 @@
 #include "support/admin_client.hpp"
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
+#include "support/protocol.hpp"
 
 using namespace authnode::test;
 
@@ -58,27 +59,6 @@ std::unique_ptr<node_process> gateway(const node_process& storage,
   return node;
 }
 
-json register_user(uint16_t port, const std::string& email,
-                   const std::string& password = "correct horse") {
-  line_client c{port};
-  return c.call({{"op", "register"},
-                 {"email", email},
-                 {"password", password},
-                 {"name", "N"}});
-}
-
-json login(uint16_t port, const std::string& email,
-           const std::string& password = "correct horse") {
-  line_client c{port};
-  return c.call(
-    {{"op", "login"}, {"email", email}, {"password", password}});
-}
-
-int64_t verifications(uint16_t port) {
-  line_client c{port};
-  return c.call({{"op", "stats"}})["stats"]["hash_verifications_total"];
-}
-
 } // namespace
 
 TEST_CASE("a user registered through one gateway logs in through another") {
@@ -86,43 +66,37 @@ TEST_CASE("a user registered through one gateway logs in through another") {
   node_process hasher{hasher_args()};
   auto one = gateway(storage, {"--hasher-nodes=" + address(hasher)}, 1);
   auto two = gateway(storage);
-  REQUIRE(register_user(one->port(), "ann@example.org")["ok"] == true);
-  CHECK(register_user(two->port(), "ann@example.org")["error"]["code"]
+  REQUIRE(succeeded(register_user(one->port(), "ann@example.org")));
+  CHECK(error_code(register_user(two->port(), "ann@example.org"))
         == "email_taken");
   auto session = login(two->port(), "ann@example.org");
-  REQUIRE(session["ok"] == true);
+  REQUIRE(succeeded(session));
   line_client c1{one->port()};
   line_client c2{two->port()};
-  auto me = c1.call({{"op", "whoami"}, {"token", session["token"]}});
+  auto me = whoami(c1, session["token"]);
   CHECK(me["user"]["email"] == "ann@example.org");
-  REQUIRE(c2.call({{"op", "logout"}, {"token", session["token"]}})["ok"]
-          == true);
+  REQUIRE(succeeded(logout(c2, session["token"])));
   // Gateways keep no session cache: the logout counts everywhere at once.
-  CHECK(c1.call({{"op", "whoami"}, {"token", session["token"]}})["error"]
-               ["code"]
-        == "invalid_token");
+  CHECK(error_code(whoami(c1, session["token"])) == "invalid_token");
   auto wrong = login(one->port(), "ann@example.org", "not her password");
-  CHECK(wrong["error"]["code"] == "invalid_credentials");
+  CHECK(error_code(wrong) == "invalid_credentials");
 }
 
 TEST_CASE("an admin change made through one gateway holds on every gateway") {
   node_process storage{storage_args()};
   auto one = gateway(storage);
   auto two = gateway(storage);
-  REQUIRE(register_user(one->port(), "ann@example.org")["ok"] == true);
+  REQUIRE(succeeded(register_user(one->port(), "ann@example.org")));
   auto session = login(two->port(), "ann@example.org");
-  REQUIRE(session["ok"] == true);
+  REQUIRE(succeeded(session));
   admin_client admin{*one};
-  auto shown = admin.call({{"op", "user_show"}, {"email", "ann@example.org"}});
+  auto shown = show_user(admin, "ann@example.org");
   CHECK(shown["user"]["sessions"] == 1);
-  REQUIRE(admin.call({{"op", "user_disable"}, {"email", "ann@example.org"}})
-            ["ok"]
-          == true);
+  REQUIRE(succeeded(
+    admin.call({{"op", "user_disable"}, {"email", "ann@example.org"}})));
   line_client c{two->port()};
-  CHECK(c.call({{"op", "whoami"}, {"token", session["token"]}})["error"]
-              ["code"]
-        == "invalid_token");
-  CHECK(login(two->port(), "ann@example.org")["error"]["code"]
+  CHECK(error_code(whoami(c, session["token"])) == "invalid_token");
+  CHECK(error_code(login(two->port(), "ann@example.org"))
         == "invalid_credentials");
 }
 
@@ -130,30 +104,29 @@ TEST_CASE("guesses spread over two gateways earn one set of penalties") {
   node_process storage{storage_args()};
   auto one = gateway(storage);
   auto two = gateway(storage);
-  REQUIRE(register_user(one->port(), "victim@example.org")["ok"] == true);
+  REQUIRE(succeeded(register_user(one->port(), "victim@example.org")));
   // 40 guesses at once, half through each gateway, from one address.
   std::vector<std::unique_ptr<line_client>> conns;
   for (int g = 0; g < 2; ++g) {
     auto port = g == 0 ? one->port() : two->port();
     conns.push_back(std::make_unique<line_client>(port));
     std::string burst;
-    for (int i = 0; i < 20; ++i)
-      burst += json{{"id", i},
-                    {"op", "login"},
-                    {"email", "victim@example.org"},
-                    {"password", "guess " + std::to_string(g * 100 + i)}}
-                 .dump()
-        + "\n";
+    for (int i = 0; i < 20; ++i) {
+      auto guess = "guess " + std::to_string(g * 100 + i);
+      burst += line_of(with_id(i, login_request("victim@example.org", guess)));
+    }
     conns.back()->send_raw(burst);
   }
   std::map<std::string, int> codes;
   for (auto& c : conns)
     for (int i = 0; i < 20; ++i)
-      ++codes[c->read(std::chrono::seconds(10))["error"]["code"]];
+      ++codes[outcome(c->read(std::chrono::seconds(10)))];
   CHECK(codes["invalid_credentials"] + codes["rate_limited"] == 40);
   CHECK(codes["rate_limited"] >= 34);
   // As against one node: a handful of hashes, not one per guess.
-  CHECK(verifications(one->port()) + verifications(two->port()) <= 6);
+  CHECK(stats_of(one->port())["hash_verifications_total"].get<int64_t>()
+          + stats_of(two->port())["hash_verifications_total"].get<int64_t>()
+        <= 6);
 }
 
 TEST_CASE("a lost hasher node's hashes are done by the others") {
@@ -161,12 +134,12 @@ TEST_CASE("a lost hasher node's hashes are done by the others") {
   node_process first{hasher_args()};
   node_process second{hasher_args()};
   // No throttle, which would not let one account log in eight times at once.
-  auto gw = gateway(storage,
-                    {"--hashers=0", "--throttle=off",
-                     "--hasher-nodes=" + address(first) + ","
-                       + address(second)},
-                    2);
-  REQUIRE(register_user(gw->port(), "ann@example.org")["ok"] == true);
+  auto gw
+    = gateway(storage,
+              {"--hashers=0", "--throttle=off",
+               "--hasher-nodes=" + address(first) + "," + address(second)},
+              2);
+  REQUIRE(succeeded(register_user(gw->port(), "ann@example.org")));
   // The first hasher node hangs: the two hashes it is given never come
   // back, until the gateway drops it (heartbeats) and gives them to the
   // second.
@@ -174,17 +147,12 @@ TEST_CASE("a lost hasher node's hashes are done by the others") {
   line_client c{gw->port()};
   std::string burst;
   for (int i = 0; i < 8; ++i)
-    burst += json{{"id", i},
-                  {"op", "login"},
-                  {"email", "ann@example.org"},
-                  {"password", "correct horse"}}
-               .dump()
-      + "\n";
+    burst += line_of(with_id(i, login_request("ann@example.org")));
   c.send_raw(burst);
   for (int i = 0; i < 8; ++i) {
     auto answer = c.read();
     INFO(answer.dump());
-    CHECK(answer["ok"] == true);
+    CHECK(succeeded(answer));
   }
   // Every login got in, though the first node kept the two hashes it was
   // given: they were done again by the second. (Whether the gateway hears
@@ -195,53 +163,45 @@ TEST_CASE("a lost hasher node's hashes are done by the others") {
   // With the second gone too, nothing can hash: unavailable at once.
   second.kill_hard();
   REQUIRE(gw->wait_for_log("the last hasher node was lost"));
-  auto reply = login(gw->port(), "ann@example.org");
-  CHECK(reply["error"]["code"] == "unavailable");
+  CHECK(error_code(login(gw->port(), "ann@example.org")) == "unavailable");
 }
 
-TEST_CASE("without its storage node a gateway answers unavailable and recovers") {
+TEST_CASE(
+  "without its storage node a gateway answers unavailable and recovers") {
   temp_dir dir;
   auto storage = std::make_unique<node_process>(storage_args(), dir.path());
   auto port = storage->port();
   auto gw = gateway(*storage);
-  REQUIRE(register_user(gw->port(), "ann@example.org")["ok"] == true);
+  REQUIRE(succeeded(register_user(gw->port(), "ann@example.org")));
   storage->kill_hard();
   REQUIRE(gw->wait_for_log("lost storage node"));
   line_client c{gw->port()};
   auto started = std::chrono::steady_clock::now();
-  auto reply = c.call({{"op", "login"},
-                       {"email", "ann@example.org"},
-                       {"password", "correct horse"}});
-  CHECK(reply["error"]["code"] == "unavailable");
+  CHECK(error_code(login(c, "ann@example.org")) == "unavailable");
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
-  CHECK(c.call({{"op", "ping"}})["ok"] == true);
+  CHECK(succeeded(c.call({{"op", "ping"}})));
   // Back on the same port and database: the gateway finds it by itself.
   storage = std::make_unique<node_process>(
     storage_args({"--node-port=" + std::to_string(port)}), dir.path());
   REQUIRE(gw->wait_for_log("linked to storage node", 2));
-  CHECK(c.call({{"op", "login"},
-                {"email", "ann@example.org"},
-                {"password", "correct horse"}})["ok"]
-        == true);
+  CHECK(succeeded(login(c, "ann@example.org")));
 }
 
 TEST_CASE("a hung storage node is noticed and requests waiting for it end") {
   node_process storage{storage_args()};
   auto gw = gateway(storage);
-  REQUIRE(register_user(gw->port(), "ann@example.org")["ok"] == true);
+  REQUIRE(succeeded(register_user(gw->port(), "ann@example.org")));
   ::kill(storage.pid(), SIGSTOP);
   line_client c{gw->port()};
   auto started = std::chrono::steady_clock::now();
-  auto reply = c.call({{"op", "login"},
-                       {"email", "ann@example.org"},
-                       {"password", "correct horse"}});
+  auto reply = login(c, "ann@example.org");
   auto waited = std::chrono::steady_clock::now() - started;
   ::kill(storage.pid(), SIGCONT);
-  CHECK(reply["error"]["code"] == "unavailable");
+  CHECK(error_code(reply) == "unavailable");
   // Heartbeats every 500 ms, a peer silent for 1.5 s is dropped.
   CHECK(waited < std::chrono::milliseconds(2500));
   REQUIRE(gw->wait_for_log("linked to storage node", 2));
-  CHECK(login(gw->port(), "ann@example.org")["ok"] == true);
+  CHECK(succeeded(login(gw->port(), "ann@example.org")));
 }
 
 TEST_CASE("a gateway refuses a node of the wrong role") {
@@ -249,9 +209,7 @@ TEST_CASE("a gateway refuses a node of the wrong role") {
   node_process gw{with(gateway_args(hasher), {})};
   CHECK(gw.wait_for_log("is a hasher node, not a storage node"));
   line_client c{gw.port()};
-  CHECK(c.call({{"op", "whoami"}, {"token", std::string(43, 'x')}})["error"]
-              ["code"]
-        == "unavailable");
+  CHECK(error_code(whoami(c, std::string(43, 'x'))) == "unavailable");
 }
 
 TEST_CASE("a node port outside loopback needs TLS or an explicit opt-in") {

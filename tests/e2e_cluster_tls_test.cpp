@@ -11,6 +11,7 @@
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
 #include "support/program.hpp"
+#include "support/protocol.hpp"
 
 using namespace authnode::test;
 
@@ -48,19 +49,10 @@ std::vector<std::string> storage_args(std::vector<std::string> extra) {
 
 std::vector<std::string> gateway_args(const node_process& storage,
                                       std::vector<std::string> extra) {
-  return with({"--role=gateway",
-               "--storage=127.0.0.1:" + std::to_string(storage.port()),
-               "--hash-ops=1", "--hash-mem=8192", "--failure-delay=300ms",
-               "--hashers=1"},
-              extra);
-}
-
-json register_ann(uint16_t port) {
-  line_client c{port};
-  return c.call({{"op", "register"},
-                 {"email", "ann@example.org"},
-                 {"password", "correct horse"},
-                 {"name", "Ann"}});
+  return with(
+    {"--role=gateway", "--storage=127.0.0.1:" + std::to_string(storage.port()),
+     "--hash-ops=1", "--hash-mem=8192", "--failure-delay=300ms", "--hashers=1"},
+    extra);
 }
 
 } // namespace
@@ -73,10 +65,11 @@ TEST_CASE("nodes with certificates from the cluster CA work over TLS") {
         != std::string::npos);
   node_process gw{gateway_args(storage, tls(certs.path(), "gateway"))};
   REQUIRE(gw.wait_for_log("linked to storage node"));
-  CHECK(register_ann(gw.port())["ok"] == true);
+  CHECK(succeeded(register_user(gw.port(), "ann@example.org")));
 }
 
-TEST_CASE("a peer without a valid certificate gets nothing from the storage node") {
+TEST_CASE(
+  "a peer without a valid certificate gets nothing from the storage node") {
   temp_dir certs;
   temp_dir stranger;
   make_certs(certs.path(), {"storage"});
@@ -85,13 +78,12 @@ TEST_CASE("a peer without a valid certificate gets nothing from the storage node
   // No TLS at all, and TLS with a certificate of another CA (which also
   // refuses the storage node's, but the storage node refuses first).
   node_process plain{gateway_args(storage, {})};
-  node_process foreign{
-    gateway_args(storage, tls(stranger.path(), "gateway"))};
+  node_process foreign{gateway_args(storage, tls(stranger.path(), "gateway"))};
   CHECK(plain.wait_for_log("cannot reach storage node"));
   CHECK(foreign.wait_for_log("cannot reach storage node"));
   for (auto* gw : {&plain, &foreign}) {
-    auto reply = register_ann(gw->port());
-    CHECK(reply["error"]["code"] == "unavailable");
+    CHECK(error_code(register_user(gw->port(), "ann@example.org"))
+          == "unavailable");
     CHECK(gw->log().find("linked to storage node") == std::string::npos);
   }
   // A raw connection that speaks no TLS gets no byte back.
@@ -127,15 +119,15 @@ TEST_CASE("key material that does not fit together stops the node at start") {
   temp_dir other;
   make_certs(certs.path(), {"storage", "gateway"});
   make_certs(other.path(), {"storage"});
-  auto mismatched = run_node_to_exit(storage_args(
-    {"--tls-cert=" + certs.path() + "/storage.pem",
-     "--tls-key=" + certs.path() + "/gateway.key",
-     "--tls-ca=" + certs.path() + "/ca.pem"}));
+  auto mismatched = run_node_to_exit(
+    storage_args({"--tls-cert=" + certs.path() + "/storage.pem",
+                  "--tls-key=" + certs.path() + "/gateway.key",
+                  "--tls-ca=" + certs.path() + "/ca.pem"}));
   CHECK(mismatched.status == 2);
   CHECK(mismatched.output.find("does not belong to --tls-cert")
         != std::string::npos);
-  auto unsigned_by_ca
-    = run_node_to_exit(storage_args(tls(other.path(), "storage", certs.path())));
+  auto unsigned_by_ca = run_node_to_exit(
+    storage_args(tls(other.path(), "storage", certs.path())));
   CHECK(unsigned_by_ca.status == 2);
   CHECK(unsigned_by_ca.output.find("not valid under --tls-ca")
         != std::string::npos);

@@ -22,6 +22,7 @@
 
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
+#include "support/protocol.hpp"
 
 using namespace authnode::test;
 using std::chrono::milliseconds;
@@ -85,7 +86,7 @@ exchange pipeline(line_client& c, const std::vector<json>& requests,
       continue;
     }
     auto id = reply["id"].get<int64_t>();
-    if (reply.value("ok", false))
+    if (succeeded(reply))
       ++answered_ok;
     out.replies[id] = std::move(reply);
     --outstanding;
@@ -160,10 +161,8 @@ TEST_CASE("every registration acknowledged before a SIGKILL survives it",
   std::vector<std::vector<json>> registrations(connections);
   for (int conn = 0; conn < connections; ++conn)
     for (int n = 0; n < per_connection; ++n)
-      registrations[conn].push_back({{"op", "register"},
-                                     {"email", email_of(conn, n)},
-                                     {"password", password_of(conn, n)},
-                                     {"name", "D"}});
+      registrations[conn].push_back(
+        register_request(email_of(conn, n), password_of(conn, n)));
   std::vector<exchange> results;
   int acknowledged_at_kill = 0;
   {
@@ -201,9 +200,10 @@ TEST_CASE("every registration acknowledged before a SIGKILL survives it",
     CHECK(r.garbage == std::vector<std::string>{});
     CHECK(r.gone); // ended by the kill, not by the deadline or the count
     for (auto& [id, reply] : r.replies) {
-      auto ok = reply.value("ok", false);
-      ++codes[ok ? "ok" : reply["error"]["code"].get<std::string>()];
-      if (ok) {
+      INFO(reply.dump());
+      CHECK((succeeded(reply) || failed(reply)));
+      ++codes[outcome(reply)];
+      if (succeeded(reply)) {
         auto n = static_cast<int>(id);
         CHECK(reply["user"]["email"] == email_of(conn, n));
         acknowledged.push_back({email_of(conn, n), password_of(conn, n)});
@@ -224,9 +224,8 @@ TEST_CASE("every registration acknowledged before a SIGKILL survives it",
   std::vector<std::vector<json>> logins(connections);
   std::vector<std::vector<std::string>> expected(connections);
   for (size_t i = 0; i < acknowledged.size(); ++i) {
-    logins[i % connections].push_back({{"op", "login"},
-                                       {"email", acknowledged[i].email},
-                                       {"password", acknowledged[i].password}});
+    logins[i % connections].push_back(
+      login_request(acknowledged[i].email, acknowledged[i].password));
     expected[i % connections].push_back(acknowledged[i].email);
   }
   std::vector<std::unique_ptr<line_client>> clients;
@@ -242,7 +241,7 @@ TEST_CASE("every registration acknowledged before a SIGKILL survives it",
       auto reply = checked[conn].replies.find(static_cast<int64_t>(i));
       if (reply == checked[conn].replies.end())
         lost.push_back(expected[conn][i] + ": no reply");
-      else if (!reply->second.value("ok", false)
+      else if (!succeeded(reply->second)
                || reply->second["user"]["email"] != expected[conn][i])
         lost.push_back(expected[conn][i] + ": " + reply->second.dump());
     }

@@ -16,6 +16,7 @@
 
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
+#include "support/protocol.hpp"
 
 using namespace authnode::test;
 
@@ -51,11 +52,6 @@ std::vector<std::string> fail2ban_regex(const std::string& log,
   return lines_of(out);
 }
 
-json login(const std::string& password) {
-  return {
-    {"op", "login"}, {"email", "ann@example.org"}, {"password", password}};
-}
-
 } // namespace
 
 TEST_CASE("fail2ban's filter matches every failure with its address and no "
@@ -68,32 +64,29 @@ TEST_CASE("fail2ban's filter matches every failure with its address and no "
   node_process node{args};
   {
     line_client c{node.port(), "127.0.0.4"};
-    REQUIRE(c.call({{"op", "register"},
-                    {"email", "ann@example.org"},
-                    {"password", "correct horse"},
-                    {"name", "Ann"}})["ok"]
-            == true);
-    REQUIRE(c.call(login("correct horse"))["ok"] == true);
+    REQUIRE(succeeded(register_user(c, "ann@example.org")));
+    REQUIRE(succeeded(login(c, "ann@example.org")));
   }
   {
     // Wrong passwords, one after the other (each held for its delay and
     // the throttle's penalty): invalid_credentials.
     line_client c{node.port(), "127.0.0.2"};
     for (int i = 0; i < 2; ++i)
-      REQUIRE(c.call(login("wrong " + std::to_string(i)), 15s)["error"]["code"]
-              == "invalid_credentials");
+      REQUIRE(
+        error_code(c.call(
+          login_request("ann@example.org", "wrong " + std::to_string(i)), 15s))
+        == "invalid_credentials");
   }
   {
     // A burst: two checks run, one waits, the rest are refused at once.
     line_client c{node.port(), "127.0.0.3"};
     for (int i = 0; i < 6; ++i) {
-      auto req = login("guess " + std::to_string(i));
-      req["id"] = i;
-      c.send(req);
+      c.send(with_id(
+        i, login_request("ann@example.org", "guess " + std::to_string(i))));
     }
     std::multiset<std::string> codes;
     for (int i = 0; i < 6; ++i)
-      codes.insert(c.read_reply(i, 20s)["error"]["code"].get<std::string>());
+      codes.insert(outcome(c.read_reply(i, 20s)));
     REQUIRE(codes.count("rate_limited") >= 1);
     REQUIRE(codes.count("invalid_credentials") >= 1);
   }
@@ -101,13 +94,12 @@ TEST_CASE("fail2ban's filter matches every failure with its address and no "
     // A wrong admin key on the admin port: forbidden, held, audited.
     line_client c{node.admin_port(), "127.0.0.5"};
     auto reply = c.call({{"op", "stats"}, {"admin_key", "not the key"}}, 15s);
-    REQUIRE(reply["error"]["code"] == "forbidden");
+    REQUIRE(error_code(reply) == "forbidden");
   }
   {
     // The owner, from elsewhere, after the account's penalty: a success.
     line_client c{node.port(), "127.0.0.4"};
-    auto reply = c.call(login("correct horse"), 30s);
-    REQUIRE(reply["ok"] == true);
+    REQUIRE(succeeded(c.call(login_request("ann@example.org"), 30s)));
   }
   REQUIRE(node.stop() == 0);
 

@@ -17,6 +17,7 @@
 
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
+#include "support/protocol.hpp"
 
 using namespace authnode::test;
 
@@ -671,15 +672,13 @@ std::string check_reply(const std::optional<std::string>& line,
   auto reply = json::parse(*line, nullptr, false);
   if (reply.is_discarded() || !reply.is_object())
     return "the reply is not a JSON object: " + line->substr(0, 200);
-  if (reply.value("ok", true) != false)
-    return "the reply is not ok:false: " + line->substr(0, 200);
-  if (!reply.contains("error") || !reply["error"].is_object()
-      || !reply["error"].contains("code") || !reply["error"]["code"].is_string()
-      || !reply["error"].contains("message")
-      || !reply["error"]["message"].is_string())
-    return "the reply has no error.code and error.message: "
+  if (!failed(reply))
+    return "the reply is not ok:false with an error.code: "
       + line->substr(0, 200);
-  auto got = reply["error"]["code"].get<std::string>();
+  if (!reply["error"].contains("message")
+      || !reply["error"]["message"].is_string())
+    return "the reply has no error.message: " + line->substr(0, 200);
+  auto got = error_code(reply);
   if (documented_codes.count(got) == 0)
     return "undocumented code " + got;
   if (got != code)
@@ -751,7 +750,7 @@ void run_all(const node_process& node, const std::vector<hostile_case>& cases,
     if (!problems.empty()) {
       // Go on with the next case only if the node still answers at all.
       line_client probe{node.port()};
-      REQUIRE(probe.call({{"op", "ping"}})["ok"] == true);
+      REQUIRE(succeeded(probe.call({{"op", "ping"}})));
     }
   }
 }
@@ -760,18 +759,10 @@ void run_all(const node_process& node, const std::vector<hostile_case>& cases,
 /// another address so the one failed login above does not throttle it.
 void check_still_serving(const node_process& node) {
   line_client c{node.port(), "127.0.0.2"};
-  CHECK(c.call({{"op", "ping"}})["ok"] == true);
-  auto registered = c.call({{"op", "register"},
-                            {"email", "after.attack@example.org"},
-                            {"password", "correct horse"},
-                            {"name", "After"}});
-  REQUIRE(registered["ok"] == true);
-  auto granted = c.call({{"op", "login"},
-                         {"email", "after.attack@example.org"},
-                         {"password", "correct horse"}});
-  REQUIRE(granted["ok"] == true);
-  CHECK(c.call({{"op", "whoami"}, {"token", granted["token"]}})["user"]["email"]
-        == "after.attack@example.org");
+  CHECK(succeeded(c.call({{"op", "ping"}})));
+  REQUIRE(succeeded(register_user(c, "after.attack@example.org")));
+  auto token = session_token(c, "after.attack@example.org");
+  CHECK(whoami(c, token)["user"]["email"] == "after.attack@example.org");
 }
 
 size_t count_lines(const std::vector<hostile_case>& cases) {

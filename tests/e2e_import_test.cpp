@@ -47,16 +47,6 @@ json every_format() {
   return users;
 }
 
-json login_request(const std::string& id, const std::string& email,
-                   const std::string& password) {
-  return {
-    {"id", id}, {"op", "login"}, {"email", email}, {"password", password}};
-}
-
-json show(admin_client& a, const std::string& email) {
-  return a.call({{"op", "user_show"}, {"email", email}});
-}
-
 /// user_show's hash_scheme once it is `scheme`, or what it last was after
 /// `limit`: the rehash is stored after the login's reply.
 std::string wait_for_scheme(admin_client& a, const std::string& email,
@@ -64,7 +54,7 @@ std::string wait_for_scheme(admin_client& a, const std::string& email,
                             milliseconds limit = milliseconds(10000)) {
   auto deadline = steady_clock::now() + limit;
   for (;;) {
-    auto now = show(a, email)["user"].value("hash_scheme", "?");
+    auto now = show_user(a, email)["user"].value("hash_scheme", "?");
     if (now == scheme || steady_clock::now() >= deadline)
       return now;
     std::this_thread::sleep_for(milliseconds(10));
@@ -78,14 +68,14 @@ TEST_CASE("imported users of every format log in and are re-hashed to "
   node_process node; // throttling on, --failure-delay=300ms
   admin_client a{node};
   auto reply = import(a, every_format());
-  REQUIRE(error_code(reply) == "ok");
+  REQUIRE(succeeded(reply));
   CHECK(reply["imported"] == passlib_hashes.size());
   CHECK(reply["updated"] == 0);
   CHECK(reply["skipped"] == 0);
   CHECK(reply["rejected"] == json::array());
   for (size_t i = 0; i < passlib_hashes.size(); ++i) {
     INFO(passlib_hashes[i].label);
-    auto shown = show(a, email_of(i))["user"];
+    auto shown = show_user(a, email_of(i))["user"];
     CHECK(shown["hash_scheme"] == passlib_hashes[i].scheme);
     CHECK(shown["last_login_at"].is_null());
   }
@@ -98,7 +88,8 @@ TEST_CASE("imported users of every format log in and are re-hashed to "
     clients.push_back(std::make_unique<line_client>(
       node.port(), "127.0.0." + std::to_string(10 + i)));
     auto email = i < passlib_hashes.size() ? email_of(i) : "nobody@example.org";
-    clients[i]->send(login_request("wrong", email, "wrong battery staple"));
+    clients[i]->send(
+      with_id("wrong", login_request(email, "wrong battery staple")));
   }
   auto unknown = clients.back()->read_reply("wrong");
   for (size_t i = 0; i < passlib_hashes.size(); ++i) {
@@ -114,11 +105,12 @@ TEST_CASE("imported users of every format log in and are re-hashed to "
   // The right password logs in (after the account's penalty), and the
   // stored hash becomes the node's own argon2id.
   for (size_t i = 0; i < passlib_hashes.size(); ++i)
-    clients[i]->send(login_request("right", email_of(i), passlib_password));
+    clients[i]->send(
+      with_id("right", login_request(email_of(i), passlib_password)));
   for (size_t i = 0; i < passlib_hashes.size(); ++i) {
     INFO(passlib_hashes[i].label);
     auto granted = clients[i]->read_reply("right");
-    REQUIRE(error_code(granted) == "ok");
+    REQUIRE(succeeded(granted));
     CHECK(granted["user"]["email"] == email_of(i));
     CHECK(wait_for_scheme(a, email_of(i), "argon2id") == "argon2id");
     auto stored = wait_for_stored_hash(node.db_dir() + "/auth.db", email_of(i),
@@ -128,11 +120,8 @@ TEST_CASE("imported users of every format log in and are re-hashed to "
     CHECK(stored.rfind(node_argon2id, 0) == 0);
     CHECK(stored != passlib_hashes[i].hash);
     // The same password again, now against the new hash.
-    CHECK(error_code(clients[i]->call(
-            login_request("again", email_of(i), passlib_password)))
-          == "ok");
-    CHECK(error_code(clients[i]->call(
-            login_request("wrong again", email_of(i), "wrong battery staple")))
+    CHECK(succeeded(login(*clients[i], email_of(i), passlib_password)));
+    CHECK(error_code(login(*clients[i], email_of(i), "wrong battery staple"))
           == "invalid_credentials");
   }
   CHECK(node.log().find("\"reason\":\"password, re-hashing\"")
@@ -163,7 +152,7 @@ TEST_CASE("user_import rejects rows by index and imports the rest") {
          {"created_at", 1500000000}},
   };
   auto reply = import(a, users);
-  REQUIRE(error_code(reply) == "ok");
+  REQUIRE(succeeded(reply));
   CHECK(reply["imported"] == 2);
   std::map<int, std::string> codes;
   for (auto& r : reply["rejected"]) {
@@ -181,11 +170,11 @@ TEST_CASE("user_import rejects rows by index and imports the rest") {
                                       {6, "duplicate"},
                                       {7, "bad_created_at"},
                                       {8, "bad_hash"}});
-  auto old = show(a, "old@example.org")["user"];
+  auto old = show_user(a, "old@example.org")["user"];
   CHECK(old["name"] == "Old");
   CHECK(old["created_at"] == "2017-07-14T02:40:00Z");
-  CHECK(show(a, "ok0@example.org")["user"]["hash_scheme"] == "bcrypt");
-  CHECK(error_code(show(a, "long@example.org")) == "no_such_user");
+  CHECK(show_user(a, "ok0@example.org")["user"]["hash_scheme"] == "bcrypt");
+  CHECK(error_code(show_user(a, "long@example.org")) == "no_such_user");
   CHECK(node.log().find(long_hash) == std::string::npos);
 }
 
@@ -196,16 +185,15 @@ TEST_CASE("user_import with update replaces name and hash and ends sessions") {
   REQUIRE(import(a, {user_row(email, passlib_hashes[3].hash)})["imported"]
           == 1);
   line_client pub{node.port()};
-  auto token = pub.call(login_request("1", email, passlib_password))["token"];
-  REQUIRE(token.is_string());
-  REQUIRE(error_code(pub.call({{"op", "whoami"}, {"token", token}})) == "ok");
+  auto token = session_token(pub, email, passlib_password);
+  REQUIRE(succeeded(whoami(pub, token)));
 
   // Without update: skipped, nothing changes.
   auto other = user_row(email, passlib_other_sha512, "Renamed");
   auto again = import(a, {other});
   CHECK(again["skipped"] == 1);
   CHECK(again["updated"] == 0);
-  CHECK(error_code(pub.call({{"op", "whoami"}, {"token", token}})) == "ok");
+  CHECK(succeeded(whoami(pub, token)));
 
   // With update: the new hash, and the session is gone (the node's session
   // cache too: whoami had been answered from it).
@@ -213,9 +201,8 @@ TEST_CASE("user_import with update replaces name and hash and ends sessions") {
   CHECK(replaced["updated"] == 1);
   CHECK(replaced["imported"] == 0);
   CHECK(replaced["skipped"] == 0);
-  CHECK(error_code(pub.call({{"op", "whoami"}, {"token", token}}))
-        == "invalid_token");
-  auto shown = show(a, email)["user"];
+  CHECK(error_code(whoami(pub, token)) == "invalid_token");
+  auto shown = show_user(a, email)["user"];
   CHECK(shown["name"] == "Renamed");
   CHECK(shown["hash_scheme"] == "sha512_crypt");
   CHECK(shown["sessions"] == 0);
@@ -228,11 +215,9 @@ TEST_CASE("user_import with update replaces name and hash and ends sessions") {
   CHECK(rerun["updated"] == 0);
 
   line_client fresh{node.port(), "127.0.0.2"};
-  CHECK(error_code(fresh.call(login_request("old", email, passlib_password)))
+  CHECK(error_code(login(fresh, email, passlib_password))
         == "invalid_credentials");
-  CHECK(
-    error_code(fresh.call(login_request("new", email, passlib_other_password)))
-    == "ok");
+  CHECK(succeeded(login(fresh, email, passlib_other_password)));
 }
 
 TEST_CASE("a user_import of 1001 users or without a users array is "
@@ -245,7 +230,7 @@ TEST_CASE("a user_import of 1001 users or without a users array is "
   auto reply = import(a, users);
   CHECK(error_code(reply) == "bad_request");
   CHECK(reply["error"]["message"] == "users must have at most 1000 entries");
-  CHECK(error_code(show(a, email_of(0))) == "no_such_user");
+  CHECK(error_code(show_user(a, email_of(0))) == "no_such_user");
   for (json bad : {json("a@example.org"), json::object(), json(nullptr)})
     CHECK(error_code(import(a, bad)) == "bad_request");
   CHECK(error_code(a.call({{"op", "user_import"}})) == "bad_request");
@@ -270,7 +255,7 @@ TEST_CASE("user_import without the right admin key is forbidden") {
     CHECK(steady_clock::now() - start >= milliseconds(290));
   }
   admin_client a{node};
-  CHECK(error_code(show(a, email_of(0))) == "no_such_user");
+  CHECK(error_code(show_user(a, email_of(0))) == "no_such_user");
 }
 
 TEST_CASE("a node killed during an import keeps whole batches only") {

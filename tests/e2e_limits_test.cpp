@@ -6,6 +6,7 @@
 
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
+#include "support/protocol.hpp"
 
 using namespace authnode::test;
 
@@ -23,28 +24,25 @@ TEST_CASE("a client past max-connections gets one busy line, then a close") {
   node_process node{with({"--max-connections=2"})};
   line_client a{node.port()};
   line_client b{node.port()};
-  REQUIRE(a.call({{"op", "ping"}})["ok"] == true);
-  REQUIRE(b.call({{"op", "ping"}})["ok"] == true);
+  REQUIRE(succeeded(a.call({{"op", "ping"}})));
+  REQUIRE(succeeded(b.call({{"op", "ping"}})));
   {
     line_client refused{node.port()};
     auto line = refused.read_line();
     REQUIRE(line);
-    auto reply = json::parse(*line);
-    CHECK(reply["ok"] == false);
-    CHECK(reply["error"]["code"] == "busy");
+    CHECK(error_code(json::parse(*line)) == "busy");
     CHECK(refused.closed_by_peer());
   }
   // The two admitted clients are unaffected, and a freed place is reused.
-  CHECK(a.call({{"op", "ping"}})["ok"] == true);
-  auto stats = b.call({{"op", "stats"}});
-  CHECK(stats["stats"]["connections"] == 2);
+  CHECK(succeeded(a.call({{"op", "ping"}})));
+  CHECK(stats_of(b)["connections"] == 2);
 }
 
 TEST_CASE("a freed connection slot admits the next client") {
   node_process node{with({"--max-connections=1"})};
   {
     line_client first{node.port()};
-    REQUIRE(first.call({{"op", "ping"}})["ok"] == true);
+    REQUIRE(succeeded(first.call({{"op", "ping"}})));
   }
   // The node notices the close asynchronously; retry a bounded few times.
   bool admitted = false;
@@ -52,7 +50,7 @@ TEST_CASE("a freed connection slot admits the next client") {
     line_client next{node.port()};
     next.send({{"id", 1}, {"op", "ping"}});
     auto line = next.read_line();
-    admitted = line && json::parse(*line).value("ok", false);
+    admitted = line && succeeded(json::parse(*line));
   }
   CHECK(admitted);
 }
@@ -60,19 +58,14 @@ TEST_CASE("a freed connection slot admits the next client") {
 TEST_CASE("a client pipelining past max-in-flight gets every reply") {
   node_process node{with({"--max-in-flight=1", "--throttle=off"})};
   line_client c{node.port()};
-  REQUIRE(c.call({{"op", "register"},
-                  {"email", "pipe@example.org"},
-                  {"password", "correct horse"},
-                  {"name", "Pipe"}})["ok"]
-          == true);
+  REQUIRE(succeeded(register_user(c, "pipe@example.org")));
   std::string burst;
   for (int i = 0; i < 200; ++i) {
     json req = (i % 2 == 0)
       ? json{{"id", i}, {"op", "ping"}}
-      : json{{"id", i},
-             {"op", "login"},
-             {"email", "pipe@example.org"},
-             {"password", i % 3 == 0 ? "correct horse" : "wrong"}};
+      : with_id(i,
+                login_request("pipe@example.org",
+                              i % 3 == 0 ? default_password : "wrong"));
     burst += req.dump() + "\n";
   }
   c.send_raw(burst);
@@ -85,11 +78,11 @@ TEST_CASE("a client pipelining past max-in-flight gets every reply") {
     CHECK_FALSE(seen[id]);
     seen[id] = true;
     if (id % 2 == 0)
-      CHECK(reply["ok"] == true);
+      CHECK(succeeded(reply));
     else if (id % 3 == 0)
       CHECK(reply.contains("token"));
     else
-      CHECK(reply["error"]["code"] == "invalid_credentials");
+      CHECK(error_code(reply) == "invalid_credentials");
   }
 }
 
@@ -100,11 +93,7 @@ TEST_CASE("an idle or slowloris connection is closed, a waiting one is not") {
   line_client trickler{node.port()};
   line_client waiting{node.port()};
   line_client chatty{node.port()};
-  REQUIRE(waiting.call({{"op", "register"},
-                        {"email", "wait@example.org"},
-                        {"password", "correct horse"},
-                        {"name", "W"}})["ok"]
-          == true);
+  REQUIRE(succeeded(register_user(waiting, "wait@example.org")));
   // A failed login is held for two seconds, longer than the idle timeout.
   waiting.send({{"id", 7},
                 {"op", "login"},
@@ -121,15 +110,15 @@ TEST_CASE("an idle or slowloris connection is closed, a waiting one is not") {
     } catch (const std::runtime_error&) {
       trickling = false; // the node closed it between the check and the send
     }
-    CHECK(chatty.call({{"op", "ping"}})["ok"] == true);
+    CHECK(succeeded(chatty.call({{"op", "ping"}})));
     CHECK_FALSE(chatty.read_line(100ms)); // pause, bounded
   }
   CHECK(silent.closed_by_peer(100ms));
   CHECK(trickler.closed_by_peer(100ms));
   auto held = waiting.read_reply(7, 1s);
-  CHECK(held["error"]["code"] == "invalid_credentials");
-  CHECK(chatty.call({{"op", "ping"}})["ok"] == true);
-  auto stats = chatty.call({{"op", "stats"}})["stats"];
+  CHECK(error_code(held) == "invalid_credentials");
+  CHECK(succeeded(chatty.call({{"op", "ping"}})));
+  auto stats = stats_of(chatty);
   CHECK(stats["idle_closed_total"].get<int>() >= 2);
 }
 
@@ -145,17 +134,10 @@ TEST_CASE("ping and login work while 1000 idle and slow connections are held") {
       idle.back()->send_raw(R"({"op":"login","email":"slow@exa)");
   }
   line_client c{node.port(), "127.0.0.2"};
-  CHECK(c.call({{"op", "ping"}})["ok"] == true);
-  REQUIRE(c.call({{"op", "register"},
-                  {"email", "ann@example.org"},
-                  {"password", "correct horse"},
-                  {"name", "Ann"}})["ok"]
-          == true);
-  auto login = c.call({{"op", "login"},
-                       {"email", "ann@example.org"},
-                       {"password", "correct horse"}});
-  CHECK(login["ok"] == true);
-  auto stats = c.call({{"op", "stats"}})["stats"];
+  CHECK(succeeded(c.call({{"op", "ping"}})));
+  REQUIRE(succeeded(register_user(c, "ann@example.org")));
+  CHECK(succeeded(login(c, "ann@example.org")));
+  auto stats = stats_of(c);
   CHECK(stats["connections"] == 1001);
   // None of them was dropped for want of room.
   CHECK_FALSE(idle.front()->closed_by_peer(20ms));
@@ -182,7 +164,7 @@ TEST_CASE("a client that keeps max-in-flight requests out is read to the end") {
     auto line = c.read_line(std::chrono::seconds(3));
     if (!line)
       break;
-    REQUIRE(json::parse(*line)["ok"] == true);
+    REQUIRE(succeeded(json::parse(*line)));
     if (sent < total)
       send_next();
   }
@@ -196,12 +178,12 @@ TEST_CASE("connections closed before their idle timer fires are freed") {
   node_process node{with({"--idle-timeout=300ms"})};
   for (int i = 0; i < 3; ++i) {
     line_client brief{node.port()};
-    REQUIRE(brief.call({{"op", "ping"}})["ok"] == true);
+    REQUIRE(succeeded(brief.call({{"op", "ping"}})));
   }
   // Opened after the brief ones: when its timer has closed it, theirs have
   // fired too.
   line_client last{node.port()};
-  REQUIRE(last.call({{"op", "ping"}})["ok"] == true);
+  REQUIRE(succeeded(last.call({{"op", "ping"}})));
   CHECK(last.closed_by_peer(3s));
   CHECK(node.stop() == 0);
 }

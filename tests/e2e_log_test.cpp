@@ -8,6 +8,7 @@
 
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
+#include "support/protocol.hpp"
 
 using namespace authnode::test;
 
@@ -49,22 +50,16 @@ TEST_CASE("a json debug log has one object per event and no secret") {
   secret_registry::global().add("admin key", key);
   {
     line_client c{node.port(), "127.0.0.2"};
-    CHECK(c.call({{"op", "ping"}})["ok"] == true);
-    auto reg = c.call({{"op", "register"},
-                       {"email", "log@example.org"},
-                       {"name", "Log"},
-                       {"password", "log-password-1"}});
-    REQUIRE(reg["ok"] == true);
-    auto bad = c.call({{"op", "login"},
-                       {"email", "log@example.org"},
-                       {"password", "log-password-2"}});
-    CHECK(bad["error"]["code"] == "invalid_credentials");
+    CHECK(succeeded(c.call({{"op", "ping"}})));
+    REQUIRE(
+      succeeded(register_user(c, "log@example.org", "log-password-1", "Log")));
+    CHECK(error_code(login(c, "log@example.org", "log-password-2"))
+          == "invalid_credentials");
     c.send_raw("not json\n");
-    CHECK(c.read()["error"]["code"] == "bad_json");
+    CHECK(error_code(c.read()) == "bad_json");
     line_client admin{node.admin_port()};
-    CHECK(admin.call({{"op", "stats"}, {"admin_key", key}})["ok"] == true);
-    CHECK(admin.call({{"op", "stats"}, {"admin_key", "not-the-key"}})["ok"]
-          == false);
+    CHECK(succeeded(admin.call({{"op", "stats"}, {"admin_key", key}})));
+    CHECK(failed(admin.call({{"op", "stats"}, {"admin_key", "not-the-key"}})));
   }
   REQUIRE(node.stop() == 0);
   auto all = events(node.log());
@@ -113,7 +108,7 @@ TEST_CASE("the default log has no debug events") {
   node_process node;
   {
     line_client c{node.port()};
-    CHECK(c.call({{"op", "ping"}})["ok"] == true);
+    CHECK(succeeded(c.call({{"op", "ping"}})));
   }
   REQUIRE(node.stop() == 0);
   auto log = node.log();

@@ -17,6 +17,7 @@
 #include "support/http_client.hpp"
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
+#include "support/protocol.hpp"
 
 using namespace authnode::test;
 
@@ -54,10 +55,6 @@ std::map<std::string, double> scrape_samples(uint16_t port) {
 
 std::string requests(const std::string& op, const std::string& result) {
   return "authnode_requests_total{op=\"" + op + "\",result=\"" + result + "\"}";
-}
-
-json call(line_client& c, json request) {
-  return c.call(std::move(request));
 }
 
 /// Runs `cmd` and returns its standard output and exit status.
@@ -131,30 +128,15 @@ TEST_CASE("counters move as requests are made") {
   CHECK(before["authnode_login_duration_seconds_count"] == 0);
 
   line_client c{node.port()};
-  REQUIRE(call(c,
-               {{"op", "register"},
-                {"email", "ann@example.org"},
-                {"password", "correct horse"},
-                {"name", "Ann"}})["ok"]
-          == true);
-  auto good = call(c,
-                   {{"op", "login"},
-                    {"email", "ann@example.org"},
-                    {"password", "correct horse"}});
-  REQUIRE(good["ok"] == true);
-  auto bad = call(c,
-                  {{"op", "login"},
-                   {"email", "ann@example.org"},
-                   {"password", "wrong password"}});
-  REQUIRE(bad["error"]["code"] == "invalid_credentials");
-  REQUIRE(call(c, {{"op", "ping"}})["ok"] == true);
-  REQUIRE(call(c, {{"op", "whoami"}, {"token", good["token"]}})["ok"] == true);
-  REQUIRE(
-    call(c,
-         {{"op", "whoami"}, {"token", std::string(43, 'A')}})["error"]["code"]
-    == "invalid_token");
+  REQUIRE(succeeded(register_user(c, "ann@example.org")));
+  auto token = session_token(c, "ann@example.org");
+  REQUIRE(error_code(login(c, "ann@example.org", "wrong password"))
+          == "invalid_credentials");
+  REQUIRE(succeeded(c.call({{"op", "ping"}})));
+  REQUIRE(succeeded(whoami(c, token)));
+  REQUIRE(error_code(whoami(c, std::string(43, 'A'))) == "invalid_token");
   c.send_raw("this is not json\n");
-  REQUIRE(c.read()["error"]["code"] == "bad_json");
+  REQUIRE(error_code(c.read()) == "bad_json");
 
   auto after = scrape_samples(*port);
   CHECK(after[requests("register", "ok")] == 1);
@@ -197,7 +179,7 @@ TEST_CASE("gauges show a failure reply held for its delay") {
       poll(nullptr, 0, 10);
   }
   CHECK(pending == 1);
-  CHECK(c.read_reply("bad", 10s)["error"]["code"] == "invalid_credentials");
+  CHECK(error_code(c.read_reply("bad", 10s)) == "invalid_credentials");
   CHECK(scrape_samples(*port)["authnode_delayed_replies_pending"] == 0);
 }
 
@@ -206,17 +188,9 @@ TEST_CASE("the scrape parses with the reference Prometheus parser") {
   auto port = metrics_port(node);
   REQUIRE(port);
   line_client c{node.port()};
-  REQUIRE(call(c,
-               {{"op", "register"},
-                {"email", "bob@example.org"},
-                {"password", "correct horse"},
-                {"name", "Bob"}})["ok"]
-          == true);
-  REQUIRE(call(c,
-               {{"op", "login"},
-                {"email", "bob@example.org"},
-                {"password", "correct horse"}})["ok"]
-          == true);
+  REQUIRE(
+    succeeded(register_user(c, "bob@example.org", "correct horse", "Bob")));
+  REQUIRE(succeeded(login(c, "bob@example.org")));
   temp_dir dir;
   auto file = dir.path() + "/scrape.txt";
   std::ofstream{file} << scrape(*port).body;
@@ -299,7 +273,7 @@ TEST_CASE("hostile HTTP clients are cut off and cost the node nothing else") {
     slow.back()->send("GET /metr");
   }
   line_client c{node.port()};
-  CHECK(c.call({{"op", "ping"}})["ok"] == true);
+  CHECK(succeeded(c.call({{"op", "ping"}})));
   int refused = 0, timed_out = 0;
   for (auto& s : slow) {
     // Every one is answered and closed by the head timeout (5 s), bounded.
@@ -331,5 +305,5 @@ TEST_CASE("hostile HTTP clients are cut off and cost the node nothing else") {
   // Still serving both ports, and the scrape counts the client above.
   auto after = scrape_samples(*port);
   CHECK(after[requests("ping", "ok")] == 1);
-  CHECK(c.call({{"op", "ping"}})["ok"] == true);
+  CHECK(succeeded(c.call({{"op", "ping"}})));
 }

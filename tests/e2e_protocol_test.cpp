@@ -8,37 +8,13 @@
 
 #include <sqlite3.h>
 
-#include "storage/user_store.hpp"
 #include "support/db_peek.hpp"
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
+#include "support/protocol.hpp"
 
 using namespace authnode::test;
 using std::chrono::steady_clock;
-
-namespace {
-
-json register_user(line_client& c, const std::string& email,
-                   const std::string& password = "correct horse",
-                   const std::string& name = "Ann") {
-  return c.call({{"op", "register"},
-                 {"email", email},
-                 {"password", password},
-                 {"name", name}});
-}
-
-json login(line_client& c, const std::string& email,
-           const std::string& password = "correct horse") {
-  return c.call({{"op", "login"}, {"email", email}, {"password", password}});
-}
-
-std::string error_code(const json& reply) {
-  if (reply.value("ok", true))
-    return "ok";
-  return reply["error"]["code"].get<std::string>();
-}
-
-} // namespace
 
 TEST_CASE("ping answers ok and echoes the id") {
   node_process node;
@@ -53,7 +29,7 @@ TEST_CASE("register creates a user once per normalized email") {
   node_process node;
   line_client c{node.port()};
   auto reply = register_user(c, "  Ann@Example.ORG ");
-  REQUIRE(reply["ok"] == true);
+  REQUIRE(succeeded(reply));
   auto& user = reply["user"];
   CHECK(user["email"] == "ann@example.org");
   CHECK(user["name"] == "Ann");
@@ -73,7 +49,7 @@ TEST_CASE("register refuses bad emails and weak passwords") {
         == "weak_password");
   CHECK(error_code(register_user(c, "long.enough@b.co", "Long.Enough@B.co"))
         == "weak_password");
-  CHECK(error_code(register_user(c, "a@b.co", std::string(1024, 'x'))) == "ok");
+  CHECK(succeeded(register_user(c, "a@b.co", std::string(1024, 'x'))));
   CHECK(error_code(c.call(
           {{"op", "register"}, {"email", "c@d.co"}, {"password", "password1"}}))
         == "bad_request");
@@ -82,37 +58,34 @@ TEST_CASE("register refuses bad emails and weak passwords") {
 TEST_CASE("login hands out a token that whoami accepts until logout") {
   node_process node;
   line_client c{node.port()};
-  REQUIRE(register_user(c, "bob@example.org")["ok"] == true);
+  REQUIRE(succeeded(register_user(c, "bob@example.org")));
   auto granted = login(c, "BOB@example.org");
-  REQUIRE(granted["ok"] == true);
+  REQUIRE(succeeded(granted));
   auto token = granted["token"].get<std::string>();
   CHECK(token.size() == 43); // 32 bytes, base64url without padding
   CHECK(granted["expires_at"].get<std::string>().back() == 'Z');
   CHECK(granted["user"]["email"] == "bob@example.org");
   CHECK(granted["user"]["last_login_at"].is_string());
 
-  auto me = c.call({{"op", "whoami"}, {"token", token}});
-  REQUIRE(me["ok"] == true);
+  auto me = whoami(c, token);
+  REQUIRE(succeeded(me));
   CHECK(me["user"]["email"] == "bob@example.org");
   CHECK(me["user"]["last_login_at"].is_string());
 
   // A second client sees the same session.
   line_client other{node.port()};
-  CHECK(other.call({{"op", "whoami"}, {"token", token}})["ok"] == true);
+  CHECK(succeeded(whoami(other, token)));
 
-  CHECK(c.call({{"op", "logout"}, {"token", token}})["ok"] == true);
-  CHECK(error_code(c.call({{"op", "whoami"}, {"token", token}}))
-        == "invalid_token");
-  CHECK(error_code(c.call({{"op", "logout"}, {"token", token}}))
-        == "invalid_token");
-  CHECK(error_code(c.call({{"op", "whoami"}, {"token", "made-up"}}))
-        == "invalid_token");
+  CHECK(succeeded(logout(c, token)));
+  CHECK(error_code(whoami(c, token)) == "invalid_token");
+  CHECK(error_code(logout(c, token)) == "invalid_token");
+  CHECK(error_code(whoami(c, "made-up")) == "invalid_token");
 }
 
 TEST_CASE("a failed login is answered late while other requests are not") {
   node_process node; // --failure-delay=300ms
   line_client c{node.port()};
-  REQUIRE(register_user(c, "carl@example.org")["ok"] == true);
+  REQUIRE(succeeded(register_user(c, "carl@example.org")));
   auto start = steady_clock::now();
   c.send({{"id", "bad"},
           {"op", "login"},
@@ -138,50 +111,36 @@ TEST_CASE("a failed login is answered late while other requests are not") {
 TEST_CASE("change_password needs the old password and revokes other sessions") {
   node_process node;
   line_client c{node.port()};
-  REQUIRE(register_user(c, "dora@example.org")["ok"] == true);
-  auto here = login(c, "dora@example.org")["token"].get<std::string>();
-  auto there = login(c, "dora@example.org")["token"].get<std::string>();
+  REQUIRE(succeeded(register_user(c, "dora@example.org")));
+  auto here = session_token(c, "dora@example.org");
+  auto there = session_token(c, "dora@example.org");
 
   auto start = steady_clock::now();
-  auto wrong = c.call({{"op", "change_password"},
-                       {"token", here},
-                       {"old_password", "not it at all"},
-                       {"new_password", "a new secret"}});
+  auto wrong = change_password(c, here, "not it at all", "a new secret");
   CHECK(error_code(wrong) == "invalid_credentials");
   CHECK(steady_clock::now() - start >= std::chrono::milliseconds(300));
-  CHECK(error_code(c.call({{"op", "change_password"},
-                           {"token", here},
-                           {"old_password", "correct horse"},
-                           {"new_password", "short"}}))
+  CHECK(error_code(change_password(c, here, "correct horse", "short"))
         == "weak_password");
-  CHECK(error_code(c.call({{"op", "change_password"},
-                           {"token", "nope"},
-                           {"old_password", "correct horse"},
-                           {"new_password", "a new secret"}}))
+  CHECK(error_code(change_password(c, "nope", "correct horse", "a new secret"))
         == "invalid_token");
 
-  auto changed = c.call({{"op", "change_password"},
-                         {"token", here},
-                         {"old_password", "correct horse"},
-                         {"new_password", "a new secret"}});
-  REQUIRE(changed["ok"] == true);
-  CHECK(c.call({{"op", "whoami"}, {"token", here}})["ok"] == true);
-  CHECK(error_code(c.call({{"op", "whoami"}, {"token", there}}))
-        == "invalid_token");
+  REQUIRE(succeeded(change_password(c, here, "correct horse", "a new secret")));
+  CHECK(succeeded(whoami(c, here)));
+  CHECK(error_code(whoami(c, there)) == "invalid_token");
   CHECK(error_code(login(c, "dora@example.org")) == "invalid_credentials");
-  CHECK(login(c, "dora@example.org", "a new secret")["ok"] == true);
+  CHECK(succeeded(login(c, "dora@example.org", "a new secret")));
 }
 
 TEST_CASE("stats counts connections, requests and login outcomes") {
   node_process node;
   line_client c{node.port()};
   line_client idle{node.port()};
-  REQUIRE(register_user(c, "eve@example.org")["ok"] == true);
-  REQUIRE(login(c, "eve@example.org")["ok"] == true);
+  REQUIRE(succeeded(register_user(c, "eve@example.org")));
+  REQUIRE(succeeded(login(c, "eve@example.org")));
   REQUIRE(error_code(login(c, "eve@example.org", "wrong one"))
           == "invalid_credentials");
   auto reply = c.call({{"op", "stats"}});
-  REQUIRE(reply["ok"] == true);
+  REQUIRE(succeeded(reply));
   auto& s = reply["stats"];
   CHECK(s["connections"] == 2);
   CHECK(s["requests_total"] == 4);
@@ -205,7 +164,7 @@ TEST_CASE("bad input is answered and the connection stays usable") {
   auto missing = c.call({{"id", 6}, {"op", "login"}, {"email", "x@y.co"}});
   CHECK(error_code(missing) == "bad_request");
   CHECK(missing["error"]["message"] == "missing field: password");
-  CHECK(c.call({{"op", "ping"}})["ok"] == true);
+  CHECK(succeeded(c.call({{"op", "ping"}})));
 }
 
 TEST_CASE("a line over max-line is answered line_too_long, then closed") {
@@ -218,7 +177,7 @@ TEST_CASE("a line over max-line is answered line_too_long, then closed") {
   CHECK(error_code(reply) == "line_too_long");
   CHECK(c.closed_by_peer());
   line_client fresh{node.port()};
-  CHECK(fresh.call({{"op", "ping"}})["ok"] == true);
+  CHECK(succeeded(fresh.call({{"op", "ping"}})));
 }
 
 TEST_CASE("1,000 pending failures take no thread and do not hold up a ping") {
@@ -230,22 +189,19 @@ TEST_CASE("1,000 pending failures take no thread and do not hold up a ping") {
   opts.push_back("--throttle=off");
   node_process node{opts};
   line_client c{node.port()};
-  REQUIRE(register_user(c, "fay@example.org")["ok"] == true);
+  REQUIRE(succeeded(register_user(c, "fay@example.org")));
   auto threads_before = node.thread_count();
   std::string burst;
-  for (int i = 0; i < 1000; ++i)
-    burst += json{{"id", i},
-                  {"op", "login"},
-                  {"email", "fay@example.org"},
-                  {"password", "guess number " + std::to_string(i)}}
-               .dump()
-      + "\n";
+  for (int i = 0; i < 1000; ++i) {
+    auto guess = "guess number " + std::to_string(i);
+    burst += line_of(with_id(i, login_request("fay@example.org", guess)));
+  }
   c.send_raw(burst);
   line_client observer{node.port()};
   // Wait (bounded) until all 1,000 verifications are done and held.
   int64_t pending = 0;
   for (int i = 0; i < 200 && pending < 1000; ++i) {
-    pending = observer.call({{"op", "stats"}})["stats"]["pending_delayed"];
+    pending = stats_of(observer)["pending_delayed"];
     if (pending < 1000)
       observer.read_line(std::chrono::milliseconds(10)); // pause, bounded
   }
@@ -258,7 +214,7 @@ TEST_CASE("1,000 pending failures take no thread and do not hold up a ping") {
     auto reply = c.read(std::chrono::seconds(10));
     REQUIRE(error_code(reply) == "invalid_credentials");
   }
-  CHECK(observer.call({{"op", "stats"}})["stats"]["pending_delayed"] == 0);
+  CHECK(stats_of(observer)["pending_delayed"] == 0);
 }
 
 TEST_CASE("accounts survive a restart, and SIGTERM exits 0") {
@@ -266,13 +222,13 @@ TEST_CASE("accounts survive a restart, and SIGTERM exits 0") {
   {
     node_process first{fast_options(), dir.path()};
     line_client c{first.port()};
-    REQUIRE(register_user(c, "gus@example.org")["ok"] == true);
+    REQUIRE(succeeded(register_user(c, "gus@example.org")));
     CHECK(first.stop() == 0);
     CHECK(first.log().find("stopped") != std::string::npos);
   }
   node_process second{fast_options(), dir.path()};
   line_client c{second.port()};
-  CHECK(login(c, "gus@example.org")["ok"] == true);
+  CHECK(succeeded(login(c, "gus@example.org")));
   CHECK(error_code(register_user(c, "gus@example.org")) == "email_taken");
 }
 
@@ -281,39 +237,34 @@ TEST_CASE("a login made with outdated hash parameters is re-hashed") {
   {
     node_process cheap{fast_options(), dir.path()};
     line_client c{cheap.port()};
-    REQUIRE(register_user(c, "hal@example.org")["ok"] == true);
+    REQUIRE(succeeded(register_user(c, "hal@example.org")));
     REQUIRE(cheap.stop() == 0);
   }
-  auto stored_hash = [&] {
-    std::string error;
-    auto store = authnode::user_store::open(dir.path() + "/auth.db", error);
-    REQUIRE(store);
-    auto rec = store->user_by_email("hal@example.org");
-    REQUIRE(rec);
-    return rec->password_hash;
-  };
-  CHECK(stored_hash().find("$m=8,t=1,") != std::string::npos);
+  auto db = dir.path() + "/auth.db";
+  CHECK(stored_hash(db, "hal@example.org").find("$m=8,t=1,")
+        != std::string::npos);
   {
     auto opts = fast_options();
     opts[0] = "--hash-ops=2";
     node_process stronger{opts, dir.path()};
     line_client c{stronger.port()};
-    REQUIRE(login(c, "hal@example.org")["ok"] == true);
+    REQUIRE(succeeded(login(c, "hal@example.org")));
     // The new hash is stored after the login is answered.
-    auto rehashed = wait_for_stored_hash(
-      dir.path() + "/auth.db", "hal@example.org", [](const std::string& h) {
-        return h.find("$m=8,t=2,") != std::string::npos;
-      });
+    auto rehashed
+      = wait_for_stored_hash(db, "hal@example.org", [](const std::string& h) {
+          return h.find("$m=8,t=2,") != std::string::npos;
+        });
     CHECK(rehashed.find("$m=8,t=2,") != std::string::npos);
     REQUIRE(stronger.stop() == 0);
   }
-  CHECK(stored_hash().find("$m=8,t=2,") != std::string::npos);
+  CHECK(stored_hash(db, "hal@example.org").find("$m=8,t=2,")
+        != std::string::npos);
 }
 
 TEST_CASE("SIGTERM answers a pending failure before exiting") {
   node_process node;
   line_client c{node.port()};
-  REQUIRE(register_user(c, "ivy@example.org")["ok"] == true);
+  REQUIRE(succeeded(register_user(c, "ivy@example.org")));
   c.send({{"id", "late"},
           {"op", "login"},
           {"email", "ivy@example.org"},
@@ -330,9 +281,9 @@ TEST_CASE("SIGTERM answers a pending failure before exiting") {
 TEST_CASE("the default argon2 cost works end to end") {
   node_process node{{"--failure-delay=100ms", "--hashers=2"}};
   line_client c{node.port()};
-  REQUIRE(register_user(c, "joe@example.org")["ok"] == true);
+  REQUIRE(succeeded(register_user(c, "joe@example.org")));
   auto granted = login(c, "joe@example.org");
-  REQUIRE(granted["ok"] == true);
+  REQUIRE(succeeded(granted));
   CHECK(error_code(login(c, "joe@example.org", "wrong password"))
         == "invalid_credentials");
 }

@@ -21,6 +21,7 @@
 
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
+#include "support/protocol.hpp"
 #include "support/secret_registry.hpp"
 
 using namespace authnode::test;
@@ -100,16 +101,10 @@ std::vector<std::string> found_in(const std::string& bytes,
   return found;
 }
 
-std::string error_code(const json& reply) {
-  if (reply.value("ok", false))
-    return "ok";
-  return reply["error"]["code"].get<std::string>();
-}
-
-/// Drives the node through every operation and notes each secret used.
+/// A connection to the node and every secret the test used on it.
 class session {
 public:
-  explicit session(uint16_t port) : c_(port) {}
+  explicit session(uint16_t port) : c(port) {}
 
   void password(const std::string& label, const std::string& value) {
     secrets.push_back({label, value, false});
@@ -123,19 +118,7 @@ public:
           {label + " " + field, reply[field].get<std::string>(), true});
   }
 
-  json call(json request) {
-    return c_.call(std::move(request));
-  }
-
-  json login(const std::string& email, const std::string& password,
-             const std::string& device = {}) {
-    json req{{"op", "login"}, {"email", email}, {"password", password}};
-    if (!device.empty())
-      req["device_token"] = device;
-    return c_.call(req);
-  }
-
-  line_client c_;
+  line_client c;
   std::vector<used_secret> secrets;
 };
 
@@ -174,14 +157,10 @@ TEST_CASE("no password or token reaches the log, the audit file or the "
     const std::string second = "second Secret of ann 2";
     s.password("ann's first password", first);
     s.password("ann's second password", second);
-    REQUIRE(s.call({{"op", "register"},
-                    {"email", ann},
-                    {"password", first},
-                    {"name", "Ann"}})["ok"]
-            == true);
+    REQUIRE(succeeded(register_user(s.c, ann, first)));
 
-    auto granted = s.login(ann, first);
-    REQUIRE(granted["ok"] == true);
+    auto granted = login(s.c, ann, first);
+    REQUIRE(succeeded(granted));
     REQUIRE(granted.contains("device_token"));
     s.tokens_of("the first login's", granted);
     auto token = granted["token"].get<std::string>();
@@ -189,41 +168,33 @@ TEST_CASE("no password or token reaches the log, the audit file or the "
 
     const std::string wrong = "Wrong guess at ann 3";
     s.password("a wrong password", wrong);
-    CHECK(error_code(s.login(ann, wrong)) == "invalid_credentials");
+    CHECK(error_code(login(s.c, ann, wrong)) == "invalid_credentials");
     const std::string nobodys = "Password of nobody 4";
     s.password("an unknown account's password", nobodys);
-    CHECK(error_code(s.login("nobody@example.org", nobodys))
+    CHECK(error_code(login(s.c, "nobody@example.org", nobodys))
           == "invalid_credentials");
 
-    CHECK(s.call({{"op", "whoami"}, {"token", token}})["ok"] == true);
+    CHECK(succeeded(whoami(s.c, token)));
     // The device token travels in both a successful and a failed login.
-    auto with_device = s.login(ann, first, device);
-    CHECK(with_device["ok"] == true);
+    auto with_device = login(s.c, ann, first, device);
+    CHECK(succeeded(with_device));
     s.tokens_of("the device login's", with_device);
     const std::string wrong_with_device = "Wrong with device 5";
     s.password("a wrong password sent with the device token",
                wrong_with_device);
-    CHECK(error_code(s.login(ann, wrong_with_device, device))
+    CHECK(error_code(login(s.c, ann, wrong_with_device, device))
           == "invalid_credentials");
 
     const std::string wrong_old = "Not the old one 6";
     s.password("a wrong old password", wrong_old);
-    CHECK(error_code(s.call({{"op", "change_password"},
-                             {"token", token},
-                             {"old_password", wrong_old},
-                             {"new_password", second}}))
+    CHECK(error_code(change_password(s.c, token, wrong_old, second))
           == "invalid_credentials");
-    CHECK(error_code(s.call({{"op", "change_password"},
-                             {"token", token},
-                             {"old_password", first},
-                             {"new_password", second}}))
-          == "ok");
-    auto after_change = s.login(ann, second, device);
-    CHECK(after_change["ok"] == true);
+    CHECK(succeeded(change_password(s.c, token, first, second)));
+    auto after_change = login(s.c, ann, second, device);
+    CHECK(succeeded(after_change));
     s.tokens_of("the login after the change's", after_change);
-    CHECK(s.call({{"op", "logout"}, {"token", token}})["ok"] == true);
-    CHECK(error_code(s.call({{"op", "whoami"}, {"token", token}}))
-          == "invalid_token");
+    CHECK(succeeded(logout(s.c, token)));
+    CHECK(error_code(whoami(s.c, token)) == "invalid_token");
 
     // Throttled logins: guesses pipelined at one account from another
     // address; past the first, the penalty holds one and refuses the rest.
@@ -232,15 +203,12 @@ TEST_CASE("no password or token reaches the log, the audit file or the "
     for (int i = 0; i < 6; ++i) {
       auto guess = "Throttled guess " + std::to_string(i);
       s.password("guess " + std::to_string(i), guess);
-      burst
-        += json{{"id", i}, {"op", "login"}, {"email", ann}, {"password", guess}}
-             .dump()
-        + "\n";
+      burst += line_of(with_id(i, login_request(ann, guess)));
     }
     guesser.send_raw(burst);
     std::map<std::string, int> codes;
     for (int i = 0; i < 6; ++i)
-      ++codes[error_code(guesser.read(std::chrono::seconds(10)))];
+      ++codes[outcome(guesser.read(std::chrono::seconds(10)))];
     CHECK(codes["rate_limited"] > 0);
     CHECK(codes["invalid_credentials"] > 0);
 
@@ -250,11 +218,8 @@ TEST_CASE("no password or token reaches the log, the audit file or the "
     for (int i = 0; i < 4; ++i) {
       auto password = "Registrant secret " + std::to_string(i);
       s.password("registrant " + std::to_string(i) + "'s password", password);
-      ++reg_codes[error_code(
-        registrar.call({{"op", "register"},
-                        {"email", "r" + std::to_string(i) + "@example.org"},
-                        {"password", password},
-                        {"name", "R"}}))];
+      ++reg_codes[outcome(register_user(
+        registrar, "r" + std::to_string(i) + "@example.org", password))];
     }
     CHECK(reg_codes["ok"] == 3);
     CHECK(reg_codes["rate_limited"] == 1);
@@ -315,9 +280,7 @@ TEST_CASE("the log check finds a secret in a node's log and names only its "
   {
     node_process node; // audits to stderr
     line_client c{node.port()};
-    CHECK(c.call({{"op", "login"},
-                  {"email", email},
-                  {"password", "whatever it is"}})["error"]["code"]
+    CHECK(error_code(login(c, email, "whatever it is"))
           == "invalid_credentials");
     REQUIRE(node.stop() == 0);
     auto log = node.log();

@@ -26,9 +26,10 @@
 #include <set>
 #include <vector>
 
-#include "storage/user_store.hpp"
+#include "support/databases.hpp"
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
+#include "support/protocol.hpp"
 
 using namespace authnode::test;
 using std::chrono::milliseconds;
@@ -46,38 +47,26 @@ struct sent_request {
   bool must_answer = false;
 };
 
-const std::string password = "correct horse";
-
 /// The request of `what` for `email`, as a client writes it.
 json request_for(const std::string& id, kind what, const std::string& email) {
   switch (what) {
     case kind::ping:
       return {{"id", id}, {"op", "ping"}};
     case kind::good_login:
-      return {
-        {"id", id}, {"op", "login"}, {"email", email}, {"password", password}};
+      return with_id(id, login_request(email));
     case kind::wrong_login:
     case kind::unknown_login:
-      return {{"id", id},
-              {"op", "login"},
-              {"email", email},
-              {"password", "not the password"}};
+      return with_id(id, login_request(email, "not the password"));
     case kind::registration:
-      return {{"id", id},
-              {"op", "register"},
-              {"email", email},
-              {"password", password},
-              {"name", "New"}};
+      return with_id(id, register_request(email));
   }
   return {};
 }
 
 /// Empty if `reply` is the right answer to `req`, else what is wrong.
 std::string judge(const sent_request& req, const json& reply) {
-  auto ok = reply.value("ok", false);
-  bool has_code = reply.contains("error") && reply["error"].is_object()
-    && reply["error"].contains("code") && reply["error"]["code"].is_string();
-  if (!ok && !has_code)
+  auto ok = succeeded(reply);
+  if (!ok && !failed(reply))
     return "neither ok nor an error code";
   switch (req.what) {
     case kind::ping:
@@ -91,7 +80,7 @@ std::string judge(const sent_request& req, const json& reply) {
       return reply["user"]["email"] == req.email ? "" : "another user";
     case kind::wrong_login:
     case kind::unknown_login:
-      return !ok && reply["error"]["code"] == "invalid_credentials"
+      return error_code(reply) == "invalid_credentials"
         ? ""
         : "a failed login not answered invalid_credentials";
     case kind::registration:
@@ -253,11 +242,7 @@ TEST_CASE("SIGTERM under load: exit 0, every reply whole and right, then EOF",
   node_process node{opts, dir.path()};
   line_client observer{node.port()};
   for (int i = 0; i < connections; ++i)
-    REQUIRE(observer.call({{"op", "register"},
-                           {"email", load::account(i)},
-                           {"password", password},
-                           {"name", "Held"}})["ok"]
-            == true);
+    REQUIRE(succeeded(register_user(observer, load::account(i))));
 
   std::vector<std::unique_ptr<load>> loads;
   for (int i = 0; i < connections; ++i)
@@ -316,9 +301,7 @@ TEST_CASE("SIGTERM under load: exit 0, every reply whole and right, then EOF",
 
   // A registration that took effect was read by the node, so it must have
   // been answered: a request without a reply must not have happened.
-  std::string error;
-  auto store = authnode::user_store::open(dir.path() + "/auth.db", error);
-  REQUIRE(store);
+  auto store = open_store(dir.path() + "/auth.db");
   std::vector<std::string> done_unanswered;
   for (auto& l : loads)
     for (auto& email : l->unanswered_registrations())

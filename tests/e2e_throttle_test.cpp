@@ -9,6 +9,7 @@
 
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
+#include "support/protocol.hpp"
 
 using namespace authnode::test;
 
@@ -22,15 +23,6 @@ std::vector<std::string> throttle_options(std::vector<std::string> extra) {
   return opts;
 }
 
-void register_user(uint16_t port, const std::string& email) {
-  line_client c{port};
-  REQUIRE(c.call({{"op", "register"},
-                  {"email", email},
-                  {"password", "correct horse"},
-                  {"name", "X"}})["ok"]
-          == true);
-}
-
 /// 5 connections from one address pipeline 20 guesses each at one account;
 /// returns the count of each reply code.
 std::map<std::string, int> guess_burst(uint16_t port) {
@@ -38,125 +30,105 @@ std::map<std::string, int> guess_burst(uint16_t port) {
   for (int c = 0; c < 5; ++c) {
     conns.push_back(std::make_unique<line_client>(port, "127.0.0.1"));
     std::string burst;
-    for (int i = 0; i < 20; ++i)
-      burst += json{{"id", c * 100 + i},
-                    {"op", "login"},
-                    {"email", "victim@example.org"},
-                    {"password", "guess " + std::to_string(c * 100 + i)}}
-                 .dump()
-        + "\n";
+    for (int i = 0; i < 20; ++i) {
+      auto id = c * 100 + i;
+      auto guess = login_request("victim@example.org",
+                                 "guess " + std::to_string(id));
+      burst += line_of(with_id(id, guess));
+    }
     conns.back()->send_raw(burst);
   }
   std::map<std::string, int> codes;
   for (auto& c : conns)
     for (int i = 0; i < 20; ++i) {
       auto reply = c->read(std::chrono::seconds(10));
-      auto code = reply["error"]["code"].get<std::string>();
+      auto code = outcome(reply);
       ++codes[code];
       if (code == "rate_limited")
-        CHECK(reply["error"]["retry_after_ms"].get<int64_t>() > 0);
+        CHECK(retry_after_ms(reply) > 0);
     }
   return codes;
-}
-
-int64_t verifications(uint16_t port) {
-  line_client c{port};
-  return c.call({{"op", "stats"}})["stats"]["hash_verifications_total"];
 }
 
 } // namespace
 
 TEST_CASE("a burst of guesses at one account costs a handful of hashes") {
   node_process node{throttle_options({})};
-  register_user(node.port(), "victim@example.org");
+  REQUIRE(succeeded(register_user(node.port(), "victim@example.org")));
   auto codes = guess_burst(node.port());
   CHECK(codes["invalid_credentials"] + codes["rate_limited"] == 100);
   CHECK(codes["rate_limited"] >= 90);
-  CHECK(verifications(node.port()) <= 6);
+  CHECK(stats_of(node.port())["hash_verifications_total"].get<int64_t>() <= 6);
   line_client c{node.port()};
-  auto stats = c.call({{"op", "stats"}})["stats"];
+  auto stats = stats_of(c);
   CHECK(stats["rate_limited_total"] == codes["rate_limited"]);
 }
 
 TEST_CASE("with --throttle=off every guess is verified") {
   node_process node{throttle_options({"--throttle=off"})};
-  register_user(node.port(), "victim@example.org");
+  REQUIRE(succeeded(register_user(node.port(), "victim@example.org")));
   auto codes = guess_burst(node.port());
   CHECK(codes["invalid_credentials"] == 100);
-  CHECK(verifications(node.port()) == 100);
+  CHECK(stats_of(node.port())["hash_verifications_total"] == 100);
 }
 
 TEST_CASE("with --throttle=off a login hands out no device token") {
   node_process node{throttle_options({"--throttle=off"})};
-  register_user(node.port(), "owner@example.org");
+  REQUIRE(succeeded(register_user(node.port(), "owner@example.org")));
   line_client c{node.port()};
   for (int i = 0; i < 3; ++i) {
-    auto reply = c.call({{"op", "login"},
-                         {"email", "owner@example.org"},
-                         {"password", "correct horse"}});
-    REQUIRE(reply["ok"] == true);
+    auto reply = login(c, "owner@example.org");
+    REQUIRE(succeeded(reply));
     CHECK_FALSE(reply.contains("device_token"));
   }
 }
 
 TEST_CASE("a guesser's penalty does not touch other sources and accounts") {
   node_process node{throttle_options({})};
-  register_user(node.port(), "victim@example.org");
-  register_user(node.port(), "bystander@example.org");
+  REQUIRE(succeeded(register_user(node.port(), "victim@example.org")));
+  REQUIRE(succeeded(register_user(node.port(), "bystander@example.org")));
   guess_burst(node.port());
   line_client other{node.port(), "127.0.0.2"};
-  auto reply = other.call({{"op", "login"},
-                           {"email", "bystander@example.org"},
-                           {"password", "correct horse"}});
-  CHECK(reply["ok"] == true);
+  CHECK(succeeded(login(other, "bystander@example.org")));
 }
 
 TEST_CASE("once the penalty has passed the right password gets in") {
   node_process node{throttle_options({})};
-  register_user(node.port(), "victim@example.org");
+  REQUIRE(succeeded(register_user(node.port(), "victim@example.org")));
   guess_burst(node.port());
   // At most max-penalty (800ms) later, and held rather than refused if the
   // penalty is still running: the login is answered ok.
   line_client c{node.port(), "127.0.0.3"};
   json reply;
   for (int i = 0; i < 20; ++i) {
-    reply = c.call({{"op", "login"},
-                    {"email", "victim@example.org"},
-                    {"password", "correct horse"}});
-    if (reply["ok"] == true)
+    reply = login(c, "victim@example.org");
+    if (succeeded(reply))
       break;
-    REQUIRE(reply["error"]["code"] == "rate_limited");
-    c.read_line(std::chrono::milliseconds(
-      reply["error"]["retry_after_ms"].get<int64_t>())); // waits, bounded
+    REQUIRE(error_code(reply) == "rate_limited");
+    c.read_line(
+      std::chrono::milliseconds(retry_after_ms(reply))); // waits, bounded
   }
-  CHECK(reply["ok"] == true);
+  CHECK(succeeded(reply));
 }
 
 TEST_CASE("registrations past register-rate are refused without hashing") {
   node_process node{throttle_options({"--register-rate=3"})};
   line_client c{node.port(), "127.0.0.1"};
-  auto reg = [&](line_client& client, const std::string& email) {
-    return client.call({{"op", "register"},
-                        {"email", email},
-                        {"password", "correct horse"},
-                        {"name", "R"}});
-  };
   for (int i = 0; i < 3; ++i)
-    REQUIRE(reg(c, "r" + std::to_string(i) + "@example.org")["ok"] == true);
-  auto refused = reg(c, "r3@example.org");
-  CHECK(refused["error"]["code"] == "rate_limited");
-  CHECK(refused["error"]["retry_after_ms"].get<int64_t>() > 0);
+    REQUIRE(
+      succeeded(register_user(c, "r" + std::to_string(i) + "@example.org")));
+  auto refused = register_user(c, "r3@example.org");
+  CHECK(error_code(refused) == "rate_limited");
+  CHECK(retry_after_ms(refused) > 0);
   line_client other{node.port(), "127.0.0.2"};
-  CHECK(reg(other, "r3@example.org")["ok"] == true);
+  CHECK(succeeded(register_user(other, "r3@example.org")));
 }
 
 TEST_CASE("guessing an old password with a stolen token is throttled too") {
   node_process node{throttle_options({})};
-  register_user(node.port(), "victim@example.org");
+  REQUIRE(succeeded(register_user(node.port(), "victim@example.org")));
   line_client c{node.port()};
-  auto token = c.call({{"op", "login"},
-                       {"email", "victim@example.org"},
-                       {"password", "correct horse"}})["token"];
+  auto token = session_token(c, "victim@example.org");
   std::string burst;
   for (int i = 0; i < 30; ++i)
     burst += json{{"id", i},
@@ -169,38 +141,34 @@ TEST_CASE("guessing an old password with a stolen token is throttled too") {
   c.send_raw(burst);
   int limited = 0;
   for (int i = 0; i < 30; ++i)
-    limited += c.read(std::chrono::seconds(10))["error"]["code"]
-      == "rate_limited";
+    limited += error_code(c.read(std::chrono::seconds(10))) == "rate_limited";
   CHECK(limited >= 20);
 }
 
 TEST_CASE("a trusted app server's client_addr is the throttling key") {
   node_process node{throttle_options({"--trusted-sources=127.0.0.5/32"})};
-  register_user(node.port(), "victim@example.org");
-  register_user(node.port(), "bystander@example.org");
+  REQUIRE(succeeded(register_user(node.port(), "victim@example.org")));
+  REQUIRE(succeeded(register_user(node.port(), "bystander@example.org")));
   line_client app{node.port(), "127.0.0.5"};
   // A guesser behind the app server: 20 guesses at once from 10.1.1.1.
   std::string burst;
-  for (int i = 0; i < 20; ++i)
-    burst += json{{"id", i},
-                  {"op", "login"},
-                  {"email", "victim@example.org"},
-                  {"password", "guess " + std::to_string(i)},
-                  {"client_addr", "10.1.1.1"}}
-               .dump()
-      + "\n";
+  for (int i = 0; i < 20; ++i) {
+    auto guess = login_request("victim@example.org",
+                               "guess " + std::to_string(i));
+    guess["client_addr"] = "10.1.1.1";
+    burst += line_of(with_id(i, guess));
+  }
   app.send_raw(burst);
   int limited = 0;
   for (int i = 0; i < 20; ++i)
-    limited += app.read(std::chrono::seconds(10))["error"]["code"]
-      == "rate_limited";
+    limited += error_code(app.read(std::chrono::seconds(10))) == "rate_limited";
   CHECK(limited >= 15);
   // Another user of the same app server, from another address, gets in.
   auto other = app.call({{"op", "login"},
                          {"email", "bystander@example.org"},
                          {"password", "correct horse"},
                          {"client_addr", "10.2.2.2"}});
-  CHECK(other["ok"] == true);
+  CHECK(succeeded(other));
 }
 
 TEST_CASE("client_addr from an untrusted peer is refused") {
@@ -210,32 +178,24 @@ TEST_CASE("client_addr from an untrusted peer is refused") {
                        {"email", "a@example.org"},
                        {"password", "whatever it is"},
                        {"client_addr", "10.1.1.1"}});
-  CHECK(reply["error"]["code"] == "bad_request");
+  CHECK(error_code(reply) == "bad_request");
   line_client trusted{node.port(), "127.0.0.5"};
   auto not_an_address = trusted.call({{"op", "login"},
                                       {"email", "a@example.org"},
                                       {"password", "whatever it is"},
                                       {"client_addr", "not-an-ip"}});
-  CHECK(not_an_address["error"]["code"] == "bad_request");
+  CHECK(error_code(not_an_address) == "bad_request");
 }
 
 TEST_CASE("the audit log has one line per login outcome and no secrets") {
   temp_dir dir;
   auto path = dir.path() + "/audit.log";
   node_process node{throttle_options({"--audit=" + path})};
-  register_user(node.port(), "victim@example.org");
+  REQUIRE(succeeded(register_user(node.port(), "victim@example.org")));
   line_client c{node.port()};
-  auto ok = c.call({{"op", "login"},
-                    {"email", "victim@example.org"},
-                    {"password", "correct horse"}});
-  REQUIRE(ok["ok"] == true);
-  auto token = ok["token"].get<std::string>();
-  c.call({{"op", "login"},
-          {"email", "victim@example.org"},
-          {"password", "wrong and secret"}});
-  c.call({{"op", "login"},
-          {"email", "nobody@example.org"},
-          {"password", "another secret"}});
+  auto token = session_token(c, "victim@example.org");
+  login(c, "victim@example.org", "wrong and secret");
+  login(c, "nobody@example.org", "another secret");
   REQUIRE(node.stop() == 0); // flushes and closes the audit file
   std::ifstream in{path};
   std::vector<json> lines;
@@ -260,14 +220,6 @@ TEST_CASE("the audit log has one line per login outcome and no secrets") {
 
 namespace {
 
-json login_from(line_client& c, const std::string& email,
-                const std::string& password, const std::string& device = {}) {
-  json req{{"op", "login"}, {"email", email}, {"password", password}};
-  if (!device.empty())
-    req["device_token"] = device;
-  return c.call(req);
-}
-
 /// Penalties of whole seconds, so that an attacker's held guess is still
 /// held when the owner tries.
 std::vector<std::string> slow_penalties() {
@@ -281,8 +233,7 @@ std::vector<std::string> slow_penalties() {
 void hold_a_guess(uint16_t port, line_client& attacker, int n) {
   line_client observer{port};
   auto held = [&] {
-    return observer.call({{"op", "stats"}})["stats"]["throttle_held"]
-      .get<int64_t>();
+    return stats_of(observer)["throttle_held"].get<int64_t>();
   };
   auto before = held();
   attacker.send({{"op", "login"},
@@ -297,10 +248,10 @@ void hold_a_guess(uint16_t port, line_client& attacker, int n) {
 
 TEST_CASE("a device token lets its owner in while the account is attacked") {
   node_process node{slow_penalties()};
-  register_user(node.port(), "victim@example.org");
+  REQUIRE(succeeded(register_user(node.port(), "victim@example.org")));
   line_client owner{node.port(), "127.0.0.2"};
-  auto first = login_from(owner, "victim@example.org", "correct horse");
-  REQUIRE(first["ok"] == true);
+  auto first = login(owner, "victim@example.org", "correct horse");
+  REQUIRE(succeeded(first));
   auto device = first["device_token"].get<std::string>();
   CHECK(device.size() == 43);
   guess_burst(node.port());
@@ -308,42 +259,41 @@ TEST_CASE("a device token lets its owner in while the account is attacked") {
   hold_a_guess(node.port(), attacker, 1);
   // The attacker's guess is held: without the device token the owner is
   // refused...
-  auto without = login_from(owner, "victim@example.org", "correct horse");
+  auto without = login(owner, "victim@example.org", "correct horse");
   INFO(without.dump());
-  CHECK(without["error"]["code"] == "rate_limited");
+  CHECK(error_code(without) == "rate_limited");
   // ...with it, the owner gets in at once, and keeps the device token.
-  auto with = login_from(owner, "victim@example.org", "correct horse", device);
-  CHECK(with["ok"] == true);
+  auto with = login(owner, "victim@example.org", "correct horse", device);
+  CHECK(succeeded(with));
   CHECK_FALSE(with.contains("device_token"));
 }
 
 TEST_CASE("a device token is honoured only for its account and not forever") {
   node_process node{slow_penalties()};
-  register_user(node.port(), "victim@example.org");
-  register_user(node.port(), "other@example.org");
+  REQUIRE(succeeded(register_user(node.port(), "victim@example.org")));
+  REQUIRE(succeeded(register_user(node.port(), "other@example.org")));
   line_client owner{node.port(), "127.0.0.2"};
-  auto other_device = login_from(owner, "other@example.org",
-                                 "correct horse")["device_token"]
+  auto other_device = login(owner, "other@example.org",
+                            "correct horse")["device_token"]
                         .get<std::string>();
-  auto device = login_from(owner, "victim@example.org",
-                           "correct horse")["device_token"]
+  auto device = login(owner, "victim@example.org",
+                      "correct horse")["device_token"]
                   .get<std::string>();
   guess_burst(node.port());
   line_client attacker{node.port(), "127.0.0.1"};
   hold_a_guess(node.port(), attacker, 1);
   // Another account's device token buys nothing here.
-  CHECK(login_from(owner, "victim@example.org", "correct horse",
-                   other_device)["error"]["code"]
+  CHECK(error_code(
+          login(owner, "victim@example.org", "correct horse", other_device))
         == "rate_limited");
   // Five wrong passwords with the device token use it up.
   for (int i = 0; i < 5; ++i)
-    CHECK(login_from(owner, "victim@example.org", "wrong " + std::to_string(i),
-                     device)["error"]["code"]
+    CHECK(error_code(login(owner, "victim@example.org",
+                           "wrong " + std::to_string(i), device))
           == "invalid_credentials");
   line_client attacker2{node.port(), "127.0.0.3"};
   hold_a_guess(node.port(), attacker2, 2);
-  CHECK(login_from(owner, "victim@example.org", "correct horse",
-                   device)["error"]["code"]
+  CHECK(error_code(login(owner, "victim@example.org", "correct horse", device))
         == "rate_limited");
 }
 
@@ -353,10 +303,10 @@ TEST_CASE("a device token goes ahead of a full hash queue") {
   // cannot stop a spray), and the queued hashes take a good while to drain.
   node_process node{
     {"--hashers=1", "--max-hash-queue=8", "--failure-delay=200ms"}};
-  register_user(node.port(), "ann@example.org");
+  REQUIRE(succeeded(register_user(node.port(), "ann@example.org")));
   line_client ann{node.port(), "127.0.0.2"};
-  auto first = login_from(ann, "ann@example.org", "correct horse");
-  REQUIRE(first["ok"] == true);
+  auto first = login(ann, "ann@example.org", "correct horse");
+  REQUIRE(succeeded(first));
   auto device = first["device_token"].get<std::string>();
 
   std::vector<std::unique_ptr<line_client>> spray;
@@ -371,24 +321,22 @@ TEST_CASE("a device token goes ahead of a full hash queue") {
   }
   line_client observer{node.port()};
   auto depth = [&] {
-    return observer.call({{"op", "stats"}})["stats"]["hash_queue_depth"]
-      .get<int64_t>();
+    return stats_of(observer)["hash_queue_depth"].get<int64_t>();
   };
   for (int i = 0; i < 200 && depth() < 8; ++i)
     observer.read_line(std::chrono::milliseconds(5)); // pause, bounded
   REQUIRE(depth() == 8);
   // The queue is full: the owner's device-token login is neither refused
   // busy nor made to wait behind the queue.
-  auto with = login_from(ann, "ann@example.org", "correct horse", device);
+  auto with = login(ann, "ann@example.org", "correct horse", device);
   INFO(with.dump());
-  CHECK(with["ok"] == true);
+  CHECK(succeeded(with));
   CHECK(depth() > 0);
   // Every guess of the spray was answered, refused or verified.
   std::map<std::string, int> codes;
   for (auto& c : spray)
     for (int i = 0; i < 2; ++i)
-      ++codes[c->read(std::chrono::seconds(20))["error"]["code"]
-                .get<std::string>()];
+      ++codes[outcome(c->read(std::chrono::seconds(20)))];
   CHECK(codes["busy"] + codes["invalid_credentials"] == 60);
   CHECK(codes["busy"] >= 1);
 }
@@ -396,7 +344,7 @@ TEST_CASE("a device token goes ahead of a full hash queue") {
 TEST_CASE("a client that ignores retry_after_ms waits, one that obeys does "
           "not") {
   node_process node{throttle_options({})};
-  register_user(node.port(), "victim@example.org");
+  REQUIRE(succeeded(register_user(node.port(), "victim@example.org")));
   guess_burst(node.port());
   line_client attacker{node.port(), "127.0.0.1"};
   hold_a_guess(node.port(), attacker, 1);
@@ -408,24 +356,24 @@ TEST_CASE("a client that ignores retry_after_ms waits, one that obeys does "
   };
   // Refused once: the connection is served as before.
   line_client obeys{node.port(), "127.0.0.3"};
-  auto first = login_from(obeys, "victim@example.org", "guess a");
-  REQUIRE(first["error"]["code"] == "rate_limited");
+  auto first = login(obeys, "victim@example.org", "guess a");
+  REQUIRE(error_code(first) == "rate_limited");
   auto asked = clock::now();
-  CHECK(obeys.call({{"op", "ping"}})["ok"] == true);
+  CHECK(succeeded(obeys.call({{"op", "ping"}})));
   CHECK(elapsed_ms(asked) < 100);
   // Refused, then at once again: nothing more is read from this connection
   // until the time the first refusal named.
   line_client ignores{node.port(), "127.0.0.4"};
-  auto refused = login_from(ignores, "victim@example.org", "guess b");
-  REQUIRE(refused["error"]["code"] == "rate_limited");
+  auto refused = login(ignores, "victim@example.org", "guess b");
+  REQUIRE(error_code(refused) == "rate_limited");
   auto told = clock::now();
-  auto retry_after = refused["error"]["retry_after_ms"].get<int64_t>();
+  auto retry_after = retry_after_ms(refused);
   REQUIRE(retry_after >= 100);
-  CHECK(login_from(ignores, "victim@example.org", "guess c")["error"]["code"]
+  CHECK(error_code(login(ignores, "victim@example.org", "guess c"))
         == "rate_limited");
-  CHECK(ignores.call({{"op", "ping"}}, 5s)["ok"] == true);
+  CHECK(succeeded(ignores.call({{"op", "ping"}}, 5s)));
   CHECK(elapsed_ms(told) >= retry_after - 50);
   line_client observer{node.port()};
-  auto stats = observer.call({{"op", "stats"}})["stats"];
+  auto stats = stats_of(observer);
   CHECK(stats["tarpitted_total"] == 1);
 }

@@ -6,33 +6,18 @@
 #include "core/error_code.hpp"
 #include "storage/schema.hpp"
 #include "storage/user_store.hpp"
+#include "support/databases.hpp"
 
 using namespace authnode;
+using authnode::test::log_in;
+using authnode::test::open_store;
 
 namespace {
-
-std::unique_ptr<user_store> open_memory() {
-  std::string error;
-  auto store = user_store::open(":memory:", error);
-  INFO(error);
-  REQUIRE(store != nullptr);
-  return store;
-}
 
 int64_t add(user_store& store, const std::string& email) {
   auto added = store.add_user({email, "Name of " + email, "$argon2id$x", 1000});
   REQUIRE(added);
   return added->id;
-}
-
-void log_in(user_store& store, int64_t user_id, const std::string& digest,
-            int64_t expires_at, const std::string& device = {}) {
-  login_commit c;
-  c.user_id = user_id;
-  c.at = 2000;
-  c.session = session_row{digest, user_id, 2000, expires_at, "127.0.0.1"};
-  c.device_digest = device;
-  REQUIRE(store.commit_login(c));
 }
 
 bool is_not_found(const caf::error& err) {
@@ -51,7 +36,7 @@ std::vector<std::string> emails(const user_page& page) {
 TEST_CASE("schema version 3 adds the disabled flag, off for everyone",
           "[user_store]") {
   CHECK(schema_version() == 3);
-  auto store = open_memory();
+  auto store = open_store();
   add(*store, "ann@example.org");
   auto found = store->user_by_email("ann@example.org");
   REQUIRE(found);
@@ -60,7 +45,7 @@ TEST_CASE("schema version 3 adds the disabled flag, off for everyone",
 
 TEST_CASE("user_detail_of counts live sessions and device tokens",
           "[user_store]") {
-  auto store = open_memory();
+  auto store = open_store();
   auto id = add(*store, "ann@example.org");
   log_in(*store, id, "digest-1", 5000, "device-1");
   log_in(*store, id, "digest-2", 3000);
@@ -80,7 +65,7 @@ TEST_CASE("user_detail_of counts live sessions and device tokens",
 
 TEST_CASE("list_users pages in email order, after a cursor, by prefix",
           "[user_store]") {
-  auto store = open_memory();
+  auto store = open_store();
   for (auto e : {"dora@x.org", "ann@x.org", "carl@y.org", "bob@x.org",
                  "anna@y.org", "a%b@x.org"})
     add(*store, e);
@@ -109,7 +94,7 @@ TEST_CASE("list_users pages in email order, after a cursor, by prefix",
 
 TEST_CASE("disabling revokes every session and hides the user's sessions",
           "[user_store]") {
-  auto store = open_memory();
+  auto store = open_store();
   auto id = add(*store, "ann@example.org");
   auto other = add(*store, "bob@example.org");
   log_in(*store, id, "digest-1", 5000);
@@ -136,7 +121,7 @@ TEST_CASE("disabling revokes every session and hides the user's sessions",
 
 TEST_CASE("deleting a user removes its sessions and device tokens",
           "[user_store]") {
-  auto store = open_memory();
+  auto store = open_store();
   auto id = add(*store, "ann@example.org");
   auto other = add(*store, "bob@example.org");
   log_in(*store, id, "digest-1", 5000, "device-1");
@@ -158,7 +143,7 @@ TEST_CASE("deleting a user removes its sessions and device tokens",
 
 TEST_CASE("sessions_of lists live sessions without tokens, revoke one or all",
           "[user_store]") {
-  auto store = open_memory();
+  auto store = open_store();
   auto id = add(*store, "ann@example.org");
   auto other = add(*store, "bob@example.org");
   log_in(*store, id, "digest-1", 5000);

@@ -9,22 +9,15 @@
 
 #include "core/error_code.hpp"
 #include "storage/user_store.hpp"
+#include "support/databases.hpp"
 #include "support/db_peek.hpp"
-#include "support/node_process.hpp"
 #include "support/passlib_hashes.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace authnode;
 using namespace authnode::test;
 
 namespace {
-
-std::unique_ptr<user_store> open_store(const std::string& path = ":memory:") {
-  std::string error;
-  auto store = user_store::open(path, error);
-  INFO(error);
-  REQUIRE(store != nullptr);
-  return store;
-}
 
 const std::string bcrypt_hash = passlib_hashes[3].hash;
 const std::string sha512_hash = passlib_hashes[6].hash;
@@ -45,16 +38,6 @@ user_record stored(user_store& store, const std::string& email) {
   auto found = store.user_by_email(email);
   REQUIRE(found);
   return *found;
-}
-
-void log_in(user_store& store, int64_t user_id, const std::string& digest,
-            const std::string& device = {}) {
-  login_commit c;
-  c.user_id = user_id;
-  c.at = 2000;
-  c.session = session_row{digest, user_id, 2000, 99999999999, "127.0.0.1"};
-  c.device_digest = device;
-  REQUIRE(store.commit_login(c));
 }
 
 } // namespace
@@ -104,7 +87,7 @@ TEST_CASE("with update a new hash replaces the old and revokes every session",
   auto store = open_store();
   import_ok(*store, {false, {row("a@example.org")}});
   auto a = stored(*store, "a@example.org");
-  log_in(*store, a.user.id, "digest-1", "device-1");
+  log_in(*store, a.user.id, "digest-1", far_future, "device-1");
   log_in(*store, a.user.id, "digest-2");
   auto done = import_ok(
     *store, {true, {row("a@example.org", sha512_hash, " New name ")}});

@@ -1,20 +1,26 @@
 // user_store against real SQLite, in memory and on disk.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <string>
 
 #include <sqlite3.h>
-#include <sys/stat.h>
 
 #include "core/error_code.hpp"
 #include "storage/schema.hpp"
 #include "storage/sqlite.hpp"
 #include "storage/user_store.hpp"
+#include "support/databases.hpp"
+#include "support/db_peek.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace authnode;
+using authnode::test::alice;
+using authnode::test::file_mode;
+using authnode::test::login_of;
+using authnode::test::open_store;
+using authnode::test::session_count;
+using authnode::test::temp_dir;
 
 namespace Catch {
 
@@ -29,70 +35,15 @@ struct StringMaker<authnode::ec> {
 
 namespace {
 
-/// A fresh directory under /tmp, removed with everything in it.
-struct temp_dir {
-  std::filesystem::path path;
-
-  temp_dir() {
-    char pattern[] = "/tmp/authnode-store-XXXXXX";
-    if (mkdtemp(pattern) == nullptr)
-      FAIL("mkdtemp failed");
-    path = pattern;
-  }
-
-  ~temp_dir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-
-  std::string file(const char* name) const {
-    return (path / name).string();
-  }
-};
-
-std::unique_ptr<user_store> open_or_fail(const std::string& path) {
-  std::string error;
-  auto store = user_store::open(path, error);
-  INFO(error);
-  REQUIRE(store != nullptr);
-  return store;
-}
-
 ec code_of(const caf::error& err) {
   REQUIRE(err.category() == caf::atom("authnode"));
   return static_cast<ec>(err.code());
-}
-
-new_user alice() {
-  return {"alice@example.org", "Alice", "$argon2id$v=19$m=1$old", 1000};
 }
 
 user_view add_or_fail(user_store& store, const new_user& x) {
   auto added = store.add_user(x);
   REQUIRE(added);
   return *added;
-}
-
-login_commit login_of(int64_t user_id, std::string digest, int64_t at,
-                      int64_t expires_at) {
-  login_commit c;
-  c.user_id = user_id;
-  c.at = at;
-  c.session.token_digest = std::move(digest);
-  c.session.user_id = user_id;
-  c.session.created_at = at;
-  c.session.expires_at = expires_at;
-  c.session.source = "127.0.0.1:4242";
-  return c;
-}
-
-int64_t count_sessions(const std::string& path) {
-  sqlite_db db;
-  REQUIRE(db.open(path, SQLITE_OPEN_READONLY).ok());
-  statement stmt;
-  REQUIRE(stmt.prepare(db, "SELECT count(*) FROM sessions").ok());
-  REQUIRE(stmt.step() == step_result::row);
-  return stmt.column_int64(0);
 }
 
 // A digest is raw bytes: make sure NUL and high bytes survive the BLOB.
@@ -103,7 +54,7 @@ const std::string digest_c = std::string("\0\x03\xfd", 3) + "c-digest";
 } // namespace
 
 TEST_CASE("a new user can be read back by email", "[user_store]") {
-  auto store = open_or_fail(":memory:");
+  auto store = open_store(":memory:");
   auto added = add_or_fail(*store, alice());
   CHECK(added.id > 0);
   CHECK(added.email == "alice@example.org");
@@ -120,14 +71,14 @@ TEST_CASE("a new user can be read back by email", "[user_store]") {
 }
 
 TEST_CASE("an unknown email is not_found", "[user_store]") {
-  auto store = open_or_fail(":memory:");
+  auto store = open_store(":memory:");
   auto found = store->user_by_email("nobody@example.org");
   REQUIRE(!found);
   CHECK(code_of(found.error()) == ec::not_found);
 }
 
 TEST_CASE("a second user with the same email is email_taken", "[user_store]") {
-  auto store = open_or_fail(":memory:");
+  auto store = open_store(":memory:");
   add_or_fail(*store, alice());
   auto again = alice();
   again.name = "Mallory";
@@ -140,7 +91,7 @@ TEST_CASE("a second user with the same email is email_taken", "[user_store]") {
 }
 
 TEST_CASE("values are bound, never spliced into SQL", "[user_store]") {
-  auto store = open_or_fail(":memory:");
+  auto store = open_store(":memory:");
   auto x = alice();
   x.email = "x'); DROP TABLE users; --@example.org";
   x.name = "Robert'); --";
@@ -153,7 +104,7 @@ TEST_CASE("values are bound, never spliced into SQL", "[user_store]") {
 }
 
 TEST_CASE("a login records its time and opens a session", "[user_store]") {
-  auto store = open_or_fail(":memory:");
+  auto store = open_store(":memory:");
   auto user = add_or_fail(*store, alice());
   auto done = store->commit_login(login_of(user.id, digest_a, 2000, 5000));
   REQUIRE(done);
@@ -173,7 +124,7 @@ TEST_CASE("a login records its time and opens a session", "[user_store]") {
 
 TEST_CASE("a rehash replaces the stored hash only if it is still the old one",
           "[user_store]") {
-  auto store = open_or_fail(":memory:");
+  auto store = open_store(":memory:");
   auto user = add_or_fail(*store, alice());
   auto stored = [&] {
     auto found = store->user_by_email("alice@example.org");
@@ -201,7 +152,7 @@ TEST_CASE("a rehash replaces the stored hash only if it is still the old one",
 }
 
 TEST_CASE("a session's created_at defaults to the login time", "[user_store]") {
-  auto store = open_or_fail(":memory:");
+  auto store = open_store(":memory:");
   auto user = add_or_fail(*store, alice());
   auto c = login_of(user.id, digest_a, 2000, 5000);
   c.session.created_at = 0;
@@ -211,7 +162,7 @@ TEST_CASE("a session's created_at defaults to the login time", "[user_store]") {
 }
 
 TEST_CASE("a login for an unknown user changes nothing", "[user_store]") {
-  auto store = open_or_fail(":memory:");
+  auto store = open_store(":memory:");
   auto done = store->commit_login(login_of(4711, digest_a, 2000, 5000));
   REQUIRE(!done);
   CHECK(code_of(done.error()) == ec::not_found);
@@ -220,7 +171,7 @@ TEST_CASE("a login for an unknown user changes nothing", "[user_store]") {
 
 TEST_CASE("a login whose session belongs to someone else is refused",
           "[user_store]") {
-  auto store = open_or_fail(":memory:");
+  auto store = open_store(":memory:");
   auto user = add_or_fail(*store, alice());
   auto c = login_of(user.id, digest_a, 2000, 5000);
   c.session.user_id = user.id + 1;
@@ -232,7 +183,7 @@ TEST_CASE("a login whose session belongs to someone else is refused",
 
 TEST_CASE("a failed login commit rolls back all of its writes",
           "[user_store]") {
-  auto store = open_or_fail(":memory:");
+  auto store = open_store(":memory:");
   auto user = add_or_fail(*store, alice());
   REQUIRE(store->commit_login(login_of(user.id, digest_a, 2000, 5000)));
   // The same digest again violates UNIQUE after last_login_at was updated
@@ -254,7 +205,7 @@ TEST_CASE("a failed login commit rolls back all of its writes",
 }
 
 TEST_CASE("a session is valid until, not at, its expiry", "[user_store]") {
-  auto store = open_or_fail(":memory:");
+  auto store = open_store(":memory:");
   auto user = add_or_fail(*store, alice());
   REQUIRE(store->commit_login(login_of(user.id, digest_a, 2000, 5000)));
   CHECK(store->session_owner_of(digest_a, 4999));
@@ -266,7 +217,7 @@ TEST_CASE("a session is valid until, not at, its expiry", "[user_store]") {
 }
 
 TEST_CASE("a deleted session is gone", "[user_store]") {
-  auto store = open_or_fail(":memory:");
+  auto store = open_store(":memory:");
   auto user = add_or_fail(*store, alice());
   REQUIRE(store->commit_login(login_of(user.id, digest_a, 2000, 5000)));
   REQUIRE(store->commit_login(login_of(user.id, digest_b, 2000, 5000)));
@@ -282,7 +233,7 @@ TEST_CASE("a deleted session is gone", "[user_store]") {
 
 TEST_CASE("a password change revokes every other session of the user",
           "[user_store]") {
-  auto store = open_or_fail(":memory:");
+  auto store = open_store(":memory:");
   auto user = add_or_fail(*store, alice());
   auto bob = alice();
   bob.email = "bob@example.org";
@@ -303,7 +254,7 @@ TEST_CASE("a password change revokes every other session of the user",
 
 TEST_CASE("a password change without a kept token revokes all sessions",
           "[user_store]") {
-  auto store = open_or_fail(":memory:");
+  auto store = open_store(":memory:");
   auto user = add_or_fail(*store, alice());
   REQUIRE(store->commit_login(login_of(user.id, digest_a, 2000, 5000)));
   REQUIRE(store->set_password({user.id, "$argon2id$new", ""}));
@@ -312,14 +263,14 @@ TEST_CASE("a password change without a kept token revokes all sessions",
 
 TEST_CASE("a password change for an unknown user is not_found",
           "[user_store]") {
-  auto store = open_or_fail(":memory:");
+  auto store = open_store(":memory:");
   auto done = store->set_password({4711, "$argon2id$new", digest_a});
   REQUIRE(!done);
   CHECK(code_of(done.error()) == ec::not_found);
 }
 
 TEST_CASE("purge removes the expired sessions only", "[user_store]") {
-  auto store = open_or_fail(":memory:");
+  auto store = open_store(":memory:");
   auto user = add_or_fail(*store, alice());
   REQUIRE(store->commit_login(login_of(user.id, digest_a, 2000, 3000)));
   REQUIRE(store->commit_login(login_of(user.id, digest_b, 2000, 4000)));
@@ -337,7 +288,7 @@ TEST_CASE("purge removes the expired sessions only", "[user_store]") {
 
 TEST_CASE("deleting an expired session reports it was not live",
           "[user_store]") {
-  auto store = open_or_fail(":memory:");
+  auto store = open_store(":memory:");
   auto user = add_or_fail(*store, alice());
   REQUIRE(store->commit_login(login_of(user.id, digest_a, 2000, 3000)));
   auto late = store->delete_session(digest_a, 3000);
@@ -353,11 +304,11 @@ TEST_CASE("a file database keeps users and sessions across reopen",
   auto path = dir.file("users.db");
   int64_t id = 0;
   {
-    auto store = open_or_fail(path);
+    auto store = open_store(path);
     id = add_or_fail(*store, alice()).id;
     REQUIRE(store->commit_login(login_of(id, digest_a, 2000, 5000)));
   }
-  auto store = open_or_fail(path);
+  auto store = open_store(path);
   auto found = store->user_by_email("alice@example.org");
   REQUIRE(found);
   CHECK(found->user.id == id);
@@ -371,13 +322,11 @@ TEST_CASE("a file database keeps users and sessions across reopen",
 TEST_CASE("a new database file is private to its owner", "[user_store]") {
   temp_dir dir;
   auto path = dir.file("users.db");
-  auto store = open_or_fail(path);
+  auto store = open_store(path);
   add_or_fail(*store, alice());
   for (auto name : {"users.db", "users.db-wal"}) {
-    struct stat info {};
     INFO(name);
-    REQUIRE(::stat(dir.file(name).c_str(), &info) == 0);
-    CHECK((info.st_mode & 0777) == 0600);
+    CHECK(file_mode(dir.file(name)) == 0600);
   }
 }
 
@@ -427,7 +376,7 @@ TEST_CASE("a database from a newer authnode is refused", "[user_store]") {
 TEST_CASE("migrating a current database changes nothing", "[user_store]") {
   temp_dir dir;
   auto path = dir.file("users.db");
-  open_or_fail(path);
+  open_store(path);
   sqlite_db db;
   REQUIRE(db.open(path, SQLITE_OPEN_READWRITE).ok());
   std::string error;
@@ -442,14 +391,14 @@ TEST_CASE("migrating a current database changes nothing", "[user_store]") {
 TEST_CASE("two connections see each other's commits", "[user_store]") {
   temp_dir dir;
   auto path = dir.file("users.db");
-  auto writer = open_or_fail(path);
-  auto reader = open_or_fail(path);
+  auto writer = open_store(path);
+  auto reader = open_store(path);
   auto user = add_or_fail(*writer, alice());
   REQUIRE(writer->commit_login(login_of(user.id, digest_a, 2000, 3000)));
   CHECK(reader->session_owner_of(digest_a, 2001));
-  CHECK(count_sessions(path) == 1);
+  CHECK(session_count(path) == 1);
   auto purged = reader->purge_expired(3000);
   REQUIRE(purged);
   CHECK(*purged == 1);
-  CHECK(count_sessions(path) == 0);
+  CHECK(session_count(path) == 0);
 }

@@ -1,22 +1,16 @@
 // For end-to-end tests of the admin channel: a client of the admin port that
-// sends the node's key with each request, and the code of a reply.
+// sends the node's key with each request, and the admin requests more than
+// one test makes. Replies are read with support/protocol.hpp, as on the
+// public port.
 #pragma once
 
 #include <string>
 
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
+#include "support/protocol.hpp"
 
 namespace authnode::test {
-
-/// "ok", the error code of a failed reply, or "?" for neither.
-inline std::string error_code(const json& reply) {
-  if (reply.value("ok", false))
-    return "ok";
-  if (!reply.contains("error"))
-    return "?";
-  return reply["error"]["code"].get<std::string>();
-}
 
 /// A client of the admin port that sends the node's key with each request.
 struct admin_client {
@@ -37,5 +31,10 @@ struct admin_client {
   std::string key;
   line_client c;
 };
+
+/// user_show of `email`.
+inline json show_user(admin_client& a, const std::string& email) {
+  return a.call({{"op", "user_show"}, {"email", email}});
+}
 
 } // namespace authnode::test

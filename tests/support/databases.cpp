@@ -15,6 +15,26 @@ std::unique_ptr<user_store> open_store(const std::string& path) {
   return store;
 }
 
+new_user alice() {
+  return {"alice@example.org", "Alice", "$argon2id$v=19$m=1$old", 1000};
+}
+
+login_commit login_of(int64_t user_id, std::string digest, int64_t at,
+                      int64_t expires_at, std::string device) {
+  login_commit c;
+  c.user_id = user_id;
+  c.at = at;
+  c.session = {std::move(digest), user_id, at, expires_at, "127.0.0.1"};
+  c.device_digest = std::move(device);
+  return c;
+}
+
+void log_in(user_store& store, int64_t user_id, const std::string& digest,
+            int64_t expires_at, const std::string& device) {
+  REQUIRE(
+    store.commit_login(login_of(user_id, digest, 2000, expires_at, device)));
+}
+
 void add_bulk_users(const std::string& path, int count,
                     const std::string& prefix) {
   open_store(path); // the node's own schema, migrations included

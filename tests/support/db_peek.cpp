@@ -47,13 +47,24 @@ std::string stored_hash(const std::string& db_path, const std::string& email) {
   return out;
 }
 
-int64_t user_count(const std::string& db_path) {
+namespace {
+
+int64_t count(const std::string& db_path, const char* sql) {
   int64_t out = 0;
-  query_one(db_path, "SELECT count(*) FROM users", nullptr,
-            [&](sqlite3_stmt* stmt) {
-              out = sqlite3_column_int64(stmt, 0);
-            });
+  query_one(db_path, sql, nullptr, [&](sqlite3_stmt* stmt) {
+    out = sqlite3_column_int64(stmt, 0);
+  });
   return out;
+}
+
+} // namespace
+
+int64_t user_count(const std::string& db_path) {
+  return count(db_path, "SELECT count(*) FROM users");
+}
+
+int64_t session_count(const std::string& db_path) {
+  return count(db_path, "SELECT count(*) FROM sessions");
 }
 
 std::string

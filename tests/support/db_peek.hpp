@@ -1,7 +1,8 @@
 // Reads a node's database file directly, through a read-only SQLite
-// connection of its own: WAL mode lets it in while the node runs. For tests
-// of what the node stores when no reply shows it (a hash re-made after a
-// login). Nothing it reads is printed by the helpers.
+// connection of its own: WAL mode lets it in while the node (or a database
+// actor) runs. For tests of what is stored when no reply shows it (a hash
+// re-made after a login, expired sessions purged). Nothing it reads is
+// printed by the helpers.
 #pragma once
 
 #include <chrono>
@@ -17,6 +18,9 @@ std::string stored_hash(const std::string& db_path, const std::string& email);
 
 /// How many users the database at `db_path` holds.
 int64_t user_count(const std::string& db_path);
+
+/// How many sessions the database at `db_path` holds, expired ones too.
+int64_t session_count(const std::string& db_path);
 
 /// Reads the stored hash until `done(hash)` holds or `limit` has passed;
 /// returns the last hash read.

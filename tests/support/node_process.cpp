@@ -25,13 +25,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string make_temp_dir() {
-  char tmpl[] = "/tmp/authnode-test-XXXXXX";
-  if (mkdtemp(tmpl) == nullptr)
-    throw std::runtime_error("mkdtemp failed");
-  return tmpl;
-}
-
 /// Where a sanitizer report starts in `log`, or npos. ASan and LSan start
 /// theirs with "==PID==ERROR: ...", UBSan with "file:line:col: runtime error".
 size_t sanitizer_report_start(const std::string& log) {
@@ -129,13 +122,6 @@ secrets_in_log(const std::string& log, const secret_registry& secrets) {
     return a.offset < b.offset;
   });
   return leaks;
-}
-
-temp_dir::temp_dir() : path_(make_temp_dir()) {}
-
-temp_dir::~temp_dir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
 }
 
 std::vector<std::string> fast_options() {

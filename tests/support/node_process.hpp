@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "support/secret_registry.hpp"
+#include "support/temp_dir.hpp"
 
 namespace authnode::test {
 
@@ -28,20 +29,6 @@ std::vector<std::string> fast_options();
 std::vector<secret_registry::leak> secrets_in_log(const std::string& log,
                                                   const secret_registry& secrets
                                                   = secret_registry::global());
-
-/// A temporary directory, removed with everything in it at scope exit.
-class temp_dir {
-public:
-  temp_dir();
-  ~temp_dir();
-  temp_dir(const temp_dir&) = delete;
-  const std::string& path() const {
-    return path_;
-  }
-
-private:
-  std::string path_;
-};
 
 /// How a node that was expected to stop by itself ended.
 struct exit_result {
