@@ -39,6 +39,7 @@
 #include "core/secrets.hpp"
 #include "net/admin_codec.hpp"
 #include "net/admin_protocol.hpp"
+#include "net/public_protocol.hpp"
 #include "net/listener.hpp"
 #include "net/metrics_listener.hpp"
 #include "storage/database.hpp"
