@@ -166,27 +166,11 @@ std::string encode_user(const request_id& id, const user_view& user) {
 
 std::string encode_stats(const request_id& id, const stats_snapshot& s) {
   auto out = reply_head(id, true);
-  std::pair<const char*, int64_t> fields[] = {
-    {"connections", s.connections},
-    {"requests_total", s.requests_total},
-    {"registrations_total", s.registrations_total},
-    {"logins_ok", s.logins_ok},
-    {"logins_failed", s.logins_failed},
-    {"pending_delayed", s.pending_delayed},
-    {"hash_verifications_total", s.hash_verifications_total},
-    {"rate_limited_total", s.rate_limited_total},
-    {"penalized_sources", s.penalized_sources},
-    {"penalized_accounts", s.penalized_accounts},
-    {"throttle_held", s.throttle_held},
-    {"hash_queue_depth", s.hash_queue_depth},
-    {"idle_closed_total", s.idle_closed_total},
-    {"tarpitted_total", s.tarpitted_total},
-    {"uptime_seconds", s.uptime_seconds},
-  };
   append_key(out, "stats");
   out += '{';
-  for (auto& [name, value] : fields)
-    append_member(out, name, value);
+#define AUTHNODE_STATS_MEMBER(name, ...) append_member(out, #name, s.name);
+  AUTHNODE_STATS(AUTHNODE_STATS_MEMBER)
+#undef AUTHNODE_STATS_MEMBER
   out += '}';
   return reply_end(std::move(out));
 }
