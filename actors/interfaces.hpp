@@ -26,6 +26,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "core/counter_table.hpp"
+#include "core/error_code.hpp"
 #include "core/secrets.hpp"
 
 namespace authnode {
@@ -231,21 +232,14 @@ struct new_user {
   int64_t created_at = 0;
 };
 
-/// Why a row of a user_import batch was not imported. The wire names
-/// ("bad_email", ...) are stable; net/admin_codec has their table.
-enum class import_code : uint8_t {
-  bad_email,
-  bad_name,
-  bad_hash,
-  duplicate,
-  bad_created_at,
-};
-
 /// A row of user_import that was not imported: its position in `users`,
-/// its import_code and a message for people (never the hash).
+/// why (import_code, core/error_code) and a message for people (never the
+/// hash). CAF 0.17 serializes an enum as its underlying type by itself (an
+/// inspect() of ours for it would be ambiguous with that), so `code` crosses
+/// nodes as the uint8_t it was before it was typed.
 struct import_rejection {
   int64_t index = 0;
-  uint8_t code = 0;
+  import_code code = import_code::bad_email;
   std::string message;
 };
 

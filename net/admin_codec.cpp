@@ -118,8 +118,7 @@ std::variant<import_row, import_rejection> decode_row(const json& x,
   import_row row;
   row.index = index;
   auto reject = [&](import_code code, std::string message) {
-    return import_rejection{index, static_cast<uint8_t>(code),
-                            std::move(message)};
+    return import_rejection{index, code, std::move(message)};
   };
   if (auto why = take(x, "email", row.email))
     return reject(import_code::bad_email, std::move(*why));
@@ -333,7 +332,7 @@ void append_session(std::string& out, const session_info& x) {
 
 void append_rejection(std::string& out, const import_rejection& x) {
   append_object(out, member("index", x.index),
-                member("code", import_code_name(x.code)),
+                member("code", wire_name(x.code)),
                 member("message", x.message));
 }
 
@@ -386,13 +385,6 @@ std::string encode_throttle_reset(const request_id& id, bool had) {
   auto out = reply_head(id, true);
   append_member(out, "reset", had);
   return reply_end(std::move(out));
-}
-
-std::string_view import_code_name(uint8_t code) {
-  // Indexed by import_code; the names are part of the protocol.
-  static constexpr std::array<std::string_view, 5> names{
-    {"bad_email", "bad_name", "bad_hash", "duplicate", "bad_created_at"}};
-  return code < names.size() ? names[code] : "internal";
 }
 
 std::string encode_import_report(const request_id& id, const import_report& r) {

@@ -127,9 +127,6 @@ std::string encode_throttle_status(const request_id& id,
 /// `{"id":..,"ok":true,"reset":b}`: whether the key had failures.
 std::string encode_throttle_reset(const request_id& id, bool had);
 
-/// The stable wire name of an import_code ("bad_email", ...).
-std::string_view import_code_name(uint8_t code);
-
 /// `{"id":..,"ok":true,"imported":n,"updated":n,"skipped":n,
 /// "rejected":[{"index":i,"code":"..","message":".."},..]}`
 std::string encode_import_report(const request_id& id, const import_report& r);
