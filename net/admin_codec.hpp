@@ -6,7 +6,7 @@
 // (net/public_codec) knows no admin op, so the public port answers one with
 // unknown_op whatever it carries, and this one knows no public op. Admin
 // traffic is a few requests from an operator, so it is parsed into a DOM
-// (with the public decoder's depth limit) rather than with a hand-written
+// (behind the same depth limit, net/wire) rather than with a hand-written
 // SAX reader.
 //
 // The decoder has one table of ops: each op's name on the wire, and how its
