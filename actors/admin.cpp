@@ -260,7 +260,7 @@ constexpr int64_t max_created_ahead = 86400;
 
 import_rejection rejection(const import_row& row, import_code code,
                            std::string message) {
-  return {row.index, static_cast<uint8_t>(code), std::move(message)};
+  return {row.index, code, std::move(message)};
 }
 
 /// Checks one row the way registration checks a new account, field by

@@ -4,8 +4,6 @@
 // here decides a request; this file says which code does.
 #include "actors/auth.hpp"
 
-#include <chrono>
-
 #include <caf/typed_event_based_actor.hpp>
 
 #include <sodium.h>
@@ -15,34 +13,9 @@
 #include "actors/password_flow.hpp"
 #include "actors/register_flow.hpp"
 #include "actors/session_ops.hpp"
+#include "core/counters.hpp"
 
 namespace authnode {
-
-namespace {
-
-stats_snapshot take_stats(const node_counters& c) {
-  stats_snapshot s;
-  s.connections = c.connections.load();
-  s.requests_total = c.requests_total.load();
-  s.registrations_total = c.registrations_total.load();
-  s.logins_ok = c.logins_ok.load();
-  s.logins_failed = c.logins_failed.load();
-  s.pending_delayed = c.pending_delayed.load();
-  s.hash_verifications_total = c.hash_verifications_total.load();
-  s.rate_limited_total = c.rate_limited_total.load();
-  s.penalized_sources = c.penalized_sources.load();
-  s.penalized_accounts = c.penalized_accounts.load();
-  s.throttle_held = c.throttle_held.load();
-  s.hash_queue_depth = c.hash_queue_depth.load();
-  s.idle_closed_total = c.idle_closed_total.load();
-  s.tarpitted_total = c.tarpitted_total.load();
-  s.uptime_seconds = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::steady_clock::now() - c.started)
-                       .count();
-  return s;
-}
-
-} // namespace
 
 auth_actor::behavior_type auth(auth_ptr self, auth_settings cfg,
                                database_actor db, hasher_actor hasher,

@@ -25,6 +25,8 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "core/counter_table.hpp"
+#include "core/error_code.hpp"
 #include "core/secrets.hpp"
 
 namespace authnode {
@@ -230,21 +232,14 @@ struct new_user {
   int64_t created_at = 0;
 };
 
-/// Why a row of a user_import batch was not imported. The wire names
-/// ("bad_email", ...) are stable; net/admin_codec has their table.
-enum class import_code : uint8_t {
-  bad_email,
-  bad_name,
-  bad_hash,
-  duplicate,
-  bad_created_at,
-};
-
 /// A row of user_import that was not imported: its position in `users`,
-/// its import_code and a message for people (never the hash).
+/// why (import_code, core/error_code) and a message for people (never the
+/// hash). CAF 0.17 serializes an enum as its underlying type by itself (an
+/// inspect() of ours for it would be ambiguous with that), so `code` crosses
+/// nodes as the uint8_t it was before it was typed.
 struct import_rejection {
   int64_t index = 0;
-  uint8_t code = 0;
+  import_code code = import_code::bad_email;
   std::string message;
 };
 
@@ -357,22 +352,11 @@ struct device_record {
   int64_t failures = 0;
 };
 
+/// The `stats` reply: every row of core/counter_table.hpp, in its order.
 struct stats_snapshot {
-  int64_t connections = 0;
-  int64_t requests_total = 0;
-  int64_t registrations_total = 0;
-  int64_t logins_ok = 0;
-  int64_t logins_failed = 0;
-  int64_t pending_delayed = 0;
-  int64_t hash_verifications_total = 0;
-  int64_t rate_limited_total = 0;
-  int64_t penalized_sources = 0;
-  int64_t penalized_accounts = 0;
-  int64_t throttle_held = 0;
-  int64_t hash_queue_depth = 0;
-  int64_t idle_closed_total = 0;
-  int64_t tarpitted_total = 0;
-  int64_t uptime_seconds = 0;
+#define AUTHNODE_STATS_FIELD(name, ...) int64_t name = 0;
+  AUTHNODE_STATS(AUTHNODE_STATS_FIELD)
+#undef AUTHNODE_STATS_FIELD
 };
 
 /// argon2id cost, sent with every request so hasher nodes need no config.
@@ -497,12 +481,17 @@ AUTHNODE_INSPECT(password_change_request, x.token, x.old_password,
                  x.new_password, x.source, x.client_addr)
 AUTHNODE_INSPECT(session_grant, x.user, x.token, x.expires_at, x.device_token)
 AUTHNODE_INSPECT(device_record, x.user_id, x.failures)
-AUTHNODE_INSPECT(stats_snapshot, x.connections, x.requests_total,
-                 x.registrations_total, x.logins_ok, x.logins_failed,
-                 x.pending_delayed, x.hash_verifications_total,
-                 x.rate_limited_total, x.penalized_sources,
-                 x.penalized_accounts, x.throttle_held, x.hash_queue_depth,
-                 x.idle_closed_total, x.tarpitted_total, x.uptime_seconds)
+
+/// The fields are the rows of core/counter_table.hpp, in order: each row
+/// writes `, x.name`.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stats_snapshot& x) {
+#define AUTHNODE_STATS_REF(name, ...) , x.name
+  return f(caf::meta::type_name("stats_snapshot")
+             AUTHNODE_STATS(AUTHNODE_STATS_REF));
+#undef AUTHNODE_STATS_REF
+}
+
 AUTHNODE_INSPECT(hash_params, x.ops, x.mem)
 AUTHNODE_INSPECT(verify_outcome, x.match, x.needs_rehash)
 AUTHNODE_INSPECT(session_row, x.token_digest, x.user_id, x.created_at,

@@ -29,6 +29,7 @@
 #include "net/admin_protocol.hpp"
 #include "net/listener.hpp"
 #include "net/metrics_listener.hpp"
+#include "net/public_protocol.hpp"
 
 namespace authnode {
 

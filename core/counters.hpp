@@ -1,32 +1,31 @@
-// Process-wide counters behind the `stats` op. Atomics rather than an actor:
-// every connection bumps requests_total on its hot path, and a round trip to
-// a counting actor per request would cost more than the request.
+// Process-wide counters behind the `stats` op and /metrics. Atomics rather
+// than an actor: every connection bumps requests_total on its hot path, and
+// a round trip to a counting actor per request would cost more than the
+// request.
+//
+// The scalar counters are the rows of core/counter_table.hpp; this struct
+// holds the `atomic` ones, and take_stats() reads them all at once.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 
+#include "core/counter_table.hpp"
 #include "core/metrics.hpp"
 
 namespace authnode {
 
+struct stats_snapshot; // actors/interfaces.hpp
+
 struct node_counters {
-  std::atomic<int64_t> connections{0};
-  std::atomic<int64_t> requests_total{0};
-  std::atomic<int64_t> registrations_total{0};
-  std::atomic<int64_t> logins_ok{0};
-  std::atomic<int64_t> logins_failed{0};
-  std::atomic<int64_t> pending_delayed{0};
-  std::atomic<int64_t> hash_verifications_total{0};
-  std::atomic<int64_t> rate_limited_total{0};
-  std::atomic<int64_t> penalized_sources{0};
-  std::atomic<int64_t> penalized_accounts{0};
-  std::atomic<int64_t> throttle_held{0};
-  std::atomic<int64_t> hash_queue_depth{0};
-  std::atomic<int64_t> idle_closed_total{0};
-  /// Connections made to wait for ignoring retry_after_ms.
-  std::atomic<int64_t> tarpitted_total{0};
+#define AUTHNODE_COUNTER_atomic(name) std::atomic<int64_t> name{0};
+#define AUTHNODE_COUNTER_uptime(name)
+#define AUTHNODE_COUNTER(name, source, ...) AUTHNODE_COUNTER_##source(name)
+  AUTHNODE_STATS(AUTHNODE_COUNTER)
+#undef AUTHNODE_COUNTER
+#undef AUTHNODE_COUNTER_uptime
+#undef AUTHNODE_COUNTER_atomic
   /// Answers by op and result, counted by the connection actors (/metrics).
   request_matrix requests;
   /// From a login's arrival at its connection to auth's answer, without the
@@ -37,5 +36,12 @@ struct node_counters {
   std::chrono::steady_clock::time_point started
     = std::chrono::steady_clock::now();
 };
+
+/// Every row of core/counter_table.hpp as it is at `now`. Each atomic is
+/// read on its own, so a request may show in one counter and not yet in
+/// another; each value on its own is exact.
+stats_snapshot take_stats(const node_counters& c,
+                          std::chrono::steady_clock::time_point now
+                          = std::chrono::steady_clock::now());
 
 } // namespace authnode

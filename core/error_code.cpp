@@ -45,10 +45,34 @@ const code_entry& entry(ec code) {
   return code_table[static_cast<size_t>(ec::internal)];
 }
 
+struct import_entry {
+  import_code code;
+  std::string_view wire;
+};
+
+constexpr std::array<import_entry, 5> import_table{{
+  {import_code::bad_email, "bad_email"},
+  {import_code::bad_name, "bad_name"},
+  {import_code::bad_hash, "bad_hash"},
+  {import_code::duplicate, "duplicate"},
+  {import_code::bad_created_at, "bad_created_at"},
+}};
+
 } // namespace
 
 std::string_view wire_name(ec code) {
   return entry(code).wire;
+}
+
+std::string_view wire_name(import_code code) {
+  for (auto& e : import_table)
+    if (e.code == code)
+      return e.wire;
+  return wire_name(ec::internal);
+}
+
+std::string to_string(import_code code) {
+  return std::string{wire_name(code)};
 }
 
 std::string_view default_message(ec code) {

@@ -1,4 +1,5 @@
-// The one list of error codes shared by the protocol and the actors.
+// The one list of error codes shared by the protocol and the actors, and
+// the codes of rows a user_import rejects.
 //
 // Each code has a stable wire name (the "code" field of an error reply) and a
 // default message for people. Actors report failures as caf::error values of
@@ -51,6 +52,26 @@ enum class ec : uint8_t {
 
 /// Stable snake_case name used on the wire.
 std::string_view wire_name(ec code);
+
+/// Why a row of a user_import batch was not imported: the `code` of an entry
+/// of its `rejected` list. Not a request's error (the batch itself succeeds),
+/// so not an ec; but a code on the wire like them, with a table beside
+/// theirs. Carried in import_rejection across nodes as its uint8_t, so the
+/// values stay as they are.
+enum class import_code : uint8_t {
+  bad_email,
+  bad_name,
+  bad_hash,
+  duplicate,
+  bad_created_at,
+};
+
+/// Stable wire name ("bad_email", ...); "internal" for a value past the
+/// table (which only a newer node could send).
+std::string_view wire_name(import_code code);
+
+/// The wire name, for CAF's printing of messages (deep_to_string).
+std::string to_string(import_code code);
 
 /// Default text for people.
 std::string_view default_message(ec code);

@@ -3,6 +3,8 @@
 #include <array>
 #include <cstdio>
 
+#include "actors/interfaces.hpp"
+
 namespace authnode {
 
 std::string_view op_label_name(op_label op) {
@@ -63,13 +65,9 @@ public:
     out_ += '\n';
   }
 
-  void counter(std::string_view name, std::string_view help, int64_t value) {
-    family(name, "counter", help);
-    sample(name, {}, value);
-  }
-
-  void gauge(std::string_view name, std::string_view help, int64_t value) {
-    family(name, "gauge", help);
+  void scalar(std::string_view name, std::string_view type,
+              std::string_view help, int64_t value) {
+    family(name, type, help);
     sample(name, {}, value);
   }
 
@@ -93,6 +91,28 @@ public:
 private:
   std::string& out_;
 };
+
+/// A scalar row of core/counter_table.hpp, as /metrics shows it.
+struct scalar_row {
+  std::string_view type; // "counter", "gauge" or "none"
+  std::string_view name;
+  std::string_view help;
+  int64_t stats_snapshot::*value;
+};
+
+constexpr scalar_row scalar_rows[] = {
+#define AUTHNODE_SCALAR_ROW(field, source, type, name, help)                   \
+  {#type, name, help, &stats_snapshot::field},
+  AUTHNODE_STATS(AUTHNODE_SCALAR_ROW)
+#undef AUTHNODE_SCALAR_ROW
+};
+
+/// The rows of one type, in the table's order.
+void scalars(writer& w, const stats_snapshot& s, std::string_view type) {
+  for (auto& row : scalar_rows)
+    if (row.type == type)
+      w.scalar(row.name, type, row.help, s.*row.value);
+}
 
 std::string result_name(size_t result) {
   auto code = static_cast<ec>(result);
@@ -144,24 +164,10 @@ std::string metrics_text(const node_counters& c,
   std::string out;
   out.reserve(8192);
   writer w{out};
+  auto s = take_stats(c, now);
   requests(w, c);
   login_outcomes(w, c);
-  w.counter("authnode_registrations_total", "Accounts created.",
-            c.registrations_total.load());
-  w.counter("authnode_hash_verifications_total",
-            "argon2id password verifications done (logins, password "
-            "changes).",
-            c.hash_verifications_total.load());
-  w.counter("authnode_rate_limited_total",
-            "Attempts refused by the throttle with rate_limited.",
-            c.rate_limited_total.load());
-  w.counter("authnode_idle_closed_total",
-            "Connections closed by --idle-timeout.",
-            c.idle_closed_total.load());
-  w.counter("authnode_tarpitted_total",
-            "Times a connection was made to wait for ignoring "
-            "retry_after_ms.",
-            c.tarpitted_total.load());
+  scalars(w, s, "counter");
   w.histo("authnode_login_duration_seconds",
           "Login requests from arrival to the node's decision, without the "
           "deliberate failure-delay hold (throttle holds included).",
@@ -170,25 +176,7 @@ std::string metrics_text(const node_counters& c,
           "One argon2id hash or verification on a hasher thread, without "
           "the wait in the hash queue.",
           c.hash_duration);
-  w.gauge("authnode_connections", "Client connections open.",
-          c.connections.load());
-  w.gauge("authnode_delayed_replies_pending",
-          "Failure replies held until their failure-delay is over.",
-          c.pending_delayed.load());
-  w.gauge("authnode_hash_queue_depth",
-          "Hash jobs waiting for a free hasher (both queues).",
-          c.hash_queue_depth.load());
-  w.gauge("authnode_penalized_sources",
-          "Client addresses with a throttle penalty.",
-          c.penalized_sources.load());
-  w.gauge("authnode_penalized_accounts", "Accounts with a throttle penalty.",
-          c.penalized_accounts.load());
-  w.gauge("authnode_throttle_held",
-          "Logins held by the throttle until their penalty is over.",
-          c.throttle_held.load());
-  w.gauge(
-    "authnode_uptime_seconds", "Seconds since the node started.",
-    std::chrono::duration_cast<std::chrono::seconds>(now - c.started).count());
+  scalars(w, s, "gauge");
   return out;
 }
 

@@ -5,6 +5,10 @@
 // Series with labels appear once they are non-zero, except the ones a
 // dashboard divides by (every op's `ok`, the common login outcomes), which
 // are always there so that rate() has a series from the start.
+//
+// The families come in this order: the request matrix, the login outcomes,
+// the counters of core/counter_table.hpp, the histograms, the gauges of
+// core/counter_table.hpp (each in the table's order).
 #pragma once
 
 #include <chrono>

@@ -1,6 +1,6 @@
 // libFuzzer target for everything a client's bytes reach before an actor
-// sees a typed request: framing (net/line_buffer), decoding (net/codec) and
-// the reply encoders, which meet whatever id the client sent.
+// sees a typed request: framing (net/line_buffer), decoding (net/public_codec)
+// and the reply encoders (net/wire), which meet whatever id the client sent.
 //
 // The input is the raw byte stream of one connection, so every corpus file
 // is a plain text file of request lines. It goes through two line buffers:
@@ -21,8 +21,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "net/codec.hpp"
 #include "net/line_buffer.hpp"
+#include "net/public_codec.hpp"
 
 namespace {
 

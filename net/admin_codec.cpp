@@ -1,7 +1,6 @@
 #include "net/admin_codec.hpp"
 
 #include <array>
-#include <initializer_list>
 #include <optional>
 #include <utility>
 
@@ -16,18 +15,14 @@ using json = nlohmann::json;
 /// nlohmann's DOM builder behind a depth limit: a line nested deeper than
 /// max_json_depth is refused before it is built.
 struct bounded_dom {
-  explicit bounded_dom(json& result) : dom(result, false) {}
+  explicit bounded_dom(json& result) : result(result), dom(result, false) {}
 
+  json& result;
   nlohmann::detail::json_sax_dom_parser<json> dom;
-  int depth = 0;
-  bool too_deep = false;
+  depth_guard guard;
 
-  bool enter() {
-    if (++depth > max_json_depth) {
-      too_deep = true;
-      return false;
-    }
-    return true;
+  bool is_object() const {
+    return result.is_object();
   }
 
   bool null() {
@@ -52,20 +47,20 @@ struct bounded_dom {
     return dom.binary(x);
   }
   bool start_object(std::size_t n) {
-    return enter() && dom.start_object(n);
+    return guard.enter() && dom.start_object(n);
   }
   bool key(json::string_t& x) {
     return dom.key(x);
   }
   bool end_object() {
-    --depth;
+    guard.leave();
     return dom.end_object();
   }
   bool start_array(std::size_t n) {
-    return enter() && dom.start_array(n);
+    return guard.enter() && dom.start_array(n);
   }
   bool end_array() {
-    --depth;
+    guard.leave();
     return dom.end_array();
   }
   bool parse_error(std::size_t, const std::string&,
@@ -74,58 +69,45 @@ struct bounded_dom {
   }
 };
 
-decode_failure bad_request(const request_id& id, std::string message) {
-  return decode_failure{id, ec::bad_request, std::move(message)};
-}
+/// What is wrong with a field, if anything.
+using problem = std::optional<std::string>;
 
-/// Reads the string field `name` into `out`; absent is fine when
-/// `optional`. Returns the problem, if any.
-std::optional<std::string> take(const json& obj, const char* name,
-                                std::string& out, bool optional = false) {
+/// Reads the string field `name` into `out` (a std::string or a secret);
+/// absent is fine when `optional`.
+template <class T>
+problem take(const json& obj, const char* name, T& out, bool optional = false) {
   auto i = obj.find(name);
   if (i == obj.end())
-    return optional
-      ? std::nullopt
-      : std::optional<std::string>{std::string{"missing field: "} + name};
+    return optional ? problem{} : missing_field(name);
   if (!i->is_string())
-    return std::string{"field "} + name + " must be a string";
-  out = i->get<std::string>();
+    return field_problem(name, "must be a string");
+  out = T{i->get<std::string>()};
   return std::nullopt;
 }
 
-std::optional<std::string> take_limit(const json& obj, int64_t& out) {
+problem take_limit(const json& obj, int64_t& out) {
   auto i = obj.find("limit");
   out = default_user_page;
   if (i == obj.end())
     return std::nullopt;
   if (!i->is_number_integer() || i->get<int64_t>() < 1
       || i->get<int64_t>() > max_user_page)
-    return "field limit must be an integer from 1 to "
-      + std::to_string(max_user_page);
+    return field_problem(
+      "limit", "must be an integer from 1 to " + std::to_string(max_user_page));
   out = i->get<int64_t>();
   return std::nullopt;
 }
 
 /// An optional positive integer field; 0 when absent.
-std::optional<std::string> take_id(const json& obj, const char* name,
-                                   int64_t& out) {
+problem take_id(const json& obj, const char* name, int64_t& out) {
   auto i = obj.find(name);
   out = 0;
   if (i == obj.end())
     return std::nullopt;
   if (!i->is_number_integer() || i->get<int64_t>() < 1)
-    return std::string{"field "} + name + " must be a positive integer";
+    return field_problem(name, "must be a positive integer");
   out = i->get<int64_t>();
   return std::nullopt;
-}
-
-/// Exactly one of `source` and `account`.
-std::optional<std::string> take_target(const json& obj, throttle_target& out) {
-  auto has_source = obj.contains("source");
-  if (has_source == obj.contains("account"))
-    return std::string{"give exactly one of the fields source and account"};
-  out.account = !has_source;
-  return take(obj, has_source ? "source" : "account", out.key);
 }
 
 /// A user_import row's fields by type, in the order email, name, hash,
@@ -136,8 +118,7 @@ std::variant<import_row, import_rejection> decode_row(const json& x,
   import_row row;
   row.index = index;
   auto reject = [&](import_code code, std::string message) {
-    return import_rejection{index, static_cast<uint8_t>(code),
-                            std::move(message)};
+    return import_rejection{index, code, std::move(message)};
   };
   if (auto why = take(x, "email", row.email))
     return reject(import_code::bad_email, std::move(*why));
@@ -149,27 +130,75 @@ std::variant<import_row, import_rejection> decode_row(const json& x,
     // An unsigned beyond int64_t reads as negative here, and is refused.
     if (!i->is_number_integer() || i->get<int64_t>() < 1)
       return reject(import_code::bad_created_at,
-                    "field created_at must be a positive integer (Unix "
-                    "seconds)");
+                    field_problem("created_at",
+                                  "must be a positive integer (Unix seconds)"));
     row.created_at = i->get<int64_t>();
   }
   return row;
 }
 
+// -- each op's fields, checked in the order docs/protocol.md lists them ------
+
+problem read_fields(const json&, admin_stats_op&) {
+  return std::nullopt;
+}
+
+problem read_fields(const json& obj, by_email& op) {
+  return take(obj, "email", op.email);
+}
+
+problem read_fields(const json& obj, user_list_op& op) {
+  if (auto why = take_limit(obj, op.query.limit))
+    return why;
+  if (auto why = take(obj, "after", op.query.after, true))
+    return why;
+  return take(obj, "prefix", op.query.prefix, true);
+}
+
+problem read_fields(const json& obj, user_add_op& op) {
+  if (auto why = take(obj, "email", op.user.email))
+    return why;
+  if (auto why = take(obj, "name", op.user.name))
+    return why;
+  return take(obj, "password", op.user.password);
+}
+
+problem read_fields(const json& obj, user_set_password_op& op) {
+  if (auto why = take(obj, "email", op.email))
+    return why;
+  return take(obj, "password", op.password);
+}
+
+problem read_fields(const json& obj, sessions_revoke_op& op) {
+  if (auto why = take(obj, "email", op.email))
+    return why;
+  return take_id(obj, "session_id", op.session_id);
+}
+
+/// Exactly one of `source` and `account`.
+problem read_fields(const json& obj, by_target& op) {
+  auto has_source = obj.contains("source");
+  if (has_source == obj.contains("account"))
+    return std::string{"give exactly one of the fields source and account"};
+  op.target.account = !has_source;
+  return take(obj, has_source ? "source" : "account", op.target.key);
+}
+
 /// user_import's `users` and `update`. A request that is wrong as a whole
 /// (no array, too many rows, a row that is no object) is bad_request.
-std::optional<std::string> take_import(const json& obj, import_request& out) {
+problem read_fields(const json& obj, user_import_op& op) {
+  auto& out = op.req;
   auto users = obj.find("users");
   if (users == obj.end())
-    return std::string{"missing field: users"};
+    return missing_field("users");
   if (!users->is_array())
-    return std::string{"field users must be an array"};
+    return field_problem("users", "must be an array");
   if (users->size() > max_import_users)
     return "users must have at most " + std::to_string(max_import_users)
       + " entries";
   if (auto i = obj.find("update"); i != obj.end()) {
     if (!i->is_boolean())
-      return std::string{"field update must be a boolean"};
+      return field_problem("update", "must be a boolean");
     out.update = i->get<bool>();
   }
   out.rows.reserve(users->size());
@@ -189,116 +218,75 @@ std::optional<std::string> take_import(const json& obj, import_request& out) {
 /// The backup's target: absolute, since the node's working directory is
 /// nothing an operator should have to know; no NUL, which would cut the
 /// path short where the file system sees it.
-std::optional<std::string> take_path(const json& obj, std::string& out) {
-  if (auto problem = take(obj, "path", out))
-    return problem;
-  if (out.empty() || out.front() != '/')
-    return std::string{"field path must be an absolute path"};
-  if (out.find('\0') != std::string::npos)
-    return std::string{"field path must not contain a NUL character"};
+problem read_fields(const json& obj, backup_op& op) {
+  if (auto why = take(obj, "path", op.path))
+    return why;
+  if (op.path.empty() || op.path.front() != '/')
+    return field_problem("path", "must be an absolute path");
+  if (op.path.find('\0') != std::string::npos)
+    return field_problem("path", "must not contain a NUL character");
   return std::nullopt;
 }
 
-/// The op's fields, checked in the order docs/protocol.md lists them.
-std::variant<admin_body, decode_failure>
-decode_body(const request_id& id, const std::string& op, const json& obj) {
-  std::optional<std::string> problem;
-  auto done = [&](admin_body body) -> std::variant<admin_body, decode_failure> {
-    if (problem)
-      return bad_request(id, std::move(*problem));
-    return body;
-  };
-  auto email_op = [&](auto body) {
-    problem = take(obj, "email", body.email);
-    return done(std::move(body));
-  };
-  if (op == "stats")
-    return admin_body{admin_stats_op{}};
-  if (op == "user_show")
-    return email_op(user_show_op{});
-  if (op == "user_delete")
-    return email_op(user_delete_op{});
-  if (op == "user_disable" || op == "user_enable")
-    return email_op(user_disable_op{{}, op == "user_disable"});
-  if (op == "user_list") {
-    user_list_op body;
-    if (!(problem = take_limit(obj, body.query.limit))
-        && !(problem = take(obj, "after", body.query.after, true)))
-      problem = take(obj, "prefix", body.query.prefix, true);
-    return done(std::move(body));
-  }
-  if (op == "user_add") {
-    user_add_op body;
-    std::string password;
-    if (!(problem = take(obj, "email", body.user.email))
-        && !(problem = take(obj, "name", body.user.name)))
-      problem = take(obj, "password", password);
-    body.user.password = secret{std::move(password)};
-    return done(std::move(body));
-  }
-  if (op == "user_set_password") {
-    user_set_password_op body;
-    std::string password;
-    if (!(problem = take(obj, "email", body.email)))
-      problem = take(obj, "password", password);
-    body.password = secret{std::move(password)};
-    return done(std::move(body));
-  }
-  if (op == "sessions_list")
-    return email_op(sessions_list_op{});
-  if (op == "sessions_revoke") {
-    sessions_revoke_op body;
-    if (!(problem = take(obj, "email", body.email)))
-      problem = take_id(obj, "session_id", body.session_id);
-    return done(std::move(body));
-  }
-  if (op == "user_import") {
-    user_import_op body;
-    problem = take_import(obj, body.req);
-    return done(std::move(body));
-  }
-  if (op == "throttle_show" || op == "throttle_reset") {
-    throttle_op body;
-    body.reset = op == "throttle_reset";
-    problem = take_target(obj, body.target);
-    return done(std::move(body));
-  }
-  if (op == "backup") {
-    backup_op body;
-    problem = take_path(obj, body.path);
-    return done(std::move(body));
-  }
-  return decode_failure{id, ec::unknown_op, "unknown op: " + op.substr(0, 64)};
+// -- the table of ops ---------------------------------------------------------
+
+using body_builder
+  = std::variant<admin_body, decode_failure> (*)(const request_id&,
+                                                 const json&);
+
+/// Reads Op's fields with read_fields(); a problem is bad_request.
+template <class Op>
+std::variant<admin_body, decode_failure> with_fields(const request_id& id,
+                                                     const json& obj) {
+  Op op;
+  if (auto why = read_fields(obj, op))
+    return bad_request(id, std::move(*why));
+  return admin_body{std::move(op)};
 }
+
+/// The admin ops (docs/protocol.md, "Admin channel"); no public op is here.
+constexpr std::array<op_entry<body_builder>, 14> admin_ops{{
+  {"stats", with_fields<admin_stats_op>},
+  {"user_show", with_fields<user_show_op>},
+  {"user_list", with_fields<user_list_op>},
+  {"user_add", with_fields<user_add_op>},
+  {"user_set_password", with_fields<user_set_password_op>},
+  {"user_disable", with_fields<user_disable_op>},
+  {"user_enable", with_fields<user_enable_op>},
+  {"user_delete", with_fields<user_delete_op>},
+  {"sessions_list", with_fields<sessions_list_op>},
+  {"sessions_revoke", with_fields<sessions_revoke_op>},
+  {"throttle_show", with_fields<throttle_show_op>},
+  {"throttle_reset", with_fields<throttle_reset_op>},
+  {"user_import", with_fields<user_import_op>},
+  {"backup", with_fields<backup_op>},
+}};
 
 } // namespace
 
 std::variant<admin_line, decode_failure>
 decode_admin_line(std::string_view line) {
-  if (auto failure = check_line_bytes(line))
-    return *failure;
   json obj;
   bounded_dom reader{obj};
-  auto parsed = json::sax_parse(line, &reader);
-  if (reader.too_deep)
-    return decode_failure{nullptr, ec::bad_json,
-                          "the line is nested too deeply"};
-  if (!parsed || !obj.is_object())
-    return decode_failure{nullptr, ec::bad_json,
-                          "the line is not a JSON object"};
+  if (auto failure = parse_line(line, reader))
+    return *failure;
   admin_line out;
   if (auto i = obj.find("id"); i != obj.end()) {
     if (!i->is_null() && !i->is_string() && !i->is_number())
-      return bad_request(nullptr, "id must be a string or a number");
+      return bad_id();
     out.id = *i;
   }
   if (auto i = obj.find("admin_key"); i != obj.end() && i->is_string())
     out.key = secret{i->get<std::string>()};
   std::string op;
-  if (auto problem = take(obj, "op", op))
-    out.body = bad_request(out.id, std::move(*problem));
-  else
-    out.body = decode_body(out.id, op, obj);
+  if (auto why = take(obj, "op", op))
+    out.body = bad_request(out.id, std::move(*why));
+  else if (auto entry = find_op(admin_ops, op)) {
+    out.op = entry->name;
+    out.body = entry->build(out.id, obj);
+  } else {
+    out.body = unknown_op(out.id, op);
+  }
   // The DOM holds a copy of the key and of any password: wipe them.
   for (auto name : {"admin_key", "password"})
     if (auto i = obj.find(name); i != obj.end() && i->is_string()) {
@@ -307,6 +295,8 @@ decode_admin_line(std::string_view line) {
     }
   return out;
 }
+
+// -- replies ------------------------------------------------------------------
 
 namespace {
 
@@ -326,20 +316,31 @@ void append_array(std::string& out, const std::vector<T>& xs, F append_one) {
 void append_user_detail(std::string& out, const user_detail& d) {
   append_user(out, d.user);
   out.pop_back(); // the user object goes on
-  out += ",\"disabled\":";
-  out += d.disabled ? "true" : "false";
-  out += ",\"sessions\":" + std::to_string(d.sessions);
-  out += ",\"devices\":" + std::to_string(d.devices);
-  out += ",\"hash_scheme\":";
-  append_json_string(out, d.hash_scheme);
+  append_member(out, "disabled", d.disabled);
+  append_member(out, "sessions", d.sessions);
+  append_member(out, "devices", d.devices);
+  append_member(out, "hash_scheme", d.hash_scheme);
   out += '}';
+}
+
+void append_session(std::string& out, const session_info& x) {
+  append_object(out, member("id", x.id),
+                member("created_at", unix_time{x.created_at}),
+                member("expires_at", unix_time{x.expires_at}),
+                member("source", x.source));
+}
+
+void append_rejection(std::string& out, const import_rejection& x) {
+  append_object(out, member("index", x.index),
+                member("code", wire_name(x.code)),
+                member("message", x.message));
 }
 
 } // namespace
 
 std::string encode_user_detail(const request_id& id, const user_detail& d) {
   auto out = reply_head(id, true);
-  out += ",\"user\":";
+  append_key(out, "user");
   append_user_detail(out, d);
   return reply_end(std::move(out));
 }
@@ -347,11 +348,11 @@ std::string encode_user_detail(const request_id& id, const user_detail& d) {
 std::string encode_user_page(const request_id& id, const user_page& page,
                              int64_t limit) {
   auto out = reply_head(id, true);
-  out += ",\"users\":";
+  append_key(out, "users");
   append_array(out, page.users, append_user_detail);
-  out += ",\"next\":";
+  append_key(out, "next");
   if (!page.users.empty() && static_cast<int64_t>(page.users.size()) >= limit)
-    append_json_string(out, page.users.back().user.email);
+    append_value(out, page.users.back().user.email);
   else
     out += "null";
   return reply_end(std::move(out));
@@ -359,134 +360,48 @@ std::string encode_user_page(const request_id& id, const user_page& page,
 
 std::string encode_session_list(const request_id& id, const session_list& l) {
   auto out = reply_head(id, true);
-  out += ",\"sessions\":";
-  append_array(out, l.sessions, [](std::string& out, const session_info& x) {
-    out += "{\"id\":" + std::to_string(x.id);
-    out += ",\"created_at\":";
-    append_time(out, x.created_at);
-    out += ",\"expires_at\":";
-    append_time(out, x.expires_at);
-    out += ",\"source\":";
-    append_json_string(out, x.source);
-    out += '}';
-  });
+  append_key(out, "sessions");
+  append_array(out, l.sessions, append_session);
   return reply_end(std::move(out));
 }
 
 std::string encode_revoked(const request_id& id, const revoke_result& r) {
-  return reply_end(reply_head(id, true)
-                   + ",\"revoked\":" + std::to_string(r.revoked));
+  auto out = reply_head(id, true);
+  append_member(out, "revoked", r.revoked);
+  return reply_end(std::move(out));
 }
-
-namespace {
-
-/// `,"name":n` for each member, then the `}` that ends the object.
-void append_numbers(
-  std::string& out,
-  std::initializer_list<std::pair<const char*, int64_t>> members) {
-  for (auto& [name, value] : members) {
-    out += ",\"";
-    out += name;
-    out += "\":" + std::to_string(value);
-  }
-  out += '}';
-}
-
-} // namespace
 
 std::string encode_throttle_status(const request_id& id,
                                    const throttle_status& s) {
   auto out = reply_head(id, true);
-  out += ",\"throttle\":{\"key\":";
-  append_json_string(out, s.key);
-  append_numbers(out,
-                 {{"failures", s.failures},
-                  {"penalty_ms", s.penalty_ms},
-                  {"held", s.held},
-                  {"verifying", s.verifying}});
+  append_key(out, "throttle");
+  append_object(out, member("key", s.key), member("failures", s.failures),
+                member("penalty_ms", s.penalty_ms), member("held", s.held),
+                member("verifying", s.verifying));
   return reply_end(std::move(out));
 }
 
 std::string encode_throttle_reset(const request_id& id, bool had) {
-  return reply_end(reply_head(id, true)
-                   + ",\"reset\":" + (had ? "true" : "false"));
-}
-
-std::string_view admin_op_name(const admin_body& body) {
-  // No catch-all overload: a new op that is not named here does not compile.
-  struct namer {
-    std::string_view operator()(const admin_stats_op&) {
-      return "stats";
-    }
-    std::string_view operator()(const user_show_op&) {
-      return "user_show";
-    }
-    std::string_view operator()(const user_list_op&) {
-      return "user_list";
-    }
-    std::string_view operator()(const user_add_op&) {
-      return "user_add";
-    }
-    std::string_view operator()(const user_set_password_op&) {
-      return "user_set_password";
-    }
-    std::string_view operator()(const user_disable_op& op) {
-      return op.disabled ? "user_disable" : "user_enable";
-    }
-    std::string_view operator()(const user_delete_op&) {
-      return "user_delete";
-    }
-    std::string_view operator()(const sessions_list_op&) {
-      return "sessions_list";
-    }
-    std::string_view operator()(const sessions_revoke_op&) {
-      return "sessions_revoke";
-    }
-    std::string_view operator()(const throttle_op& op) {
-      return op.reset ? "throttle_reset" : "throttle_show";
-    }
-    std::string_view operator()(const user_import_op&) {
-      return "user_import";
-    }
-    std::string_view operator()(const backup_op&) {
-      return "backup";
-    }
-  };
-  return std::visit(namer{}, body);
-}
-
-std::string_view import_code_name(uint8_t code) {
-  // Indexed by import_code; the names are part of the protocol.
-  static constexpr std::array<std::string_view, 5> names{
-    {"bad_email", "bad_name", "bad_hash", "duplicate", "bad_created_at"}};
-  return code < names.size() ? names[code] : "internal";
+  auto out = reply_head(id, true);
+  append_member(out, "reset", had);
+  return reply_end(std::move(out));
 }
 
 std::string encode_import_report(const request_id& id, const import_report& r) {
   auto out = reply_head(id, true);
-  out += ",\"imported\":" + std::to_string(r.counts.imported);
-  out += ",\"updated\":" + std::to_string(r.counts.updated);
-  out += ",\"skipped\":" + std::to_string(r.counts.skipped);
-  out += ",\"rejected\":";
-  append_array(out, r.rejected,
-               [](std::string& out, const import_rejection& x) {
-                 out += "{\"index\":" + std::to_string(x.index);
-                 out += ",\"code\":";
-                 append_json_string(out, import_code_name(x.code));
-                 out += ",\"message\":";
-                 append_json_string(out, x.message);
-                 out += '}';
-               });
+  append_member(out, "imported", r.counts.imported);
+  append_member(out, "updated", r.counts.updated);
+  append_member(out, "skipped", r.counts.skipped);
+  append_key(out, "rejected");
+  append_array(out, r.rejected, append_rejection);
   return reply_end(std::move(out));
 }
 
 std::string encode_backup(const request_id& id, const backup_result& r) {
   auto out = reply_head(id, true);
-  out += ",\"backup\":{\"path\":";
-  append_json_string(out, r.path);
-  append_numbers(
-    out,
-    {{"bytes", r.bytes}, {"pages", r.pages}, {"duration_ms", r.duration_ms}});
+  append_key(out, "backup");
+  append_object(out, member("path", r.path), member("bytes", r.bytes),
+                member("pages", r.pages), member("duration_ms", r.duration_ms));
   return reply_end(std::move(out));
 }
 

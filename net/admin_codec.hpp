@@ -1,12 +1,16 @@
 // The admin channel's wire format: the same framing and reply shapes as the
-// public protocol (net/codec), with operator ops only (docs/protocol.md,
-// "Admin channel").
+// public protocol (both are written with net/wire), with operator ops only
+// (docs/protocol.md, "Admin channel").
 //
-// It is a decoder of its own on purpose: the public decoder knows no admin
-// op, so the public port answers one with unknown_op whatever it carries,
-// and this one knows no public op. Admin traffic is a few requests from an
-// operator, so it is parsed into a DOM (with the public decoder's depth
-// limit) rather than with a hand-written SAX reader.
+// It is a decoder of its own on purpose: the public decoder
+// (net/public_codec) knows no admin op, so the public port answers one with
+// unknown_op whatever it carries, and this one knows no public op. Admin
+// traffic is a few requests from an operator, so it is parsed into a DOM
+// (behind the same depth limit, net/wire) rather than with a hand-written
+// SAX reader.
+//
+// The decoder has one table of ops: each op's name on the wire, and how its
+// fields make its struct.
 #pragma once
 
 #include <string>
@@ -14,14 +18,22 @@
 #include <variant>
 
 #include "actors/interfaces.hpp"
-#include "net/codec.hpp"
+#include "net/wire.hpp"
 
 namespace authnode {
 
 struct admin_stats_op {};
-struct user_show_op {
+
+/// The ops that name a user and nothing else.
+struct by_email {
   std::string email;
 };
+struct user_show_op : by_email {};
+struct user_disable_op : by_email {};
+struct user_enable_op : by_email {};
+struct user_delete_op : by_email {};
+struct sessions_list_op : by_email {};
+
 struct user_list_op {
   user_query query;
 };
@@ -32,28 +44,19 @@ struct user_set_password_op {
   std::string email;
   secret password;
 };
-/// user_disable (disabled = true) and user_enable.
-struct user_disable_op {
-  std::string email;
-  bool disabled = true;
-};
-struct user_delete_op {
-  std::string email;
-};
-
-struct sessions_list_op {
-  std::string email;
-};
 /// session_id 0: every session of the user.
 struct sessions_revoke_op {
   std::string email;
   int64_t session_id = 0;
 };
-/// throttle_show (reset = false) and throttle_reset.
-struct throttle_op {
+
+/// The ops on one throttle key: exactly one of `source` and `account`.
+struct by_target {
   throttle_target target;
-  bool reset = false;
 };
+struct throttle_show_op : by_target {};
+struct throttle_reset_op : by_target {};
+
 /// Rows whose fields have the wrong JSON types are rejected here already
 /// (in req.rejected); the rest are checked by the admin actor.
 struct user_import_op {
@@ -67,9 +70,10 @@ struct backup_op {
 
 using admin_body
   = std::variant<admin_stats_op, user_show_op, user_list_op, user_add_op,
-                 user_set_password_op, user_disable_op, user_delete_op,
-                 sessions_list_op, sessions_revoke_op, throttle_op,
-                 user_import_op, backup_op>;
+                 user_set_password_op, user_disable_op, user_enable_op,
+                 user_delete_op, sessions_list_op, sessions_revoke_op,
+                 throttle_show_op, throttle_reset_op, user_import_op,
+                 backup_op>;
 
 /// Most users in one user_list page, and how many when `limit` is absent.
 constexpr int64_t max_user_page = 1000;
@@ -92,14 +96,13 @@ constexpr size_t min_admin_line = size_t{1} << 20;
 struct admin_line {
   request_id id;
   secret key;
+  /// The op's name on the wire, for the log; empty if the op is unknown.
+  std::string_view op;
   std::variant<admin_body, decode_failure> body;
 };
 
 std::variant<admin_line, decode_failure>
 decode_admin_line(std::string_view line);
-
-/// The op's name on the wire, for the log.
-std::string_view admin_op_name(const admin_body& body);
 
 /// `{"id":..,"ok":true,"user":{..user..,"disabled":b,"sessions":n,"devices":n}}`
 std::string encode_user_detail(const request_id& id, const user_detail& user);
@@ -123,9 +126,6 @@ std::string encode_throttle_status(const request_id& id,
 
 /// `{"id":..,"ok":true,"reset":b}`: whether the key had failures.
 std::string encode_throttle_reset(const request_id& id, bool had);
-
-/// The stable wire name of an import_code ("bad_email", ...).
-std::string_view import_code_name(uint8_t code);
 
 /// `{"id":..,"ok":true,"imported":n,"updated":n,"skipped":n,
 /// "rejected":[{"index":i,"code":"..","message":".."},..]}`

@@ -10,10 +10,6 @@ namespace authnode {
 
 namespace {
 
-std::string encode_done(const request_id& id, caf::ok_atom) {
-  return encode_ok(id);
-}
-
 /// A short hash of a wrong key, so that the guard does not escalate for the
 /// same stale key sent again (like a repeated wrong password). 0: no key.
 uint64_t key_fingerprint(const secret& key) {
@@ -57,7 +53,11 @@ void dispatch(connection_broker* self, const admin_actor& admin,
     }
     void operator()(user_disable_op& op) {
       ask<caf::ok_atom>(self, admin, id, encode_done, user_disable_atom::value,
-                        std::move(op.email), op.disabled);
+                        std::move(op.email), true);
+    }
+    void operator()(user_enable_op& op) {
+      ask<caf::ok_atom>(self, admin, id, encode_done, user_disable_atom::value,
+                        std::move(op.email), false);
     }
     void operator()(user_delete_op& op) {
       ask<caf::ok_atom>(self, admin, id, encode_done, user_delete_atom::value,
@@ -76,13 +76,13 @@ void dispatch(connection_broker* self, const admin_actor& admin,
       ask<import_report>(self, admin, id, encode_import_report,
                          user_import_atom::value, std::move(op.req));
     }
-    void operator()(throttle_op& op) {
-      if (op.reset)
-        ask<bool>(self, admin, id, encode_throttle_reset,
-                  throttle_reset_atom::value, std::move(op.target));
-      else
-        ask<throttle_status>(self, admin, id, encode_throttle_status,
-                             throttle_show_atom::value, std::move(op.target));
+    void operator()(throttle_show_op& op) {
+      ask<throttle_status>(self, admin, id, encode_throttle_status,
+                           throttle_show_atom::value, std::move(op.target));
+    }
+    void operator()(throttle_reset_op& op) {
+      ask<bool>(self, admin, id, encode_throttle_reset,
+                throttle_reset_atom::value, std::move(op.target));
     }
     void operator()(backup_op& op) {
       ask<backup_result>(self, admin, id, encode_backup, backup_atom::value,
@@ -120,8 +120,7 @@ line_handler admin_protocol(admin_actor admin, std::string key_digest) {
     auto& body = std::get<admin_body>(req.body);
     // Operator actions are rare and matter: logged at info, never with
     // their arguments (an email is not a secret, but a password is).
-    log_info("admin request",
-             {{"source", self->state.source}, {"op", admin_op_name(body)}});
+    log_info("admin request", {{"source", self->state.source}, {"op", req.op}});
     dispatch(self, admin, req.id, body);
   };
 }

@@ -1,6 +1,8 @@
 // The admin channel's line handler: what an admin connection does with a
-// line. The listener and connection brokers are the public port's
-// (net/listener, net/connection); only this handler differs.
+// line, as net/public_protocol is the public port's. The listener and
+// connection brokers are the public port's (net/listener, net/connection);
+// only this handler differs. Its requests are not counted by op for
+// /metrics.
 //
 // The key is checked here, on the broker thread, before the op is looked
 // at: a BLAKE2b digest of the presented key against the digest of the right

@@ -10,7 +10,7 @@
 
 #include "core/log.hpp"
 #include "net/broker_timer.hpp"
-#include "net/codec.hpp"
+#include "net/wire.hpp"
 
 namespace authnode {
 
@@ -124,81 +124,6 @@ void resume_reading(connection_broker* self) {
     st.paused = false;
     self->trigger(st.hdl);
   }
-}
-
-/// Counts an answer for /metrics and logs it at debug; a login's time from
-/// arrival to the decision goes into its histogram (a held failure's hold
-/// comes after).
-void count_answer(connection_broker* self, op_label op, ec result,
-                  time_point arrived) {
-  auto& c = *self->state.counters;
-  c.requests.count(op, result);
-  auto took = self->clock().now() - arrived;
-  if (op == op_label::login)
-    c.login_duration.observe(took);
-  if (log_enabled(log_level::debug))
-    log_debug(
-      "request",
-      {{"source", self->state.source},
-       {"op", op_label_name(op)},
-       {"result", result == ec::none ? "ok" : wire_name(result)},
-       {"ms", std::chrono::duration<double, std::milli>(took).count()}});
-}
-
-/// Sends one public request to the auth actor and writes the encoded
-/// answer, counting it under `op` for /metrics.
-template <class Result, class Encode, class... Ts>
-void ask_auth(connection_broker* self, const auth_actor& auth, op_label op,
-              request_id id, Encode encode, Ts&&... xs) {
-  ask_then<Result>(
-    self, auth, id, encode,
-    [self, op](time_point arrived, ec result) {
-      count_answer(self, op, result, arrived);
-    },
-    std::forward<Ts>(xs)...);
-}
-
-std::string encode_done(const request_id& id, caf::ok_atom) {
-  return encode_ok(id);
-}
-
-void dispatch(connection_broker* self, const auth_actor& auth,
-              decoded_request& req) {
-  auto& id = req.id;
-  struct visitor {
-    connection_broker* self;
-    const auth_actor& auth;
-    request_id& id;
-    void operator()(ping_op) {
-      count_answer(self, op_label::ping, ec::none, self->clock().now());
-      write_line(self, encode_ok(id));
-    }
-    void operator()(stats_op) {
-      ask_auth<stats_snapshot>(self, auth, op_label::stats, id, encode_stats,
-                               stats_atom::value);
-    }
-    void operator()(register_request& r) {
-      ask_auth<user_view>(self, auth, op_label::register_, id, encode_user,
-                          register_atom::value, std::move(r));
-    }
-    void operator()(login_request& r) {
-      ask_auth<session_grant>(self, auth, op_label::login, id, encode_grant,
-                              login_atom::value, std::move(r));
-    }
-    void operator()(whoami_op& r) {
-      ask_auth<user_view>(self, auth, op_label::whoami, id, encode_user,
-                          whoami_atom::value, std::move(r.req));
-    }
-    void operator()(logout_op& r) {
-      ask_auth<caf::ok_atom>(self, auth, op_label::logout, id, encode_done,
-                             logout_atom::value, std::move(r.req));
-    }
-    void operator()(password_change_request& r) {
-      ask_auth<caf::ok_atom>(self, auth, op_label::change_password, id,
-                             encode_done, chpass_atom::value, std::move(r));
-    }
-  };
-  std::visit(visitor{self, auth, id}, req.body);
 }
 
 void handle_line(connection_broker* self, std::string_view line) {
@@ -328,19 +253,6 @@ void on_answered(connection_broker* self) {
       resume_reading_later(self);
   }
   maybe_finish_drain(self);
-}
-
-line_handler public_protocol(auth_actor auth) {
-  return [auth](connection_broker* self, std::string_view line) {
-    auto decoded = decode_request(line, self->state.source);
-    if (auto failure = std::get_if<decode_failure>(&decoded)) {
-      count_answer(self, op_label::invalid, failure->code, self->clock().now());
-      write_line(self,
-                 encode_error(failure->id, failure->code, failure->message));
-      return;
-    }
-    dispatch(self, auth, std::get<decoded_request>(decoded));
-  };
 }
 
 connection_state::~connection_state() {

@@ -1,20 +1,24 @@
-// The connection actor: one CAF broker per client.
+// The connection actor: one CAF broker per client, whichever the port.
 //
-// It frames lines and hands each to its line handler: for the public port,
-// public_protocol() decodes them (net/codec), answers `ping` itself and hands
-// everything else to the auth actor as typed requests; the admin port's
-// handler (net/admin_protocol) decodes only admin ops, so neither port can
-// ever take the other's requests. Replies go out in the
-// order they are ready, not the order asked; clients match them by id. At
-// most max_in_flight requests per connection are with the auth actor; past
-// that the connection stops reading, so a pipelining client is slowed by TCP
-// instead of making the node buffer without bound.
+// It keeps only the mechanics of a line connection: framing, backpressure,
+// held replies, the idle timer, the tarpit and the drain at shutdown. What a
+// line means is its line handler's: public_protocol() (net/public_protocol)
+// on the public port, admin_protocol() (net/admin_protocol) on the admin
+// port; each decodes only its own port's ops, so neither port can ever take
+// the other's requests.
+//
+// Replies go out in the order they are ready, not the order asked; clients
+// match them by id. At most max_in_flight requests per connection are with
+// the handler's actor (auth, or admin); past that the connection stops
+// reading, so a pipelining client is slowed by TCP instead of making the
+// node buffer without bound.
 //
 // Late answers: a failure that must not be answered before `hold` has passed
 // since its request arrived is kept in this connection's own due-ordered heap,
 // and one delayed_send is armed for the earliest entry. A pending failure so
-// costs a heap entry (its encoded reply line), not a timer of its own and
-// never a thread; meanwhile the connection keeps serving other requests.
+// costs a heap entry (its id and code; the line is encoded when it is due),
+// not a timer of its own and never a thread; meanwhile the connection keeps
+// serving other requests.
 //
 // Clients that ignore retry_after_ms: a request that arrives after a
 // rate_limited reply went out, and before the time that reply named, and is
@@ -51,8 +55,8 @@
 #include "core/cidr.hpp"
 #include "core/counters.hpp"
 #include "core/error_code.hpp"
-#include "net/codec.hpp"
 #include "net/line_buffer.hpp"
+#include "net/wire.hpp"
 
 namespace authnode {
 
@@ -134,9 +138,6 @@ caf::behavior connection(connection_broker* self,
                          caf::io::connection_handle hdl,
                          connection_settings cfg, line_handler on_line,
                          std::shared_ptr<node_counters> counters);
-
-/// The public protocol: every op of docs/protocol.md, answered by `auth`.
-line_handler public_protocol(auth_actor auth);
 
 // -- for line handlers --------------------------------------------------------
 

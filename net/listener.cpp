@@ -3,8 +3,8 @@
 #include <caf/io/system_messages.hpp>
 
 #include "core/error_code.hpp"
-#include "net/codec.hpp"
 #include "net/doorman.hpp"
+#include "net/wire.hpp"
 
 namespace authnode {
 

@@ -102,7 +102,7 @@ TEST_CASE("user_import rows with fields of the wrong type are rejected by "
   std::vector<std::string> codes;
   for (size_t i = 0; i < req.rejected.size(); ++i) {
     CHECK(req.rejected[i].index == static_cast<int64_t>(i));
-    codes.emplace_back(import_code_name(req.rejected[i].code));
+    codes.emplace_back(wire_name(req.rejected[i].code));
   }
   CHECK(codes
         == std::vector<std::string>{"bad_email", "bad_name", "bad_hash",
@@ -139,8 +139,8 @@ TEST_CASE("the import report lists counts and rejections with stable codes") {
   import_report r;
   r.counts = {3, 1, 2};
   for (uint8_t code = 0; code < 5; ++code)
-    r.rejected.push_back(
-      {code * 10, code, "why \"" + std::to_string(code) + "\""});
+    r.rejected.push_back({code * 10, static_cast<import_code>(code),
+                          "why \"" + std::to_string(code) + "\""});
   auto line = encode_import_report(json(7), r);
   CHECK(line.back() == '\n');
   auto reply = json::parse(line);

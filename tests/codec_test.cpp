@@ -2,7 +2,7 @@
 // each reply looks like.
 #include <catch2/catch.hpp>
 
-#include "net/codec.hpp"
+#include "net/public_codec.hpp"
 
 using namespace authnode;
 using nlohmann::json;

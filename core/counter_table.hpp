@@ -1,0 +1,52 @@
+// The node's counters, listed once. Each row is one counter:
+//
+//   X(name, source, metric_type, metric_name, help)
+//
+// - name: the member of node_counters and of stats_snapshot, and the key in
+//   the JSON of the `stats` reply (in this order: docs/protocol.md).
+// - source: `atomic`, an std::atomic in node_counters that the actors bump;
+//   `uptime`, read off the clock (seconds since node_counters::started).
+// - metric_type, metric_name, help: the row in /metrics (core/metrics_text),
+//   `none` for a counter that only `stats` shows.
+//
+// From this one list come node_counters' atomics (core/counters.hpp),
+// stats_snapshot with its inspect() (actors/interfaces.hpp), take_stats()
+// (core/counters.cpp), the `stats` JSON (net/wire.cpp) and the scalar rows
+// of /metrics. A counter added here appears in all of them, and in the
+// message stats_snapshot, which crosses nodes: a new row is a new
+// cluster_protocol (actors/interfaces.hpp).
+// Histograms and the request matrix are not scalars and stay in
+// core/metrics.hpp.
+#pragma once
+
+// clang-format off
+#define AUTHNODE_STATS(X)                                                      \
+  X(connections, atomic, gauge, "authnode_connections",                        \
+    "Client connections open.")                                                \
+  X(requests_total, atomic, none, "", "")                                      \
+  X(registrations_total, atomic, counter, "authnode_registrations_total",      \
+    "Accounts created.")                                                       \
+  X(logins_ok, atomic, none, "", "")                                           \
+  X(logins_failed, atomic, none, "", "")                                       \
+  X(pending_delayed, atomic, gauge, "authnode_delayed_replies_pending",        \
+    "Failure replies held until their failure-delay is over.")                 \
+  X(hash_verifications_total, atomic, counter,                                 \
+    "authnode_hash_verifications_total",                                       \
+    "argon2id password verifications done (logins, password changes).")       \
+  X(rate_limited_total, atomic, counter, "authnode_rate_limited_total",        \
+    "Attempts refused by the throttle with rate_limited.")                     \
+  X(penalized_sources, atomic, gauge, "authnode_penalized_sources",            \
+    "Client addresses with a throttle penalty.")                               \
+  X(penalized_accounts, atomic, gauge, "authnode_penalized_accounts",          \
+    "Accounts with a throttle penalty.")                                       \
+  X(throttle_held, atomic, gauge, "authnode_throttle_held",                    \
+    "Logins held by the throttle until their penalty is over.")                \
+  X(hash_queue_depth, atomic, gauge, "authnode_hash_queue_depth",              \
+    "Hash jobs waiting for a free hasher (both queues).")                      \
+  X(idle_closed_total, atomic, counter, "authnode_idle_closed_total",          \
+    "Connections closed by --idle-timeout.")                                   \
+  X(tarpitted_total, atomic, counter, "authnode_tarpitted_total",              \
+    "Times a connection was made to wait for ignoring retry_after_ms.")        \
+  X(uptime_seconds, uptime, gauge, "authnode_uptime_seconds",                  \
+    "Seconds since the node started.")
+// clang-format on

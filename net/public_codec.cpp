@@ -1,0 +1,268 @@
+#include "net/public_codec.hpp"
+
+#include <array>
+#include <optional>
+
+namespace authnode {
+
+namespace {
+
+using json = nlohmann::json;
+
+// -- decoding -----------------------------------------------------------------
+
+/// The top-level fields any op reads. Everything else is ignored.
+enum class field : uint8_t {
+  id,
+  op,
+  email,
+  password,
+  name,
+  token,
+  old_password,
+  new_password,
+  client_addr,
+  device_token,
+  other,
+};
+
+constexpr size_t string_fields = 9; // op .. device_token
+
+constexpr std::array<const char*, 11> field_names{
+  "id",          "op",           "email",        "password",
+  "name",        "token",        "old_password", "new_password",
+  "client_addr", "device_token", "other"};
+
+field field_of(std::string_view key) {
+  for (size_t i = 0; i < static_cast<size_t>(field::other); ++i)
+    if (key == field_names[i])
+      return static_cast<field>(i);
+  return field::other;
+}
+
+/// Reads a request with nlohmann's SAX parser: no DOM is built, only the
+/// top-level fields we know are kept, and nesting is cut off at
+/// max_json_depth. Duplicate keys: the last one wins, as with nlohmann's DOM.
+struct request_reader : nlohmann::json_sax<json> {
+  enum class slot_state : uint8_t { absent, string, mistyped };
+
+  depth_guard guard;
+  bool top_is_object = false;
+  field current = field::other;
+  json id;
+  bool id_mistyped = false;
+  std::array<std::string, string_fields> values;
+  std::array<slot_state, string_fields> states{};
+  /// Why the op's fields do not make its request (set by need()).
+  std::string problem;
+
+  bool is_object() const {
+    return top_is_object;
+  }
+
+  bool at_value() const {
+    return guard.depth == 1;
+  }
+
+  void set_scalar_mistyped() {
+    if (!at_value())
+      return;
+    if (current == field::id)
+      id_mistyped = true, id = nullptr;
+    else if (current != field::other)
+      states[index(current)] = slot_state::mistyped;
+  }
+
+  static size_t index(field f) {
+    return static_cast<size_t>(f) - 1;
+  }
+
+  template <class T>
+  bool number(T x) {
+    if (at_value() && current == field::id) {
+      id = x;
+      id_mistyped = false;
+    } else {
+      set_scalar_mistyped();
+    }
+    return true;
+  }
+
+  bool null() override {
+    if (at_value() && current == field::id) {
+      id = nullptr;
+      id_mistyped = false;
+      return true;
+    }
+    set_scalar_mistyped();
+    return true;
+  }
+  bool boolean(bool) override {
+    set_scalar_mistyped();
+    return true;
+  }
+  bool number_integer(number_integer_t x) override {
+    return number(x);
+  }
+  bool number_unsigned(number_unsigned_t x) override {
+    return number(x);
+  }
+  bool number_float(number_float_t x, const string_t&) override {
+    return number(x);
+  }
+  bool string(string_t& x) override {
+    if (!at_value())
+      return true;
+    if (current == field::id) {
+      id = std::move(x);
+      id_mistyped = false;
+    } else if (current != field::other) {
+      values[index(current)] = std::move(x);
+      states[index(current)] = slot_state::string;
+    }
+    return true;
+  }
+  bool binary(binary_t&) override {
+    set_scalar_mistyped();
+    return true;
+  }
+  bool start_object(std::size_t) override {
+    if (guard.depth == 0)
+      top_is_object = true;
+    else
+      set_scalar_mistyped();
+    return guard.enter();
+  }
+  bool start_array(std::size_t) override {
+    set_scalar_mistyped();
+    return guard.enter();
+  }
+  bool end_object() override {
+    guard.leave();
+    return true;
+  }
+  bool end_array() override {
+    guard.leave();
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (guard.depth == 1)
+      current = field_of(k);
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&,
+                   const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+  /// Moves the string field `f` into `out`, or sets `problem`.
+  template <class T>
+  bool need(field f, T& out) {
+    auto i = index(f);
+    if (states[i] == slot_state::string) {
+      out = T{std::move(values[i])};
+      return true;
+    }
+    problem = states[i] == slot_state::absent
+      ? missing_field(field_names[i + 1])
+      : field_problem(field_names[i + 1], "must be a string");
+    return false;
+  }
+
+  /// Like need(), for a field that may be absent.
+  template <class T>
+  bool maybe(field f, T& out) {
+    return states[index(f)] == slot_state::absent || need(f, out);
+  }
+};
+
+// Each request's fields in the order they are checked: the first one that
+// is missing or not a string is the problem reported.
+
+bool read_fields(request_reader& r, register_request& x) {
+  return r.need(field::email, x.email) && r.need(field::password, x.password)
+    && r.need(field::name, x.name)
+    && r.maybe(field::client_addr, x.client_addr);
+}
+
+bool read_fields(request_reader& r, login_request& x) {
+  return r.need(field::email, x.email) && r.need(field::password, x.password)
+    && r.maybe(field::client_addr, x.client_addr)
+    && r.maybe(field::device_token, x.device_token);
+}
+
+bool read_fields(request_reader& r, token_request& x) {
+  return r.need(field::token, x.token);
+}
+
+bool read_fields(request_reader& r, password_change_request& x) {
+  return r.need(field::token, x.token)
+    && r.need(field::old_password, x.old_password)
+    && r.need(field::new_password, x.new_password)
+    && r.maybe(field::client_addr, x.client_addr);
+}
+
+using body_builder = std::optional<request_body> (*)(request_reader&,
+                                                     const std::string&);
+
+/// An op without fields.
+template <class Op>
+std::optional<request_body> no_fields(request_reader&, const std::string&) {
+  return request_body{Op{}};
+}
+
+/// An op whose Request is read with read_fields(); `source` is the peer.
+template <class Request, class Op = Request>
+std::optional<request_body> with_fields(request_reader& r,
+                                        const std::string& source) {
+  Request req;
+  req.source = source;
+  if (!read_fields(r, req))
+    return std::nullopt;
+  return request_body{Op{std::move(req)}};
+}
+
+/// The public ops (docs/protocol.md); no admin op is here.
+constexpr std::array<op_entry<body_builder>, 7> public_ops{{
+  {"ping", no_fields<ping_op>},
+  {"stats", no_fields<stats_op>},
+  {"register", with_fields<register_request>},
+  {"login", with_fields<login_request>},
+  {"whoami", with_fields<token_request, whoami_op>},
+  {"logout", with_fields<token_request, logout_op>},
+  {"change_password", with_fields<password_change_request>},
+}};
+
+} // namespace
+
+std::variant<decoded_request, decode_failure>
+decode_request(std::string_view line, const std::string& source) {
+  request_reader r;
+  if (auto failure = parse_line(line, r))
+    return *failure;
+  if (r.id_mistyped)
+    return bad_id();
+  std::string op;
+  if (!r.need(field::op, op))
+    return bad_request(std::move(r.id), std::move(r.problem));
+  auto entry = find_op(public_ops, op);
+  if (!entry)
+    return unknown_op(std::move(r.id), op);
+  auto body = entry->build(r, source);
+  if (!body)
+    return bad_request(std::move(r.id), std::move(r.problem));
+  return decoded_request{std::move(r.id), std::move(*body)};
+}
+
+std::string encode_grant(const request_id& id, const session_grant& grant) {
+  auto out = reply_head(id, true);
+  append_member(out, "token", grant.token.reveal());
+  append_member(out, "expires_at", unix_time{grant.expires_at});
+  if (!grant.device_token.empty())
+    append_member(out, "device_token", grant.device_token.reveal());
+  append_key(out, "user");
+  append_user(out, grant.user);
+  return reply_end(std::move(out));
+}
+
+} // namespace authnode

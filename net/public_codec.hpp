@@ -1,0 +1,47 @@
+// The public port's wire format, protocol v1: one JSON object per line
+// (docs/protocol.md).
+//
+// decode_request() turns a line into a typed request or a typed failure;
+// encode_grant() and the shared encoders of net/wire turn typed results into
+// reply lines. The admin port has a codec of its own (net/admin_codec): this
+// one knows no admin op, so the public port answers one with unknown_op
+// whatever it carries. Nothing here does I/O, so it is unit-tested and
+// fuzzed on its own.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "actors/interfaces.hpp"
+#include "net/wire.hpp"
+
+namespace authnode {
+
+struct ping_op {};
+struct stats_op {};
+struct whoami_op {
+  token_request req;
+};
+struct logout_op {
+  token_request req;
+};
+
+using request_body
+  = std::variant<ping_op, register_request, login_request, whoami_op, logout_op,
+                 password_change_request, stats_op>;
+
+struct decoded_request {
+  request_id id;
+  request_body body;
+};
+
+/// `source` (the peer's address) is copied into requests that carry one.
+std::variant<decoded_request, decode_failure>
+decode_request(std::string_view line, const std::string& source);
+
+/// `{"id":..,"ok":true,"token":..,"expires_at":..,["device_token":..,]
+/// "user":{..}}`
+std::string encode_grant(const request_id& id, const session_grant& grant);
+
+} // namespace authnode

@@ -1,0 +1,17 @@
+// The public port's line handler: what a client connection does with a
+// line. It decodes the line (net/public_codec), answers `ping` itself, hands
+// every other op to the auth actor as a typed request, encodes the answer
+// and counts it by op and result for /metrics. The admin port's handler is
+// net/admin_protocol; the connection broker (net/connection) that calls
+// either one knows only framing, backpressure and held replies.
+#pragma once
+
+#include "actors/interfaces.hpp"
+#include "net/connection.hpp"
+
+namespace authnode {
+
+/// Every op of docs/protocol.md, answered by `auth`.
+line_handler public_protocol(auth_actor auth);
+
+} // namespace authnode
