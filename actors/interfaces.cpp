@@ -71,6 +71,9 @@ void register_message_types(caf::actor_system_config& cfg) {
   announce<user_ids>(cfg, "user_ids");
   announce<password_rehash>(cfg, "password_rehash");
   announce<backup_result>(cfg, "backup_result");
+  announce<outgoing_mail>(cfg, "outgoing_mail");
+  announce<outbox_batch>(cfg, "outbox_batch");
+  announce<outbox_status>(cfg, "outbox_status");
 }
 
 } // namespace authnode

@@ -98,6 +98,18 @@ using backup_step_atom = caf::atom_constant<caf::atom("bk_step")>;
 /// Abandons a running backup (the node is shutting down).
 using backup_abort_atom = caf::atom_constant<caf::atom("bk_abort")>;
 
+// -- mail (the outbox in the database, delivered by the mailer) -------------
+
+/// The outbox has mail to send now (the database tells the mailer).
+using mail_ready_atom = caf::atom_constant<caf::atom("mail_rdy")>;
+/// Tells the database which mailer to wake when it queues mail.
+using mailer_atom = caf::atom_constant<caf::atom("mailer")>;
+using outbox_take_atom = caf::atom_constant<caf::atom("ob_take")>;
+using outbox_sent_atom = caf::atom_constant<caf::atom("ob_sent")>;
+using outbox_retry_atom = caf::atom_constant<caf::atom("ob_retry")>;
+using outbox_drop_atom = caf::atom_constant<caf::atom("ob_drop")>;
+using outbox_status_atom = caf::atom_constant<caf::atom("ob_status")>;
+
 // -- between nodes (cluster/) -----------------------------------------------
 
 /// The first message a node sends to another, with its cluster protocol
@@ -120,7 +132,7 @@ using storage_lost_atom = caf::atom_constant<caf::atom("st_lost")>;
 /// two nodes find out they cannot talk. Every other message type is
 /// announced under a name that carries the version (register_message_types),
 /// so a message of another version fails to decode instead of being misread.
-constexpr uint32_t cluster_protocol = 1;
+constexpr uint32_t cluster_protocol = 2;
 
 // -- message types -----------------------------------------------------------
 
@@ -438,6 +450,35 @@ struct audit_event {
   std::string reason;
 };
 
+/// One mail of the outbox, decrypted for the mailer (only the mailer and
+/// the database, on the storage node, ever see it in clear). Times are Unix
+/// milliseconds.
+struct outgoing_mail {
+  int64_t id = 0;
+  std::string to;
+  std::string subject;
+  std::string body;
+  int64_t created_at_ms = 0;
+  /// Deliveries tried so far (0 for a new mail).
+  int64_t attempts = 0;
+};
+
+/// The mails due now, oldest first; how many wait in all (due or not); when
+/// the earliest of those not handed out falls due (0: none).
+struct outbox_batch {
+  std::vector<outgoing_mail> mails;
+  int64_t pending = 0;
+  int64_t next_due_ms = 0;
+};
+
+/// The outbox as operators see it: never an address, a body or a code.
+struct outbox_status {
+  int64_t pending = 0;
+  int64_t oldest_created_ms = 0;
+  int64_t most_attempts = 0;
+  std::string last_error;
+};
+
 // -- inspectors ---------------------------------------------------------------
 
 #define AUTHNODE_INSPECT(type, ...)                                            \
@@ -505,6 +546,12 @@ AUTHNODE_INSPECT(attempt_report, x.keys, x.result, x.fingerprint)
 AUTHNODE_INSPECT(password_change, x.user_id, x.password_hash,
                  x.keep_token_digest)
 
+AUTHNODE_INSPECT(outgoing_mail, x.id, x.to, x.subject, x.body,
+                 x.created_at_ms, x.attempts)
+AUTHNODE_INSPECT(outbox_batch, x.mails, x.pending, x.next_due_ms)
+AUTHNODE_INSPECT(outbox_status, x.pending, x.oldest_created_ms,
+                 x.most_attempts, x.last_error)
+
 #undef AUTHNODE_INSPECT
 
 // -- typed interfaces ---------------------------------------------------------
@@ -529,6 +576,23 @@ using hasher_actor = caf::typed_actor<
                   hash_params>::with<verify_outcome>,
   caf::replies_to<urgent_atom, verify_atom, std::string, secret,
                   hash_params>::with<verify_outcome>>;
+
+/// The mailer (actors/mailer.hpp): wakes up when the database queued mail
+/// and on its own retry timer.
+using mailer_actor = caf::typed_actor<caf::reacts_to<mail_ready_atom>,
+                                      caf::reacts_to<tick_atom>>;
+
+/// The part of the database the mailer uses: the outbox. Taken mails stay
+/// in the outbox until reported sent (deleted), to retry (at `next_at_ms`,
+/// with the error) or dropped (given up, deleted).
+using outbox_actor = caf::typed_actor<
+  caf::replies_to<outbox_take_atom, int64_t /* now_ms */,
+                  int64_t /* limit */>::with<outbox_batch>,
+  caf::replies_to<outbox_sent_atom, int64_t /* id */>::with<caf::ok_atom>,
+  caf::replies_to<outbox_retry_atom, int64_t /* id */, int64_t /* next_at_ms */,
+                  std::string /* error */>::with<caf::ok_atom>,
+  caf::replies_to<outbox_drop_atom, int64_t /* id */,
+                  std::string /* error */>::with<caf::ok_atom>>;
 
 /// The database actor. Lookups that find nothing fail with ec::not_found.
 using database_actor = caf::typed_actor<

@@ -47,6 +47,14 @@
     "Connections closed by --idle-timeout.")                                   \
   X(tarpitted_total, atomic, counter, "authnode_tarpitted_total",              \
     "Times a connection was made to wait for ignoring retry_after_ms.")        \
+  X(mails_sent_total, atomic, counter, "authnode_mails_sent_total",          \
+    "Mails handed over to the SMTP relay.")                                    \
+  X(mails_failed_total, atomic, counter, "authnode_mails_failed_total",      \
+    "Mail deliveries that failed and will be tried again.")                    \
+  X(mails_dropped_total, atomic, counter, "authnode_mails_dropped_total",    \
+    "Mails given up after --mail-max-age without a delivery.")                 \
+  X(outbox_depth, atomic, gauge, "authnode_outbox_depth",                      \
+    "Mails in the outbox waiting for delivery.")                               \
   X(uptime_seconds, uptime, gauge, "authnode_uptime_seconds",                  \
     "Seconds since the node started.")
 // clang-format on
