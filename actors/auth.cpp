@@ -9,8 +9,10 @@
 #include <sodium.h>
 
 #include "actors/auth_steps.hpp"
+#include "actors/email_flow.hpp"
 #include "actors/login_flow.hpp"
 #include "actors/password_flow.hpp"
+#include "actors/recovery_flow.hpp"
 #include "actors/register_flow.hpp"
 #include "actors/session_ops.hpp"
 #include "core/counters.hpp"
@@ -45,6 +47,24 @@ auth_actor::behavior_type auth(auth_ptr self, auth_settings cfg,
     },
     [=](chpass_atom, password_change_request& req) {
       return start_change_password(self, req);
+    },
+    [=](recovery_start_atom, recovery_start_request& req) {
+      return start_recovery(self, req);
+    },
+    [=](recovery_finish_atom, recovery_finish_request& req) {
+      return finish_recovery(self, req);
+    },
+    [=](verify_start_atom, token_request& req) {
+      return start_verify_email(self, req);
+    },
+    [=](verify_finish_atom, token_code_request& req) {
+      return finish_verify_email(self, req);
+    },
+    [=](email_start_atom, email_change_request& req) {
+      return start_change_email(self, req);
+    },
+    [=](email_finish_atom, token_code_request& req) {
+      return finish_change_email(self, req);
     },
     [=](tick_atom) {
       on_tick(self);

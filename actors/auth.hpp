@@ -37,6 +37,11 @@ struct auth_settings {
   size_t session_cache_size = 0;
   /// Peers whose requests may name the end user's address (client_addr).
   std::vector<cidr> trusted_sources;
+  /// --verify-email: a registration mails the new user a code.
+  bool verify_on_register = false;
+  /// --require-verified-email: a login of an account whose address is not
+  /// proven fails with email_not_verified, once its password matched.
+  bool require_verified = false;
 };
 
 struct auth_state {

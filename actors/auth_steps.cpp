@@ -6,6 +6,7 @@
 
 #include "core/cidr.hpp"
 #include "core/clock.hpp"
+#include "core/source_key.hpp"
 
 namespace authnode {
 
@@ -55,6 +56,40 @@ caf::error failed_credentials(auth_ptr self) {
   self->state.counters->logins_failed += 1;
   return make_held_error(ec::invalid_credentials,
                          self->state.cfg.failure_delay);
+}
+
+caf::error failed_code(auth_ptr self) {
+  return make_held_error(ec::invalid_code, self->state.cfg.failure_delay);
+}
+
+throttle_keys code_keys(const char* kind, const std::string& source,
+                        const std::string& email) {
+  std::string prefix = std::string{kind} + ":";
+  return throttle_keys{prefix + source_key(source), prefix + email};
+}
+
+session_grant make_grant(auth_ptr self, user_view user, std::string source,
+                         login_commit& commit) {
+  auto now = now_seconds();
+  auto ttl = std::chrono::duration_cast<std::chrono::seconds>(
+               self->state.cfg.session_ttl)
+               .count();
+  auto token = make_token();
+  commit.user_id = user.id;
+  commit.at = now;
+  commit.session = session_row{token_digest(token), user.id, now, now + ttl,
+                               std::move(source)};
+  user.last_login_at = now;
+  session_grant granted{std::move(user), secret{std::move(token)}, now + ttl,
+                        secret{}};
+  // Device tokens serve the throttle only: without one (--throttle=off)
+  // none is handed out, or every login would store another.
+  if (self->state.guard) {
+    auto device = make_token();
+    commit.device_digest = token_digest(device);
+    granted.device_token = secret{std::move(device)};
+  }
+  return granted;
 }
 
 void arm_tick(auth_ptr self) {

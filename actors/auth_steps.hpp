@@ -66,6 +66,22 @@ error_fn audited_refusal(auth_ptr self, const char* op, std::string source,
 /// failure-delay.
 caf::error failed_credentials(auth_ptr self);
 
+/// A wrong, expired or used code: held for failure-delay like a wrong
+/// password, so that a code guesser waits as a password guesser does.
+caf::error failed_code(auth_ptr self);
+
+/// The guard's keys for guessing codes of `kind` ("recovery", "code"): a
+/// namespace of their own beside the login's keys, so that a code guesser
+/// cannot slow the owner's password login, nor a password guesser the
+/// owner's recovery.
+throttle_keys code_keys(const char* kind, const std::string& source,
+                        const std::string& email);
+
+/// Grants a session to `user` as a login does: a token, its expiry, a
+/// device token when throttling is on. `commit` gets what must be stored.
+session_grant make_grant(auth_ptr self, user_view user, std::string source,
+                         login_commit& commit);
+
 /// Sends a request tracked as `call` in the deadline queue: its answer is
 /// taken only while the call is open, so that exactly one of the callbacks
 /// runs, whether the answer, the time limit or the loss of the storage node

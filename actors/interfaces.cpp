@@ -74,6 +74,14 @@ void register_message_types(caf::actor_system_config& cfg) {
   announce<outgoing_mail>(cfg, "outgoing_mail");
   announce<outbox_batch>(cfg, "outbox_batch");
   announce<outbox_status>(cfg, "outbox_status");
+  announce<code_request>(cfg, "code_request");
+  announce<code_issued>(cfg, "code_issued");
+  announce<code_attempt>(cfg, "code_attempt");
+  announce<account_recovery>(cfg, "account_recovery");
+  announce<recovery_start_request>(cfg, "recovery_start_request");
+  announce<recovery_finish_request>(cfg, "recovery_finish_request");
+  announce<token_code_request>(cfg, "token_code_request");
+  announce<email_change_request>(cfg, "email_change_request");
 }
 
 } // namespace authnode

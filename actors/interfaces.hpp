@@ -25,6 +25,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "core/account_code.hpp"
 #include "core/counter_table.hpp"
 #include "core/error_code.hpp"
 #include "core/secrets.hpp"
@@ -110,6 +111,26 @@ using outbox_retry_atom = caf::atom_constant<caf::atom("ob_retry")>;
 using outbox_drop_atom = caf::atom_constant<caf::atom("ob_drop")>;
 using outbox_status_atom = caf::atom_constant<caf::atom("ob_status")>;
 
+// -- account codes (recovery, verification, email change) -------------------
+
+/// Mails a code (code_request -> code_issued).
+using code_issue_atom = caf::atom_constant<caf::atom("code_new")>;
+/// Checks a code without using it up (code_attempt -> user_view).
+using code_check_atom = caf::atom_constant<caf::atom("code_chk")>;
+/// Checks a code and does what it proves (code_attempt -> user_view).
+using code_use_atom = caf::atom_constant<caf::atom("code_use")>;
+/// Recovers an account with a code (account_recovery -> user_view).
+using recover_atom = caf::atom_constant<caf::atom("recover")>;
+/// Marks a user's address proven or not (admin channel).
+using user_verify_atom = caf::atom_constant<caf::atom("u_verify")>;
+// The public ops of the account codes (auth actor).
+using recovery_start_atom = caf::atom_constant<caf::atom("rec_start")>;
+using recovery_finish_atom = caf::atom_constant<caf::atom("rec_finish")>;
+using verify_start_atom = caf::atom_constant<caf::atom("ver_start")>;
+using verify_finish_atom = caf::atom_constant<caf::atom("ver_finish")>;
+using email_start_atom = caf::atom_constant<caf::atom("em_start")>;
+using email_finish_atom = caf::atom_constant<caf::atom("em_finish")>;
+
 // -- between nodes (cluster/) -----------------------------------------------
 
 /// The first message a node sends to another, with its cluster protocol
@@ -143,6 +164,8 @@ struct user_view {
   std::string name;
   int64_t created_at = 0;
   int64_t last_login_at = 0;
+  /// The user proved the address is theirs (a code mailed to it).
+  bool email_verified = false;
 };
 
 /// A user with the stored password hash: an argon2id PHC string, or one of
@@ -348,6 +371,40 @@ struct password_change_request {
   std::string client_addr;
 };
 
+/// recovery_start: mail a recovery code to this address, if it has an
+/// account.
+struct recovery_start_request {
+  std::string email;
+  std::string source;
+  std::string client_addr;
+};
+
+/// recovery_finish: the code from the mail and the new password.
+struct recovery_finish_request {
+  std::string email;
+  secret code;
+  secret new_password;
+  std::string source;
+  std::string client_addr;
+};
+
+/// verify_email_finish and change_email_finish: a code for the token's
+/// user.
+struct token_code_request {
+  secret token;
+  secret code;
+  std::string source;
+};
+
+/// change_email_start: the password again, and the address to move to.
+struct email_change_request {
+  secret token;
+  secret password;
+  std::string new_email;
+  std::string source;
+  std::string client_addr;
+};
+
 /// What a successful login hands out.
 struct session_grant {
   user_view user;
@@ -479,6 +536,41 @@ struct outbox_status {
   std::string last_error;
 };
 
+/// Asks the storage node to mail the user with `email` a code for
+/// `purpose` (for email_change: to `new_email`, with a notice to `email`).
+struct code_request {
+  std::string email;
+  code_purpose purpose = code_purpose::recovery;
+  std::string new_email;
+};
+
+/// Whether a mail was queued, and why not (for the audit log: "unknown
+/// account", "disabled", "already verified", "mail budget spent"). The
+/// client never learns the reason of a recovery_start.
+struct code_issued {
+  /// The reason when the account's hourly mail budget is spent.
+  static constexpr const char* budget_spent = "mail budget spent";
+  bool sent = false;
+  std::string reason;
+};
+
+/// A code typed by the user with `email`. A wrong one counts against the
+/// code, and kills it at the fifth; every failure is ec::invalid_code.
+struct code_attempt {
+  std::string email;
+  code_purpose purpose = code_purpose::recovery;
+  secret code;
+};
+
+/// Everything a recovery writes, in one transaction: the code used up, the
+/// new hash, every old session revoked, the address marked proven, the new
+/// session (and device token) of `login`.
+struct account_recovery {
+  code_attempt attempt;
+  std::string password_hash;
+  login_commit login;
+};
+
 // -- inspectors ---------------------------------------------------------------
 
 #define AUTHNODE_INSPECT(type, ...)                                            \
@@ -488,7 +580,7 @@ struct outbox_status {
   }
 
 AUTHNODE_INSPECT(user_view, x.id, x.email, x.name, x.created_at,
-                 x.last_login_at)
+                 x.last_login_at, x.email_verified)
 AUTHNODE_INSPECT(user_record, x.user, x.password_hash, x.disabled)
 AUTHNODE_INSPECT(user_detail, x.user, x.disabled, x.sessions, x.devices,
                  x.hash_scheme)
@@ -520,6 +612,12 @@ AUTHNODE_INSPECT(login_request, x.email, x.password, x.source, x.client_addr,
 AUTHNODE_INSPECT(token_request, x.token, x.source)
 AUTHNODE_INSPECT(password_change_request, x.token, x.old_password,
                  x.new_password, x.source, x.client_addr)
+AUTHNODE_INSPECT(recovery_start_request, x.email, x.source, x.client_addr)
+AUTHNODE_INSPECT(recovery_finish_request, x.email, x.code, x.new_password,
+                 x.source, x.client_addr)
+AUTHNODE_INSPECT(token_code_request, x.token, x.code, x.source)
+AUTHNODE_INSPECT(email_change_request, x.token, x.password, x.new_email,
+                 x.source, x.client_addr)
 AUTHNODE_INSPECT(session_grant, x.user, x.token, x.expires_at, x.device_token)
 AUTHNODE_INSPECT(device_record, x.user_id, x.failures)
 
@@ -546,6 +644,11 @@ AUTHNODE_INSPECT(attempt_report, x.keys, x.result, x.fingerprint)
 AUTHNODE_INSPECT(password_change, x.user_id, x.password_hash,
                  x.keep_token_digest)
 
+AUTHNODE_INSPECT(code_request, x.email, x.purpose, x.new_email)
+AUTHNODE_INSPECT(code_issued, x.sent, x.reason)
+AUTHNODE_INSPECT(code_attempt, x.email, x.purpose, x.code)
+AUTHNODE_INSPECT(account_recovery, x.attempt, x.password_hash, x.login)
+
 AUTHNODE_INSPECT(outgoing_mail, x.id, x.to, x.subject, x.body,
                  x.created_at_ms, x.attempts)
 AUTHNODE_INSPECT(outbox_batch, x.mails, x.pending, x.next_due_ms)
@@ -565,6 +668,15 @@ using auth_actor = caf::typed_actor<
   caf::replies_to<logout_atom, token_request>::with<caf::ok_atom>,
   caf::replies_to<chpass_atom, password_change_request>::with<caf::ok_atom>,
   caf::replies_to<stats_atom>::with<stats_snapshot>,
+  caf::replies_to<recovery_start_atom,
+                  recovery_start_request>::with<caf::ok_atom>,
+  caf::replies_to<recovery_finish_atom,
+                  recovery_finish_request>::with<session_grant>,
+  /// Replies whether a code was sent (false: the address is proven).
+  caf::replies_to<verify_start_atom, token_request>::with<bool>,
+  caf::replies_to<verify_finish_atom, token_code_request>::with<user_view>,
+  caf::replies_to<email_start_atom, email_change_request>::with<caf::ok_atom>,
+  caf::replies_to<email_finish_atom, token_code_request>::with<user_view>,
   caf::replies_to<forget_atom, int64_t>::with<caf::ok_atom>,
   caf::replies_to<forget_atom, user_ids>::with<caf::ok_atom>,
   caf::reacts_to<tick_atom>, caf::reacts_to<storage_lost_atom>>;
@@ -595,7 +707,9 @@ using outbox_actor = caf::typed_actor<
                   std::string /* error */>::with<caf::ok_atom>>;
 
 /// The database actor. Lookups that find nothing fail with ec::not_found.
-using database_actor = caf::typed_actor<
+/// The code and outbox requests fail with ec::unavailable on a node started
+/// without mail.
+using database_actor = outbox_actor::extend<
   caf::replies_to<user_add_atom, new_user>::with<user_view>,
   caf::replies_to<user_get_atom, std::string>::with<user_record>,
   caf::replies_to<login_commit_atom, login_commit>::with<caf::ok_atom>,
@@ -621,7 +735,15 @@ using database_actor = caf::typed_actor<
   /// few pages per message; busy while another backup runs.
   caf::replies_to<backup_atom, std::string>::with<backup_result>,
   caf::reacts_to<backup_step_atom, uint64_t>,
-  caf::reacts_to<backup_abort_atom>>;
+  caf::reacts_to<backup_abort_atom>,
+  caf::replies_to<outbox_status_atom>::with<outbox_status>,
+  /// The mailer to wake when mail is queued.
+  caf::reacts_to<mailer_atom, mailer_actor>,
+  caf::replies_to<code_issue_atom, code_request>::with<code_issued>,
+  caf::replies_to<code_check_atom, code_attempt>::with<user_view>,
+  caf::replies_to<code_use_atom, code_attempt>::with<user_view>,
+  caf::replies_to<recover_atom, account_recovery>::with<user_view>,
+  caf::replies_to<user_verify_atom, std::string, bool>::with<int64_t>>;
 
 /// The guard: may a password verification start? Answers ok_atom at once,
 /// later (a held attempt), or fails with rate_limited (retry_after_ms in the

@@ -199,6 +199,14 @@ void verify(auth_ptr self, login_ptr login) {
         return;
       }
       report(self, login->attempt, attempt_result::success);
+      // Only someone who knows the password learns that the address is
+      // not proven yet.
+      if (self->state.cfg.require_verified && !login->user->email_verified) {
+        audit_outcome(self, "login", "email_not_verified", login->source,
+                      login->email, "password");
+        login->rp.deliver(caf::make_error(ec::email_not_verified));
+        return;
+      }
       audit_outcome(self, "login", "ok", login->source, login->email,
                     out.needs_rehash ? "password, re-hashing" : "password");
       if (out.needs_rehash)
@@ -229,28 +237,15 @@ void refuse(auth_ptr self, login_ptr login, const char* reason) {
 /// Commits the session (and a new device token, if the login did not
 /// present a valid one) in one transaction, caches it and answers.
 void grant(auth_ptr self, login_ptr login) {
-  auto now = now_seconds();
-  auto ttl = std::chrono::duration_cast<std::chrono::seconds>(
-               self->state.cfg.session_ttl)
-               .count();
-  auto token = make_token();
-  auto& user = *login->user;
   login_commit commit;
-  commit.user_id = user.id;
-  commit.at = now;
-  commit.session = session_row{token_digest(token), user.id, now, now + ttl,
-                               std::move(login->source)};
-  user.last_login_at = now;
-  auto digest = commit.session.token_digest;
-  session_grant granted{std::move(user), secret{std::move(token)}, now + ttl,
-                        secret{}};
-  // Device tokens serve the throttle only: without one (--throttle=off)
-  // none is handed out, or every login would store another.
-  if (login->device_digest.empty() && self->state.guard) {
-    auto device = make_token();
-    commit.device_digest = token_digest(device);
-    granted.device_token = secret{std::move(device)};
+  auto granted = make_grant(self, std::move(*login->user),
+                            std::move(login->source), commit);
+  // A login that presented a valid device token keeps that one.
+  if (!login->device_digest.empty()) {
+    commit.device_digest.clear();
+    granted.device_token = secret{};
   }
+  auto digest = commit.session.token_digest;
   ask_db<caf::ok_atom>(
     self,
     [=](caf::ok_atom) mutable {

@@ -18,6 +18,7 @@
 #include <string>
 #include <utility>
 
+#include "actors/email_flow.hpp"
 #include "core/account_rules.hpp"
 #include "core/clock.hpp"
 #include "core/error_code.hpp"
@@ -115,6 +116,8 @@ void store(auth_ptr self, register_ptr reg, std::string phc) {
     self,
     [=](user_view& created) {
       self->state.counters->registrations_total += 1;
+      if (self->state.cfg.verify_on_register)
+        mail_verification(self, created.email, reg->source);
       reg->rp.deliver(std::move(created));
     },
     answer_error(reg), user_add_atom::value, std::move(user));

@@ -1,11 +1,7 @@
 // The admin key: the shared secret every admin-channel request carries.
 //
-// It lives in a file only the node's user may read (--admin-key-file). At
-// first start the node makes one: 32 random bytes, base64url without
-// padding, in a file created with O_CREAT|O_EXCL and mode 0600, so there is
-// no moment at which another user could open it. A key file that group or
-// others may read or write, or whose content is not such a key, stops the
-// node at start: an admin key that may have leaked is no key.
+// It lives in a key file (core/key_file.hpp: 32 random bytes made at first
+// start, mode 0600, refused when others may read it) at --admin-key-file.
 //
 // The node keeps only the key's BLAKE2b digest, and compares the digest of
 // the key a request presents with it in constant time (sodium_memcmp on two

@@ -15,7 +15,7 @@ struct code_entry {
   std::string_view message;
 };
 
-constexpr std::array<code_entry, 19> code_table{{
+constexpr std::array<code_entry, 21> code_table{{
   {ec::none, "none", "no error"},
   {ec::bad_json, "bad_json", "the line is not a JSON object"},
   {ec::bad_request, "bad_request", "a field is missing or has the wrong type"},
@@ -36,6 +36,10 @@ constexpr std::array<code_entry, 19> code_table{{
   {ec::not_found, "internal", "internal error"},
   {ec::exists, "exists", "the file exists"},
   {ec::backup_failed, "backup_failed", "the backup failed"},
+  {ec::invalid_code, "invalid_code",
+   "the code is wrong, expired or used; ask for a new one"},
+  {ec::email_not_verified, "email_not_verified",
+   "the email address of this account is not verified yet"},
 }};
 
 const code_entry& entry(ec code) {

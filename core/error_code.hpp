@@ -48,6 +48,11 @@ enum class ec : uint8_t {
   // After not_found so that the numbers of the codes above stay as they were.
   exists,
   backup_failed,
+  // Account codes (recovery, verification, email change): the code is
+  // wrong, expired, used or replaced; a login of an account whose address is
+  // not proven, with --require-verified-email.
+  invalid_code,
+  email_not_verified,
 };
 
 /// Stable snake_case name used on the wire.

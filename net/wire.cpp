@@ -132,7 +132,8 @@ void append_user(std::string& out, const user_view& u) {
   append_object(out, member("id", u.id), member("email", u.email),
                 member("name", u.name),
                 member("created_at", unix_time{u.created_at}),
-                member("last_login_at", unix_time{u.last_login_at, true}));
+                member("last_login_at", unix_time{u.last_login_at, true}),
+                member("email_verified", u.email_verified));
 }
 
 std::string encode_ok(const request_id& id) {

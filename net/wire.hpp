@@ -172,7 +172,8 @@ void append_object(std::string& out, const member_ref<Ts>&... members) {
   out += '}';
 }
 
-/// A user object: id, email, name, created_at, last_login_at.
+/// A user object: id, email, name, created_at, last_login_at,
+/// email_verified.
 void append_user(std::string& out, const user_view& u);
 
 std::string encode_ok(const request_id& id);

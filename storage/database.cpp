@@ -33,6 +33,10 @@ struct running_backup {
 
 struct database_state {
   std::unique_ptr<user_store> store;
+  /// Null without mail. Declared after the store, whose connection it uses.
+  std::unique_ptr<account_store> accounts;
+  /// Woken when mail is queued; invalid until the node names it.
+  mailer_actor mailer;
   database_settings cfg;
   /// Declared after the store, so it is destroyed first: the job reads the
   /// store's connection.
@@ -43,6 +47,21 @@ struct database_state {
 };
 
 using database_ptr = database_actor::stateful_pointer<database_state>;
+
+caf::error no_mail() {
+  return caf::make_error(ec::unavailable,
+                         std::string{"mail is not configured: start the node "
+                                     "with --smtp-url"});
+}
+
+/// Runs `f` on the account store, or fails with no_mail().
+template <class F>
+auto with_accounts(database_ptr self, F f) -> decltype(f(
+  *self->state.accounts)) {
+  if (!self->state.accounts)
+    return no_mail();
+  return f(*self->state.accounts);
+}
 
 void schedule_purge(database_ptr self) {
   if (self->state.cfg.purge_interval.count() > 0)
@@ -103,8 +122,10 @@ void abort_backup(database_ptr self, const char* why) {
 /// The store must be open; spawned only by spawn_database, detached.
 database_actor::behavior_type database(database_ptr self,
                                        std::unique_ptr<user_store> store,
+                                       std::unique_ptr<account_store> accounts,
                                        database_settings cfg) {
   self->state.store = std::move(store);
+  self->state.accounts = std::move(accounts);
   self->state.cfg = cfg;
   schedule_purge(self);
   // However the actor is stopped, a backup in progress gets its one reply
@@ -178,6 +199,8 @@ database_actor::behavior_type database(database_ptr self,
       // A failed purge has nobody to report to; the next tick tries again and
       // lookups ignore expired sessions meanwhile.
       self->state.store->purge_expired(now_seconds());
+      if (self->state.accounts)
+        self->state.accounts->purge(now_seconds());
       // Only the timer's own message re-arms it: a purge sent by anyone else
       // would otherwise start a second timer chain.
       if (self->current_sender().get() == self->ctrl())
@@ -196,6 +219,66 @@ database_actor::behavior_type database(database_ptr self,
     [=](backup_abort_atom) {
       abort_backup(self, "the node is shutting down; the backup was abandoned");
     },
+    [=](user_verify_atom, const std::string& email,
+        bool verified) -> caf::result<int64_t> {
+      return self->state.store->set_verified(email, verified);
+    },
+    // -- account codes --
+    [=](mailer_atom, mailer_actor mailer) {
+      self->state.mailer = std::move(mailer);
+    },
+    [=](code_issue_atom, const code_request& req) -> caf::result<code_issued> {
+      return with_accounts(self, [&](account_store& a) {
+        auto issued = a.issue(req, now_seconds());
+        if (issued && issued->sent && self->state.mailer)
+          self->send(self->state.mailer, mail_ready_atom::value);
+        return issued;
+      });
+    },
+    [=](code_check_atom, const code_attempt& x) -> caf::result<user_view> {
+      return with_accounts(self, [&](account_store& a) {
+        return a.check(x, now_seconds());
+      });
+    },
+    [=](code_use_atom, const code_attempt& x) -> caf::result<user_view> {
+      return with_accounts(self, [&](account_store& a) {
+        return a.use(x, now_seconds());
+      });
+    },
+    [=](recover_atom, const account_recovery& x) -> caf::result<user_view> {
+      return with_accounts(self, [&](account_store& a) {
+        return a.recover(x, now_seconds());
+      });
+    },
+    // -- the outbox --
+    [=](outbox_take_atom, int64_t now_ms,
+        int64_t limit) -> caf::result<outbox_batch> {
+      return with_accounts(self, [&](account_store& a) {
+        return a.take(now_ms, limit);
+      });
+    },
+    [=](outbox_sent_atom, int64_t id) -> caf::result<caf::ok_atom> {
+      return with_accounts(self, [&](account_store& a) {
+        return a.sent(id);
+      });
+    },
+    [=](outbox_retry_atom, int64_t id, int64_t next_at_ms,
+        const std::string& error) -> caf::result<caf::ok_atom> {
+      return with_accounts(self, [&](account_store& a) {
+        return a.retry(id, next_at_ms, error);
+      });
+    },
+    [=](outbox_drop_atom, int64_t id,
+        const std::string& error) -> caf::result<caf::ok_atom> {
+      return with_accounts(self, [&](account_store& a) {
+        return a.drop(id, error);
+      });
+    },
+    [=](outbox_status_atom) -> caf::result<outbox_status> {
+      return with_accounts(self, [&](account_store& a) {
+        return a.status();
+      });
+    },
   };
 }
 
@@ -208,7 +291,14 @@ caf::expected<database_actor> spawn_database(caf::actor_system& sys,
   auto store = user_store::open(path, error);
   if (!store)
     return caf::make_error(ec::unavailable, error);
-  return sys.spawn<caf::detached>(database, std::move(store), cfg);
+  std::unique_ptr<account_store> accounts;
+  if (cfg.mail) {
+    accounts = account_store::open(*store, cfg.mail, error);
+    if (!accounts)
+      return caf::make_error(ec::unavailable, error);
+  }
+  return sys.spawn<caf::detached>(database, std::move(store),
+                                  std::move(accounts), cfg);
 }
 
 } // namespace authnode

@@ -13,6 +13,7 @@
 // happen (same connection), so the backup ends however busy the node is.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <caf/expected.hpp>
@@ -20,6 +21,7 @@
 #include <caf/timespan.hpp>
 
 #include "actors/interfaces.hpp"
+#include "storage/account_store.hpp"
 
 namespace authnode {
 
@@ -32,6 +34,10 @@ struct database_settings {
   caf::timespan purge_interval{0};
   /// Pages a backup copies before the actor serves other requests.
   int backup_step_pages = default_backup_step_pages;
+  /// Keys, templates and limits for account codes and their mail; null:
+  /// the node has no mail, and the code and outbox requests fail with
+  /// ec::unavailable.
+  std::shared_ptr<const mail_setup> mail;
 };
 
 /// The one way to start the database actor, for the node and the tests

@@ -10,7 +10,7 @@ namespace {
 
 // migrations[i] takes the schema from version i to version i + 1. Append
 // only: a released migration never changes.
-constexpr std::array<const char*, 3> migrations{{
+constexpr std::array<const char*, 4> migrations{{
   // Version 1. last_login_at is NULL until the first login.
   R"sql(
     CREATE TABLE users (
@@ -48,6 +48,39 @@ constexpr std::array<const char*, 3> migrations{{
   // logins then fail like a wrong password.
   R"sql(
     ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+  )sql",
+  // Version 4. Proven email addresses; one-time codes (only their keyed
+  // digests, one live code per user and purpose); the mails sent per user
+  // and purpose, for the hourly budget; the outbox of mail to deliver,
+  // each sealed with the node's secret key (core/node_keys.hpp).
+  R"sql(
+    ALTER TABLE users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE account_codes (
+      user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      purpose INTEGER NOT NULL,
+      code_hash BLOB NOT NULL,
+      new_email TEXT NOT NULL DEFAULT '',
+      created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL,
+      failures INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (user_id, purpose)
+    );
+    CREATE INDEX account_codes_expires_at ON account_codes(expires_at);
+    CREATE TABLE code_mails (
+      user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      purpose INTEGER NOT NULL,
+      sent_at INTEGER NOT NULL
+    );
+    CREATE INDEX code_mails_user ON code_mails(user_id, purpose, sent_at);
+    CREATE TABLE mail_outbox (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      created_at_ms INTEGER NOT NULL,
+      next_at_ms INTEGER NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      last_error TEXT NOT NULL DEFAULT '',
+      sealed BLOB NOT NULL
+    );
+    CREATE INDEX mail_outbox_next_at ON mail_outbox(next_at_ms);
   )sql",
 }};
 

@@ -91,11 +91,12 @@ user_record read_user(const statement& stmt, int first) {
   // NULL (never logged in) reads as 0, which user_view defines as never.
   r.user.last_login_at = stmt.column_int64(first + 5);
   r.disabled = stmt.column_int64(first + 6) != 0;
+  r.user.email_verified = stmt.column_int64(first + 7) != 0;
   return r;
 }
 
 /// Columns: id, email, name, created_at, last_login_at, disabled, live
-/// sessions, device tokens, password hash (see the user_detail_ and
+/// sessions, device tokens, password hash, email_verified (see the user_detail_ and
 /// list_users_ queries). Of the hash only its scheme leaves the store.
 user_detail read_detail(const statement& stmt) {
   user_detail d;
@@ -108,6 +109,7 @@ user_detail read_detail(const statement& stmt) {
   d.sessions = stmt.column_int64(6);
   d.devices = stmt.column_int64(7);
   d.hash_scheme = std::string{scheme_name(scheme_of(stmt.column_text(8)))};
+  d.user.email_verified = stmt.column_int64(9) != 0;
   return d;
 }
 
@@ -117,7 +119,7 @@ user_detail read_detail(const statement& stmt) {
   " (SELECT count(*) FROM sessions s WHERE s.user_id = u.id"                   \
   "  AND s.expires_at > ?1),"                                                  \
   " (SELECT count(*) FROM device_tokens d WHERE d.user_id = u.id),"            \
-  " u.password_hash FROM users u"
+  " u.password_hash, u.email_verified FROM users u"
 
 } // namespace
 
@@ -160,7 +162,7 @@ bool user_store::prepare_all(std::string& error) {
      " VALUES (?1, ?2, ?3, ?4)"},
     {user_by_email_,
      "SELECT id, email, name, password_hash, created_at,"
-     " last_login_at, disabled FROM users WHERE email = ?1"},
+     " last_login_at, disabled, email_verified FROM users WHERE email = ?1"},
     {touch_login_, "UPDATE users SET last_login_at = ?2 WHERE id = ?1"},
     {insert_device_,
      "INSERT INTO device_tokens (token_hash, user_id, created_at)"
@@ -175,7 +177,7 @@ bool user_store::prepare_all(std::string& error) {
      " source) VALUES (?1, ?2, ?3, ?4, ?5)"},
     {session_owner_,
      "SELECT s.id, u.id, u.email, u.name, u.password_hash, u.created_at,"
-     " u.last_login_at, u.disabled, s.expires_at"
+     " u.last_login_at, u.disabled, u.email_verified, s.expires_at"
      " FROM sessions s JOIN users u ON u.id = s.user_id"
      " WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled = 0"},
     {delete_session_,
@@ -202,6 +204,11 @@ bool user_store::prepare_all(std::string& error) {
      " WHERE id = ?1 AND password_hash = ?2"},
     {update_imported_,
      "UPDATE users SET name = ?2, password_hash = ?3 WHERE id = ?1"},
+    {set_verified_,
+     "UPDATE users SET email_verified = ?2 WHERE email = ?1 RETURNING id"},
+    {verify_user_, "UPDATE users SET email_verified = 1 WHERE id = ?1"},
+    {set_email_,
+     "UPDATE users SET email = ?2, email_verified = 1 WHERE id = ?1"},
   };
   for (auto& e : entries) {
     if (auto st = e.stmt.prepare(db_, e.sql); !st.ok()) {
@@ -255,6 +262,15 @@ caf::expected<caf::ok_atom> user_store::commit_login(const login_commit& x) {
   transaction tx{db_};
   if (!tx.active())
     return db_failure("cannot begin login", tx.status());
+  if (auto written = write_login(x); !written)
+    return written;
+  if (auto st = tx.commit(); !st.ok())
+    return db_failure("cannot commit login", st);
+  return caf::ok_atom::value;
+}
+
+caf::expected<caf::ok_atom> user_store::write_login(const login_commit& x) {
+  const auto& s = x.session;
   {
     reset_guard guard{touch_login_};
     touch_login_.bind_int64(1, x.user_id).bind_int64(2, x.at);
@@ -281,8 +297,6 @@ caf::expected<caf::ok_atom> user_store::commit_login(const login_commit& x) {
     if (insert_device_.step() != step_result::done)
       return db_failure("cannot insert device token", insert_device_.status());
   }
-  if (auto st = tx.commit(); !st.ok())
-    return db_failure("cannot commit login", st);
   return caf::ok_atom::value;
 }
 
@@ -295,7 +309,7 @@ user_store::session_owner_of(const std::string& token_digest, int64_t now) {
       session_owner result;
       result.session_id = session_owner_.column_int64(0);
       result.owner = read_user(session_owner_, 1);
-      result.expires_at = session_owner_.column_int64(8);
+      result.expires_at = session_owner_.column_int64(9);
       return result;
     }
     case step_result::done:
@@ -575,6 +589,53 @@ caf::expected<int64_t> user_store::purge_expired(int64_t now) {
 caf::expected<std::unique_ptr<backup_job>>
 user_store::begin_backup(const std::string& path) {
   return backup_job::start(db_.handle(), path);
+}
+
+caf::expected<int64_t> user_store::set_verified(const std::string& email,
+                                                bool verified) {
+  auto id = id_of_changed(set_verified_, email, verified);
+  if (id < 0)
+    return db_failure("cannot mark the address", set_verified_.status());
+  if (id == 0)
+    return caf::make_error(ec::not_found);
+  return id;
+}
+
+caf::expected<caf::ok_atom>
+user_store::replace_hash(int64_t user_id, const std::string& password_hash) {
+  {
+    reset_guard guard{set_hash_};
+    set_hash_.bind_int64(1, user_id).bind_text(2, password_hash);
+    if (set_hash_.step() != step_result::done)
+      return db_failure("cannot store password", set_hash_.status());
+    if (db_.changes() == 0)
+      return caf::make_error(ec::not_found);
+  }
+  if (!run_for_user(revoke_all_, user_id))
+    return db_failure("cannot revoke sessions", revoke_all_.status());
+  return caf::ok_atom::value;
+}
+
+caf::expected<caf::ok_atom> user_store::mark_verified(int64_t user_id) {
+  if (!run_for_user(verify_user_, user_id))
+    return db_failure("cannot mark the address", verify_user_.status());
+  if (db_.changes() == 0)
+    return caf::make_error(ec::not_found);
+  return caf::ok_atom::value;
+}
+
+caf::expected<caf::ok_atom> user_store::change_email(int64_t user_id,
+                                                     const std::string& email) {
+  reset_guard guard{set_email_};
+  set_email_.bind_int64(1, user_id).bind_text(2, email);
+  if (set_email_.step() != step_result::done) {
+    if (set_email_.status().code == SQLITE_CONSTRAINT_UNIQUE)
+      return caf::make_error(ec::email_taken);
+    return db_failure("cannot change the address", set_email_.status());
+  }
+  if (db_.changes() == 0)
+    return caf::make_error(ec::not_found);
+  return caf::ok_atom::value;
 }
 
 } // namespace authnode

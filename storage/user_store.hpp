@@ -106,6 +106,35 @@ public:
   caf::expected<std::unique_ptr<backup_job>>
   begin_backup(const std::string& path);
 
+  /// Marks the user's address proven (or not); returns the user's id, or
+  /// ec::not_found.
+  caf::expected<int64_t> set_verified(const std::string& email, bool verified);
+
+  // -- pieces of a caller's transaction --------------------------------------
+  //
+  // The account store (storage/account_store.hpp) writes a code, a user
+  // change and a session in one transaction on this connection; these run
+  // inside it and begin none of their own.
+
+  sqlite_db& connection() {
+    return db_;
+  }
+
+  /// What commit_login writes.
+  caf::expected<caf::ok_atom> write_login(const login_commit& x);
+
+  /// Replaces the user's hash and revokes every session of the user.
+  caf::expected<caf::ok_atom> replace_hash(int64_t user_id,
+                                           const std::string& password_hash);
+
+  /// Marks the user's address proven.
+  caf::expected<caf::ok_atom> mark_verified(int64_t user_id);
+
+  /// Gives the user a new, proven address; ec::email_taken if another user
+  /// has it.
+  caf::expected<caf::ok_atom> change_email(int64_t user_id,
+                                           const std::string& email);
+
 private:
   user_store() = default;
 
@@ -134,6 +163,9 @@ private:
   statement revoke_one_;
   statement rehash_;
   statement update_imported_;
+  statement set_verified_;
+  statement verify_user_;
+  statement set_email_;
 };
 
 } // namespace authnode

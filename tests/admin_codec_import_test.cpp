@@ -163,5 +163,6 @@ TEST_CASE("user_show's hash_scheme comes last in an admin user object") {
   d.hash_scheme = "sha512_crypt";
   auto reply = json::parse(encode_user_detail(json(1), d));
   CHECK(reply["user"]["hash_scheme"] == "sha512_crypt");
-  CHECK(reply["user"].size() == 9);
+  CHECK(reply["user"]["email_verified"] == false);
+  CHECK(reply["user"].size() == 10);
 }

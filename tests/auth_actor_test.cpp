@@ -56,6 +56,11 @@ struct fake_store {
   std::vector<std::string> session_deletes;
   std::vector<password_change> password_changes;
   std::vector<password_rehash> rehashes;
+  /// Live codes by (email, purpose): the fake mails nothing, the test reads
+  /// the code here. A code is "C-" + the email.
+  std::map<std::pair<std::string, code_purpose>, std::string> codes;
+  std::vector<code_request> issued;
+  std::vector<account_recovery> recoveries;
   /// When set, every request is accepted and never answered.
   bool silent = false;
   /// When set, rehash requests are recorded and never answered.
@@ -203,6 +208,64 @@ database_actor::behavior_type fake_database(database_actor::pointer self,
     },
     [=](backup_abort_atom) {
       // nop
+    },
+    [=](outbox_take_atom, int64_t, int64_t) -> caf::result<outbox_batch> {
+      return outbox_batch{};
+    },
+    [=](outbox_sent_atom, int64_t) -> caf::result<caf::ok_atom> {
+      return caf::ok_atom::value;
+    },
+    [=](outbox_retry_atom, int64_t, int64_t,
+        std::string&) -> caf::result<caf::ok_atom> {
+      return caf::ok_atom::value;
+    },
+    [=](outbox_drop_atom, int64_t, std::string&) -> caf::result<caf::ok_atom> {
+      return caf::ok_atom::value;
+    },
+    [=](outbox_status_atom) -> caf::result<outbox_status> {
+      return outbox_status{};
+    },
+    [=](mailer_atom, mailer_actor) {
+      // nop
+    },
+    [=](code_issue_atom, code_request& req) -> caf::result<code_issued> {
+      store->issued.push_back(req);
+      auto i = store->users.find(req.email);
+      if (i == store->users.end())
+        return code_issued{false, "unknown account"};
+      if (i->second.disabled)
+        return code_issued{false, "disabled"};
+      store->codes[{req.email, req.purpose}] = "C-" + req.email;
+      return code_issued{true, "sent"};
+    },
+    [=](code_check_atom, code_attempt& x) -> caf::result<user_view> {
+      auto i = store->codes.find({x.email, x.purpose});
+      if (i == store->codes.end() || i->second != x.code.reveal())
+        return caf::make_error(ec::invalid_code);
+      return store->users[x.email].user;
+    },
+    [=](code_use_atom, code_attempt& x) -> caf::result<user_view> {
+      auto i = store->codes.find({x.email, x.purpose});
+      if (i == store->codes.end() || i->second != x.code.reveal())
+        return caf::make_error(ec::invalid_code);
+      store->codes.erase(i);
+      auto& user = store->users[x.email].user;
+      user.email_verified = true;
+      return user;
+    },
+    [=](recover_atom, account_recovery& x) -> caf::result<user_view> {
+      auto i = store->codes.find({x.attempt.email, x.attempt.purpose});
+      if (i == store->codes.end() || i->second != x.attempt.code.reveal())
+        return caf::make_error(ec::invalid_code);
+      store->codes.erase(i);
+      store->recoveries.push_back(x);
+      auto& user = store->users[x.attempt.email];
+      user.password_hash = x.password_hash;
+      user.user.email_verified = true;
+      return user.user;
+    },
+    [=](user_verify_atom, std::string&, bool) -> caf::result<int64_t> {
+      return caf::make_error(ec::not_found);
     },
   };
 }

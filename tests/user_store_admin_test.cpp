@@ -35,7 +35,7 @@ std::vector<std::string> emails(const user_page& page) {
 
 TEST_CASE("schema version 3 adds the disabled flag, off for everyone",
           "[user_store]") {
-  CHECK(schema_version() == 3);
+  CHECK(schema_version() == 4);
   auto store = open_store();
   add(*store, "ann@example.org");
   auto found = store->user_by_email("ann@example.org");
