@@ -159,9 +159,11 @@ std::string encode_subject(const std::string& raw) {
   std::replace(subject.begin(), subject.end(), '\n', ' ');
   if (is_ascii_text(subject))
     return subject;
-  // An encoded word is at most 75 characters: "=?UTF-8?B?" and "?=" leave
-  // 63 for base64, i.e. 45 bytes of text; a character is never split.
-  constexpr size_t max_chunk = 45;
+  // RFC 2047: a line holding encoded words is at most 76 characters. 39
+  // bytes of text make 52 of base64, 64 with "=?UTF-8?B?" and "?=", which
+  // leaves room for "Subject: " on the first line. A character is never
+  // split between two words.
+  constexpr size_t max_chunk = 39;
   std::string out;
   size_t i = 0;
   while (i < subject.size()) {
