@@ -380,3 +380,24 @@ TEST_CASE("the depth gauge counts mail still waiting", "[mailer]") {
   CHECK(f.counters->mails_failed_total == 2);
   CHECK(f.counters->mails_sent_total == 0);
 }
+
+TEST_CASE("a tick with no timer armed is stale and takes nothing", "[mailer]") {
+  mailer_fixture f;
+  f.start();
+  REQUIRE(f.wait_until([](auto& r) {
+    return r.takes == 1;
+  }));
+  // The start take found nothing and armed nothing: a stray tick (one
+  // superseded by an earlier timer) must not make the mailer poll.
+  caf::anon_send(f.mailer, tick_atom::value);
+  caf::anon_send(f.mailer, tick_atom::value);
+  poll(nullptr, 0, 200);
+  CHECK(f.rec->with([](auto& r) {
+    return r.takes;
+  }) == 1);
+  // mail_ready still does.
+  caf::anon_send(f.mailer, mail_ready_atom::value);
+  CHECK(f.wait_until([](auto& r) {
+    return r.takes == 2;
+  }));
+}
