@@ -17,7 +17,9 @@
 # python3-fastapi, uvicorn, python3-jinja2 (its pages) and python3-multipart
 # (its forms), and what its tests drive it with: python3-httpx (webapp_http,
 # over real HTTP), python3-selenium, chromium and chromium-driver
-# (webapp_browser, in a real headless browser).
+# (webapp_browser, in a real headless browser), and python3-aiosmtpd, the
+# SMTP server on loopback that receives the mails the tests make the node
+# send (tests/support/smtp_sink.py).
 # Before building, it checks for Node.js 20 or later (the Node client's tests,
 # clients/node; Debian 12's own nodejs is 18) and installs that package's one
 # dev dependency, TypeScript, with `npm ci` (its type-declaration check).
@@ -35,7 +37,7 @@ fi
 "$root/scripts/setup.sh" clang-14 libfuzzer-14-dev python3-prometheus-client \
   fail2ban systemd python3-passlib python3-bcrypt python3-argon2 curl \
   python3-fastapi uvicorn python3-jinja2 python3-multipart python3-httpx \
-  python3-selenium chromium chromium-driver
+  python3-selenium chromium chromium-driver python3-aiosmtpd
 
 start=$SECONDS
 stage() {
