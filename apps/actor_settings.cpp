@@ -20,6 +20,8 @@ auth_settings make_auth_settings(const node_settings& s) {
   // Sessions change on other gateways too, unseen by a gateway's cache.
   a.session_cache_size = s.role == node_role::gateway ? 0 : s.session_cache;
   a.trusted_sources = s.trusted_sources;
+  a.verify_on_register = s.verify_email;
+  a.require_verified = s.require_verified_email;
   return a;
 }
 
@@ -53,6 +55,12 @@ listener_settings make_listener_settings(const node_settings& s) {
   l.connection.idle_timeout = s.idle_timeout;
   l.connection.trusted_sources = s.trusted_sources;
   return l;
+}
+
+public_settings make_public_settings(const node_settings& s) {
+  public_settings p;
+  p.recovery_reply_time = s.recovery_reply_time;
+  return p;
 }
 
 listener_settings make_admin_listener_settings(const node_settings& s) {

@@ -9,6 +9,7 @@
 #include "config/node_settings.hpp"
 #include "net/listener.hpp"
 #include "net/metrics_listener.hpp"
+#include "net/public_protocol.hpp"
 #include "storage/database.hpp"
 
 namespace authnode {
@@ -22,6 +23,8 @@ throttle_settings make_throttle_settings(const node_settings& s);
 admin_settings make_admin_settings(const node_settings& s);
 
 listener_settings make_listener_settings(const node_settings& s);
+
+public_settings make_public_settings(const node_settings& s);
 
 /// The admin channel's listener: the public one's settings but its own
 /// address, a few connections, and lines long enough for a user_import

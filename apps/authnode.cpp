@@ -16,6 +16,7 @@
 
 #include "actors/audit.hpp"
 #include "apps/actor_settings.hpp"
+#include "apps/mail_wiring.hpp"
 #include "apps/roles.hpp"
 #include "apps/shutdown.hpp"
 #include "cluster/tls.hpp"
@@ -106,13 +107,17 @@ int run(caf::actor_system& sys, const node_start& start) {
     case node_role::storage:
       break;
   }
+  auto db_settings = make_database_settings(s);
+  if (!load_mail_setup(s, db_settings.mail))
+    return 2;
   std::string error;
-  auto db = spawn_database(sys, s.db, make_database_settings(s), error);
+  auto db = spawn_database(sys, s.db, db_settings, error);
   if (!db) {
     log_error("--db " + s.db + ": " + error);
     return 1;
   }
   auto b = local_backends(sys, s, std::move(*db), counters);
+  b.mailer = start_mailer(sys, s, b.db, counters);
   if (s.role == node_role::storage)
     return serve_storage(sys, start, std::move(b), counters);
   return serve_clients(sys, start, std::move(b), counters);

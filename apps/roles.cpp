@@ -163,7 +163,7 @@ client_side spawn_client_side(caf::actor_system& sys, const node_start& start,
   c.admin = sys.spawn(admin, make_admin_settings(s), b.db, b.pool, c.auth,
                       b.guard, c.audit);
   c.listener = sys.middleman().spawn_broker(listener, make_listener_settings(s),
-                                            public_protocol(c.auth), counters);
+                                            public_protocol(c.auth, make_public_settings(s)), counters);
   // Admin connections are not clients: they have counters of their own.
   c.admin_listener = sys.middleman().spawn_broker(
     listener, make_admin_listener_settings(s),
@@ -208,7 +208,8 @@ void stop_client_side(caf::scoped_actor& self, const node_settings& s,
   drain_listener(self, c.admin_listener, grace);
   for (auto& a : b.cluster)
     stop_actor(self, a);
-  std::vector<caf::actor> rest{c.metrics, caf::actor_cast<caf::actor>(c.admin),
+  // The mailer before the database whose outbox it reports to.
+  std::vector<caf::actor> rest{b.mailer, c.metrics, caf::actor_cast<caf::actor>(c.admin),
                                caf::actor_cast<caf::actor>(c.auth),
                                caf::actor_cast<caf::actor>(c.audit),
                                caf::actor_cast<caf::actor>(b.pool)};
@@ -344,7 +345,8 @@ int serve_storage(caf::actor_system& sys, const node_start& start, backends b,
                          caf::actor_cast<caf::actor>(b.guard), 0u);
   return serve_nodes(
     sys, start, front, "storage: database " + start.settings.db,
-    {caf::actor_cast<caf::actor>(b.guard), caf::actor_cast<caf::actor>(b.db)},
+    {b.mailer, caf::actor_cast<caf::actor>(b.guard),
+     caf::actor_cast<caf::actor>(b.db)},
     std::move(counters));
 }
 

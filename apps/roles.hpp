@@ -54,6 +54,8 @@ struct backends {
   /// node's database and guard, and clears when it is lost.
   caf::actor db_forwarder;
   caf::actor guard_forwarder;
+  /// Roles all and storage with mail: delivers the database's outbox.
+  caf::actor mailer;
 };
 
 /// Roles all and storage: `db` (spawn_database) and the guard; a hash pool

@@ -93,10 +93,11 @@ std::string check_tls_files(const tls_files& files) {
   return {};
 }
 
-std::string read_passphrase_file(const std::string& path, std::string& error) {
+std::string read_passphrase_file(const std::string& path, std::string& error,
+                                 const char* option) {
   std::ifstream in{path};
   if (!in) {
-    error = "--tls-passphrase-file " + path + ": cannot read it";
+    error = std::string{option} + " " + path + ": cannot read it";
     return {};
   }
   std::string line;
@@ -104,7 +105,7 @@ std::string read_passphrase_file(const std::string& path, std::string& error) {
   if (!line.empty() && line.back() == '\r')
     line.pop_back();
   if (line.empty())
-    error = "--tls-passphrase-file " + path + ": the first line is empty";
+    error = std::string{option} + " " + path + ": the first line is empty";
   return line;
 }
 

@@ -28,6 +28,7 @@ std::string check_tls_files(const tls_files& files);
 
 /// The first line of `path` (a passphrase file), or nullopt-like empty
 /// string with `error` set.
-std::string read_passphrase_file(const std::string& path, std::string& error);
+std::string read_passphrase_file(const std::string& path, std::string& error,
+                                 const char* option = "--tls-passphrase-file");
 
 } // namespace authnode

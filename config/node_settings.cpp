@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/admin_key.hpp"
+#include "core/node_keys.hpp"
 
 #include <sodium.h>
 
@@ -227,6 +228,43 @@ std::string resolve_channels(const node_options& o, node_settings& s) {
   return {};
 }
 
+/// Mail and account codes.
+std::string resolve_mail(const node_options& o, node_settings& s) {
+  auto url = o.smtp_url;
+  if (!url.empty() && url.rfind("smtp://", 0) != 0
+      && url.rfind("smtps://", 0) != 0)
+    return "--smtp-url: must start with smtp:// or smtps://";
+  if (!url.empty() && o.mail_from.empty())
+    return "--mail-from: needed with --smtp-url";
+  if (!url.empty() && o.app_url.empty())
+    return "--app-url: needed with --smtp-url (mails tell users where to go)";
+  if (!o.mail_from.empty() && o.mail_from.find('@') == std::string::npos)
+    return "--mail-from: must be an address";
+  if (o.mail_max_age < std::chrono::minutes(1))
+    return "--mail-max-age: must be at least 1min";
+  if (o.mail_retry < std::chrono::milliseconds(10)
+      || o.mail_retry > std::chrono::hours(1))
+    return "--mail-retry: must be between 10ms and 1h";
+  if (o.code_ttl < std::chrono::minutes(1)
+      || o.code_ttl > std::chrono::hours(24))
+    return "--code-ttl: must be between 1min and 24h";
+  if (o.recovery_mails < 1 || o.recovery_mails > 1000)
+    return "--recovery-mails: must be between 1 and 1000";
+  if (o.recovery_reply_time.count() < 0
+      || o.recovery_reply_time > std::chrono::seconds(10))
+    return "--recovery-reply-time: must be between 0s and 10s";
+  if (o.verify_email == "auto")
+    s.verify_email = !url.empty();
+  else if (o.verify_email == "on" || o.verify_email == "off")
+    s.verify_email = o.verify_email == "on";
+  else
+    return "--verify-email: must be auto, on or off";
+  s.secret_key_path = o.secret_key_file.empty()
+                        ? default_secret_key_path(o.db)
+                        : o.secret_key_file;
+  return {};
+}
+
 /// The options used as they are.
 void copy_plain(const node_options& o, node_settings& s) {
 #define AUTHNODE_OPTION(type, field, ...) s.field = o.field;
@@ -241,7 +279,7 @@ std::optional<node_settings> resolve(const node_options& o,
   node_settings s;
   copy_plain(o, s);
   for (auto step : {resolve_role, resolve_service, check_throttle,
-                    resolve_records, resolve_channels}) {
+                    resolve_records, resolve_channels, resolve_mail}) {
     problem = step(o, s);
     if (!problem.empty())
       return std::nullopt;

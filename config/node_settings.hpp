@@ -56,6 +56,15 @@ struct node_settings {
   std::vector<node_address> hasher_nodes;
   /// --node-host is a loopback address.
   bool node_host_loopback = true;
+  /// --verify-email resolved: register mails a verification code.
+  bool verify_email = false;
+  /// --secret-key-file, or the default beside the database.
+  std::string secret_key_path;
+
+  /// --smtp-url given: the storage node sends mail.
+  bool mail() const {
+    return !smtp_url.empty();
+  }
 
   /// TLS between nodes (all three files given).
   bool tls() const {

@@ -28,6 +28,12 @@ enum class op_label : uint8_t {
   logout,
   change_password,
   stats,
+  recovery_start,
+  recovery_finish,
+  verify_email_start,
+  verify_email_finish,
+  change_email_start,
+  change_email_finish,
   invalid,
 };
 

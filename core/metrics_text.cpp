@@ -9,8 +9,20 @@ namespace authnode {
 
 std::string_view op_label_name(op_label op) {
   static constexpr std::array<std::string_view, op_label_count> names{
-    "ping",   "register",        "login", "whoami",
-    "logout", "change_password", "stats", "invalid",
+    "ping",
+    "register",
+    "login",
+    "whoami",
+    "logout",
+    "change_password",
+    "stats",
+    "recovery_start",
+    "recovery_finish",
+    "verify_email_start",
+    "verify_email_finish",
+    "change_email_start",
+    "change_email_finish",
+    "invalid",
   };
   return names[static_cast<size_t>(op)];
 }

@@ -65,7 +65,9 @@ void send_due_replies(connection_broker* self) {
   while (!st.held.empty() && st.held.front().due <= now) {
     std::pop_heap(st.held.begin(), st.held.end(), later);
     auto& due = st.held.back();
-    auto line = encode_error(due.id, due.code, default_message(due.code));
+    auto line = due.code == ec::none
+                  ? encode_ok(due.id)
+                  : encode_error(due.id, due.code, default_message(due.code));
     self->write(st.hdl, line.size(), line.data());
     st.held.pop_back();
     ++sent;
@@ -226,6 +228,15 @@ void answer_error(connection_broker* self, const request_id& id,
     write_line(self,
                encode_error(id, failure.code, failure.message,
                             failure.retry_after_ms));
+}
+
+void answer_held_ok(connection_broker* self, const request_id& id,
+                    time_point arrived, caf::timespan floor) {
+  auto due = arrived + floor;
+  if (due > self->clock().now())
+    hold_reply(self, due, id, ec::none);
+  else
+    write_line(self, encode_ok(id));
 }
 
 void note_refusal(connection_broker* self, time_point arrived,

@@ -44,6 +44,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <caf/actor_clock.hpp>
@@ -79,6 +80,7 @@ struct held_reply {
   caf::actor_clock::time_point due;
   uint32_t seq = 0; // keeps equal due times in arrival order
   nlohmann::json id;
+  /// ec::none: a held success, `{"id":..,"ok":true}` (see held_ok).
   ec code = ec::internal;
 };
 
@@ -149,6 +151,16 @@ void write_line(connection_broker* self, const std::string& line);
 void answer_error(connection_broker* self, const request_id& id,
                   caf::actor_clock::time_point arrived, const caf::error& err);
 
+/// The encoder for a success that must not go out sooner than `floor`
+/// after its request arrived: `{"id":..,"ok":true}`, held like a failure
+/// until then.
+struct held_ok {
+  caf::timespan floor;
+};
+
+void answer_held_ok(connection_broker* self, const request_id& id,
+                    caf::actor_clock::time_point arrived, caf::timespan floor);
+
 /// A request handed out with ask() was answered.
 void on_answered(connection_broker* self);
 
@@ -172,7 +184,10 @@ void ask_then(connection_broker* self, const Handle& dest, request_id id,
     .then(
       [=](Result& result) {
         done(arrived, ec::none);
-        write_line(self, encode(id, result));
+        if constexpr (std::is_same_v<Encode, held_ok>)
+          answer_held_ok(self, id, arrived, encode.floor);
+        else
+          write_line(self, encode(id, result));
         on_answered(self);
       },
       [=](caf::error& err) {

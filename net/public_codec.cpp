@@ -23,15 +23,18 @@ enum class field : uint8_t {
   new_password,
   client_addr,
   device_token,
+  code,
+  new_email,
   other,
 };
 
-constexpr size_t string_fields = 9; // op .. device_token
+constexpr size_t string_fields = 11; // op .. new_email
 
-constexpr std::array<const char*, 11> field_names{
-  "id",          "op",           "email",        "password",
-  "name",        "token",        "old_password", "new_password",
-  "client_addr", "device_token", "other"};
+constexpr std::array<const char*, 13> field_names{
+  "id",           "op",          "email",        "password",
+  "name",         "token",       "old_password", "new_password",
+  "client_addr",  "device_token", "code",        "new_email",
+  "other"};
 
 field field_of(std::string_view key) {
   for (size_t i = 0; i < static_cast<size_t>(field::other); ++i)
@@ -202,6 +205,27 @@ bool read_fields(request_reader& r, password_change_request& x) {
     && r.maybe(field::client_addr, x.client_addr);
 }
 
+bool read_fields(request_reader& r, recovery_start_request& x) {
+  return r.need(field::email, x.email)
+    && r.maybe(field::client_addr, x.client_addr);
+}
+
+bool read_fields(request_reader& r, recovery_finish_request& x) {
+  return r.need(field::email, x.email) && r.need(field::code, x.code)
+    && r.need(field::new_password, x.new_password)
+    && r.maybe(field::client_addr, x.client_addr);
+}
+
+bool read_fields(request_reader& r, token_code_request& x) {
+  return r.need(field::token, x.token) && r.need(field::code, x.code);
+}
+
+bool read_fields(request_reader& r, email_change_request& x) {
+  return r.need(field::token, x.token) && r.need(field::password, x.password)
+    && r.need(field::new_email, x.new_email)
+    && r.maybe(field::client_addr, x.client_addr);
+}
+
 using body_builder = std::optional<request_body> (*)(request_reader&,
                                                      const std::string&);
 
@@ -223,7 +247,7 @@ std::optional<request_body> with_fields(request_reader& r,
 }
 
 /// The public ops (docs/protocol.md); no admin op is here.
-constexpr std::array<op_entry<body_builder>, 7> public_ops{{
+constexpr std::array<op_entry<body_builder>, 13> public_ops{{
   {"ping", no_fields<ping_op>},
   {"stats", no_fields<stats_op>},
   {"register", with_fields<register_request>},
@@ -231,6 +255,12 @@ constexpr std::array<op_entry<body_builder>, 7> public_ops{{
   {"whoami", with_fields<token_request, whoami_op>},
   {"logout", with_fields<token_request, logout_op>},
   {"change_password", with_fields<password_change_request>},
+  {"recovery_start", with_fields<recovery_start_request>},
+  {"recovery_finish", with_fields<recovery_finish_request>},
+  {"verify_email_start", with_fields<token_request, verify_start_op>},
+  {"verify_email_finish", with_fields<token_code_request, verify_finish_op>},
+  {"change_email_start", with_fields<email_change_request>},
+  {"change_email_finish", with_fields<token_code_request, email_finish_op>},
 }};
 
 } // namespace
@@ -252,6 +282,12 @@ decode_request(std::string_view line, const std::string& source) {
   if (!body)
     return bad_request(std::move(r.id), std::move(r.problem));
   return decoded_request{std::move(r.id), std::move(*body)};
+}
+
+std::string encode_sent(const request_id& id, bool sent) {
+  auto out = reply_head(id, true);
+  append_member(out, "sent", sent);
+  return reply_end(std::move(out));
 }
 
 std::string encode_grant(const request_id& id, const session_grant& grant) {

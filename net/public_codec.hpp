@@ -26,10 +26,21 @@ struct whoami_op {
 struct logout_op {
   token_request req;
 };
+struct verify_start_op {
+  token_request req;
+};
+struct verify_finish_op {
+  token_code_request req;
+};
+struct email_finish_op {
+  token_code_request req;
+};
 
 using request_body
   = std::variant<ping_op, register_request, login_request, whoami_op, logout_op,
-                 password_change_request, stats_op>;
+                 password_change_request, stats_op, recovery_start_request,
+                 recovery_finish_request, verify_start_op, verify_finish_op,
+                 email_change_request, email_finish_op>;
 
 struct decoded_request {
   request_id id;
@@ -39,6 +50,9 @@ struct decoded_request {
 /// `source` (the peer's address) is copied into requests that carry one.
 std::variant<decoded_request, decode_failure>
 decode_request(std::string_view line, const std::string& source);
+
+/// `{"id":..,"ok":true,"sent":true|false}`: verify_email_start.
+std::string encode_sent(const request_id& id, bool sent);
 
 /// `{"id":..,"ok":true,"token":..,"expires_at":..,["device_token":..,]
 /// "user":{..}}`

@@ -44,7 +44,7 @@ void ask_auth(connection_broker* self, const auth_actor& auth, op_label op,
 }
 
 void dispatch(connection_broker* self, const auth_actor& auth,
-              decoded_request& req) {
+              caf::timespan floor, decoded_request& req) {
   auto& id = req.id;
   struct visitor {
     connection_broker* self;
@@ -78,14 +78,50 @@ void dispatch(connection_broker* self, const auth_actor& auth,
       ask_auth<caf::ok_atom>(self, auth, op_label::change_password, id,
                              encode_done, chpass_atom::value, std::move(r));
     }
+    // The reply to recovery_start is held until the floor has passed since
+    // the request arrived: whether a mail was queued (a transaction) or not
+    // (one lookup) must not show in its timing.
+    void operator()(recovery_start_request& r) {
+      ask_then<caf::ok_atom>(
+        self, auth, id, held_ok{floor},
+        [self = self](time_point arrived, ec result) {
+          count_answer(self, op_label::recovery_start, result, arrived);
+        },
+        recovery_start_atom::value, std::move(r));
+    }
+    void operator()(recovery_finish_request& r) {
+      ask_auth<session_grant>(self, auth, op_label::recovery_finish, id,
+                              encode_grant, recovery_finish_atom::value,
+                              std::move(r));
+    }
+    void operator()(verify_start_op& r) {
+      ask_auth<bool>(self, auth, op_label::verify_email_start, id, encode_sent,
+                     verify_start_atom::value, std::move(r.req));
+    }
+    void operator()(verify_finish_op& r) {
+      ask_auth<user_view>(self, auth, op_label::verify_email_finish, id,
+                          encode_user, verify_finish_atom::value,
+                          std::move(r.req));
+    }
+    void operator()(email_change_request& r) {
+      ask_auth<caf::ok_atom>(self, auth, op_label::change_email_start, id,
+                             encode_done, email_start_atom::value,
+                             std::move(r));
+    }
+    void operator()(email_finish_op& r) {
+      ask_auth<user_view>(self, auth, op_label::change_email_finish, id,
+                          encode_user, email_finish_atom::value,
+                          std::move(r.req));
+    }
+    caf::timespan floor;
   };
-  std::visit(visitor{self, auth, id}, req.body);
+  std::visit(visitor{self, auth, id, floor}, req.body);
 }
 
 } // namespace
 
-line_handler public_protocol(auth_actor auth) {
-  return [auth](connection_broker* self, std::string_view line) {
+line_handler public_protocol(auth_actor auth, public_settings cfg) {
+  return [auth, cfg](connection_broker* self, std::string_view line) {
     auto decoded = decode_request(line, self->state.source);
     if (auto failure = std::get_if<decode_failure>(&decoded)) {
       count_answer(self, op_label::invalid, failure->code, self->clock().now());
@@ -93,7 +129,8 @@ line_handler public_protocol(auth_actor auth) {
                  encode_error(failure->id, failure->code, failure->message));
       return;
     }
-    dispatch(self, auth, std::get<decoded_request>(decoded));
+    dispatch(self, auth, cfg.recovery_reply_time,
+             std::get<decoded_request>(decoded));
   };
 }
 

@@ -11,7 +11,13 @@
 
 namespace authnode {
 
+struct public_settings {
+  /// The least time from a recovery_start to its reply
+  /// (--recovery-reply-time).
+  caf::timespan recovery_reply_time = std::chrono::milliseconds(250);
+};
+
 /// Every op of docs/protocol.md, answered by `auth`.
-line_handler public_protocol(auth_actor auth);
+line_handler public_protocol(auth_actor auth, public_settings cfg = {});
 
 } // namespace authnode

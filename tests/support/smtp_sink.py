@@ -50,6 +50,7 @@ class Sink:
 
 async def serve(args):
     loop = asyncio.get_running_loop()
+    os.makedirs(args.dir, exist_ok=True)
     sink = Sink(args.dir, args.reject_while)
     server = await loop.create_server(
         lambda: SMTP(sink, hostname="smtp-sink.test", loop=loop),
