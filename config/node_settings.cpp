@@ -245,9 +245,9 @@ std::string resolve_mail(const node_options& o, node_settings& s) {
   if (o.mail_retry < std::chrono::milliseconds(10)
       || o.mail_retry > std::chrono::hours(1))
     return "--mail-retry: must be between 10ms and 1h";
-  if (o.code_ttl < std::chrono::minutes(1)
+  if (o.code_ttl < std::chrono::seconds(1)
       || o.code_ttl > std::chrono::hours(24))
-    return "--code-ttl: must be between 1min and 24h";
+    return "--code-ttl: must be between 1s and 24h";
   if (o.recovery_mails < 1 || o.recovery_mails > 1000)
     return "--recovery-mails: must be between 1 and 1000";
   if (o.recovery_reply_time.count() < 0
