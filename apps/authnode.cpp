@@ -5,10 +5,12 @@
 // actors (apps/roles.cpp), which serve until SIGINT/SIGTERM and then stop
 // every actor before the actor system goes down (apps/shutdown.hpp says why
 // that matters in CAF 0.17).
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
@@ -20,6 +22,7 @@
 #include "apps/roles.hpp"
 #include "apps/shutdown.hpp"
 #include "cluster/tls.hpp"
+#include "config/ini_check.hpp"
 #include "config/node_config.hpp"
 #include "config/node_settings.hpp"
 #include "core/admin_key.hpp"
@@ -133,17 +136,35 @@ int main(int argc, char** argv) {
     return 1;
   }
   node_config cfg;
-  if (auto err = cfg.parse(argc, argv)) {
+  // --dump-config is ours: CAF's would print its own settings, not ours.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto dump = std::find(args.begin(), args.end(), "--dump-config");
+  bool dump_config = dump != args.end();
+  if (dump_config)
+    args.erase(dump);
+  if (auto err = cfg.parse(args)) {
     std::cerr << "authnode: " << caf::to_string(err) << "\n";
     return 2;
   }
   if (cfg.cli_helptext_printed)
     return 0;
+  ini_lines ini;
+  auto bad = check_ini_file(cfg.config_file_path, cfg.options(), ini);
+  if (!bad.empty()) {
+    std::cerr << "authnode: " << bad << "\n";
+    return 2;
+  }
   std::string problem;
   auto settings = resolve(cfg.opts, problem);
   if (!settings) {
-    std::cerr << "authnode: " << problem << "\n";
+    std::cerr << "authnode: "
+              << locate_problem(problem, cfg.config_file_path, ini, args)
+              << "\n";
     return 2;
+  }
+  if (dump_config) {
+    std::cout << dump_options(cfg.opts);
+    return 0;
   }
   start.settings = std::move(*settings);
   const auto& s = start.settings;

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include <caf/config_option_adder.hpp>
+#include <caf/config_value.hpp>
 
 #include "actors/interfaces.hpp"
 
@@ -17,6 +18,15 @@ node_config::node_config() {
 #define AUTHNODE_OPTION(type, field, name, fallback, help)                     \
   group.add(opts.field, name, help);
 #include "config/options.def"
+}
+
+std::string dump_options(const node_options& opts) {
+  std::string out = "[global]\n";
+#define AUTHNODE_OPTION(type, field, name, fallback, help)                     \
+  out += std::string{name} + "=" + caf::to_string(caf::config_value{opts.field}) \
+         + "\n";
+#include "config/options.def"
+  return out;
 }
 
 void tune_caf(caf::actor_system_config& cfg) {

@@ -4,6 +4,8 @@
 // announces our message types.
 #pragma once
 
+#include <string>
+
 #include <caf/actor_system_config.hpp>
 
 #include "config/options.hpp"
@@ -15,7 +17,17 @@ public:
   node_config();
 
   node_options opts;
+
+  /// Every option CAF knows: ours and its own (for config/ini_check).
+  const caf::config_option_set& options() const {
+    return custom_options_;
+  }
 };
+
+/// Every option of config/options.def with its value in `opts`, as an INI
+/// file's [global] section that would give the same values: what
+/// `--dump-config` prints.
+std::string dump_options(const node_options& opts);
 
 /// Tunes CAF for this server: one read per event, so that no connection
 /// starves the others on the multiplexer thread, and scheduler workers that
