@@ -60,6 +60,10 @@ void refuse(auth_ptr self, finish_ptr flow);
 void hash(auth_ptr self, finish_ptr flow);
 void recover(auth_ptr self, finish_ptr flow, std::string phc);
 
+/// A check or the recovery failed: a wrong (or meanwhile used) code is
+/// refused like a wrong password, anything else ends the attempt.
+error_fn on_code_error(auth_ptr self, finish_ptr flow);
+
 } // namespace
 
 caf::result<caf::ok_atom> start_recovery(auth_ptr self,
@@ -148,15 +152,7 @@ void check(auth_ptr self, finish_ptr flow) {
       flow->user = std::move(user);
       hash(self, flow);
     },
-    [=](caf::error err) {
-      if (to_wire(err).code == ec::invalid_code) {
-        refuse(self, flow);
-        return;
-      }
-      report(self, flow->attempt, attempt_result::aborted);
-      flow->rp.deliver(std::move(err));
-    },
-    code_check_atom::value,
+    on_code_error(self, flow), code_check_atom::value,
     code_attempt{flow->email, code_purpose::recovery, flow->code});
 }
 
@@ -202,16 +198,19 @@ void recover(auth_ptr self, finish_ptr flow, std::string phc) {
       self->state.sessions.put(digest, granted.user, granted.expires_at);
       flow->rp.deliver(std::move(granted));
     },
-    [=](caf::error err) {
-      // The code was used or replaced since it was checked.
-      if (to_wire(err).code == ec::invalid_code) {
-        refuse(self, flow);
-        return;
-      }
-      report(self, flow->attempt, attempt_result::aborted);
-      flow->rp.deliver(std::move(err));
-    },
-    recover_atom::value, std::move(x));
+    // invalid_code here: the code was used or replaced since the check.
+    on_code_error(self, flow), recover_atom::value, std::move(x));
+}
+
+error_fn on_code_error(auth_ptr self, finish_ptr flow) {
+  return [=](caf::error err) {
+    if (to_wire(err).code == ec::invalid_code) {
+      refuse(self, flow);
+      return;
+    }
+    report(self, flow->attempt, attempt_result::aborted);
+    flow->rp.deliver(std::move(err));
+  };
 }
 
 } // namespace

@@ -15,7 +15,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/setup.sh" redis-server
 if [ -z "${BENCH_BIN:-}" ]; then
   "$root/scripts/build.sh" authnode bench_throughput bench_login_rate \
-    bench_pending bench_timing bench_attack
+    bench_pending bench_timing bench_recovery_timing bench_attack
 fi
 bin="${BENCH_BIN:-$root/build}"
 work="$(mktemp -d)"
@@ -45,6 +45,34 @@ start_node() {
 }
 
 stop_node() { kill "$node_pid"; wait "$node_pid" 2>/dev/null || true; }
+
+# recovery_start for an existing, an unknown and a disabled email (issue
+# 13), with mail delivered to an SMTP sink on loopback; once with the
+# default --recovery-reply-time and once without a floor, to show what it
+# hides. Throttling off and a budget that does not run out, so that every
+# request for the existing account queues a code and its mail.
+recovery_timing() {
+  /usr/bin/python3 "$root/tests/support/smtp_sink.py" --dir "$work/mail" \
+    >"$work/sink.out" &
+  pids+=("$!")
+  local smtp=""
+  for _ in $(seq 100); do
+    smtp=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$work/sink.out")
+    [ -n "$smtp" ] && break
+    sleep 0.1
+  done
+  for floor in 250ms 0s; do
+    start_node --throttle=off --recovery-mails=1000 --admin-port=0 \
+      --smtp-url="smtp://127.0.0.1:$smtp" --mail-from=bench@example.org \
+      --app-url=https://bench.example.org --recovery-reply-time="$floor"
+    local admin
+    admin=$(sed -n 's/.*admin channel on [^ ]*:\([0-9]*\).*/\1/p' "$node_log")
+    echo "== recovery_start timing, --recovery-reply-time=$floor"
+    "$bin/bench/bench_recovery_timing" --port="$port" --admin-port="$admin" \
+      --admin-key="$(cat "$node_db.admin-key")" --samples=60
+    stop_node
+  done
+}
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo none)"
@@ -96,6 +124,7 @@ for b in "${which[@]}"; do
       echo "== login timing: unknown email vs wrong password"
       "$bin/bench/bench_timing" --port="$port" --samples=100 --seconds=420
       stop_node
+      recovery_timing
       ;;
     attack)
       # Throttling under attack (issue 3). Default hash cost (this is about

@@ -928,3 +928,77 @@ TEST_CASE("a password change drops the user's other cached sessions") {
   auto after = f.ask<user_view>(whoami_atom::value, token("there"));
   CHECK(wire_of(after).code == ec::invalid_token);
 }
+
+// -- account codes -----------------------------------------------------------
+
+namespace {
+
+recovery_finish_request recovery_of(std::string email, std::string code,
+                                    std::string password) {
+  return {std::move(email), secret{std::move(code)},
+          secret{std::move(password)}, "10.0.0.7:5555", {}};
+}
+
+} // namespace
+
+TEST_CASE_METHOD(auth_fixture,
+                 "recovery_start asks the database for a recovery code of the "
+                 "normalized email and answers ok whatever it found",
+                 "[auth][recovery]") {
+  add_user(ann_email, "H:" + ann_password);
+  for (auto email : {"Ann@Example.org", "nobody@example.org"}) {
+    auto reply = ask<caf::ok_atom>(
+      recovery_start_atom::value,
+      recovery_start_request{email, "10.0.0.7:5555", {}});
+    CHECK(reply);
+  }
+  REQUIRE(store->issued.size() == 2);
+  CHECK(store->issued[0].email == ann_email);
+  CHECK(store->issued[0].purpose == code_purpose::recovery);
+  CHECK(store->codes.count({ann_email, code_purpose::recovery}) == 1);
+  auto bad = ask<caf::ok_atom>(recovery_start_atom::value,
+                               recovery_start_request{"not an email", "x", {}});
+  CHECK(wire_of(bad).code == ec::invalid_email);
+}
+
+TEST_CASE_METHOD(auth_fixture,
+                 "a wrong recovery code is held like a wrong password and "
+                 "costs no hash",
+                 "[auth][recovery]") {
+  add_user(ann_email, "H:" + ann_password);
+  store->codes[{ann_email, code_purpose::recovery}] = "C-" + ann_email;
+  auto reply = ask<session_grant>(
+    recovery_finish_atom::value,
+    recovery_of(ann_email, "wrong", "a new password"));
+  auto wire = wire_of(reply);
+  CHECK(wire.code == ec::invalid_code);
+  CHECK(wire.hold == settings.failure_delay);
+  CHECK(hashes->hashed.empty());
+  CHECK(store->recoveries.empty());
+  // A weak new password is refused before the code is even looked at.
+  auto weak = ask<session_grant>(recovery_finish_atom::value,
+                                 recovery_of(ann_email, "C-" + ann_email, "x"));
+  CHECK(wire_of(weak).code == ec::weak_password);
+}
+
+TEST_CASE_METHOD(auth_fixture,
+                 "the right recovery code hashes the new password, commits "
+                 "the recovery with a new session and grants it",
+                 "[auth][recovery]") {
+  add_user(ann_email, "H:" + ann_password);
+  add_session("old-token", ann_email);
+  store->codes[{ann_email, code_purpose::recovery}] = "C-" + ann_email;
+  auto reply = ask<session_grant>(
+    recovery_finish_atom::value,
+    recovery_of(ann_email, "C-" + ann_email, "a new password"));
+  REQUIRE(reply);
+  CHECK(reply->user.email == ann_email);
+  CHECK(reply->user.email_verified);
+  CHECK_FALSE(reply->token.empty());
+  REQUIRE(store->recoveries.size() == 1);
+  auto& x = store->recoveries[0];
+  CHECK(x.password_hash == "H:a new password");
+  CHECK(x.login.session.token_digest == token_digest(reply->token.reveal()));
+  CHECK(x.login.user_id == store->users[ann_email].user.id);
+  CHECK(hashes->hashed == std::vector<std::string>{"a new password"});
+}

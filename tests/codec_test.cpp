@@ -168,3 +168,52 @@ TEST_CASE("a grant with a new device token shows it") {
 TEST_CASE("a byte order mark before the object makes the line bad_json") {
   CHECK(expect_failure("\xef\xbb\xbf{\"op\":\"ping\"}").code == ec::bad_json);
 }
+
+TEST_CASE("the account code ops decode into their requests") {
+  auto start = expect_request(
+    R"({"op":"recovery_start","email":"a@b.co","client_addr":"10.1.2.3"})");
+  auto& s = std::get<recovery_start_request>(start.body);
+  CHECK(s.email == "a@b.co");
+  CHECK(s.client_addr == "10.1.2.3");
+  CHECK(s.source == "127.0.0.9");
+  auto finish = expect_request(
+    R"({"op":"recovery_finish","email":"a@b.co","code":"k7qm-2xpa","new_password":"n"})");
+  auto& f = std::get<recovery_finish_request>(finish.body);
+  CHECK(f.code.reveal() == "k7qm-2xpa");
+  CHECK(f.new_password.reveal() == "n");
+  CHECK(std::holds_alternative<verify_start_op>(
+    expect_request(R"({"op":"verify_email_start","token":"t"})").body));
+  auto verify = expect_request(
+    R"({"op":"verify_email_finish","token":"t","code":"c"})");
+  CHECK(std::get<verify_finish_op>(verify.body).req.code.reveal() == "c");
+  auto change = expect_request(
+    R"({"op":"change_email_start","token":"t","password":"p","new_email":"n@b.co"})");
+  auto& c = std::get<email_change_request>(change.body);
+  CHECK(c.new_email == "n@b.co");
+  CHECK(c.password.reveal() == "p");
+  CHECK(std::holds_alternative<email_finish_op>(
+    expect_request(R"({"op":"change_email_finish","token":"t","code":"c"})")
+      .body));
+}
+
+TEST_CASE("the account code ops name their missing fields") {
+  CHECK(expect_failure(R"({"op":"recovery_finish","email":"a@b.co","code":"c"})")
+          .message
+        == "missing field: new_password");
+  CHECK(expect_failure(R"({"op":"verify_email_finish","token":"t"})").message
+        == "missing field: code");
+  CHECK(expect_failure(
+          R"({"op":"change_email_start","token":"t","password":"p"})")
+          .message
+        == "missing field: new_email");
+  CHECK(expect_failure(R"({"op":"recovery_start","email":5})").message
+        == "field email must be a string");
+}
+
+TEST_CASE("a user object says whether its address is verified; sent is a "
+          "boolean") {
+  user_view u{12, "a@b.co", "Ann", 1764081289, 0, true};
+  auto reply = json::parse(encode_user(json("u"), u));
+  CHECK(reply["user"]["email_verified"] == true);
+  CHECK(encode_sent(json(3), false) == "{\"id\":3,\"ok\":true,\"sent\":false}\n");
+}

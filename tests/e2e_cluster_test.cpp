@@ -14,6 +14,7 @@
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
 #include "support/protocol.hpp"
+#include "support/smtp_sink.hpp"
 
 using namespace authnode::test;
 
@@ -217,4 +218,27 @@ TEST_CASE("a node port outside loopback needs TLS or an explicit opt-in") {
     {"--role=storage", "--node-host=0.0.0.0", "--node-port=0"});
   CHECK(refused.status == 2);
   CHECK(refused.output.find("--allow-plaintext-nodes") != std::string::npos);
+}
+
+TEST_CASE("the storage node mails a recovery asked through a gateway") {
+  smtp_sink sink;
+  node_process storage{storage_args(
+    {"--smtp-url=" + sink.url(), "--mail-from=noreply@example.org",
+     "--app-url=https://app.example.org"})};
+  auto one = gateway(storage, {"--verify-email=on"});
+  REQUIRE(succeeded(register_user(one->port(), "ann@example.org")));
+  REQUIRE(sink.wait_for(1, std::chrono::seconds(10))); // the verification
+  line_client c{one->port()};
+  REQUIRE(succeeded(
+    c.call({{"op", "recovery_start"}, {"email", "ann@example.org"}})));
+  REQUIRE(sink.wait_for(2, std::chrono::seconds(10)));
+  auto code = code_in(sink.messages()[1]);
+  REQUIRE(code);
+  auto granted = c.call({{"op", "recovery_finish"},
+                         {"email", "ann@example.org"},
+                         {"code", *code},
+                         {"new_password", "a brand new secret"}});
+  REQUIRE(succeeded(granted));
+  CHECK(granted["user"]["email_verified"] == true);
+  CHECK(succeeded(login(one->port(), "ann@example.org", "a brand new secret")));
 }

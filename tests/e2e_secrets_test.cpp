@@ -16,6 +16,7 @@
 #include <iterator>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include <sodium.h>
 
@@ -23,6 +24,8 @@
 #include "support/node_process.hpp"
 #include "support/protocol.hpp"
 #include "support/secret_registry.hpp"
+#include "support/smtp_sink.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace authnode::test;
 
@@ -302,4 +305,85 @@ TEST_CASE("the log check finds a secret in a node's log and names only its "
     inside.add("password", "unknown acc");
     CHECK(secrets_in_log(log, inside).size() == 1);
   }
+}
+
+TEST_CASE("no code, new password or token of the account-code flows "
+          "reaches the log, the audit file or the database, nor the mail's "
+          "recipient or body the outbox",
+          "[secrets][recovery]") {
+  smtp_sink sink;
+  temp_dir dir;
+  auto audit_path = dir.path() + "/audit.log";
+  auto opts = fast_options();
+  opts.insert(opts.end(),
+              {"--audit=" + audit_path, "--smtp-url=" + sink.url(),
+               "--mail-from=noreply@example.org",
+               "--app-url=https://app.example.org", "--mail-retry=100ms"});
+  std::string log, live_db;
+  std::vector<used_secret> secrets;
+  const std::string ann = "ann-secret-test@example.org";
+  {
+    node_process node{opts, dir.path()};
+    session s{node.port()};
+    const std::string first = "first Secret of ann 1";
+    const std::string fresh = "recovered Secret of ann 2";
+    s.password("ann's first password", first);
+    s.password("ann's recovered password", fresh);
+    REQUIRE(succeeded(register_user(s.c, ann, first)));
+    REQUIRE(sink.wait_for(1, std::chrono::seconds(10))); // verification
+    // While the relay refuses, the sealed mail waits in the outbox.
+    sink.reject(true);
+    REQUIRE(succeeded(s.c.call({{"op", "recovery_start"}, {"email", ann}})));
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (stats_of(s.c)["mails_failed_total"] == 0
+           && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto waiting = database_bytes(dir.path());
+    CHECK(waiting.find(ann) != std::string::npos); // the users row, yes
+    CHECK(waiting.find("Hello") == std::string::npos); // no body in clear
+    sink.reject(false);
+    REQUIRE(sink.wait_for(2, std::chrono::seconds(10)));
+    auto verification = code_in(sink.messages()[0]);
+    auto recovery = code_in(sink.messages()[1]);
+    REQUIRE(verification);
+    REQUIRE(recovery);
+    s.secrets.push_back({"the verification code", *verification, false});
+    s.secrets.push_back({"the recovery code", *recovery, false});
+    const std::string wrong_code = "ZZZZ-ZZZZ";
+    s.secrets.push_back({"a wrong code", wrong_code, false});
+    CHECK(error_code(s.c.call({{"op", "recovery_finish"},
+                               {"email", ann},
+                               {"code", wrong_code},
+                               {"new_password", fresh}}))
+          == "invalid_code");
+    auto granted = s.c.call({{"op", "recovery_finish"},
+                             {"email", ann},
+                             {"code", *recovery},
+                             {"new_password", fresh}});
+    REQUIRE(succeeded(granted));
+    s.tokens_of("the recovery's", granted);
+    auto verified = s.c.call({{"op", "verify_email_finish"},
+                              {"token", granted["token"]},
+                              {"code", *verification}});
+    // The recovery proved the address and used nothing else: the
+    // verification code is still the live one.
+    CHECK(succeeded(verified));
+    secrets = s.secrets;
+    live_db = database_bytes(dir.path());
+    REQUIRE(node.stop() == 0);
+    log = node.log();
+  }
+  auto audit_text = read_bytes(audit_path);
+  auto stopped_db = database_bytes(dir.path());
+  CHECK(found_in(log, secrets) == std::vector<std::string>{});
+  CHECK(found_in(audit_text, secrets) == std::vector<std::string>{});
+  CHECK(found_in(live_db, secrets) == std::vector<std::string>{});
+  CHECK(found_in(stopped_db, secrets) == std::vector<std::string>{});
+  // Audited, without the code: recovery and verification outcomes.
+  CHECK(audit_text.find("\"op\":\"recovery_finish\",\"outcome\":\"invalid_code\"")
+        != std::string::npos);
+  CHECK(audit_text.find("\"op\":\"recovery_finish\",\"outcome\":\"ok\"")
+        != std::string::npos);
+  CHECK(audit_text.find("\"op\":\"verify_email_finish\",\"outcome\":\"ok\"")
+        != std::string::npos);
 }

@@ -33,14 +33,29 @@ std::vector<std::string> emails(const user_page& page) {
 
 } // namespace
 
-TEST_CASE("schema version 3 adds the disabled flag, off for everyone",
+TEST_CASE("the schema has the disabled flag (version 3), off for everyone",
+          "[user_store]") {
+  CHECK(schema_version() >= 3);
+  auto store = open_store();
+  add(*store, "ann@example.org");
+  auto found = store->user_by_email("ann@example.org");
+  REQUIRE(found);
+  CHECK_FALSE(found->disabled);
+}
+
+TEST_CASE("schema version 4 adds email_verified, off for everyone",
           "[user_store]") {
   CHECK(schema_version() == 4);
   auto store = open_store();
   add(*store, "ann@example.org");
   auto found = store->user_by_email("ann@example.org");
   REQUIRE(found);
-  CHECK_FALSE(found->disabled);
+  CHECK_FALSE(found->user.email_verified);
+  REQUIRE(store->set_verified("ann@example.org", true));
+  CHECK(store->user_by_email("ann@example.org")->user.email_verified);
+  CHECK(store->user_detail_of("ann@example.org", 0)->user.email_verified);
+  CHECK(store->set_verified("nobody@example.org", true).error()
+        == caf::make_error(ec::not_found));
 }
 
 TEST_CASE("user_detail_of counts live sessions and device tokens",

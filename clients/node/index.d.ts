@@ -9,8 +9,9 @@ export interface ClientOptions {
   /** Default timeout of ping, whoami, logout and stats (default 10000). */
   timeout?: number;
   /**
-   * Default timeout of register, login and changePassword (default 90000):
-   * longer than the node's --failure-delay plus --max-penalty.
+   * Default timeout of register, login, changePassword, recoveryFinish,
+   * verifyEmailFinish, changeEmailStart and changeEmailFinish (default
+   * 90000): longer than the node's --failure-delay plus --max-penalty.
    */
   authTimeout?: number;
   /** Timeout of each connection attempt (default 5000). */
@@ -34,7 +35,7 @@ export interface CallOptions {
   timeout?: number;
 }
 
-/** Options of register and changePassword. */
+/** Options of register, changePassword, recoveryStart, recoveryFinish and changeEmailStart. */
 export interface ClientAddrOptions extends CallOptions {
   /** The end user's IP address; only from a peer in the node's --trusted-sources. */
   clientAddr?: string;
@@ -59,22 +60,24 @@ export interface Reply {
   [member: string]: unknown;
 }
 
-/** An account, as register, login and whoami return it. */
+/** An account, as register, login, whoami and the account codes' methods return it. */
 export class User {
   constructor(fields: {
     id: number; email: string; name: string; createdAt: Date; lastLoginAt: Date | null;
-    extra?: Record<string, unknown>;
+    emailVerified?: boolean; extra?: Record<string, unknown>;
   });
   readonly id: number;
   readonly email: string;
   readonly name: string;
   readonly createdAt: Date;
   readonly lastLoginAt: Date | null;
+  /** Whether the owner proved the address with a mailed code (false from a node without account codes). */
+  readonly emailVerified: boolean;
   readonly extra: Record<string, unknown>;
   static fromJSON(obj: unknown): User;
 }
 
-/** The result of a successful login. */
+/** The result of a successful login or recoveryFinish. */
 export class Session {
   constructor(fields: {
     token: string; expiresAt: Date; user: User; deviceToken?: string | null;
@@ -105,6 +108,10 @@ export class Stats {
   readonly hashQueueDepth: number;
   readonly tarpittedTotal: number;
   readonly idleClosedTotal: number;
+  readonly mailsSentTotal: number;
+  readonly mailsFailedTotal: number;
+  readonly mailsDroppedTotal: number;
+  readonly outboxDepth: number;
   readonly uptimeSeconds: number;
   /** Counters this version does not know, under their wire names. */
   readonly extra: Record<string, unknown>;
@@ -140,6 +147,18 @@ export class Client {
   logout(token: string, options?: CallOptions): Promise<void>;
   changePassword(token: string, oldPassword: string, newPassword: string, options?: ClientAddrOptions): Promise<void>;
   stats(options?: CallOptions): Promise<Stats>;
+  /** Mail a recovery code to `email` if an account has it; the same answer either way. */
+  recoveryStart(email: string, options?: ClientAddrOptions): Promise<void>;
+  /** Set a new password with a recovery code and log in; rejects with InvalidCode (late) for a wrong one. */
+  recoveryFinish(email: string, code: string, newPassword: string, options?: ClientAddrOptions): Promise<Session>;
+  /** Mail a verification code; whether one was sent (false: verified already). */
+  verifyEmailStart(token: string, options?: CallOptions): Promise<boolean>;
+  /** Prove the address with a verification code. */
+  verifyEmailFinish(token: string, code: string, options?: CallOptions): Promise<User>;
+  /** Ask to move the account to `newEmail` (the password asked again). */
+  changeEmailStart(token: string, password: string, newEmail: string, options?: ClientAddrOptions): Promise<void>;
+  /** Move the account to the new address with the code mailed there. */
+  changeEmailFinish(token: string, code: string, options?: CallOptions): Promise<User>;
   /** Send any operation (fields by wire name) and resolve with its raw successful reply. */
   call(op: string, fields?: Record<string, unknown>, options?: RawCallOptions): Promise<Reply>;
 }
@@ -189,6 +208,8 @@ export class Forbidden extends AuthnodeError {}
 export class NoSuchUser extends AuthnodeError {}
 export class Exists extends AuthnodeError {}
 export class BackupFailed extends AuthnodeError {}
+export class InvalidCode extends AuthnodeError {}
+export class EmailNotVerified extends AuthnodeError {}
 export class RateLimited extends AuthnodeError {}
 
 /** Every error code of protocol version 1 and its class. */

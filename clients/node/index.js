@@ -1,7 +1,9 @@
 // authnode: the Node.js client of authnode, the line-protocol authentication
 // server. `await Client.connect(host, port)` gives a client with one method
 // per operation of the public protocol (ping, register, login, whoami,
-// logout, changePassword, stats) returning typed results (User, Session,
+// logout, changePassword, stats, and the account codes' recoveryStart,
+// recoveryFinish, verifyEmailStart, verifyEmailFinish, changeEmailStart,
+// changeEmailFinish) returning typed results (User, Session,
 // Stats), and one error class per error code. docs/clients.md explains
 // timeouts, the retry policy and trusted callers; docs/protocol.md is the
 // protocol.
@@ -15,6 +17,7 @@ export {
 export {
   AuthnodeClientError, AuthnodeError, BadJson, BadRequest, UnknownOp, LineTooLong, Busy,
   Unavailable, Internal, InvalidEmail, WeakPassword, EmailTaken, InvalidCredentials,
-  InvalidToken, Forbidden, NoSuchUser, Exists, BackupFailed, RateLimited, ERROR_CLASSES,
+  InvalidToken, Forbidden, NoSuchUser, Exists, BackupFailed, InvalidCode, EmailNotVerified,
+  RateLimited, ERROR_CLASSES,
   errorFromReply, TransportError, ConnectFailed, ConnectionLost, ProtocolError, Timeout,
 } from './lib/errors.js';

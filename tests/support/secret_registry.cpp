@@ -58,7 +58,7 @@ void secret_registry::note_fields(std::string_view line,
 void secret_registry::note_request_line(std::string_view line) {
   note_fields(line,
               {"password", "old_password", "new_password", "token",
-               "device_token"});
+               "device_token", "code"});
 }
 
 void secret_registry::note_reply_line(std::string_view line) {

@@ -1,5 +1,6 @@
 // Every secret the test suite has handed to a node or got back from one:
-// passwords sent in requests, tokens and device tokens sent or returned.
+// passwords and one-time codes sent in requests, tokens and device tokens
+// sent or returned.
 // line_client feeds it each line it writes and each reply line it reads;
 // node_process searches a stopped node's log for them, so every end-to-end
 // test also checks that the node never logs (or audits to stderr) a secret.
@@ -29,7 +30,7 @@ public:
   void add(std::string_view kind, std::string_view value);
 
   /// A request line a client sent: registers password, old_password,
-  /// new_password, token and device_token. Ignores lines that are not JSON
+  /// new_password, token, device_token and code (a mailed one-time code). Ignores lines that are not JSON
   /// objects (tests send hostile bytes on purpose).
   void note_request_line(std::string_view line);
 

@@ -24,7 +24,7 @@ import { ConnectFailed, ConnectionLost, Timeout } from './errors.js';
 import { Connection } from './connection.js';
 import {
   DEFAULT_AUTH_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_IDLE, DEFAULT_MAX_LINE,
-  DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, checkReply, encodeRequest, specOf, withOptional,
+  DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, checkReply, encodeRequest, sentOf, specOf, withOptional,
 } from './protocol.js';
 import { Session, Stats, User } from './types.js';
 
@@ -46,9 +46,10 @@ function positive(name, value, { allowNull = false } = {}) {
  *
  * Calls may be made concurrently; they are pipelined over `poolSize`
  * connections and replies are matched by `id`. Timeouts are in
- * milliseconds: `timeout` (10 s) for ping, whoami, logout and stats,
- * `authTimeout` (90 s) for register, login and changePassword, which may be
- * answered late on purpose. After a lost connection only ping, whoami and
+ * milliseconds: `timeout` (10 s) for ping, whoami, logout, stats,
+ * recoveryStart and verifyEmailStart, `authTimeout` (90 s) for register,
+ * login, changePassword and the account codes' methods that check a password
+ * or a code, which may be answered late on purpose. After a lost connection only ping, whoami and
  * stats are resent (once); the next calls reconnect.
  */
 export class Client {
@@ -238,6 +239,103 @@ export class Client {
    */
   async stats({ timeout } = {}) {
     return Stats.fromJSON((await this.call('stats', {}, { timeout })).stats);
+  }
+
+  // -- account codes (docs/protocol.md, "Account codes") -----------------
+  //
+  // A node without --smtp-url answers all six with Unavailable. A wrong code
+  // is InvalidCode, late on purpose like a wrong password. None of them is
+  // resent after a lost connection.
+
+  /**
+   * Mail a recovery code to `email`, if an enabled account has it and its
+   * hourly budget (`--recovery-mails`) is not spent. The answer is the same
+   * whether or not the account exists, and comes no sooner than the node's
+   * `--recovery-reply-time` (250 ms).
+   *
+   * @param {string} email the address the user typed
+   * @param {{clientAddr?: string, timeout?: number}} [options] `clientAddr`: the
+   *   end user's address, for trusted callers (see login); its budget pays
+   * @returns {Promise<void>}
+   * @throws {InvalidEmail|RateLimited|Unavailable|Internal} Unavailable also
+   *   from a node without `--smtp-url`
+   */
+  async recoveryStart(email, { clientAddr, timeout } = {}) {
+    await this.call('recovery_start', withOptional({ email }, { client_addr: clientAddr }), { timeout });
+  }
+
+  /**
+   * Set `newPassword` with the code from the recovery mail, and log in.
+   * Every other session of the account is revoked; its address counts as
+   * verified from now on.
+   *
+   * @param {string} email the account's address
+   * @param {string} code as the user typed it (either case, with or without the `-`)
+   * @param {string} newPassword the rules of register apply
+   * @param {{clientAddr?: string, timeout?: number}} [options]
+   * @returns {Promise<Session>} the new session, as login resolves to
+   * @throws {InvalidCode|WeakPassword|RateLimited|Busy|Unavailable|Internal}
+   *   InvalidCode late, and also for an email without an account
+   */
+  async recoveryFinish(email, code, newPassword, { clientAddr, timeout } = {}) {
+    const fields = withOptional({ email, code, new_password: newPassword }, { client_addr: clientAddr });
+    return Session.fromReply(await this.call('recovery_finish', fields, { timeout }));
+  }
+
+  /**
+   * Mail a verification code to the address of `token`'s account.
+   *
+   * @param {string} token
+   * @param {{timeout?: number}} [options]
+   * @returns {Promise<boolean>} whether a code was sent (false: verified already)
+   * @throws {InvalidToken|RateLimited|Unavailable|Internal}
+   */
+  async verifyEmailStart(token, { timeout } = {}) {
+    return sentOf(await this.call('verify_email_start', { token }, { timeout }));
+  }
+
+  /**
+   * Prove the address with the code from the verification mail.
+   *
+   * @param {string} token
+   * @param {string} code
+   * @param {{timeout?: number}} [options]
+   * @returns {Promise<User>} the account, `emailVerified` now true
+   * @throws {InvalidToken|InvalidCode|RateLimited|Unavailable|Internal} InvalidCode late
+   */
+  async verifyEmailFinish(token, code, { timeout } = {}) {
+    return User.fromJSON((await this.call('verify_email_finish', { token, code }, { timeout })).user);
+  }
+
+  /**
+   * Ask to move the account of `token` to `newEmail`: a code goes to
+   * `newEmail`, a notice to the current address.
+   *
+   * @param {string} token a live session token of the account
+   * @param {string} password the account's password, asked again
+   * @param {string} newEmail
+   * @param {{clientAddr?: string, timeout?: number}} [options]
+   * @returns {Promise<void>}
+   * @throws {InvalidToken|InvalidEmail|BadRequest|InvalidCredentials|EmailTaken|RateLimited|Unavailable|Internal}
+   *   BadRequest: `newEmail` is the current address; InvalidCredentials late
+   */
+  async changeEmailStart(token, password, newEmail, { clientAddr, timeout } = {}) {
+    const fields = withOptional({ token, password, new_email: newEmail }, { client_addr: clientAddr });
+    await this.call('change_email_start', fields, { timeout });
+  }
+
+  /**
+   * Move the account to the new address with the code mailed there;
+   * sessions stay.
+   *
+   * @param {string} token
+   * @param {string} code
+   * @param {{timeout?: number}} [options]
+   * @returns {Promise<User>} the account at its new address, `emailVerified` true
+   * @throws {InvalidToken|InvalidCode|EmailTaken|RateLimited|Unavailable|Internal} InvalidCode late
+   */
+  async changeEmailFinish(token, code, { timeout } = {}) {
+    return User.fromJSON((await this.call('change_email_finish', { token, code }, { timeout })).user);
   }
 
   /**

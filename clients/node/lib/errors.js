@@ -90,7 +90,9 @@ export class Busy extends AuthnodeError {
 
 /**
  * `unavailable`: the node's database did not answer in time. The request
- * MAY OR MAY NOT have taken effect; retry later, knowing that.
+ * MAY OR MAY NOT have taken effect; retry later, knowing that. Also the
+ * answer to the account codes' methods from a node started without
+ * `--smtp-url` (the message names it); there they never take effect.
  */
 export class Unavailable extends AuthnodeError {
   static CODE = 'unavailable';
@@ -151,6 +153,26 @@ export class BackupFailed extends AuthnodeError {
 }
 
 /**
+ * `invalid_code`: a `*Finish` method got a code that is wrong, expired, used,
+ * replaced by a newer one or dead after 5 wrong tries, or (`recoveryFinish`)
+ * the email has no account. Answered late on purpose, like
+ * InvalidCredentials. Once a code is dead only a new one (a new `*Start`)
+ * helps.
+ */
+export class InvalidCode extends AuthnodeError {
+  static CODE = 'invalid_code';
+}
+
+/**
+ * `email_not_verified`: `login` on a node with `--require-verified-email`:
+ * the password matched, but the address is not verified yet. No session was
+ * started.
+ */
+export class EmailNotVerified extends AuthnodeError {
+  static CODE = 'email_not_verified';
+}
+
+/**
  * `rate_limited`: too many registrations from this address, or logins for
  * this address or account are penalized and one is held already.
  * `retryAfterMs` says when to try again; no password was checked. Wait that
@@ -168,7 +190,7 @@ export const ERROR_CLASSES = Object.freeze(
     [
       BadJson, BadRequest, UnknownOp, LineTooLong, Busy, Unavailable, Internal,
       InvalidEmail, WeakPassword, EmailTaken, InvalidCredentials, InvalidToken,
-      Forbidden, NoSuchUser, Exists, BackupFailed, RateLimited,
+      Forbidden, NoSuchUser, Exists, BackupFailed, InvalidCode, EmailNotVerified, RateLimited,
     ].map((cls) => [cls.CODE, cls]),
   ),
 );

@@ -47,6 +47,17 @@ const OPS = new Map([
   ['logout', { retrySafe: false, slow: false }],
   ['change_password', { retrySafe: false, slow: true }],
   ['stats', { retrySafe: true, slow: false }],
+  // The account codes. None is resent: each start mails a code (spending the
+  // account's hourly budget and replacing the code before), each finish uses
+  // one up. A wrong code or password is answered late and throttled like a
+  // login, so those ops get the long timeout; the starts of recovery and
+  // verification are answered within recovery-reply-time.
+  ['recovery_start', { retrySafe: false, slow: false }],
+  ['recovery_finish', { retrySafe: false, slow: true }],
+  ['verify_email_start', { retrySafe: false, slow: false }],
+  ['verify_email_finish', { retrySafe: false, slow: true }],
+  ['change_email_start', { retrySafe: false, slow: true }],
+  ['change_email_finish', { retrySafe: false, slow: true }],
 ]);
 
 /**
@@ -104,6 +115,15 @@ export function decodeReply(line) {
     throw new ProtocolError('the node sent a line that is not a reply object');
   }
   return obj;
+}
+
+/**
+ * The `sent` member of a verify_email_start reply: whether a code was mailed
+ * (false: the address is verified already).
+ */
+export function sentOf(reply) {
+  if (typeof reply.sent !== 'boolean') throw new ProtocolError('verify_email_start: member sent is missing or not a boolean');
+  return reply.sent;
 }
 
 /** `reply` if it is a success, else throw its AuthnodeError. */

@@ -33,14 +33,14 @@ function isObject(value) {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-const USER_KNOWN = new Set(['id', 'email', 'name', 'created_at', 'last_login_at']);
+const USER_KNOWN = new Set(['id', 'email', 'name', 'created_at', 'last_login_at', 'email_verified']);
 
-/** An account, as register, login and whoami return it. */
+/** An account, as register, login, whoami and the account codes' methods return it. */
 export class User {
   /**
-   * @param {{id: number, email: string, name: string, createdAt: Date, lastLoginAt: Date|null, extra?: object}} fields
+   * @param {{id: number, email: string, name: string, createdAt: Date, lastLoginAt: Date|null, emailVerified?: boolean, extra?: object}} fields
    */
-  constructor({ id, email, name, createdAt, lastLoginAt, extra: more = {} }) {
+  constructor({ id, email, name, createdAt, lastLoginAt, emailVerified = false, extra: more = {} }) {
     /** The account's number; never reused. */
     this.id = id;
     /** The normalized email (trimmed, ASCII letters lower-cased). */
@@ -51,6 +51,12 @@ export class User {
     this.createdAt = createdAt;
     /** The latest successful login (in a login result: that login), or null. */
     this.lastLoginAt = lastLoginAt;
+    /**
+     * Whether the owner proved the address with a code mailed to it
+     * (verifyEmailFinish, recoveryFinish, changeEmailFinish). false from a
+     * node too old to send it: such a node verifies no address.
+     */
+    this.emailVerified = emailVerified;
     /** Members of the reply's `user` object this version does not know. */
     this.extra = more;
   }
@@ -59,12 +65,15 @@ export class User {
   static fromJSON(obj) {
     if (!isObject(obj)) throw new ProtocolError('user is not an object');
     const last = obj.last_login_at;
+    const verified = obj.email_verified ?? false;
+    if (typeof verified !== 'boolean') throw new ProtocolError('user: member email_verified is not a boolean');
     return new User({
       id: required(obj, 'id', 'integer', 'user'),
       email: required(obj, 'email', 'string', 'user'),
       name: required(obj, 'name', 'string', 'user'),
       createdAt: timestamp(obj.created_at, 'user.created_at'),
       lastLoginAt: last === null || last === undefined ? null : timestamp(last, 'user.last_login_at'),
+      emailVerified: verified,
       extra: extra(obj, USER_KNOWN),
     });
   }
@@ -73,7 +82,7 @@ export class User {
 const SESSION_KNOWN = new Set(['id', 'ok', 'token', 'expires_at', 'user', 'device_token']);
 
 /**
- * The result of a successful login. `token` and `deviceToken` are secrets:
+ * The result of a successful login (and of recoveryFinish, which logs in). `token` and `deviceToken` are secrets:
  * util.inspect (console.log) leaves them out so that they do not land in
  * logs by accident.
  */
@@ -98,7 +107,7 @@ export class Session {
     this.extra = more;
   }
 
-  /** Parse a successful login reply. */
+  /** Parse a successful login (or recovery_finish) reply. */
   static fromReply(reply) {
     if (!isObject(reply)) throw new ProtocolError('login reply is not an object');
     const device = reply.device_token;
@@ -130,7 +139,8 @@ export const STATS_COUNTERS = Object.freeze([
   'connections', 'requests_total', 'registrations_total', 'logins_ok', 'logins_failed',
   'pending_delayed', 'hash_verifications_total', 'rate_limited_total', 'penalized_sources',
   'penalized_accounts', 'throttle_held', 'hash_queue_depth', 'tarpitted_total',
-  'idle_closed_total', 'uptime_seconds',
+  'idle_closed_total', 'mails_sent_total', 'mails_failed_total', 'mails_dropped_total',
+  'outbox_depth', 'uptime_seconds',
 ]);
 
 const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());

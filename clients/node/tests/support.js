@@ -10,10 +10,11 @@
 // nodes (--node-port=0, read from its "node port on HOST:PORT" line); a
 // gateway serves clients like a whole node and is ready once it has logged
 // its links to the storage node and the hasher nodes it was given. Cluster
-// starts a storage node, a hasher node and gateways.
+// starts a storage node, a hasher node and gateways. SmtpSink is an SMTP
+// server on loopback for nodes that mail (the account codes).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -26,7 +27,10 @@ if (Number(process.versions.node.split('.')[0]) < 20) {
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BINARY = process.env.AUTHNODE_BINARY || join(REPO, 'build', 'authnode');
-/** Python, only to hold or break the node's SQLite database from outside. */
+/**
+ * Python, only to hold or break the node's SQLite database from outside and
+ * to run the SMTP sink (it needs Debian's python3-aiosmtpd).
+ */
 export const PYTHON = process.env.AUTHNODE_PYTHON || '/usr/bin/python3';
 
 /** The options every test node gets (docs/configuration.md). */
@@ -374,6 +378,99 @@ class FakePeer {
 
   writeRaw(text) {
     this.socket.write(text);
+  }
+}
+
+/** A code as the node mails it (docs/protocol.md, "Account codes"). */
+export const CODE = /[0-9A-Z]{4}-[0-9A-Z]{4}/;
+
+/**
+ * An SMTP server on loopback keeping each mail it accepts as DIR/NNNN.eml
+ * (tests/support/smtp_sink.py, Debian's python3-aiosmtpd, the sink the
+ * node's own tests use). `nodeOptions()` make a node mail through it;
+ * `code(to, subject)` reads the code a user would type from the newest
+ * matching mail.
+ */
+export class SmtpSink {
+  static async start(timeout = 10_000) {
+    const sink = new SmtpSink();
+    sink.dir = mkdtempSync(join(tmpdir(), 'authnode-js-smtp-'));
+    const script = join(REPO, 'tests', 'support', 'smtp_sink.py');
+    const proc = spawn(PYTHON, [script, '--dir', sink.dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    sink.proc = proc;
+    sink.exited = new Promise((done) => proc.once('exit', done));
+    let out = '';
+    proc.stdout.setEncoding('utf8');
+    try {
+      sink.port = await new Promise((done, fail) => {
+        const timer = setTimeout(() => fail(new Error(`the SMTP sink did not listen within ${timeout} ms`)), timeout);
+        proc.stdout.on('data', (text) => {
+          out += text;
+          const found = /^port (\d+)$/m.exec(out);
+          if (found) { clearTimeout(timer); done(Number(found[1])); }
+        });
+        sink.exited.then(() => { clearTimeout(timer); fail(new Error('the SMTP sink exited')); });
+      });
+    } catch (e) {
+      await sink.close();
+      throw e;
+    }
+    return sink;
+  }
+
+  nodeOptions() {
+    return [`--smtp-url=smtp://127.0.0.1:${this.port}`, '--mail-from=noreply@example.org', '--app-url=https://app.example.org'];
+  }
+
+  /** Every mail received so far, oldest first, raw. */
+  mails() {
+    return readdirSync(this.dir).filter((n) => n.endsWith('.eml')).sort()
+      .map((n) => readFileSync(join(this.dir, n), 'utf8'));
+  }
+
+  /**
+   * The code in the newest mail to `to` whose Subject contains `subject`,
+   * waiting for one at most `timeout` ms (the node mails from its outbox,
+   * shortly after the request).
+   */
+  async code(to, subject, timeout = 10_000) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      for (const raw of this.mails().reverse()) {
+        const text = raw.replaceAll('\r\n', '\n');
+        const at = text.indexOf('\n\n');
+        const headers = text.slice(0, at).toLowerCase().split('\n');
+        if (headers.includes(`x-sink-to: ${to.toLowerCase()}`)
+            && headers.some((h) => h.startsWith('subject:') && h.includes(subject.toLowerCase()))) {
+          const found = CODE.exec(text.slice(at));
+          if (!found) throw new Error(`no code in the mail:\n${raw}`);
+          return found[0];
+        }
+      }
+      if (Date.now() >= deadline) throw new Error(`no mail to ${to} about ${JSON.stringify(subject)} within ${timeout} ms`);
+      await sleep(20);
+    }
+  }
+
+  /** Stop the sink (SIGTERM, bounded) and remove its directory. */
+  async close() {
+    try {
+      if (this.proc.exitCode === null && this.proc.signalCode === null) {
+        this.proc.kill('SIGTERM');
+        let timer;
+        const outcome = await Promise.race([
+          this.exited,
+          new Promise((done) => { timer = setTimeout(() => done('timeout'), 5000); }),
+        ]);
+        clearTimeout(timer);
+        if (outcome === 'timeout') {
+          this.proc.kill('SIGKILL');
+          await this.exited;
+        }
+      }
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
   }
 }
 

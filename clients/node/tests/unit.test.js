@@ -9,13 +9,15 @@ import net from 'node:net';
 import { describe, it, after } from 'node:test';
 import { inspect } from 'node:util';
 import * as authnode from '../index.js';
-import { decodeReply, encodeRequest } from '../lib/protocol.js';
+import { decodeReply, encodeRequest, sentOf } from '../lib/protocol.js';
 import { FakeNode } from './support.js';
 
 const USER = {
   id: 7, email: 'ann@example.org', name: 'Ann', created_at: '2026-11-25T14:58:01Z', last_login_at: null,
+  email_verified: false,
 };
 const TOKEN = 'T'.repeat(43);
+const CODE = 'K7QM-2XPA';
 
 /** Every code of docs/protocol.md's error table and its class. */
 const EXPECTED_CLASSES = {
@@ -35,14 +37,27 @@ const EXPECTED_CLASSES = {
   no_such_user: authnode.NoSuchUser,
   exists: authnode.Exists,
   backup_failed: authnode.BackupFailed,
+  invalid_code: authnode.InvalidCode,
+  email_not_verified: authnode.EmailNotVerified,
   rate_limited: authnode.RateLimited,
 };
+
+/** The requests the account codes' methods of these tests send (less `id`). */
+const CODE_OPS_ON_THE_WIRE = [
+  { op: 'recovery_start', email: 'a@example.org', client_addr: '203.0.113.9' },
+  { op: 'recovery_finish', email: 'a@example.org', code: CODE, new_password: 'a new secret' },
+  { op: 'verify_email_start', token: TOKEN },
+  { op: 'verify_email_finish', token: TOKEN, code: CODE },
+  { op: 'change_email_start', token: TOKEN, password: 'correct horse', new_email: 'b@example.org' },
+  { op: 'change_email_finish', token: TOKEN, code: CODE },
+];
 
 /** What the fake node answers to a request. */
 function answer(req) {
   const reply = { id: req.id, ok: true };
-  if (req.op === 'whoami' || req.op === 'register') reply.user = { ...USER };
-  if (req.op === 'login') Object.assign(reply, { token: TOKEN, expires_at: '2026-11-26T14:58:01Z', user: { ...USER } });
+  if (['whoami', 'register', 'verify_email_finish', 'change_email_finish'].includes(req.op)) reply.user = { ...USER };
+  if (req.op === 'verify_email_start') reply.sent = true;
+  if (req.op === 'login' || req.op === 'recovery_finish') Object.assign(reply, { token: TOKEN, expires_at: '2026-11-26T14:58:01Z', user: { ...USER } });
   if (req.op === 'stats') reply.stats = { connections: 1, uptime_seconds: 3 };
   return reply;
 }
@@ -141,6 +156,52 @@ describe('parsing', () => {
     assert.deepEqual(stats.extra, { sessions_live: 5 });
   });
 
+  it('knows email_verified of the user', () => {
+    const user = authnode.User.fromJSON({ ...USER, email_verified: true });
+    assert.equal(user.emailVerified, true);
+    assert.deepEqual(user.extra, {});
+    assert.equal(authnode.User.fromJSON(USER).emailVerified, false);
+    // A node older than account codes sends none: it verifies nothing.
+    const { email_verified: _, ...older } = USER;
+    assert.equal(authnode.User.fromJSON(older).emailVerified, false);
+    assert.throws(() => authnode.User.fromJSON({ ...USER, email_verified: 'yes' }), authnode.ProtocolError);
+  });
+
+  it('knows the mail counters of stats', () => {
+    const stats = authnode.Stats.fromJSON({
+      connections: 1, mails_sent_total: 4, mails_failed_total: 2, mails_dropped_total: 1, outbox_depth: 3,
+    });
+    assert.deepEqual(
+      [stats.mailsSentTotal, stats.mailsFailedTotal, stats.mailsDroppedTotal, stats.outboxDepth], [4, 2, 1, 3],
+    );
+    assert.deepEqual(stats.extra, {});
+    assert.equal(authnode.Stats.fromJSON({}).outboxDepth, 0);
+    assert.throws(() => authnode.Stats.fromJSON({ outbox_depth: '3' }), authnode.ProtocolError);
+  });
+
+  it('needs the sent member of a verify_email_start reply', () => {
+    assert.equal(sentOf({ ok: true, sent: false }), false);
+    assert.throws(() => sentOf({ ok: true }), authnode.ProtocolError);
+  });
+
+  it('keeps codes and passwords out of error messages', () => {
+    const err = authnode.errorFromReply(
+      { id: 1, ok: false, error: { code: 'invalid_code', message: 'wrong or expired code' } }, 'recovery_finish',
+    );
+    assert.equal(err.message, 'wrong or expired code');
+    const long = (() => {
+      try {
+        encodeRequest(1, 'recovery_finish', { code: CODE, new_password: 's3cret'.repeat(20) }, 64);
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    assert.ok(long instanceof authnode.LineTooLong);
+    const text = `${long.message} ${inspect(long)}`;
+    assert.ok(!text.includes(CODE) && !text.includes('s3cret'), text);
+  });
+
   it('keeps the tokens out of inspect output', () => {
     const s = authnode.Session.fromReply({
       ok: true, token: TOKEN, expires_at: '2026-11-26T14:58:01Z', user: USER, device_token: 'D'.repeat(43),
@@ -229,6 +290,20 @@ describe('a fake node', () => {
     assert.deepEqual(ops(f), ['register', 'whoami']);
   });
 
+  it('sends the fields of the account codes and parses their replies', async () => {
+    const f = await fake(serveForever);
+    const c = await client(f.port);
+    assert.equal(await c.recoveryStart('a@example.org', { clientAddr: '203.0.113.9' }), undefined);
+    const session = await c.recoveryFinish('a@example.org', CODE, 'a new secret');
+    assert.ok(session instanceof authnode.Session);
+    assert.equal(session.token, TOKEN);
+    assert.equal(await c.verifyEmailStart(TOKEN), true);
+    assert.ok((await c.verifyEmailFinish(TOKEN, CODE)) instanceof authnode.User);
+    assert.equal(await c.changeEmailStart(TOKEN, 'correct horse', 'b@example.org'), undefined);
+    assert.equal((await c.changeEmailFinish(TOKEN, CODE)).id, 7);
+    assert.deepEqual(f.lines.map(({ id, ...rest }) => rest), CODE_OPS_ON_THE_WIRE);
+  });
+
   it('fails each unsafe op and retries each safe op', async () => {
     // The first request of each op kills its connection; later ones are answered.
     const seen = new Set();
@@ -251,6 +326,12 @@ describe('a fake node', () => {
       login: () => c.login('a@example.org', 'p'.repeat(8)),
       logout: () => c.logout(TOKEN),
       change_password: () => c.changePassword(TOKEN, 'p'.repeat(8), 'q'.repeat(8)),
+      recovery_start: () => c.recoveryStart('a@example.org'),
+      recovery_finish: () => c.recoveryFinish('a@example.org', CODE, 'q'.repeat(8)),
+      verify_email_start: () => c.verifyEmailStart(TOKEN),
+      verify_email_finish: () => c.verifyEmailFinish(TOKEN, CODE),
+      change_email_start: () => c.changeEmailStart(TOKEN, 'p'.repeat(8), 'b@example.org'),
+      change_email_finish: () => c.changeEmailFinish(TOKEN, CODE),
     };
     for (const [op, call] of Object.entries(calls)) {
       const before = f.lines.length;

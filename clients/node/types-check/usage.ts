@@ -2,8 +2,8 @@
 // if the declarations drift from how the client is used, tsc fails.
 
 import {
-  AuthnodeClientError, AuthnodeError, Client, ConnectionLost, ERROR_CLASSES, InvalidCredentials,
-  RETRY_SAFE_OPS, RateLimited, Session, Stats, Timeout, TransportError, User,
+  AuthnodeClientError, AuthnodeError, Client, ConnectionLost, ERROR_CLASSES, EmailNotVerified, InvalidCode,
+  InvalidCredentials, RETRY_SAFE_OPS, RateLimited, Session, Stats, Timeout, TransportError, User,
 } from 'authnode';
 
 export async function usage(): Promise<void> {
@@ -16,7 +16,21 @@ export async function usage(): Promise<void> {
   const me: User = await node.whoami(session.token);
   await node.changePassword(session.token, 'correct horse', 'a new secret', { clientAddr: '203.0.113.9' });
   const stats: Stats = await node.stats();
-  const counted: number = stats.requestsTotal + stats.loginsFailed + stats.idleClosedTotal;
+  const counted: number = stats.requestsTotal + stats.loginsFailed + stats.idleClosedTotal
+    + stats.mailsSentTotal + stats.mailsFailedTotal + stats.mailsDroppedTotal + stats.outboxDepth;
+  const verified: boolean = user.emailVerified;
+  await node.recoveryStart('ann@example.org', { clientAddr: '203.0.113.9', timeout: 1000 });
+  try {
+    const recovered: Session = await node.recoveryFinish('ann@example.org', 'K7QM-2XPA', 'a new secret', { clientAddr: '203.0.113.9' });
+    void recovered;
+  } catch (e) {
+    if (e instanceof InvalidCode) void e.code;
+  }
+  const sent: boolean = await node.verifyEmailStart(session.token);
+  const proven: User = await node.verifyEmailFinish(session.token, 'K7QM-2XPA', { timeout: 5000 });
+  await node.changeEmailStart(session.token, 'a new secret', 'ann@example.net', { clientAddr: '203.0.113.9' });
+  const moved: User = await node.changeEmailFinish(session.token, 'K7QM-2XPA');
+  void [verified, sent, proven, moved];
   const raw = await node.call('user_list', { limit: 1 }, { retry: true, timeout: 1000 });
   const ok: boolean = raw.ok;
   await node.ping({ timeout: 100 });
@@ -28,6 +42,9 @@ export async function usage(): Promise<void> {
     if (e instanceof RateLimited) {
       const wait: number | null = e.retryAfterMs;
       void wait;
+    } else if (e instanceof EmailNotVerified) {
+      const why: string = e.message;
+      void why;
     } else if (e instanceof InvalidCredentials) {
       const code: string = e.code;
       void code;

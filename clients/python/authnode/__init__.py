@@ -6,7 +6,9 @@
 
 Both have one method per operation of the public protocol (``ping``,
 ``register``, ``login``, ``whoami``, ``logout``, ``change_password``,
-``stats``) returning typed results (:class:`User`, :class:`Session`,
+``stats``, and the account codes' ``recovery_start``, ``recovery_finish``,
+``verify_email_start``, ``verify_email_finish``, ``change_email_start``,
+``change_email_finish``) returning typed results (:class:`User`, :class:`Session`,
 :class:`Stats`), and raise one exception class per error code (see
 :mod:`authnode.errors`). docs/clients.md explains timeouts, the retry
 policy and the trusted-caller setup; docs/protocol.md is the protocol.
@@ -25,8 +27,10 @@ from .errors import (
     ConnectionLost,
     EmailTaken,
     Error,
+    EmailNotVerified,
     Forbidden,
     Internal,
+    InvalidCode,
     InvalidCredentials,
     InvalidEmail,
     InvalidToken,
@@ -68,6 +72,8 @@ __all__ = [
     "InvalidToken",
     "Forbidden",
     "NoSuchUser",
+    "InvalidCode",
+    "EmailNotVerified",
     "RateLimited",
     "TransportError",
     "ConnectFailed",

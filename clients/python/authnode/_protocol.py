@@ -73,6 +73,17 @@ OPS: Mapping[str, OpSpec] = {
     "logout": OpSpec(retry_safe=False, slow=False),
     "change_password": OpSpec(retry_safe=False, slow=True),
     "stats": OpSpec(retry_safe=True, slow=False),
+    # The account codes. None is resent: each start mails a code (spending
+    # the account's hourly budget and replacing the code before), each
+    # finish uses one up. A wrong code or password is answered late and
+    # throttled like a login, so those ops get the long timeout; the starts
+    # of recovery and verification are answered within recovery-reply-time.
+    "recovery_start": OpSpec(retry_safe=False, slow=False),
+    "recovery_finish": OpSpec(retry_safe=False, slow=True),
+    "verify_email_start": OpSpec(retry_safe=False, slow=False),
+    "verify_email_finish": OpSpec(retry_safe=False, slow=True),
+    "change_email_start": OpSpec(retry_safe=False, slow=True),
+    "change_email_finish": OpSpec(retry_safe=False, slow=True),
 }
 
 #: Operations the clients resend once, on a new connection, when the
@@ -136,6 +147,15 @@ def check_reply(reply: Mapping[str, Any], op: str) -> Mapping[str, Any]:
     if reply.get("ok") is True:
         return reply
     raise error_from_reply(reply, op)
+
+
+def sent_of(reply: Mapping[str, Any]) -> bool:
+    """The ``sent`` member of a ``verify_email_start`` reply: whether a code
+    was mailed (``False``: the address is verified already)."""
+    sent = reply.get("sent")
+    if not isinstance(sent, bool):
+        raise ProtocolError("verify_email_start: member 'sent' is missing or not bool")
+    return sent
 
 
 def reply_id(reply: Mapping[str, Any]) -> Any:

@@ -413,6 +413,72 @@ class AsyncClient:
         connection."""
         return Stats.from_json((await self.call("stats", timeout=timeout))["stats"])
 
+    # -- account codes: see authnode.Client --------------------------------
+
+    async def recovery_start(
+        self,
+        email: str,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> None:
+        """Mail a recovery code to ``email`` if an account has it; see
+        :meth:`authnode.Client.recovery_start`."""
+        fields = proto.with_optional({"email": email}, client_addr=client_addr)
+        await self.call("recovery_start", fields, timeout=timeout)
+
+    async def recovery_finish(
+        self,
+        email: str,
+        code: str,
+        new_password: str,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> Session:
+        """Set a new password with a recovery code and log in; see
+        :meth:`authnode.Client.recovery_finish`. A wrong code raises
+        :class:`~authnode.InvalidCode` after the node's
+        ``--failure-delay``."""
+        fields = proto.with_optional(
+            {"email": email, "code": code, "new_password": new_password}, client_addr=client_addr
+        )
+        return Session.from_reply(await self.call("recovery_finish", fields, timeout=timeout))
+
+    async def verify_email_start(self, token: str, *, timeout: Optional[float] = None) -> bool:
+        """Mail a verification code; whether one was sent (``False``: the
+        address is verified already). See
+        :meth:`authnode.Client.verify_email_start`."""
+        return proto.sent_of(await self.call("verify_email_start", {"token": token}, timeout=timeout))
+
+    async def verify_email_finish(self, token: str, code: str, *, timeout: Optional[float] = None) -> User:
+        """Prove the address with a verification code; the account, now
+        verified. See :meth:`authnode.Client.verify_email_finish`."""
+        reply = await self.call("verify_email_finish", {"token": token, "code": code}, timeout=timeout)
+        return User.from_json(reply["user"])
+
+    async def change_email_start(
+        self,
+        token: str,
+        password: str,
+        new_email: str,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> None:
+        """Ask to move the account to ``new_email`` (the password asked
+        again); see :meth:`authnode.Client.change_email_start`."""
+        fields = proto.with_optional(
+            {"token": token, "password": password, "new_email": new_email}, client_addr=client_addr
+        )
+        await self.call("change_email_start", fields, timeout=timeout)
+
+    async def change_email_finish(self, token: str, code: str, *, timeout: Optional[float] = None) -> User:
+        """Move the account to the new address with the code mailed there;
+        see :meth:`authnode.Client.change_email_finish`."""
+        reply = await self.call("change_email_finish", {"token": token, "code": code}, timeout=timeout)
+        return User.from_json(reply["user"])
+
     async def call(
         self,
         op: str,

@@ -269,11 +269,13 @@ class Client:
     failed login, which the node answers late on purpose).
 
     **Timeouts.** Every call takes ``timeout`` (seconds). The default is
-    ``timeout`` (10 s) for ``ping``, ``whoami``, ``logout`` and ``stats``,
-    and ``auth_timeout`` (90 s) for ``register``, ``login`` and
-    ``change_password``: those hash or check a password, and a failed login
-    is answered no sooner than the node's ``--failure-delay`` (2 s by
-    default), a penalized one up to ``--max-penalty`` (60 s) later. A
+    ``timeout`` (10 s) for ``ping``, ``whoami``, ``logout``, ``stats``,
+    ``recovery_start`` and ``verify_email_start``, and ``auth_timeout``
+    (90 s) for ``register``, ``login``, ``change_password``,
+    ``recovery_finish``, ``verify_email_finish`` and ``change_email_*``:
+    those hash or check a password or a code, and a failed one is answered
+    no sooner than the node's ``--failure-delay`` (2 s by default), a
+    penalized one up to ``--max-penalty`` (60 s) later. A
     shorter ``auth_timeout`` turns slow but legitimate answers into
     :class:`~authnode.Timeout`, whose outcome is unknown.
 
@@ -291,8 +293,9 @@ class Client:
         host: The node's address.
         port: The node's public port.
         timeout: Default timeout of the quick operations, in seconds.
-        auth_timeout: Default timeout of ``register``, ``login`` and
-            ``change_password``, in seconds.
+        auth_timeout: Default timeout of ``register``, ``login``,
+            ``change_password`` and the account codes' operations that check
+            a password or a code, in seconds.
         connect_timeout: Timeout of each connection attempt, in seconds.
         retry_idempotent: Resend ``ping``, ``whoami`` and ``stats`` once
             after a lost connection.
@@ -510,6 +513,139 @@ class Client:
         """Return the node's counters. Retried once after a lost
         connection."""
         return Stats.from_json(self.call("stats", timeout=timeout)["stats"])
+
+    # -- account codes (docs/protocol.md, "Account codes") ----------------
+    #
+    # A node without --smtp-url answers all six with Unavailable. A wrong
+    # code is InvalidCode, late on purpose like a wrong password. None of
+    # them is resent after a lost connection.
+
+    def recovery_start(
+        self,
+        email: str,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> None:
+        """Mail a recovery code to ``email``, if an enabled account has it
+        and its hourly budget (``--recovery-mails``) is not spent.
+
+        The answer is the same whether or not the account exists, and comes
+        no sooner than the node's ``--recovery-reply-time`` (250 ms).
+
+        Args:
+            email: The address the user typed.
+            client_addr: The end user's address, for trusted callers (see
+                :meth:`login`); the address's budget pays for the request.
+            timeout: Seconds to wait; default ``timeout``.
+
+        Raises:
+            InvalidEmail, RateLimited (with ``retry_after_ms``),
+            Unavailable (also: no ``--smtp-url``), Internal.
+        """
+        fields = proto.with_optional({"email": email}, client_addr=client_addr)
+        self.call("recovery_start", fields, timeout=timeout)
+
+    def recovery_finish(
+        self,
+        email: str,
+        code: str,
+        new_password: str,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> Session:
+        """Set ``new_password`` with the code from the recovery mail, and log
+        in. Every other session of the account is revoked; its address
+        counts as verified from now on.
+
+        Args:
+            email: The account's address.
+            code: The code as the user typed it (either case, with or
+                without the ``-``).
+            new_password: The rules of :meth:`register` apply.
+            client_addr: The end user's address, for trusted callers.
+            timeout: Seconds to wait; default ``auth_timeout``.
+
+        Returns:
+            The new session, as :meth:`login` returns it.
+
+        Raises:
+            InvalidCode (late; also for an email without an account),
+            WeakPassword, RateLimited, Busy, Unavailable, Internal.
+        """
+        fields = proto.with_optional(
+            {"email": email, "code": code, "new_password": new_password}, client_addr=client_addr
+        )
+        return Session.from_reply(self.call("recovery_finish", fields, timeout=timeout))
+
+    def verify_email_start(self, token: str, *, timeout: Optional[float] = None) -> bool:
+        """Mail a verification code to the address of ``token``'s account.
+
+        Returns:
+            Whether a code was sent: ``False`` when the address is verified
+            already.
+
+        Raises:
+            InvalidToken, RateLimited, Unavailable, Internal.
+        """
+        return proto.sent_of(self.call("verify_email_start", {"token": token}, timeout=timeout))
+
+    def verify_email_finish(self, token: str, code: str, *, timeout: Optional[float] = None) -> User:
+        """Prove the address with the code from the verification mail.
+
+        Returns:
+            The account, ``email_verified`` now true.
+
+        Raises:
+            InvalidToken, InvalidCode (late), RateLimited, Unavailable,
+            Internal.
+        """
+        reply = self.call("verify_email_finish", {"token": token, "code": code}, timeout=timeout)
+        return User.from_json(reply["user"])
+
+    def change_email_start(
+        self,
+        token: str,
+        password: str,
+        new_email: str,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> None:
+        """Ask to move the account of ``token`` to ``new_email``: a code
+        goes to ``new_email``, a notice to the current address.
+
+        Args:
+            token: A live session token of the account.
+            password: The account's password, asked again.
+            new_email: The address to move to.
+            client_addr: The end user's address, for trusted callers.
+            timeout: Seconds to wait; default ``auth_timeout``.
+
+        Raises:
+            InvalidToken, InvalidEmail, BadRequest (``new_email`` is the
+            current address), InvalidCredentials (late), EmailTaken,
+            RateLimited, Unavailable, Internal.
+        """
+        fields = proto.with_optional(
+            {"token": token, "password": password, "new_email": new_email}, client_addr=client_addr
+        )
+        self.call("change_email_start", fields, timeout=timeout)
+
+    def change_email_finish(self, token: str, code: str, *, timeout: Optional[float] = None) -> User:
+        """Move the account to the new address with the code mailed there;
+        sessions stay.
+
+        Returns:
+            The account at its new address, ``email_verified`` true.
+
+        Raises:
+            InvalidToken, InvalidCode (late), EmailTaken, RateLimited,
+            Unavailable, Internal.
+        """
+        reply = self.call("change_email_finish", {"token": token, "code": code}, timeout=timeout)
+        return User.from_json(reply["user"])
 
     # -- the generic call ------------------------------------------------
 

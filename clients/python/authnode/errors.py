@@ -42,6 +42,8 @@ __all__ = [
     "InvalidToken",
     "Forbidden",
     "NoSuchUser",
+    "InvalidCode",
+    "EmailNotVerified",
     "RateLimited",
     "TransportError",
     "ConnectFailed",
@@ -146,7 +148,9 @@ class Busy(AuthnodeError):
 class Unavailable(AuthnodeError):
     """``unavailable``: the node's database did not answer in time. The
     request **may or may not** have taken effect; retry later, knowing
-    that."""
+    that. Also the answer to the account codes' operations of a node
+    started without ``--smtp-url`` (the message names it): those never
+    take effect there."""
 
     CODE = "unavailable"
 
@@ -208,6 +212,25 @@ class NoSuchUser(AuthnodeError):
     CODE = "no_such_user"
 
 
+class InvalidCode(AuthnodeError):
+    """``invalid_code``: a ``*_finish`` operation got a code that is wrong,
+    expired, used, replaced by a newer one or dead after 5 wrong tries, or
+    (``recovery_finish``) the email has no account. Answered late on purpose,
+    like :class:`InvalidCredentials`. Only a new code (a new ``*_start``)
+    helps once it is dead."""
+
+    CODE = "invalid_code"
+
+
+class EmailNotVerified(AuthnodeError):
+    """``email_not_verified``: ``login`` on a node with
+    ``--require-verified-email``: the password matched, but the account's
+    address is not verified yet (see ``verify_email_start``). No session was
+    started."""
+
+    CODE = "email_not_verified"
+
+
 class RateLimited(AuthnodeError):
     """``rate_limited``: too many registrations from this address, or
     logins for this address or account are penalized and one is held
@@ -241,6 +264,8 @@ ERROR_CLASSES: Mapping[str, type[AuthnodeError]] = {
         InvalidToken,
         Forbidden,
         NoSuchUser,
+        InvalidCode,
+        EmailNotVerified,
         RateLimited,
     )
     if cls.CODE is not None

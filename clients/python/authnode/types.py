@@ -43,7 +43,8 @@ def _extra(obj: Mapping[str, Any], known: set[str]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class User:
-    """An account, as ``register``, ``login`` and ``whoami`` return it.
+    """An account, as ``register``, ``login``, ``whoami`` and the account
+    codes' operations return it.
 
     Attributes:
         id: The account's number; never reused.
@@ -52,6 +53,10 @@ class User:
         created_at: When the account was registered (UTC, aware).
         last_login_at: The latest successful login, or ``None``. In a
             ``login`` result, the time of that login.
+        email_verified: Whether the owner proved the address with a code
+            mailed to it (``verify_email_finish``, ``recovery_finish``,
+            ``change_email_finish``). ``False`` from a node too old to send
+            it: such a node verifies no address.
         extra: Members of the reply's ``user`` object this version of the
             client does not know.
     """
@@ -61,9 +66,10 @@ class User:
     name: str
     created_at: datetime
     last_login_at: Optional[datetime]
+    email_verified: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    _KNOWN = {"id", "email", "name", "created_at", "last_login_at"}
+    _KNOWN = {"id", "email", "name", "created_at", "last_login_at", "email_verified"}
 
     @classmethod
     def from_json(cls, obj: Any) -> "User":
@@ -71,19 +77,24 @@ class User:
         if not isinstance(obj, Mapping):
             raise ProtocolError("user is not an object")
         last = obj.get("last_login_at")
+        verified = obj.get("email_verified", False)
+        if not isinstance(verified, bool):
+            raise ProtocolError("user: member 'email_verified' is not bool")
         return cls(
             id=_require(obj, "id", int, "user"),
             email=_require(obj, "email", str, "user"),
             name=_require(obj, "name", str, "user"),
             created_at=_timestamp(obj.get("created_at"), "user.created_at"),
             last_login_at=None if last is None else _timestamp(last, "user.last_login_at"),
+            email_verified=verified,
             extra=_extra(obj, cls._KNOWN),
         )
 
 
 @dataclass(frozen=True)
 class Session:
-    """The result of a successful ``login``.
+    """The result of a successful ``login`` (and of ``recovery_finish``,
+    which logs in).
 
     ``token`` and ``device_token`` are secrets: they are left out of
     ``repr()`` so that they do not end up in logs by accident.
@@ -110,7 +121,7 @@ class Session:
 
     @classmethod
     def from_reply(cls, reply: Mapping[str, Any]) -> "Session":
-        """Parse a successful ``login`` reply."""
+        """Parse a successful ``login`` (or ``recovery_finish``) reply."""
         device = reply.get("device_token")
         if device is not None and not isinstance(device, str):
             raise ProtocolError("login: device_token is not a string")
@@ -146,6 +157,10 @@ class Stats:
     hash_queue_depth: int = 0
     tarpitted_total: int = 0
     idle_closed_total: int = 0
+    mails_sent_total: int = 0
+    mails_failed_total: int = 0
+    mails_dropped_total: int = 0
+    outbox_depth: int = 0
     uptime_seconds: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

@@ -12,6 +12,9 @@ gateway serves clients like a whole node and is ready once it has logged
 its links to the storage node and the hasher nodes it was given.
 :class:`Cluster` starts a storage node, a hasher node and gateways.
 
+:class:`SmtpSink` is an SMTP server on loopback for nodes that mail
+(the account codes).
+
 Every wait here is bounded in time; nothing polls without a deadline.
 """
 
@@ -373,6 +376,89 @@ class Cluster:
                 errors.append(e)
         if errors:
             raise errors[0]
+
+
+#: The Python with Debian's python3-aiosmtpd that runs the SMTP sink.
+SINK_PYTHON = os.environ.get("AUTHNODE_PYTHON", "/usr/bin/python3")
+SINK_SCRIPT = REPO / "tests" / "support" / "smtp_sink.py"
+
+#: A code as the node mails it (docs/protocol.md, "Account codes").
+CODE = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}")
+
+
+class SmtpSink:
+    """An SMTP server on loopback keeping each mail it accepts as
+    ``DIR/NNNN.eml`` (tests/support/smtp_sink.py, the sink the node's own
+    tests use). :meth:`node_options` are the options that make a node mail
+    through it; :meth:`code` reads the code a user would type from the
+    newest matching mail."""
+
+    def __init__(self, timeout: float = 10.0) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="authnode-py-smtp-")
+        self.dir = Path(self._tmp.name)
+        self.proc = subprocess.Popen(
+            [SINK_PYTHON, str(SINK_SCRIPT), "--dir", str(self.dir), "--port", "0"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        )
+        self.port = 0
+        port: list[int] = []
+        reader = threading.Thread(target=self._read_port, args=(port,), daemon=True)
+        reader.start()
+        reader.join(timeout)
+        if not port:
+            self.close()
+            raise AssertionError(f"the SMTP sink did not listen within {timeout} s")
+        self.port = port[0]
+
+    def _read_port(self, out: list[int]) -> None:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().decode()
+        if line.startswith("port "):
+            out.append(int(line.split()[1]))
+
+    def node_options(self) -> list[str]:
+        return [
+            f"--smtp-url=smtp://127.0.0.1:{self.port}",
+            "--mail-from=noreply@example.org",
+            "--app-url=https://app.example.org",
+        ]
+
+    def mails(self) -> list[str]:
+        """Every mail received so far, oldest first, raw."""
+        return [p.read_text("utf-8", "replace") for p in sorted(self.dir.glob("*.eml"))]
+
+    def code(self, to: str, subject: str, timeout: float = 10.0) -> str:
+        """The code in the newest mail to ``to`` whose Subject contains
+        ``subject``, waiting for one at most ``timeout`` seconds (the node
+        mails from its outbox, shortly after the request)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for raw in reversed(self.mails()):
+                head, _, body = raw.replace("\r\n", "\n").partition("\n\n")
+                headers = head.lower().splitlines()
+                if f"x-sink-to: {to.lower()}" in headers and any(
+                    h.startswith("subject:") and subject.lower() in h for h in headers
+                ):
+                    found = CODE.search(body)
+                    assert found, f"no code in the mail:\n{raw}"
+                    return found.group(0)
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"no mail to {to} about {subject!r} within {timeout} s")
+            time.sleep(0.02)
+
+    def close(self) -> None:
+        try:
+            if self.proc.poll() is None:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(5)
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
+        finally:
+            self._tmp.cleanup()
 
 
 class NodeTestCase(unittest.TestCase):

@@ -22,8 +22,10 @@ USER = {
     "name": "Ann",
     "created_at": "2026-11-25T14:58:01Z",
     "last_login_at": None,
+    "email_verified": False,
 }
 TOKEN = "T" * 43
+CODE = "K7QM-2XPA"
 
 #: Every code of docs/protocol.md's error table and its class.
 EXPECTED_CLASSES = {
@@ -41,17 +43,43 @@ EXPECTED_CLASSES = {
     "invalid_token": authnode.InvalidToken,
     "forbidden": authnode.Forbidden,
     "no_such_user": authnode.NoSuchUser,
+    "invalid_code": authnode.InvalidCode,
+    "email_not_verified": authnode.EmailNotVerified,
     "rate_limited": authnode.RateLimited,
 }
+
+
+#: The account codes' operations (docs/protocol.md, "Account codes").
+CODE_OPS = (
+    "recovery_start",
+    "recovery_finish",
+    "verify_email_start",
+    "verify_email_finish",
+    "change_email_start",
+    "change_email_finish",
+)
+
+
+#: The requests the account code methods of the unit tests send.
+CODE_OPS_ON_THE_WIRE = [
+    {"op": "recovery_start", "email": "a@example.org", "client_addr": "203.0.113.9"},
+    {"op": "recovery_finish", "email": "a@example.org", "code": CODE, "new_password": "a new secret"},
+    {"op": "verify_email_start", "token": TOKEN},
+    {"op": "verify_email_finish", "token": TOKEN, "code": CODE},
+    {"op": "change_email_start", "token": TOKEN, "password": "correct horse", "new_email": "b@example.org"},
+    {"op": "change_email_finish", "token": TOKEN, "code": CODE},
+]
 
 
 def answer(req: dict[str, Any]) -> dict[str, Any]:
     """What the fake node answers to a request."""
     op = req["op"]
     reply: dict[str, Any] = {"id": req["id"], "ok": True}
-    if op in ("whoami", "register"):
+    if op in ("whoami", "register", "verify_email_finish", "change_email_finish"):
         reply["user"] = dict(USER)
-    elif op == "login":
+    elif op == "verify_email_start":
+        reply["sent"] = True
+    elif op in ("login", "recovery_finish"):
         reply.update(token=TOKEN, expires_at="2026-11-26T14:58:01Z", user=dict(USER))
     elif op == "stats":
         reply["stats"] = {"connections": 1, "uptime_seconds": 3}
@@ -122,16 +150,26 @@ class CallPolicyTest(unittest.TestCase):
     lost connection, and how often."""
 
     def test_password_ops_get_the_auth_timeout_and_the_others_the_short_one(self) -> None:
-        for op in ("register", "login", "change_password", "some_future_op"):
+        slow = (
+            "register",
+            "login",
+            "change_password",
+            "recovery_finish",
+            "verify_email_finish",
+            "change_email_start",
+            "change_email_finish",
+            "some_future_op",
+        )
+        for op in slow:
             self.assertEqual(proto.call_timeout(op, None, Settings()), 90.0, op)
-        for op in ("ping", "whoami", "logout", "stats"):
+        for op in ("ping", "whoami", "logout", "stats", "recovery_start", "verify_email_start"):
             self.assertEqual(proto.call_timeout(op, None, Settings()), 10.0, op)
         self.assertEqual(proto.call_timeout("login", 3.0, Settings()), 3.0)
 
     def test_only_read_only_ops_retry_by_default(self) -> None:
         for op in ("ping", "whoami", "stats"):
             self.assertTrue(proto.call_retries(op, None, Settings()), op)
-        for op in ("register", "login", "logout", "change_password", "some_future_op"):
+        for op in ("register", "login", "logout", "change_password", "some_future_op", *CODE_OPS):
             self.assertFalse(proto.call_retries(op, None, Settings()), op)
         no_retries = Settings()
         no_retries.retry_idempotent = False
@@ -196,12 +234,54 @@ class ParsingTest(unittest.TestCase):
         self.assertEqual((stats.connections, stats.logins_ok), (2, 0))
         self.assertEqual(stats.extra, {"sessions_live": 5})
 
+    def test_email_verified_is_a_known_member_of_the_user(self) -> None:
+        user = authnode.User.from_json({**USER, "email_verified": True})
+        self.assertIs(user.email_verified, True)
+        self.assertEqual(user.extra, {})
+        self.assertIs(authnode.User.from_json(USER).email_verified, False)
+        # A node older than account codes sends none: it verifies nothing.
+        older = {k: v for k, v in USER.items() if k != "email_verified"}
+        self.assertIs(authnode.User.from_json(older).email_verified, False)
+        with self.assertRaises(authnode.ProtocolError):
+            authnode.User.from_json({**USER, "email_verified": "yes"})
+
+    def test_the_mail_counters_are_known_members_of_stats(self) -> None:
+        mail = {"mails_sent_total": 4, "mails_failed_total": 2, "mails_dropped_total": 1, "outbox_depth": 3}
+        stats = authnode.Stats.from_json({"connections": 1, **mail})
+        self.assertEqual(
+            (stats.mails_sent_total, stats.mails_failed_total, stats.mails_dropped_total, stats.outbox_depth),
+            (4, 2, 1, 3),
+        )
+        self.assertEqual(stats.extra, {})
+        self.assertEqual(authnode.Stats.from_json({}).outbox_depth, 0)
+        with self.assertRaises(authnode.ProtocolError):
+            authnode.Stats.from_json({"outbox_depth": "3"})
+
+    def test_verify_email_start_needs_its_sent_member(self) -> None:
+        self.assertIs(proto.sent_of({"ok": True, "sent": False}), False)
+        with self.assertRaises(authnode.ProtocolError):
+            proto.sent_of({"ok": True})
+
     def test_secrets_stay_out_of_repr(self) -> None:
         s = authnode.Session.from_reply(
             {"ok": True, "token": TOKEN, "expires_at": "2026-11-26T14:58:01Z", "user": USER, "device_token": "D" * 43}
         )
         self.assertNotIn(TOKEN, repr(s))
         self.assertNotIn("D" * 43, repr(s))
+
+    def test_codes_and_passwords_stay_out_of_error_messages(self) -> None:
+        # What a failed call raises says the op and the node's message, never
+        # the request's fields.
+        err = authnode.errors.error_from_reply(
+            {"id": 1, "ok": False, "error": {"code": "invalid_code", "message": "wrong or expired code"}},
+            "recovery_finish",
+        )
+        self.assertEqual(str(err), "invalid_code: wrong or expired code")
+        with self.assertRaises(authnode.LineTooLong) as cm:
+            proto.encode_request(1, "recovery_finish", {"code": CODE, "new_password": "s3cret" * 20}, 64)
+        for text in (str(cm.exception), repr(cm.exception)):
+            self.assertNotIn(CODE, text)
+            self.assertNotIn("s3cret", text)
 
     def test_a_reply_missing_what_the_client_relies_on_is_a_protocol_error(self) -> None:
         with self.assertRaises(authnode.ProtocolError):
@@ -317,6 +397,12 @@ class FakeNodeSyncTest(unittest.TestCase):
             "login": lambda: c.login("a@example.org", "p" * 8),
             "logout": lambda: c.logout(TOKEN),
             "change_password": lambda: c.change_password(TOKEN, "p" * 8, "q" * 8),
+            "recovery_start": lambda: c.recovery_start("a@example.org"),
+            "recovery_finish": lambda: c.recovery_finish("a@example.org", CODE, "q" * 8),
+            "verify_email_start": lambda: c.verify_email_start(TOKEN),
+            "verify_email_finish": lambda: c.verify_email_finish(TOKEN, CODE),
+            "change_email_start": lambda: c.change_email_start(TOKEN, "p" * 8, "b@example.org"),
+            "change_email_finish": lambda: c.change_email_finish(TOKEN, CODE),
         }
         for op, call in calls.items():
             with self.subTest(op=op):
@@ -330,6 +416,20 @@ class FakeNodeSyncTest(unittest.TestCase):
                     self.assertEqual(len(fake.lines) - before, 1)
                     call()  # the caller may decide to retry: reconnects
                     self.assertEqual(len(fake.lines) - before, 2)
+
+    def test_the_account_code_methods_send_their_fields_and_parse_their_replies(self) -> None:
+        fake = self.fake(lambda conn, i: serve_forever(fake)(conn, i))
+        c = self.client(fake)
+        self.assertIsNone(c.recovery_start("a@example.org", client_addr="203.0.113.9"))
+        session = c.recovery_finish("a@example.org", CODE, "a new secret")
+        self.assertIsInstance(session, authnode.Session)
+        self.assertEqual(session.token, TOKEN)
+        self.assertIs(c.verify_email_start(TOKEN), True)
+        self.assertIsInstance(c.verify_email_finish(TOKEN, CODE), authnode.User)
+        self.assertIsNone(c.change_email_start(TOKEN, "correct horse", "b@example.org"))
+        self.assertEqual(c.change_email_finish(TOKEN, CODE).id, 7)
+        sent = [{k: v for k, v in r.items() if k != "id"} for r in fake.lines]
+        self.assertEqual(sent, CODE_OPS_ON_THE_WIRE)
 
     def test_retries_can_be_turned_off(self) -> None:
         def handler(conn: socket.socket, index: int) -> None:
@@ -448,6 +548,19 @@ class FakeNodeAsyncTest(unittest.IsolatedAsyncioTestCase):
             self.assertEqual((await c.whoami(TOKEN)).id, 7)
         finally:
             await c.close()
+
+    async def test_the_account_code_methods_send_their_fields_and_parse_their_replies(self) -> None:
+        fake = self.fake(lambda conn, i: serve_forever(fake)(conn, i))
+        async with authnode.AsyncClient.connect("127.0.0.1", fake.port, pool_size=1) as c:
+            self.assertIsNone(await c.recovery_start("a@example.org", client_addr="203.0.113.9"))
+            session = await c.recovery_finish("a@example.org", CODE, "a new secret")
+            self.assertEqual(session.token, TOKEN)
+            self.assertIs(await c.verify_email_start(TOKEN), True)
+            self.assertEqual((await c.verify_email_finish(TOKEN, CODE)).id, 7)
+            self.assertIsNone(await c.change_email_start(TOKEN, "correct horse", "b@example.org"))
+            self.assertEqual((await c.change_email_finish(TOKEN, CODE)).id, 7)
+        sent = [{k: v for k, v in r.items() if k != "id"} for r in fake.lines]
+        self.assertEqual(sent, CODE_OPS_ON_THE_WIRE)
 
     async def test_a_busy_line_without_id_refuses_every_request_on_it(self) -> None:
         def handler(conn: socket.socket, index: int) -> None:
