@@ -212,6 +212,36 @@ caf::result<caf::ok_atom> on_disable(admin_ptr self, const std::string& raw,
   return rp;
 }
 
+/// The cached sessions hold the user object, email_verified with it: auth
+/// forgets them, so a whoami after the reply shows the new flag.
+caf::result<caf::ok_atom> on_verify(admin_ptr self, const std::string& raw,
+                                    bool verified) {
+  auto rp = self->make_response_promise<caf::ok_atom>();
+  auto email = normalize_email(raw);
+  ask_db<int64_t>(
+    self, rp,
+    [=](int64_t id) mutable {
+      audit(self, verified ? "admin:user_verify" : "admin:user_unverify", "ok",
+            "", email, "admin channel");
+      forget_then_ok(self, rp, id);
+    },
+    user_verify_atom::value, email, verified);
+  return rp;
+}
+
+/// Counts, ages and the last error of the outbox; never an address, a body
+/// or a code (the database's outbox_status holds none).
+caf::result<outbox_status> on_outbox(admin_ptr self) {
+  auto rp = self->make_response_promise<outbox_status>();
+  ask_db<outbox_status>(
+    self, rp,
+    [=](outbox_status& st) mutable {
+      rp.deliver(std::move(st));
+    },
+    outbox_status_atom::value);
+  return rp;
+}
+
 caf::result<caf::ok_atom> on_delete(admin_ptr self, const std::string& raw) {
   auto rp = self->make_response_promise<caf::ok_atom>();
   auto email = normalize_email(raw);
@@ -459,6 +489,12 @@ admin_actor::behavior_type admin(admin_ptr self, admin_settings cfg,
     },
     [=](backup_atom, const std::string& path) {
       return on_backup(self, path);
+    },
+    [=](outbox_status_atom) {
+      return on_outbox(self);
+    },
+    [=](user_verify_atom, const std::string& email, bool verified) {
+      return on_verify(self, email, verified);
     },
   };
 }

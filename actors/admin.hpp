@@ -6,7 +6,8 @@
 // pool, counters from auth. After a change that ends sessions (a new
 // password, disabling, deleting, an import that replaced hashes) it tells
 // auth to drop the user's cached sessions before it answers, so a whoami
-// after the reply fails.
+// after the reply fails. After user_verify too: a cached session holds the
+// user object, email_verified with it.
 //
 // user_import checks each row here (email, name, hash format, created_at,
 // duplicates within the batch), cheaply and without hashing anything, and

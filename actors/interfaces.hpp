@@ -7,7 +7,8 @@
 //   admin connection (net/) --admin_actor--> admin --> database, hash pool,
 //                                                      auth, guard, audit
 //   (user_import: admin --> database for the batch, --> auth to forget the
-//   sessions of users whose hash it replaced)
+//   sessions of users whose hash it replaced; user_verify: --> database,
+//   then --> auth to forget the user's cached sessions)
 //
 // Every type here has an inspect() and is announced by
 // register_message_types(), so any of these actors can live on another CAF
@@ -649,11 +650,11 @@ AUTHNODE_INSPECT(code_issued, x.sent, x.reason)
 AUTHNODE_INSPECT(code_attempt, x.email, x.purpose, x.code)
 AUTHNODE_INSPECT(account_recovery, x.attempt, x.password_hash, x.login)
 
-AUTHNODE_INSPECT(outgoing_mail, x.id, x.to, x.subject, x.body,
-                 x.created_at_ms, x.attempts)
+AUTHNODE_INSPECT(outgoing_mail, x.id, x.to, x.subject, x.body, x.created_at_ms,
+                 x.attempts)
 AUTHNODE_INSPECT(outbox_batch, x.mails, x.pending, x.next_due_ms)
-AUTHNODE_INSPECT(outbox_status, x.pending, x.oldest_created_ms,
-                 x.most_attempts, x.last_error)
+AUTHNODE_INSPECT(outbox_status, x.pending, x.oldest_created_ms, x.most_attempts,
+                 x.last_error)
 
 #undef AUTHNODE_INSPECT
 
@@ -734,8 +735,7 @@ using database_actor = outbox_actor::extend<
   /// Copies the live database into a new file at the (absolute) path, a
   /// few pages per message; busy while another backup runs.
   caf::replies_to<backup_atom, std::string>::with<backup_result>,
-  caf::reacts_to<backup_step_atom, uint64_t>,
-  caf::reacts_to<backup_abort_atom>,
+  caf::reacts_to<backup_step_atom, uint64_t>, caf::reacts_to<backup_abort_atom>,
   caf::replies_to<outbox_status_atom>::with<outbox_status>,
   /// The mailer to wake when mail is queued.
   caf::reacts_to<mailer_atom, mailer_actor>,
@@ -765,7 +765,8 @@ using audit_actor = caf::typed_actor<caf::reacts_to<audit_atom, audit_event>>;
 /// result. The key was checked by the admin connection; requests without
 /// the right key arrive as a denial, which always fails (forbidden, held, or
 /// rate_limited) and is counted by the guard like a failed login.
-/// user_disable_atom carries true to disable, false to enable.
+/// user_disable_atom carries true to disable, false to enable;
+/// user_verify_atom true to mark the address proven, false to unmark it.
 using admin_actor = caf::typed_actor<
   caf::replies_to<deny_atom, admin_denial>::with<caf::ok_atom>,
   caf::replies_to<stats_atom>::with<stats_snapshot>,
@@ -781,7 +782,10 @@ using admin_actor = caf::typed_actor<
   caf::replies_to<throttle_show_atom, throttle_target>::with<throttle_status>,
   caf::replies_to<throttle_reset_atom, throttle_target>::with<bool>,
   caf::replies_to<user_import_atom, import_request>::with<import_report>,
-  caf::replies_to<backup_atom, std::string>::with<backup_result>>;
+  caf::replies_to<backup_atom, std::string>::with<backup_result>,
+  /// Fails with ec::unavailable on a node started without mail.
+  caf::replies_to<outbox_status_atom>::with<outbox_status>,
+  caf::replies_to<user_verify_atom, std::string, bool>::with<caf::ok_atom>>;
 
 /// What a storage or hasher node publishes on its node port. The reply to a
 /// hello of the same protocol version: (protocol, role, first, second,
@@ -790,9 +794,9 @@ using admin_actor = caf::typed_actor<
 /// it runs at once. Built from CAF's own types only, so that nodes of any
 /// two versions understand it; a hello of another version gets an error
 /// that says both versions.
-using node_front_actor = caf::typed_actor<
-  caf::replies_to<hello_atom, uint32_t>::with<uint32_t, std::string, caf::actor,
-                                              caf::actor, uint32_t>>;
+using node_front_actor
+  = caf::typed_actor<caf::replies_to<hello_atom, uint32_t>::with<
+    uint32_t, std::string, caf::actor, caf::actor, uint32_t>>;
 
 /// The hash pool: a hasher to its users, and the place where hasher nodes
 /// join (a gateway's pool sends them work and, when one is lost, sends its

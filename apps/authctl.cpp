@@ -138,6 +138,17 @@ int main(int argc, char** argv) {
   enable->callback([&] {
     rc = cmd_user_disable(o, email, false);
   });
+  for (bool verified : {true, false}) {
+    auto cmd = user->add_subcommand(
+      verified ? "verify" : "unverify",
+      verified ? "mark the account's address as proven (as a code mailed to "
+                 "it would)"
+               : "mark the account's address as not proven");
+    add_email(cmd, email);
+    cmd->callback([&, verified] {
+      rc = cmd_user_verify(o, email, verified);
+    });
+  }
   auto del = user->add_subcommand(
     "delete", "delete an account with its sessions and device tokens");
   add_email(del, email);
@@ -188,6 +199,16 @@ int main(int argc, char** argv) {
       rc = cmd_throttle(o, source, account, reset);
     });
   }
+
+  auto mail = app.add_subcommand("mail", "the node's outgoing mail");
+  mail->require_subcommand(1);
+  auto outbox = mail->add_subcommand(
+    "outbox",
+    "mails waiting for the SMTP relay: how many, the oldest one's age, most "
+    "attempts, the last error (never an address, body or code)");
+  outbox->callback([&] {
+    rc = cmd_mail_outbox(o);
+  });
 
   auto stats = app.add_subcommand("stats", "the node's counters");
   stats->callback([&] {

@@ -32,6 +32,9 @@ int cmd_user_disable(const ctl_options& opts, const std::string& email,
                      bool disable);
 int cmd_user_delete(const ctl_options& opts, const std::string& email,
                     bool confirmed);
+/// `verified` false: the address counts as unproven again.
+int cmd_user_verify(const ctl_options& opts, const std::string& email,
+                    bool verified);
 int cmd_sessions_list(const ctl_options& opts, const std::string& email);
 /// `session_id` nullopt: every session of the user.
 int cmd_sessions_revoke(const ctl_options& opts, const std::string& email,
@@ -44,6 +47,9 @@ int cmd_stats(const ctl_options& opts);
 int cmd_throttle(const ctl_options& opts, const std::string& source,
                  const std::string& account, bool reset);
 int cmd_backup(const ctl_options& opts, const std::string& path);
+/// The outbox: mails waiting, the oldest one's age, most attempts, the
+/// last error (never an address, body or code).
+int cmd_mail_outbox(const ctl_options& opts);
 
 // -- admin port: import (import_command.cpp)
 // -----------------------------------

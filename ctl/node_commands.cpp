@@ -1,5 +1,7 @@
 #include <climits>
 #include <cstdlib>
+#include <ctime>
+#include <optional>
 
 #include <iostream>
 #include <unistd.h>
@@ -32,6 +34,32 @@ std::string size_text(double bytes) {
   std::snprintf(buf, sizeof(buf), unit == 0 ? "%.0f %s" : "%.1f %s", bytes,
                 units[unit]);
   return buf;
+}
+
+/// Seconds since an RFC 3339 time of the node ("2026-11-25T18:40:02Z"), or
+/// nullopt if it is not one.
+std::optional<int64_t> seconds_since(const std::string& rfc3339) {
+  std::tm tm{};
+  auto end = strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (end == nullptr || *end != '\0')
+    return std::nullopt;
+  return static_cast<int64_t>(std::time(nullptr)) - timegm(&tm);
+}
+
+/// An age for people: "42 s", "5 min", "3 h 20 min", "2 d 4 h".
+std::string age_text(int64_t s) {
+  if (s < 0)
+    s = 0;
+  auto n = [](int64_t x) {
+    return std::to_string(x);
+  };
+  if (s < 60)
+    return n(s) + " s";
+  if (s < 3600)
+    return n(s / 60) + " min";
+  if (s < 86400)
+    return n(s / 3600) + " h " + n(s % 3600 / 60) + " min";
+  return n(s / 86400) + " d " + n(s % 86400 / 3600) + " h";
 }
 
 } // namespace
@@ -95,6 +123,29 @@ int cmd_backup(const ctl_options& opts, const std::string& path) {
   std::cout << "backup written to " << cell(b["path"]) << ": "
             << size_text(b.value("bytes", 0.0)) << " (" << cell(b["pages"])
             << " pages) in " << cell(b["duration_ms"]) << " ms\n";
+  return exit_ok;
+}
+
+int cmd_mail_outbox(const ctl_options& opts) {
+  auto reply = admin_link(opts)->call({{"op", "mail_outbox"}});
+  if (!succeeded(reply))
+    return report_failure(opts, reply);
+  auto& box = reply["outbox"];
+  if (opts.json) {
+    print_json(box);
+    return exit_ok;
+  }
+  std::string oldest = "-";
+  if (auto& t = box["oldest_created_at"]; t.is_string()) {
+    oldest = t.get<std::string>();
+    if (auto age = seconds_since(oldest))
+      oldest += " (" + age_text(*age) + " ago)";
+  }
+  print_record(std::cout,
+               {{"pending", cell(box["pending"])},
+                {"oldest", oldest},
+                {"most attempts", cell(box["most_attempts"])},
+                {"last error", cell(box["last_error"])}});
   return exit_ok;
 }
 

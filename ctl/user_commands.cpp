@@ -18,19 +18,21 @@ row user_row(const json& u) {
           cell(u["name"]),
           cell(u["created_at"]),
           cell(u["last_login_at"]),
+          cell(u.value("email_verified", false)),
           cell(u.value("disabled", false)),
           cell(u["sessions"]),
           cell(u["devices"])};
 }
 
-const row user_header{"ID",         "EMAIL",    "NAME",     "CREATED",
-                      "LAST LOGIN", "DISABLED", "SESSIONS", "DEVICES"};
+const row user_header{"ID",       "EMAIL",      "NAME",
+                      "CREATED",  "LAST LOGIN", "VERIFIED",
+                      "DISABLED", "SESSIONS",   "DEVICES"};
 
 /// The user's members in a fixed order, then any the node added since.
 void print_user(const json& user) {
   static const char* order[] = {"id",         "email",         "name",
-                                "created_at", "last_login_at", "disabled",
-                                "sessions",   "devices"};
+                                "created_at", "last_login_at", "email_verified",
+                                "disabled",   "sessions",      "devices"};
   std::vector<std::pair<std::string, std::string>> kv;
   for (auto key : order)
     if (user.contains(key))
@@ -146,6 +148,15 @@ int cmd_user_delete(const ctl_options& opts, const std::string& email,
   auto reply
     = admin_link(opts)->call({{"op", "user_delete"}, {"email", email}});
   return report_done(opts, reply, email + " deleted");
+}
+
+int cmd_user_verify(const ctl_options& opts, const std::string& email,
+                    bool verified) {
+  auto reply = admin_link(opts)->call(
+    {{"op", "user_verify"}, {"email", email}, {"verified", verified}});
+  return report_done(opts, reply,
+                     verified ? email + ": address marked verified"
+                              : email + ": address marked not verified");
 }
 
 int cmd_sessions_list(const ctl_options& opts, const std::string& email) {

@@ -228,6 +228,22 @@ problem read_fields(const json& obj, backup_op& op) {
   return std::nullopt;
 }
 
+problem read_fields(const json&, mail_outbox_op&) {
+  return std::nullopt;
+}
+
+/// `verified` may be absent (true).
+problem read_fields(const json& obj, user_verify_op& op) {
+  if (auto why = take(obj, "email", op.email))
+    return why;
+  if (auto i = obj.find("verified"); i != obj.end()) {
+    if (!i->is_boolean())
+      return field_problem("verified", "must be a boolean");
+    op.verified = i->get<bool>();
+  }
+  return std::nullopt;
+}
+
 // -- the table of ops ---------------------------------------------------------
 
 using body_builder
@@ -245,7 +261,7 @@ std::variant<admin_body, decode_failure> with_fields(const request_id& id,
 }
 
 /// The admin ops (docs/protocol.md, "Admin channel"); no public op is here.
-constexpr std::array<op_entry<body_builder>, 14> admin_ops{{
+constexpr std::array<op_entry<body_builder>, 16> admin_ops{{
   {"stats", with_fields<admin_stats_op>},
   {"user_show", with_fields<user_show_op>},
   {"user_list", with_fields<user_list_op>},
@@ -260,6 +276,8 @@ constexpr std::array<op_entry<body_builder>, 14> admin_ops{{
   {"throttle_reset", with_fields<throttle_reset_op>},
   {"user_import", with_fields<user_import_op>},
   {"backup", with_fields<backup_op>},
+  {"mail_outbox", with_fields<mail_outbox_op>},
+  {"user_verify", with_fields<user_verify_op>},
 }};
 
 } // namespace
@@ -402,6 +420,23 @@ std::string encode_backup(const request_id& id, const backup_result& r) {
   append_key(out, "backup");
   append_object(out, member("path", r.path), member("bytes", r.bytes),
                 member("pages", r.pages), member("duration_ms", r.duration_ms));
+  return reply_end(std::move(out));
+}
+
+std::string encode_outbox_status(const request_id& id, const outbox_status& s) {
+  auto out = reply_head(id, true);
+  append_key(out, "outbox");
+  out += '{';
+  append_member(out, "pending", s.pending);
+  append_member(out, "oldest_created_at",
+                unix_time{s.oldest_created_ms / 1000, true});
+  append_member(out, "most_attempts", s.most_attempts);
+  append_key(out, "last_error");
+  if (s.last_error.empty())
+    out += "null";
+  else
+    append_value(out, s.last_error);
+  out += '}';
   return reply_end(std::move(out));
 }
 

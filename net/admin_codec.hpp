@@ -68,12 +68,21 @@ struct backup_op {
   std::string path;
 };
 
+/// The outbox's counts, ages and last error.
+struct mail_outbox_op {};
+
+/// Marks the address proven (`verified`, the default) or not.
+struct user_verify_op {
+  std::string email;
+  bool verified = true;
+};
+
 using admin_body
   = std::variant<admin_stats_op, user_show_op, user_list_op, user_add_op,
                  user_set_password_op, user_disable_op, user_enable_op,
                  user_delete_op, sessions_list_op, sessions_revoke_op,
-                 throttle_show_op, throttle_reset_op, user_import_op,
-                 backup_op>;
+                 throttle_show_op, throttle_reset_op, user_import_op, backup_op,
+                 mail_outbox_op, user_verify_op>;
 
 /// Most users in one user_list page, and how many when `limit` is absent.
 constexpr int64_t max_user_page = 1000;
@@ -134,5 +143,11 @@ std::string encode_import_report(const request_id& id, const import_report& r);
 /// `{"id":..,"ok":true,"backup":{"path":..,"bytes":n,"pages":n,
 /// "duration_ms":n}}`
 std::string encode_backup(const request_id& id, const backup_result& r);
+
+/// `{"id":..,"ok":true,"outbox":{"pending":n,"oldest_created_at":t|null,
+/// "most_attempts":n,"last_error":"..."|null}}`: the oldest mail's time in
+/// RFC 3339 (to the second), null when the outbox is empty; last_error
+/// null when no delivery of a waiting mail has failed.
+std::string encode_outbox_status(const request_id& id, const outbox_status& s);
 
 } // namespace authnode

@@ -88,6 +88,14 @@ void dispatch(connection_broker* self, const admin_actor& admin,
       ask<backup_result>(self, admin, id, encode_backup, backup_atom::value,
                          std::move(op.path));
     }
+    void operator()(mail_outbox_op) {
+      ask<outbox_status>(self, admin, id, encode_outbox_status,
+                         outbox_status_atom::value);
+    }
+    void operator()(user_verify_op& op) {
+      ask<caf::ok_atom>(self, admin, id, encode_done, user_verify_atom::value,
+                        std::move(op.email), op.verified);
+    }
   };
   std::visit(visitor{self, admin, id}, body);
 }

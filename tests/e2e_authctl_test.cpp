@@ -3,13 +3,16 @@
 // people, --json for scripts, and the documented exit codes.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
 #include "support/passlib_hashes.hpp"
 #include "support/program.hpp"
 #include "support/protocol.hpp"
+#include "support/smtp_sink.hpp"
 
 using namespace authnode::test;
 
@@ -153,6 +156,86 @@ TEST_CASE("authctl user list show disable enable and delete") {
   auto gone = ctl({"user", "show", "bob@example.org"});
   CHECK(gone.status == 1);
   CHECK(contains(gone.err, "no_such_user"));
+}
+
+TEST_CASE("authctl user verify and unverify, and user show shows "
+          "email_verified") {
+  node_process node;
+  authctl ctl{node};
+  REQUIRE(ctl({"user", "add", "dan@example.org", "--name", "Dan"},
+              password_line("password of dan"))
+            .status
+          == 0);
+  auto shown = ctl({"user", "show", "dan@example.org"});
+  CHECK(contains(shown.out, "email_verified:"));
+  CHECK(ctl.call_json({"user", "show", "dan@example.org"})["email_verified"]
+        == false);
+  auto verified = ctl({"user", "verify", "Dan@Example.org"});
+  CHECK(verified.status == 0);
+  CHECK(contains(verified.out, "marked verified"));
+  CHECK(ctl.call_json({"user", "show", "dan@example.org"})["email_verified"]
+        == true);
+  auto table = ctl({"user", "list"});
+  CHECK(contains(table.out, "VERIFIED"));
+  CHECK(ctl({"user", "unverify", "dan@example.org"}).status == 0);
+  CHECK(ctl.call_json({"user", "show", "dan@example.org"})["email_verified"]
+        == false);
+  auto unknown = ctl({"user", "verify", "nobody@example.org"});
+  CHECK(unknown.status == 1);
+  CHECK(contains(unknown.err, "no_such_user"));
+}
+
+TEST_CASE("authctl mail outbox shows waiting mail without addresses, and "
+          "says unavailable on a node without mail") {
+  {
+    node_process node;
+    authctl ctl{node};
+    auto none = ctl({"mail", "outbox"});
+    CHECK(none.status == 1);
+    CHECK(contains(none.err, "unavailable"));
+    CHECK(contains(none.err, "--smtp-url"));
+  }
+  smtp_sink sink;
+  auto opts = fast_options();
+  for (auto x : {"--smtp-url=" + sink.url(),
+                 std::string{"--mail-from=noreply@example.org"},
+                 std::string{"--app-url=https://app.example.org"},
+                 std::string{"--mail-retry=100ms"},
+                 std::string{"--recovery-reply-time=200ms"},
+                 std::string{"--verify-email=off"}})
+    opts.push_back(x);
+  node_process node{opts};
+  authctl ctl{node};
+  auto empty = ctl({"mail", "outbox"});
+  REQUIRE(empty.status == 0);
+  CHECK(contains(empty.out, "pending:"));
+  CHECK(contains(empty.out, "oldest:"));
+  CHECK(contains(empty.out, "most attempts:"));
+  CHECK(contains(empty.out, "last error:"));
+
+  line_client c{node.port()};
+  REQUIRE(succeeded(register_user(c, "eve@example.org")));
+  sink.reject(true);
+  REQUIRE(succeeded(
+    c.call({{"op", "recovery_start"}, {"email", "eve@example.org"}})));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  json box = ctl.call_json({"mail", "outbox"});
+  while (box["most_attempts"].get<int64_t>() < 1
+         && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    box = ctl.call_json({"mail", "outbox"});
+  }
+  CHECK(box["pending"] == 1);
+  CHECK(box["most_attempts"].get<int64_t>() >= 1);
+  CHECK(box["last_error"].is_string());
+  auto shown = ctl({"mail", "outbox"});
+  CHECK(shown.status == 0);
+  CHECK(contains(shown.out, "pending:        1"));
+  CHECK(contains(shown.out, " s ago)"));
+  CHECK(!contains(shown.out, "-\n"));
+  CHECK(!contains(shown.out, "eve@example.org"));
+  sink.reject(false);
+  REQUIRE(sink.wait_for(1, std::chrono::seconds(10)));
 }
 
 TEST_CASE("authctl lists sessions without tokens and revokes them") {
@@ -407,6 +490,10 @@ TEST_CASE("every authctl command has its own help") {
     {"user", "disable"},
     {"user", "enable"},
     {"user", "delete"},
+    {"user", "verify"},
+    {"user", "unverify"},
+    {"mail"},
+    {"mail", "outbox"},
     {"sessions"},
     {"sessions", "list"},
     {"sessions", "revoke"},
