@@ -37,7 +37,7 @@ Decisions a newcomer would question:
   login later still; the request waiting for it holds no thread and no
   connection of its own, so everyone else is served meanwhile.
 * **CSRF.** Forms that change state while logged in (logout, change
-  password) carry HMAC(secret, session token); SameSite=Lax alone would
+  password, verify and change the email) carry HMAC(secret, session token); SameSite=Lax alone would
   leave older browsers and same-site attackers. The secret is
   ``WEBAPP_SECRET`` or, if unset, random per process (then forms rendered
   before a restart are refused once).
