@@ -9,6 +9,12 @@ Run it beside a node with ``uvicorn main:app`` in this folder (or
     GET/POST /account/logout     log out (POST, with a CSRF token)
     GET      /account            the account page (authnode ``whoami``)
     POST     /account/password   change the password (with a CSRF token)
+    GET/POST /account/recover    "Forgot password?": mail a recovery code
+    GET/POST /account/recover/code   the code and a new password, then logged in
+    POST     /account/verify/send    mail a verification code (CSRF)
+    POST     /account/verify     prove the address with that code (CSRF)
+    GET/POST /account/email      change the email address: a code to the new one
+    GET/POST /account/email/code     that code, then the account has moved
 
 Decisions a newcomer would question:
 
@@ -31,14 +37,24 @@ Decisions a newcomer would question:
   login later still; the request waiting for it holds no thread and no
   connection of its own, so everyone else is served meanwhile.
 * **CSRF.** Forms that change state while logged in (logout, change
-  password) carry HMAC(secret, session token); SameSite=Lax alone would
+  password, verify and change the email) carry HMAC(secret, session token); SameSite=Lax alone would
   leave older browsers and same-site attackers. The secret is
   ``WEBAPP_SECRET`` or, if unset, random per process (then forms rendered
   before a restart are refused once).
+* **Account codes never say who has an account.** "Forgot password?"
+  answers every well-formed address with the same page ("If the address
+  has an account, we sent it a code"), rendered at once rather than
+  redirected, so the address is in no URL (nor the access log); the code
+  page asks for the address again with the code. A node without mail
+  answers those ops ``unavailable`` naming ``--smtp-url``: the page then
+  says the feature is not available on this site, not that the service is
+  down.
 * **Status codes.** A wrong password is 401 with the form again;
   ``rate_limited`` is 429 with ``Retry-After`` (seconds, rounded up);
   ``busy``, ``unavailable``, an unreachable node or a lost reply are 503;
-  bad input 400, a taken email 409, a bad CSRF token 403.
+  bad input 400, a taken email 409, a bad CSRF token 403. A wrong code
+  (``invalid_code``, held by the node like a wrong password) is 401 as
+  well; a feature the node has no mail for is 503.
 
 Nothing here logs a password or a token.
 """
@@ -88,7 +104,23 @@ NOTES = {
     "changed": "Your password is changed. Your other sessions are logged out.",
     "expired": "Your session has ended. Please log in again.",
     "registered": "Your account is created. Please log in.",
+    "recovered": "Your new password is set and you are logged in. Your other sessions are logged out.",
+    "code-sent": "We sent a code to your address. Enter it below.",
+    "verified": "Your address is verified.",
+    "email-sent": "We sent a code to the new address. Enter it here to move your account there.",
+    "email-changed": "Your email address is changed.",
 }
+
+#: What a page says when the node has no mail for the feature.
+MAIL_OFF = {
+    "recovery": "Password recovery is not available on this site right now.",
+    "verify": "Email verification is not available on this site right now.",
+    "email": "Changing the email address is not available on this site right now.",
+}
+
+#: What a page says to a code the node refused (``invalid_code``).
+WRONG_CODE = "That code is not right, or no longer valid. Check the mail, or ask for a new code."
+
 
 app = FastAPI(title="authnode web app", docs_url=None, redoc_url=None, openapi_url=None)
 app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -223,6 +255,23 @@ def trouble(request: Request, e: authnode.Error, template: str, **context: Any) 
                 error="The sign-in service gave an unexpected answer.")
 
 
+def mail_off(e: authnode.Error) -> bool:
+    """Whether ``e`` is the account codes' answer of a node without mail:
+    ``unavailable`` naming ``--smtp-url`` (docs/protocol.md, "Account
+    codes"), as opposed to a database that did not answer in time."""
+    return isinstance(e, authnode.Unavailable) and "--smtp-url" in e.message
+
+
+def code_trouble(request: Request, e: authnode.Error, feature: str, template: str,
+                 **context: Any) -> Response:
+    """:func:`trouble` for the account codes' ops: a node without mail is
+    503 with the form and :data:`MAIL_OFF`'s sentence."""
+    if mail_off(e):
+        log.warning("authnode has no mail (%s): %s", e.op, e.message)
+        return page(request, template, 503, error=MAIL_OFF[feature], **context)
+    return trouble(request, e, template, **context)
+
+
 async def current_user(request: Request) -> tuple[Optional[str], Optional[authnode.User]]:
     """The session token and its account; ``(None, None)`` when the browser
     has no live session. Raises what the node raises besides InvalidToken."""
@@ -309,6 +358,11 @@ async def login(request: Request, email: str = Form(""), password: str = Form(""
     except authnode.InvalidCredentials:
         # Answered by the node after its --failure-delay, on purpose.
         return page(request, "login.html", 401, form=form, error="Wrong email or password.")
+    except authnode.EmailNotVerified:
+        # A node with --require-verified-email; the password matched. A
+        # recovery code proves the address as well, without a session.
+        return page(request, "login.html", 403, form=form, unverified=True,
+                    error="Your email address is not verified yet.")
     except authnode.Error as e:
         return trouble(request, e, "login.html", form=form)
     response = redirect("/account")
@@ -390,6 +444,192 @@ async def logout(request: Request, csrf: str = Form("")) -> Response:
         # that the user can log out again, rather than pretend it ended.
         return trouble(request, e, "error.html")
     return back_to_login(request, "bye")
+
+
+# -- account codes: recovery ---------------------------------------------------
+
+
+@app.get("/account/recover")
+async def recover_form(request: Request) -> Response:
+    return page(request, "recover.html", form={})
+
+
+@app.post("/account/recover")
+async def recover(request: Request, email: str = Form("")) -> Response:
+    """``recovery_start``. The node answers alike whether the address has
+    an account, and so does this page."""
+    form = {"email": email}
+    addr = browser_address(request)
+    if addr is None:
+        return no_address(request, "recover.html", form=form)
+    try:
+        await node().recovery_start(email, client_addr=addr)
+    except authnode.InvalidEmail as e:
+        return page(request, "recover.html", 400, form=form, error=_sentence(e.message))
+    except authnode.Error as e:
+        return code_trouble(request, e, "recovery", "recover.html", form=form)
+    return page(request, "recover_code.html", form=form,
+                note="If the address has an account, we sent it a code.")
+
+
+@app.get("/account/recover/code")
+async def recover_code_form(request: Request) -> Response:
+    return page(request, "recover_code.html", form={})
+
+
+@app.post("/account/recover/code")
+async def recover_finish(
+    request: Request, email: str = Form(""), code: str = Form(""), new_password: str = Form("")
+) -> Response:
+    """``recovery_finish``: the new password, and a session as after a login."""
+    form = {"email": email}
+    addr = browser_address(request)
+    if addr is None:
+        return no_address(request, "recover_code.html", form=form)
+    try:
+        session = await node().recovery_finish(email, code, new_password, client_addr=addr)
+    except authnode.InvalidCode:
+        # Held by the node like a wrong password; says nothing about the email.
+        return page(request, "recover_code.html", 401, form=form, error=WRONG_CODE)
+    except authnode.WeakPassword as e:
+        return page(request, "recover_code.html", 400, form=form, error=_sentence(e.message))
+    except authnode.BadRequest as e:
+        if "client_addr" in e.message:
+            return trouble(request, e, "recover_code.html", form=form)
+        return page(request, "recover_code.html", 400, form=form, error=_sentence(e.message))
+    except authnode.Error as e:
+        return code_trouble(request, e, "recovery", "recover_code.html", form=form)
+    response = redirect("/account?note=recovered")
+    set_session(response, request, session)
+    return response
+
+
+# -- account codes: verification and a new address ---------------------------
+
+
+async def logged_in_post(request: Request, csrf: str) -> tuple[Optional[Response], str, Optional[authnode.User]]:
+    """The start of every POST of a logged-in form: ``(response, token,
+    user)`` where ``response`` is set when the request ends here (no
+    session: to the login page; a wrong CSRF token: 403; the node's
+    trouble)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return back_to_login(request), "", None
+    if not csrf_ok(token, csrf):
+        return forbidden(request), token, None
+    try:
+        _, user = await current_user(request)
+    except authnode.Error as e:
+        return trouble(request, e, "error.html"), token, None
+    if user is None:
+        return back_to_login(request, "expired"), token, None
+    return None, token, user
+
+
+@app.post("/account/verify/send")
+async def verify_send(request: Request, csrf: str = Form("")) -> Response:
+    """``verify_email_start``: a code to the account's address."""
+    done, token, user = await logged_in_post(request, csrf)
+    if done is not None:
+        return done
+    try:
+        sent = await node().verify_email_start(token)
+    except authnode.InvalidToken:
+        return back_to_login(request, "expired")
+    except authnode.Error as e:
+        return code_trouble(request, e, "verify", "account.html", user=user, csrf=csrf)
+    return redirect("/account?note=" + ("code-sent" if sent else "verified"))
+
+
+@app.post("/account/verify")
+async def verify(request: Request, code: str = Form(""), csrf: str = Form("")) -> Response:
+    """``verify_email_finish``: the banner goes once the code is right."""
+    done, token, user = await logged_in_post(request, csrf)
+    if done is not None:
+        return done
+    try:
+        await node().verify_email_finish(token, code)
+    except authnode.InvalidToken:
+        return back_to_login(request, "expired")
+    except authnode.InvalidCode:
+        return page(request, "account.html", 401, user=user, csrf=csrf, error=WRONG_CODE)
+    except authnode.Error as e:
+        return code_trouble(request, e, "verify", "account.html", user=user, csrf=csrf)
+    return redirect("/account?note=verified")
+
+
+@app.get("/account/email")
+async def email_form(request: Request) -> Response:
+    try:
+        token, user = await current_user(request)
+    except authnode.Error as e:
+        return trouble(request, e, "error.html")
+    if user is None:
+        return back_to_login(request, "expired" if request.cookies.get(SESSION_COOKIE) else None)
+    return page(request, "email.html", user=user, csrf=csrf_token(token), form={})
+
+
+@app.post("/account/email")
+async def change_email(
+    request: Request, password: str = Form(""), new_email: str = Form(""), csrf: str = Form("")
+) -> Response:
+    """``change_email_start``: the password again, then a code to the new
+    address (and a notice to the current one)."""
+    done, token, user = await logged_in_post(request, csrf)
+    if done is not None:
+        return done
+    context = {"user": user, "csrf": csrf, "form": {"new_email": new_email}}
+    addr = browser_address(request)
+    if addr is None:
+        return no_address(request, "email.html", **context)
+    try:
+        await node().change_email_start(token, password, new_email, client_addr=addr)
+    except authnode.InvalidToken:
+        return back_to_login(request, "expired")
+    except authnode.InvalidCredentials:
+        return page(request, "email.html", 401, error="Your current password is not right.", **context)
+    except authnode.EmailTaken:
+        return page(request, "email.html", 409, error="Another account has that address.", **context)
+    except authnode.InvalidEmail as e:
+        return page(request, "email.html", 400, error=_sentence(e.message), **context)
+    except authnode.BadRequest as e:
+        if "client_addr" in e.message:
+            return trouble(request, e, "email.html", **context)
+        return page(request, "email.html", 400, error=_sentence(e.message), **context)
+    except authnode.Error as e:
+        return code_trouble(request, e, "email", "email.html", **context)
+    return redirect("/account/email/code?note=email-sent")
+
+
+@app.get("/account/email/code")
+async def email_code_form(request: Request) -> Response:
+    try:
+        token, user = await current_user(request)
+    except authnode.Error as e:
+        return trouble(request, e, "error.html")
+    if user is None:
+        return back_to_login(request, "expired" if request.cookies.get(SESSION_COOKIE) else None)
+    return page(request, "email_code.html", user=user, csrf=csrf_token(token))
+
+
+@app.post("/account/email/code")
+async def change_email_finish(request: Request, code: str = Form(""), csrf: str = Form("")) -> Response:
+    """``change_email_finish``: the account moves to the new, verified address."""
+    done, token, user = await logged_in_post(request, csrf)
+    if done is not None:
+        return done
+    try:
+        await node().change_email_finish(token, code)
+    except authnode.InvalidToken:
+        return back_to_login(request, "expired")
+    except authnode.InvalidCode:
+        return page(request, "email_code.html", 401, user=user, csrf=csrf, error=WRONG_CODE)
+    except authnode.EmailTaken:
+        return page(request, "email_code.html", 409, user=user, csrf=csrf,
+                    error="Another account has that address now.")
+    except authnode.Error as e:
+        return code_trouble(request, e, "email", "email_code.html", user=user, csrf=csrf)
+    return redirect("/account?note=email-changed")
 
 
 def forbidden(request: Request) -> Response:

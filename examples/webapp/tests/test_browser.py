@@ -5,6 +5,10 @@ under uvicorn and a real node. The test saves a screenshot of each page it
 sees in ``$WEBAPP_ARTIFACTS`` (ctest: test-artifacts/webapp in the build
 tree; otherwise a new temporary directory, named on stderr).
 
+The node mails through an SMTP sink on loopback; the forgot-password and
+verification tests read the codes from the mails it keeps, as a user
+would from their inbox.
+
 Chromium runs as root here, so without its sandbox, and with everything
 that would call out to the internet turned off: all its traffic goes to
 127.0.0.1. Waits are WebDriverWait with short timeouts, never sleeps.
@@ -26,7 +30,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from webapp_support import PASSWORD, WebAppTestCase, unique_email
+from webapp_support import PASSWORD, RECOVERY_MAIL, VERIFY_MAIL, WebAppTestCase, mails_to, unique_email
 
 CHROMIUM = os.environ.get("WEBAPP_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("WEBAPP_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -61,6 +65,8 @@ def start_chromium(profile: str) -> WebDriver:
 @unittest.skipUnless(Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(),
                      "needs Debian's chromium and chromium-driver")
 class BrowserTest(WebAppTestCase):
+    MAIL = True
+
     def setUp(self) -> None:
         profile = tempfile.mkdtemp(prefix="webapp-chromium-")
         self.addCleanup(shutil.rmtree, profile, ignore_errors=True)
@@ -88,6 +94,18 @@ class BrowserTest(WebAppTestCase):
 
     def text(self, css: str) -> str:
         return self.driver.find_element(By.CSS_SELECTOR, css).text
+
+    def click(self, element_id: str) -> None:
+        self.driver.find_element(By.ID, element_id).click()
+
+    def register(self, name: str) -> str:
+        """Register a new account in the browser; the app logs it in."""
+        email = unique_email("browser")
+        self.open("/account/register")
+        self.fill(name=name, email=email, password=PASSWORD)
+        self.submit()
+        self.wait_for_path("/account")
+        return email
 
     def shot(self, name: str) -> None:
         path = self.shots / f"{name}.png"
@@ -144,3 +162,67 @@ class BrowserTest(WebAppTestCase):
         self.assertEqual(color, "rgba(31, 58, 95, 1)")
         messages = [e["message"] for e in self.driver.get_log("browser")]
         self.assertEqual([m for m in messages if "Content Security Policy" in m], [])
+
+    def test_forgot_password_then_logged_in(self) -> None:
+        email = self.register("Grace Hopper")
+        self.click("logout")
+        self.wait_for_path("/account/login?note=bye")
+
+        # "Forgot password?" on the login page, then the address.
+        self.click("forgot")
+        self.wait_for_path("/account/recover")
+        seen = len(mails_to(self.sink, email, RECOVERY_MAIL))
+        self.fill(email=email)
+        self.shot("10-forgot")
+        self.submit()
+        self.wait_for(".note")
+        self.assertEqual(self.text(".note"), "If the address has an account, we sent it a code.")
+        self.assertEqual(self.driver.find_element(By.NAME, "email").get_attribute("value"), email)
+        self.shot("11-recovery-code")
+
+        # A wrong code first: the form again, after the failure delay.
+        code = self.new_code(email, RECOVERY_MAIL, seen)
+        self.fill(code="0000-0000" if code != "0000-0000" else "1111-1111", new_password="a new secret")
+        self.submit()
+        self.wait_for(".error")
+        self.assertIn("That code is not right", self.text(".error"))
+        self.shot("12-wrong-code")
+
+        # The code from the mail and a new password: logged in, verified.
+        self.fill(code=code, new_password="a new secret")
+        self.submit()
+        self.wait_for_path("/account?note=recovered")
+        self.assertIn("Your new password is set", self.text(".note"))
+        self.assertEqual(self.text("#user-email"), email)
+        self.assertEqual(self.driver.find_elements(By.ID, "unverified"), [])
+        self.assertIsNotNone(self.driver.get_cookie("session"))
+        self.shot("13-recovered")
+
+        # The new password is the password.
+        self.click("logout")
+        self.wait_for_path("/account/login?note=bye")
+        self.fill(email=email, password="a new secret")
+        self.submit()
+        self.wait_for_path("/account")
+
+    def test_verify_the_address_from_the_banner(self) -> None:
+        email = self.register("Katherine Johnson")
+        self.wait_for("#unverified")
+        self.assertIn("Your address is not verified.", self.text("#unverified"))
+        self.shot("20-unverified")
+
+        # register mailed one code; "Send a code" mails a new one.
+        seen = len(mails_to(self.sink, email, VERIFY_MAIL))
+        self.click("send-verify-code")
+        self.wait_for_path("/account?note=code-sent")
+        self.assertIn("We sent a code to your address.", self.text(".note"))
+        code = self.new_code(email, VERIFY_MAIL, seen)
+
+        self.fill(code=code.lower())
+        self.shot("21-verify-code")
+        self.click("verify")
+        self.wait_for_path("/account?note=verified")
+        self.assertEqual(self.text(".note"), "Your address is verified.")
+        self.assertEqual(self.driver.find_elements(By.ID, "unverified"), [])
+        self.assertEqual(self.text("#email-verified"), "verified")
+        self.shot("22-verified")

@@ -15,11 +15,16 @@ import httpx
 
 from webapp_support import (
     FAILURE_DELAY,
+    NEW_EMAIL_MAIL,
+    NOTICE_MAIL,
     PASSWORD,
+    RECOVERY_MAIL,
+    VERIFY_MAIL,
     Node,
     WebApp,
     WebAppTestCase,
     csrf_of,
+    mails_to,
     node_support,
     session_sources,
     unique_email,
@@ -331,6 +336,322 @@ class ConcurrencyTest(WebAppTestCase):
         self.assertIn(429, statuses)
 
 
+NEW_PASSWORD = "a new secret"
+WRONG_CODE = "That code is not right, or no longer valid."
+SENT = "If the address has an account, we sent it a code."
+UNVERIFIED = "Your address is not verified."
+
+
+def wrong(code: str) -> str:
+    """A well-formed code that is not ``code``."""
+    return "0000-0000" if code.upper() != "0000-0000" else "1111-1111"
+
+
+class RecoveryTest(WebAppTestCase):
+    """"Forgot password?" against a node that mails through the sink."""
+
+    MAIL = True
+
+    def forgot(self, browser, email: str) -> httpx.Response:
+        return browser.post("/account/recover", data={"email": email})
+
+    def finish(self, browser, email: str, code: str, password: str = NEW_PASSWORD) -> httpx.Response:
+        return browser.post("/account/recover/code",
+                            data={"email": email, "code": code, "new_password": password})
+
+    def test_forgot_password_end_to_end(self) -> None:
+        old_session, email = self.new_user("127.0.0.2", name="Fay")
+        browser = self.browser("127.0.0.3")
+        r = browser.get("/account/login")
+        self.assertIn('href="/account/recover"', r.text)
+        self.assertIn("Forgot password?", r.text)
+        r = browser.get("/account/recover")
+        self.assertEqual(r.status_code, 200)
+        self.assertIn('action="/account/recover"', r.text)
+
+        seen = len(mails_to(self.sink, email, RECOVERY_MAIL))
+        r = self.forgot(browser, email)
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertIn(SENT, r.text)
+        self.assertIn('action="/account/recover/code"', r.text)
+        self.assertIn(f'value="{email}"', r.text)  # the code form has the address
+        code = self.new_code(email, RECOVERY_MAIL, seen)
+        mail = mails_to(self.sink, email, RECOVERY_MAIL)[-1]
+        self.assertIn(self.app.url, mail)  # the node's --app-url: this app
+
+        # Typed as a user might: lower case, no dash.
+        r = self.finish(browser, email, code.lower().replace("-", ""))
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account?note=recovered"), r.text)
+        self.assertTrue(browser.cookies.get("session"))
+        self.assertTrue(browser.cookies.get("device"))
+        r = browser.get(r.headers["location"])
+        self.assertEqual(r.status_code, 200)
+        self.assertIn("Your new password is set and you are logged in.", r.text)
+        self.assertIn("Fay", r.text)
+        self.assertNotIn(UNVERIFIED, r.text)  # the mail reached its owner
+
+        # Every other session ended; the new password is the password.
+        r = old_session.get("/account")
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account/login?note=expired"))
+        other = self.browser("127.0.0.4")
+        self.assertEqual(self.login(other, email, PASSWORD).status_code, 401)
+        self.assertEqual(self.login(other, email, NEW_PASSWORD).status_code, 303)
+        # The code is used up.
+        r = self.finish(self.browser("127.0.0.5"), email, code, "yet another secret")
+        self.assertEqual(r.status_code, 401)
+
+    def test_an_unknown_email_gets_the_same_page_and_no_mail(self) -> None:
+        _, known = self.new_user("127.0.0.6")
+        unknown = unique_email("nobody")
+        browser = self.browser("127.0.0.7")
+        seen = len(mails_to(self.sink, known, RECOVERY_MAIL))
+        r_unknown = self.forgot(browser, unknown)
+        r_known = self.forgot(browser, known)
+        self.assertEqual((r_unknown.status_code, r_known.status_code), (200, 200))
+        self.assertEqual(r_unknown.text.replace(unknown, "EMAIL"), r_known.text.replace(known, "EMAIL"))
+        self.assertIn(SENT, r_unknown.text)
+        # The known address's mail came (asked for after the unknown one's
+        # request was answered); none to the unknown address.
+        self.new_code(known, RECOVERY_MAIL, seen)
+        self.assertEqual(mails_to(self.sink, unknown), [])
+        # Nor does the unknown address open with any code.
+        r = self.finish(browser, unknown, "K7QM-2XPA")
+        self.assertEqual(r.status_code, 401)
+        self.assertIn(WRONG_CODE, r.text)
+
+    def test_wrong_code_weak_password_and_bad_address(self) -> None:
+        _, email = self.new_user("127.0.0.8")
+        browser = self.browser("127.0.0.9")
+        seen = len(mails_to(self.sink, email, RECOVERY_MAIL))
+        self.assertEqual(self.forgot(browser, email).status_code, 200)
+        code = self.new_code(email, RECOVERY_MAIL, seen)
+
+        start = time.monotonic()
+        r = self.finish(browser, email, wrong(code))
+        self.assertEqual(r.status_code, 401)
+        self.assertGreaterEqual(time.monotonic() - start, FAILURE_DELAY)  # held by the node
+        self.assertIn(WRONG_CODE, r.text)
+        self.assertIn(f'value="{email}"', r.text)
+        self.assertNotIn("session", browser.cookies)
+
+        r = self.finish(browser, email, code, "short")
+        self.assertEqual(r.status_code, 400)
+        self.assertIn("at least 8 bytes", r.text)
+        self.assertNotIn("short", r.text.split("<form")[1].split("</form>")[0])
+        self.assertNotIn("session", browser.cookies)
+
+        r = self.forgot(browser, "not-an-email")
+        self.assertEqual(r.status_code, 400)
+        self.assertIn("The email address is not valid.", r.text)
+        self.assertIn('action="/account/recover"', r.text)
+
+        # The old password still works: nothing was reset.
+        self.assertEqual(self.login(self.browser("127.0.0.10"), email).status_code, 303)
+
+    def test_no_code_password_or_token_in_the_app_log(self) -> None:
+        _, email = self.new_user("127.0.0.11")
+        browser = self.browser("127.0.0.12")
+        seen = len(mails_to(self.sink, email, RECOVERY_MAIL))
+        self.forgot(browser, email)
+        code = self.new_code(email, RECOVERY_MAIL, seen)
+        secret = "a secret never logged"
+        self.assertEqual(self.finish(browser, email, code, secret).status_code, 303)
+        log = self.app.log()
+        for text in [code, code.lower().replace("-", ""), secret, browser.cookies["session"], email]:
+            self.assertNotIn(text, log)
+
+
+class VerifyEmailTest(WebAppTestCase):
+    """The account page's banner while the address is not verified."""
+
+    MAIL = True
+
+    def test_send_a_code_and_verify(self) -> None:
+        browser, email = self.new_user("127.0.0.2")
+        r = browser.get("/account")
+        self.assertIn(UNVERIFIED, r.text)
+        self.assertIn('action="/account/verify/send"', r.text)
+        self.assertIn('action="/account/verify"', r.text)
+        csrf = csrf_of(r.text)
+        # register mailed a code by itself; "Send a code" replaces it.
+        first = self.new_code(email, VERIFY_MAIL)
+        r = browser.post("/account/verify/send", data={"csrf": csrf})
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account?note=code-sent"))
+        self.assertIn("We sent a code to your address.", browser.get(r.headers["location"]).text)
+        code = self.new_code(email, VERIFY_MAIL, seen=1)
+
+        r = browser.post("/account/verify", data={"csrf": csrf, "code": first})  # replaced
+        self.assertEqual(r.status_code, 401)
+        self.assertIn(WRONG_CODE, r.text)
+        self.assertIn(UNVERIFIED, r.text)
+
+        r = browser.post("/account/verify", data={"csrf": csrf, "code": code})
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account?note=verified"))
+        r = browser.get(r.headers["location"])
+        self.assertIn("Your address is verified.", r.text)
+        self.assertNotIn(UNVERIFIED, r.text)
+        self.assertNotIn('action="/account/verify"', r.text)
+        self.assertIn('id="email-verified"', r.text)
+        self.assertIs(self.node_client().whoami(browser.cookies["session"]).email_verified, True)
+
+        # Asked again: nothing to send, and the page says so.
+        r = browser.post("/account/verify/send", data={"csrf": csrf})
+        self.assertEqual(r.headers["location"], "/account?note=verified")
+
+    def test_the_code_from_registration_verifies(self) -> None:
+        browser, email = self.new_user("127.0.0.3")
+        r = browser.post("/account/verify", data={
+            "csrf": csrf_of(browser.get("/account").text), "code": self.new_code(email, VERIFY_MAIL)})
+        self.assertEqual(r.headers["location"], "/account?note=verified")
+        self.assertNotIn(UNVERIFIED, browser.get("/account").text)
+
+    def test_forms_without_the_right_csrf_token_are_refused(self) -> None:
+        browser, email = self.new_user("127.0.0.4")
+        code = self.new_code(email, VERIFY_MAIL)
+        for path, data in [
+            ("/account/verify/send", {}),
+            ("/account/verify", {"code": code}),
+            ("/account/email", {"password": PASSWORD, "new_email": unique_email()}),
+            ("/account/email/code", {"code": code}),
+        ]:
+            with self.subTest(path=path):
+                r = browser.post(path, data={**data, "csrf": "x"})
+                self.assertEqual(r.status_code, 403)
+        self.assertIn(UNVERIFIED, browser.get("/account").text)  # nothing happened
+        # Without a session: to the login page.
+        r = self.browser("127.0.0.5").post("/account/verify", data={"code": code, "csrf": "x"})
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account/login"))
+
+
+class ChangeEmailTest(WebAppTestCase):
+    MAIL = True
+
+    def test_change_email_end_to_end(self) -> None:
+        browser, email = self.new_user("127.0.0.2", name="Gus")
+        _, taken = self.new_user("127.0.0.3")
+        r = browser.get("/account")
+        self.assertIn('href="/account/email"', r.text)
+        r = browser.get("/account/email")
+        self.assertEqual(r.status_code, 200)
+        csrf = csrf_of(r.text)
+        new_email = unique_email("moved")
+
+        def start(password: str, to: str) -> httpx.Response:
+            return browser.post("/account/email", data={"csrf": csrf, "password": password, "new_email": to})
+
+        began = time.monotonic()
+        r = start("a guess", new_email)
+        self.assertEqual(r.status_code, 401)
+        self.assertGreaterEqual(time.monotonic() - began, FAILURE_DELAY)
+        self.assertIn("Your current password is not right.", r.text)
+        self.assertIn(f'value="{new_email}"', r.text)
+        r = start(PASSWORD, taken)
+        self.assertEqual(r.status_code, 409)
+        self.assertIn("Another account has that address.", r.text)
+        r = start(PASSWORD, "not-an-email")
+        self.assertEqual(r.status_code, 400)
+        r = start(PASSWORD, email)  # the current address
+        self.assertEqual(r.status_code, 400)
+
+        r = start(PASSWORD, new_email)
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account/email/code?note=email-sent"))
+        r = browser.get(r.headers["location"])
+        self.assertEqual(r.status_code, 200)
+        self.assertIn("We sent a code to the new address.", r.text)
+        code = self.new_code(new_email, NEW_EMAIL_MAIL)
+        # The current address is told, without a code.
+        wait_for = lambda: mails_to(self.sink, email, NOTICE_MAIL)  # noqa: E731
+        node_support.wait_until(lambda: bool(wait_for()), timeout=10, step=0.02)
+        self.assertNotIn(code, wait_for()[-1])
+
+        csrf = csrf_of(r.text)
+        r = browser.post("/account/email/code", data={"csrf": csrf, "code": wrong(code)})
+        self.assertEqual(r.status_code, 401)
+        self.assertIn(WRONG_CODE, r.text)
+        r = browser.post("/account/email/code", data={"csrf": csrf, "code": code})
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account?note=email-changed"))
+        r = browser.get(r.headers["location"])
+        self.assertIn("Your email address is changed.", r.text)
+        self.assertIn(f'<span id="user-email">{new_email}</span>', r.text)
+        self.assertNotIn(UNVERIFIED, r.text)  # the code proved the new address
+
+        other = self.browser("127.0.0.4")
+        self.assertEqual(self.login(other, email).status_code, 401)
+        self.assertEqual(self.login(other, new_email).status_code, 303)
+
+    def test_pages_need_a_session(self) -> None:
+        browser = self.browser("127.0.0.5")
+        for path in ["/account/email", "/account/email/code"]:
+            r = browser.get(path)
+            self.assertEqual((r.status_code, r.headers["location"]), (303, "/account/login"))
+
+
+class RequireVerifiedEmailTest(WebAppTestCase):
+    """--require-verified-email: a login of an unverified account says so,
+    and points to "Forgot password?", whose code proves the address."""
+
+    MAIL = True
+    EXTRA_NODE_OPTIONS = ["--require-verified-email"]
+
+    def test_unverified_login_then_recovery(self) -> None:
+        browser = self.browser("127.0.0.2")
+        email = unique_email("strict")
+        r = self.register(browser, email)
+        self.assertEqual(r.headers["location"], "/account/login?note=registered")
+        r = self.login(browser, email)
+        self.assertEqual(r.status_code, 403)
+        self.assertIn("Your email address is not verified yet.", r.text)
+        self.assertIn('href="/account/recover"', r.text)
+        self.assertNotIn("session", browser.cookies)
+        r = self.login(browser, email, "a guess")  # the password first
+        self.assertEqual(r.status_code, 401)
+
+        browser.post("/account/recover", data={"email": email})
+        code = self.new_code(email, RECOVERY_MAIL)
+        r = browser.post("/account/recover/code",
+                         data={"email": email, "code": code, "new_password": NEW_PASSWORD})
+        self.assertEqual(r.headers["location"], "/account?note=recovered")
+        self.assertEqual(self.login(self.browser("127.0.0.3"), email, NEW_PASSWORD).status_code, 303)
+
+
+class WithoutMailTest(WebAppTestCase):
+    """A node without --smtp-url answers the account codes' ops
+    unavailable: each page says the feature is not available here (503),
+    and nothing else breaks."""
+
+    def test_every_code_page_says_it_is_not_available(self) -> None:
+        browser, email = self.new_user("127.0.0.2")
+        r = browser.get("/account")
+        self.assertEqual(r.status_code, 200)
+        self.assertIn(UNVERIFIED, r.text)
+        csrf = csrf_of(r.text)
+        anonymous = self.browser("127.0.0.3")
+        cases = [
+            (anonymous, "/account/recover", {"email": email},
+             "Password recovery is not available on this site right now."),
+            (anonymous, "/account/recover/code", {"email": email, "code": "K7QM-2XPA", "new_password": NEW_PASSWORD},
+             "Password recovery is not available on this site right now."),
+            (browser, "/account/verify/send", {"csrf": csrf},
+             "Email verification is not available on this site right now."),
+            (browser, "/account/verify", {"csrf": csrf, "code": "K7QM-2XPA"},
+             "Email verification is not available on this site right now."),
+            (browser, "/account/email", {"csrf": csrf, "password": PASSWORD, "new_email": unique_email()},
+             "Changing the email address is not available on this site right now."),
+            (browser, "/account/email/code", {"csrf": csrf, "code": "K7QM-2XPA"},
+             "Changing the email address is not available on this site right now."),
+        ]
+        for client, path, data, text in cases:
+            with self.subTest(path=path):
+                r = client.post(path, data=data)
+                self.assertEqual(r.status_code, 503, r.text)
+                self.assertIn(text, r.text)
+                self.assertIn(f'action="{path}"', r.text)  # the form again
+        self.assertIn("--smtp-url", self.app.log())
+        # Nothing changed: the password is the old one, still logged in.
+        self.assertEqual(browser.get("/account").status_code, 200)
+        self.assertEqual(self.login(anonymous, email).status_code, 303)
+
+
 class NodeDownTest(WebAppTestCase):
     def test_503_while_the_node_is_down_and_recovery(self) -> None:
         browser, email = self.new_user("127.0.0.2")
@@ -416,12 +737,20 @@ class NodeUnderLoadTest(WebAppTestCase):
                 self.assertIn("not available right now", r.text)
                 r = self.register(browser, email)
                 self.assertEqual(r.status_code, 503)
+                # A database that did not answer is no missing mail.
+                r = browser.post("/account/recover", data={"email": email})
+                self.assertEqual(r.status_code, 503)
+                self.assertIn("not available right now", r.text)
+                self.assertNotIn("Password recovery", r.text)
         browser.cookies.set("session", "t" * 43)
         self.assertEqual(browser.get("/account").status_code, 503)
 
     def test_rate_limited_is_429_with_retry_after_rounded_up(self) -> None:
         browser = self.browser("127.0.0.3")
-        for r in [self.login(browser, "limited@example.org"), self.register(browser, "limited@example.org")]:
+        recover_finish = {"email": "limited@example.org", "code": "K7QM-2XPA", "new_password": PASSWORD}
+        for r in [self.login(browser, "limited@example.org"), self.register(browser, "limited@example.org"),
+                  browser.post("/account/recover", data={"email": "limited@example.org"}),
+                  browser.post("/account/recover/code", data=recover_finish)]:
             self.assertEqual(r.status_code, 429)
             self.assertEqual(r.headers["retry-after"], "3")
             self.assertIn("Please wait 3 seconds", r.text)

@@ -12,6 +12,11 @@ Browsers are told apart by their address: every 127.0.0.0/8 address is
 loopback on Linux, so a test binds its HTTP client to 127.0.0.2, 127.0.0.3,
 and so on, and the app passes that address to the node as ``client_addr``.
 
+A test class with ``MAIL = True`` gets a node that mails through an SMTP
+sink on loopback (the Python client's ``SmtpSink``: tests/support/
+smtp_sink.py under Debian's python3-aiosmtpd), with ``--app-url`` naming
+the app, and reads the codes from the mails as a user would.
+
 Every wait here is bounded.
 """
 
@@ -50,6 +55,35 @@ NODE_OPTIONS = ["--trusted-sources=127.0.0.1/32", "--register-rate=10000"]
 
 PASSWORD = "correct horse"
 
+#: The Subject of each mail the node sends (config/mail/), as the sink
+#: matches them: part of the line, either case.
+RECOVERY_MAIL = "account recovery code"
+VERIFY_MAIL = "email verification code"
+NEW_EMAIL_MAIL = "confirm your new email address"
+NOTICE_MAIL = "change of your account's email address"
+
+
+def mail_options(sink: node_support.SmtpSink, app_port: int) -> list[str]:
+    """The options that make a node mail through ``sink``, its mails
+    pointing users to the app at ``app_port``."""
+    return [o for o in sink.node_options() if not o.startswith("--app-url=")] + [
+        f"--app-url=http://127.0.0.1:{app_port}"
+    ]
+
+
+def mails_to(sink: node_support.SmtpSink, to: str, subject: str = "") -> list[str]:
+    """The mails the sink has for ``to`` (whose Subject has ``subject``),
+    oldest first, with LF line ends."""
+    found = []
+    for raw in sink.mails():
+        mail = raw.replace("\r\n", "\n")
+        head = mail.partition("\n\n")[0].lower().splitlines()
+        if f"x-sink-to: {to.lower()}" in head and any(
+            h.startswith("subject:") and subject.lower() in h for h in head
+        ):
+            found.append(mail)
+    return found
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -60,13 +94,17 @@ def free_port() -> int:
 class WebApp:
     """``uvicorn main:app`` in examples/webapp, talking to ``node``."""
 
-    def __init__(self, node: Node, env: Optional[dict[str, str]] = None) -> None:
+    def __init__(self, node: Node, env: Optional[dict[str, str]] = None, port: int = 0) -> None:
         self.node = node
         self.extra_env = dict(env or {})
         self.proc: Optional[subprocess.Popen[bytes]] = None
         self._log: list[str] = []
         self._cond = threading.Condition()
-        self.port = 0
+        self.port = port
+        if port:  # named already (the node's --app-url): that one or none
+            if self._start():
+                return
+            raise AssertionError(f"uvicorn did not start on port {port}; log:\n{self.log()}")
         # A port picked free may be taken before uvicorn binds it: try again.
         for _ in range(3):
             self.port = free_port()
@@ -164,16 +202,36 @@ class WebAppTestCase(unittest.TestCase):
     and one app."""
 
     EXTRA_NODE_OPTIONS: list[str] = []
+    #: Whether the node mails, through :attr:`sink`.
+    MAIL = False
     node: Node
     app: WebApp
+    sink: node_support.SmtpSink
 
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
-        cls.node = Node(NODE_OPTIONS + cls.EXTRA_NODE_OPTIONS)
+        if not cls.MAIL:
+            cls.node = Node(NODE_OPTIONS + cls.EXTRA_NODE_OPTIONS)
+            cls.addClassCleanup(cls.node.close)
+            cls.app = WebApp(cls.node)
+            cls.addClassCleanup(cls.app.close)
+            return
+        cls.sink = node_support.SmtpSink()
+        cls.addClassCleanup(cls.sink.close)
+        port = free_port()
+        cls.node = Node(NODE_OPTIONS + mail_options(cls.sink, port) + cls.EXTRA_NODE_OPTIONS)
         cls.addClassCleanup(cls.node.close)
-        cls.app = WebApp(cls.node)
+        cls.app = WebApp(cls.node, port=port)
         cls.addClassCleanup(cls.app.close)
+
+    def new_code(self, to: str, subject: str, seen: int = 0, timeout: float = 10.0) -> str:
+        """The code of the mail to ``to`` about ``subject`` that came after
+        the ``seen`` ones counted before the request that sent it (a newer
+        code replaces an older one; register mails one by itself), waiting
+        for it at most ``timeout`` seconds."""
+        wait_until(lambda: len(mails_to(self.sink, to, subject)) > seen, timeout=timeout, step=0.02)
+        return self.sink.code(to, subject, timeout=0)
 
     def browser(self, address: str = "127.0.0.1") -> httpx.Client:
         """A browser at ``address``: keeps cookies, follows no redirect."""
