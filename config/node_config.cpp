@@ -20,11 +20,37 @@ node_config::node_config() {
 #include "config/options.def"
 }
 
+namespace {
+
+/// A value as the INI file takes it back. CAF writes a day as "1d", which
+/// its own INI parser refuses: durations are written in the largest unit
+/// it reads that divides them.
+template <class T>
+std::string ini_value(const T& x) {
+  return caf::to_string(caf::config_value{x});
+}
+
+std::string ini_value(caf::timespan x) {
+  using namespace std::chrono;
+  auto ns = x.count();
+  struct unit {
+    int64_t ns;
+    const char* name;
+  };
+  for (auto u : {unit{3600'000'000'000, "h"}, unit{60'000'000'000, "min"},
+                 unit{1'000'000'000, "s"}, unit{1'000'000, "ms"},
+                 unit{1'000, "us"}})
+    if (ns != 0 && ns % u.ns == 0)
+      return std::to_string(ns / u.ns) + u.name;
+  return std::to_string(ns) + (ns == 0 ? "s" : "ns");
+}
+
+} // namespace
+
 std::string dump_options(const node_options& opts) {
   std::string out = "[global]\n";
 #define AUTHNODE_OPTION(type, field, name, fallback, help)                     \
-  out += std::string{name} + "=" + caf::to_string(caf::config_value{opts.field}) \
-         + "\n";
+  out += std::string{name} + "=" + ini_value(opts.field) + "\n";
 #include "config/options.def"
   return out;
 }

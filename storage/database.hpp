@@ -37,7 +37,7 @@ struct database_settings {
   /// Keys, templates and limits for account codes and their mail; null:
   /// the node has no mail, and the code and outbox requests fail with
   /// ec::unavailable.
-  std::shared_ptr<const mail_setup> mail;
+  std::shared_ptr<const mail_setup> mail = nullptr;
 };
 
 /// The one way to start the database actor, for the node and the tests
