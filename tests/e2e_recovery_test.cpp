@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include <sys/stat.h>
+
 #include "support/admin_client.hpp"
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
@@ -330,4 +332,83 @@ TEST_CASE("without mail the code ops answer unavailable, naming --smtp-url",
         != std::string::npos);
   CHECK(error_code(recovery_finish(c, ann, "0000-0000", "a brand new secret"))
         == "unavailable");
+}
+
+TEST_CASE("recovery_start is paid from the source's budget; a password "
+          "guesser does not slow the owner's recovery",
+          "[e2e][recovery]") {
+  smtp_sink sink;
+  node_process node{
+    mail_options(sink, {"--verify-email=off", "--register-rate=3"})};
+  line_client c{node.port()};
+  REQUIRE(succeeded(register_user(c, ann)));
+  // The registration took one of the register budget; recovery has its own.
+  line_client one{node.port(), "127.0.0.2"};
+  for (int i = 0; i < 3; ++i)
+    CHECK(succeeded(recovery_start(one, "someone@example.org")));
+  auto refused = recovery_start(one, "someone@example.org");
+  CHECK(error_code(refused) == "rate_limited");
+  CHECK(retry_after_ms(refused) > 0);
+  // Another address still has its budget.
+  line_client two{node.port(), "127.0.0.3"};
+  REQUIRE(succeeded(recovery_start(two, ann)));
+  auto code = code_of_mail(sink, 1);
+  REQUIRE(!code.empty());
+  // Wrong passwords for ann from a third address earn penalties on ann's
+  // login keys; her recovery from her own address is not slowed by them.
+  line_client guesser{node.port(), "127.0.0.4"};
+  for (int i = 0; i < 3; ++i)
+    CHECK(outcome(login(guesser, ann, "not her password")) != "ok");
+  auto started = steady_clock::now();
+  CHECK(succeeded(recovery_finish(two, ann, code, "a brand new secret")));
+  CHECK(steady_clock::now() - started < 300ms);
+}
+
+TEST_CASE("a mail template with an unknown placeholder stops the node at "
+          "start, naming the file and the placeholder",
+          "[e2e][recovery]") {
+  smtp_sink sink;
+  temp_dir templates;
+  for (auto name : {"recovery.txt", "verification.txt", "email_change.txt"}) {
+    std::ofstream out{templates.file(name)};
+    out << "Subject: Your code\n\nHello {name}, your code is {code}.\n";
+  }
+  {
+    std::ofstream out{templates.file("change_notice.txt")};
+    out << "Subject: Address change\n\nHello {nmae}, someone asked to move "
+           "your account to {email}.\n";
+  }
+  temp_dir db;
+  auto args = mail_options(sink);
+  args.insert(args.end(), {"--mail-templates=" + templates.path(),
+                           "--db=" + db.file("auth.db"), "--port=0",
+                           "--admin-port=0"});
+  auto result = run_node_to_exit(args, 10s);
+  INFO(result.output);
+  CHECK(result.status == 2);
+  CHECK(result.output.find(templates.file("change_notice.txt"))
+        != std::string::npos);
+  CHECK(result.output.find("{nmae}") != std::string::npos);
+  CHECK(result.output.find("listening on") == std::string::npos);
+}
+
+TEST_CASE("the node refuses a secret key file that others may read",
+          "[e2e][recovery]") {
+  smtp_sink sink;
+  temp_dir dir;
+  std::string key_path;
+  {
+    node_process node{mail_options(sink), dir.path()};
+    key_path = dir.file("auth.db.secret-key");
+    CHECK(node.log().find("created secret key file " + key_path)
+          != std::string::npos);
+  }
+  REQUIRE(::chmod(key_path.c_str(), 0644) == 0);
+  auto args = mail_options(sink);
+  args.insert(args.end(),
+              {"--db=" + dir.file("auth.db"), "--port=0", "--admin-port=0"});
+  auto result = run_node_to_exit(args, 10s);
+  INFO(result.output);
+  CHECK(result.status == 2);
+  CHECK(result.output.find(key_path) != std::string::npos);
 }
