@@ -65,6 +65,9 @@ using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using tarpit_over_atom = caf::atom_constant<caf::atom("tarpit_end")>;
 /// A connection's idle timer fired (sent to itself).
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
+/// The peer of a connection sent its FIN (half-close): nothing more will be
+/// read, but replies can still be written (net/half_close_stream.hpp).
+using end_of_input_atom = caf::atom_constant<caf::atom("input_end")>;
 /// A metrics client's time to send its request head is over (sent by the
 /// metrics listener to itself, with the connection's id and generation).
 using scrape_timeout_atom = caf::atom_constant<caf::atom("scrape_to")>;

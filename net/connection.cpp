@@ -28,9 +28,14 @@ bool later(const held_reply& a, const held_reply& b) {
                         : static_cast<int32_t>(a.seq - b.seq) > 0;
 }
 
-void maybe_finish_drain(connection_broker* self) {
+/// Closes the connection once it owes no reply and will take no more
+/// requests: it is draining, or the peer's input has ended and no complete
+/// line is left to take (a partial last line is dropped).
+void maybe_finish(connection_broker* self) {
   auto& st = self->state;
-  if (st.draining && st.in_flight == 0 && st.held.empty()) {
+  if (st.in_flight > 0 || !st.held.empty())
+    return;
+  if (st.draining || (st.input_ended && !st.lines_waiting)) {
     self->close(st.hdl);
     self->quit();
   }
@@ -78,7 +83,7 @@ void send_due_replies(connection_broker* self) {
     self->flush(st.hdl);
   }
   arm_timer(self, now);
-  maybe_finish_drain(self);
+  maybe_finish(self);
 }
 
 void process_lines(connection_broker* self);
@@ -115,7 +120,8 @@ void resume_reading(connection_broker* self) {
     // with unread bytes resets it, and a reset can destroy the replies
     // still on their way to the client.
     st.paused = false;
-    self->trigger(st.hdl);
+    if (!st.input_ended)
+      self->trigger(st.hdl);
     return;
   }
   // Lines buffered while paused go first; they may pause it again.
@@ -124,8 +130,10 @@ void resume_reading(connection_broker* self) {
   // answer asks anew.
   if (st.paused && may_take_lines(self)) {
     st.paused = false;
-    self->trigger(st.hdl);
+    if (!st.input_ended)
+      self->trigger(st.hdl);
   }
+  maybe_finish(self);
 }
 
 void handle_line(connection_broker* self, std::string_view line) {
@@ -148,12 +156,14 @@ void process_lines(connection_broker* self) {
         handle_line(self, line);
         break;
       case line_buffer::status::need_more:
+        st.lines_waiting = false;
         return;
       case line_buffer::status::too_long:
         reject_long_line(self);
         return;
     }
   }
+  st.lines_waiting = true; // perhaps: the next line is not looked at
   if (!st.paused) {
     st.paused = true;
     self->halt(st.hdl);
@@ -263,7 +273,7 @@ void on_answered(connection_broker* self) {
     if (may_take_lines(self) || st.draining)
       resume_reading_later(self);
   }
-  maybe_finish_drain(self);
+  maybe_finish(self);
 }
 
 connection_state::~connection_state() {
@@ -327,7 +337,14 @@ caf::behavior connection(connection_broker* self,
       self->state.closed_because = "shutdown";
       if (self->state.paused)
         resume_reading_later(self);
-      maybe_finish_drain(self);
+      maybe_finish(self);
+    },
+    [=](end_of_input_atom) {
+      // The peer half-closed (net/half_close_stream.hpp): what it sent is
+      // answered as usual, then the connection closes. Lines still buffered
+      // are taken as answers let them; nothing more is read.
+      self->state.input_ended = true;
+      maybe_finish(self);
     },
     [=](const caf::io::connection_closed_msg&) {
       self->quit();

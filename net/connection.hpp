@@ -36,6 +36,14 @@
 // idle_timeout. Bytes that never make a line do not count as activity, so a
 // slowloris trickling a partial line is closed like a silent one.
 //
+// Half-close: a peer's FIN (shutdown(SHUT_WR), `nc -N`) ends its input,
+// not the connection. The listener's scribes report it as
+// end_of_input_atom (net/half_close_stream.hpp); the connection then reads
+// no more, answers every request it read (held replies at their due time,
+// answers still with the auth actor, lines buffered behind backpressure)
+// and closes, like a drain. A peer that fully closed instead is found out by
+// the first write that fails, which ends the connection as a close does.
+//
 // All brokers share the middleman's one thread, so nothing here may be slow:
 // anything beyond parsing happens in other actors.
 #pragma once
@@ -128,6 +136,11 @@ struct connection_state {
   std::string_view closed_because = "peer";
   /// Set by drain: take no new request, close once every reply is out.
   bool draining = false;
+  /// The peer half-closed: close once every reply is out and no buffered
+  /// line is left.
+  bool input_ended = false;
+  /// process_lines stopped before the buffer ran out of complete lines.
+  bool lines_waiting = false;
   /// True while handling new data: CAF flushes after that handler itself.
   bool in_read = false;
   /// When the connection last completed a line or had a reply go out: the

@@ -3,7 +3,7 @@
 #include <caf/io/system_messages.hpp>
 
 #include "core/error_code.hpp"
-#include "net/doorman.hpp"
+#include "net/half_close_stream.hpp"
 #include "net/wire.hpp"
 
 namespace authnode {
@@ -56,7 +56,7 @@ caf::behavior listener(listener_broker* self, listener_settings cfg,
   return {
     [=](listen_atom) -> caf::result<uint16_t> {
       auto& st = self->state;
-      auto bound = open_doorman(self, st.cfg.host, st.cfg.port, "listen");
+      auto bound = open_line_doorman(self, st.cfg.host, st.cfg.port, "listen");
       if (!bound)
         return std::move(bound.error());
       st.doorman = bound->first;

@@ -90,6 +90,11 @@ void line_client::send(const json& request) {
   send_raw(request.dump() + "\n");
 }
 
+void line_client::shutdown_write() {
+  if (::shutdown(fd_, SHUT_WR) != 0)
+    throw std::runtime_error("shutdown failed");
+}
+
 bool line_client::fill(std::chrono::milliseconds timeout) {
   if (eof_)
     return false;

@@ -27,6 +27,9 @@ public:
   /// Writes raw bytes as they are.
   void send_raw(const std::string& bytes);
   void send(const json& request);
+  /// shutdown(SHUT_WR): the node sees the end of input (a half-close, as
+  /// `nc -N` does); replies can still be read.
+  void shutdown_write();
 
   /// The next reply line, or nothing after `timeout` (or when closed).
   std::optional<std::string> read_line(std::chrono::milliseconds timeout = 10s);
