@@ -70,6 +70,23 @@ documented 'export PATH="$PWD/build:$PATH"'
 PATH="$(dirname "$authctl_bin"):$PATH"
 export PATH
 
+echo "== a one-shot request from a script (half-close)"
+documented "printf '{\"id\":1,\"op\":\"ping\"}\\n' | nc -N 127.0.0.1 7411"
+if command -v nc >/dev/null && nc -h 2>&1 | grep -q -- ' -N '; then
+  printf '{"id":1,"op":"ping"}\n' | timeout 10 nc -N 127.0.0.1 "$port" >out \
+    || fail "nc -N"
+else # no OpenBSD nc here: the same half-close from python
+  python3 - "$port" >out <<'PY' || fail "half-close one-shot"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b'{"id":1,"op":"ping"}\n')
+s.shutdown(socket.SHUT_WR)
+while (data := s.recv(4096)):
+    sys.stdout.write(data.decode())
+PY
+fi
+expect '{"id":1,"ok":true}' out
+
 echo "== add a user and log in as that user"
 documented 'authctl user add ann@example.org --name "Ann"'
 echo "ann's password" | authctl user add ann@example.org --name "Ann" >out 2>&1 \
