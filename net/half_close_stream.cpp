@@ -11,6 +11,7 @@
 #include <caf/io/network/stream_impl.hpp>
 #include <caf/io/scribe.hpp>
 #include <caf/mailbox_element.hpp>
+#include <caf/make_counted.hpp>
 #include <caf/policy/tcp.hpp>
 
 #include "actors/interfaces.hpp"
@@ -161,7 +162,7 @@ public:
     auto& mpx = acceptor_.backend();
     auto fd = acceptor_.accepted_socket();
     net::keepalive(fd, true); // as CAF's default_multiplexer::new_scribe
-    caf::io::scribe_ptr scribe{new half_close_scribe(mpx, fd), false};
+    caf::io::scribe_ptr scribe = caf::make_counted<half_close_scribe>(mpx, fd);
     auto hdl = scribe->hdl();
     parent()->add_scribe(std::move(scribe));
     return caf::io::doorman::new_connection(&mpx, hdl);
