@@ -196,15 +196,7 @@ TEST_CASE("authctl mail outbox shows waiting mail without addresses, and "
     CHECK(contains(none.err, "--smtp-url"));
   }
   smtp_sink sink;
-  auto opts = fast_options();
-  for (auto x : {"--smtp-url=" + sink.url(),
-                 std::string{"--mail-from=noreply@example.org"},
-                 std::string{"--app-url=https://app.example.org"},
-                 std::string{"--mail-retry=100ms"},
-                 std::string{"--recovery-reply-time=200ms"},
-                 std::string{"--verify-email=off"}})
-    opts.push_back(x);
-  node_process node{opts};
+  node_process node{mail_options(sink, {"--verify-email=off"})};
   authctl ctl{node};
   auto empty = ctl({"mail", "outbox"});
   REQUIRE(empty.status == 0);

@@ -29,20 +29,6 @@ namespace {
 
 const std::string ann = "ann@example.org";
 
-/// fast_options() and mail through `sink`, retried quickly.
-std::vector<std::string> mail_options(const smtp_sink& sink,
-                                      std::vector<std::string> more = {}) {
-  auto args = fast_options();
-  for (auto x : {"--smtp-url=" + sink.url(),
-                 std::string{"--mail-from=noreply@example.org"},
-                 std::string{"--app-url=https://app.example.org"},
-                 std::string{"--mail-retry=100ms"},
-                 std::string{"--recovery-reply-time=200ms"}})
-    args.push_back(x);
-  args.insert(args.end(), more.begin(), more.end());
-  return args;
-}
-
 json recovery_start(line_client& c, const std::string& email) {
   return c.call({{"op", "recovery_start"}, {"email", email}});
 }

@@ -93,7 +93,7 @@ TEST_CASE("a bad value in the INI file stops the node, naming file, line "
   }
 }
 
-TEST_CASE("--dump-config prints every option with its effective value",
+TEST_CASE("dump-config prints every option with its effective value",
           "[config]") {
   temp_dir dir;
   auto ini = dir.file("node.ini");

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/node_process.hpp"
 #include "support/temp_dir.hpp"
 
 namespace authnode::test {
@@ -215,6 +216,19 @@ std::optional<std::string> code_in(const std::string& raw) {
   if (!std::regex_search(body, m, code))
     return std::nullopt;
   return m.str();
+}
+
+std::vector<std::string> mail_options(const smtp_sink& sink,
+                                      std::vector<std::string> more) {
+  auto args = fast_options();
+  for (auto x : {"--smtp-url=" + sink.url(),
+                 std::string{"--mail-from=noreply@example.org"},
+                 std::string{"--app-url=https://app.example.org"},
+                 std::string{"--mail-retry=100ms"},
+                 std::string{"--recovery-reply-time=200ms"}})
+    args.push_back(x);
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
 }
 
 } // namespace authnode::test

@@ -52,6 +52,12 @@ private:
   uint16_t port_ = 0;
 };
 
+/// fast_options() with mail through `sink`: --smtp-url, --mail-from,
+/// --app-url, retries every 100 ms and a 200 ms recovery_start floor; then
+/// `more`.
+std::vector<std::string> mail_options(const smtp_sink& sink,
+                                      std::vector<std::string> more = {});
+
 /// The value of the first header `name` (case-insensitive, folded lines
 /// joined), or "" when there is none.
 std::string mail_header(const std::string& raw, const std::string& name);
