@@ -229,6 +229,21 @@ caf::result<caf::ok_atom> on_verify(admin_ptr self, const std::string& raw,
   return rp;
 }
 
+/// TOTP, recovery codes and pending challenges gone; the cached sessions
+/// hold the user with TOTP on, so auth forgets them.
+caf::result<caf::ok_atom> on_mfa_reset(admin_ptr self, const std::string& raw) {
+  auto rp = self->make_response_promise<caf::ok_atom>();
+  auto email = normalize_email(raw);
+  ask_db<int64_t>(
+    self, rp,
+    [=](int64_t id) mutable {
+      audit(self, "admin:user_mfa_reset", "ok", "", email, "admin channel");
+      forget_then_ok(self, rp, id);
+    },
+    mfa_reset_atom::value, email);
+  return rp;
+}
+
 /// Counts, ages and the last error of the outbox; never an address, a body
 /// or a code (the database's outbox_status holds none).
 caf::result<outbox_status> on_outbox(admin_ptr self) {
@@ -495,6 +510,9 @@ admin_actor::behavior_type admin(admin_ptr self, admin_settings cfg,
     },
     [=](user_verify_atom, const std::string& email, bool verified) {
       return on_verify(self, email, verified);
+    },
+    [=](mfa_reset_atom, const std::string& email) {
+      return on_mfa_reset(self, email);
     },
   };
 }

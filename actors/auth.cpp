@@ -14,6 +14,7 @@
 #include "actors/password_flow.hpp"
 #include "actors/recovery_flow.hpp"
 #include "actors/register_flow.hpp"
+#include "actors/second_factor_flow.hpp"
 #include "actors/session_ops.hpp"
 #include "core/counters.hpp"
 
@@ -65,6 +66,21 @@ auth_actor::behavior_type auth(auth_ptr self, auth_settings cfg,
     },
     [=](email_finish_atom, token_code_request& req) {
       return finish_change_email(self, req);
+    },
+    [=](totp_setup_atom, token_request& req) {
+      return start_totp_setup(self, req);
+    },
+    [=](totp_enable_atom, token_code_request& req) {
+      return enable_totp(self, req);
+    },
+    [=](totp_disable_atom, totp_disable_request& req) {
+      return disable_totp(self, req);
+    },
+    [=](codes_renew_atom, token_code_request& req) {
+      return renew_recovery_codes(self, req);
+    },
+    [=](login_factor_atom, second_factor_login& req) {
+      return finish_second_factor_login(self, req);
     },
     [=](tick_atom) {
       on_tick(self);

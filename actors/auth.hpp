@@ -42,6 +42,8 @@ struct auth_settings {
   /// --require-verified-email: a login of an account whose address is not
   /// proven fails with email_not_verified, once its password matched.
   bool require_verified = false;
+  /// --totp-issuer: the name authenticator apps show beside the account.
+  std::string totp_issuer = "authnode";
 };
 
 struct auth_state {

@@ -92,6 +92,29 @@ session_grant make_grant(auth_ptr self, user_view user, std::string source,
   return granted;
 }
 
+void commit_grant(auth_ptr self, user_view user, std::string source,
+                  bool keep_device,
+                  caf::typed_response_promise<session_grant> rp) {
+  login_commit commit;
+  auto granted = make_grant(self, std::move(user), std::move(source), commit);
+  if (keep_device) {
+    commit.device_digest.clear();
+    granted.device_token = secret{};
+  }
+  auto digest = commit.session.token_digest;
+  ask_db<caf::ok_atom>(
+    self,
+    [=](caf::ok_atom) mutable {
+      self->state.counters->logins_ok += 1;
+      self->state.sessions.put(digest, granted.user, granted.expires_at);
+      rp.deliver(std::move(granted));
+    },
+    [=](caf::error err) mutable {
+      rp.deliver(std::move(err));
+    },
+    login_commit_atom::value, std::move(commit));
+}
+
 void arm_tick(auth_ptr self) {
   auto& st = self->state;
   if (st.tick_armed)

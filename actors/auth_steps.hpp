@@ -82,6 +82,13 @@ throttle_keys code_keys(const char* kind, const std::string& source,
 session_grant make_grant(auth_ptr self, user_view user, std::string source,
                          login_commit& commit);
 
+/// Grants a session to `user` (make_grant), commits it, caches it and
+/// answers `rp` with it. `keep_device`: the login presented a valid device
+/// token, which it keeps (no new one is made).
+void commit_grant(auth_ptr self, user_view user, std::string source,
+                  bool keep_device,
+                  caf::typed_response_promise<session_grant> rp);
+
 /// Sends a request tracked as `call` in the deadline queue: its answer is
 /// taken only while the call is open, so that exactly one of the callbacks
 /// runs, whether the answer, the time limit or the loss of the storage node

@@ -82,6 +82,15 @@ void register_message_types(caf::actor_system_config& cfg) {
   announce<recovery_finish_request>(cfg, "recovery_finish_request");
   announce<token_code_request>(cfg, "token_code_request");
   announce<email_change_request>(cfg, "email_change_request");
+  announce<factor_attempt>(cfg, "factor_attempt");
+  announce<recovery_code_list>(cfg, "recovery_code_list");
+  announce<totp_setup_reply>(cfg, "totp_setup_reply");
+  announce<totp_disable_request>(cfg, "totp_disable_request");
+  announce<second_factor_login>(cfg, "second_factor_login");
+  announce<challenge_request>(cfg, "challenge_request");
+  announce<second_factor_challenge>(cfg, "second_factor_challenge");
+  announce<challenge_attempt>(cfg, "challenge_attempt");
+  announce<factor_used>(cfg, "factor_used");
 }
 
 } // namespace authnode

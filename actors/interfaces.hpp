@@ -135,6 +135,23 @@ using verify_finish_atom = caf::atom_constant<caf::atom("ver_finish")>;
 using email_start_atom = caf::atom_constant<caf::atom("em_start")>;
 using email_finish_atom = caf::atom_constant<caf::atom("em_finish")>;
 
+// -- second factors (TOTP and recovery codes) ---------------------------------
+
+// The public ops (auth actor); the first four also name the database's part.
+using totp_setup_atom = caf::atom_constant<caf::atom("totp_setup")>;
+using totp_enable_atom = caf::atom_constant<caf::atom("totp_on")>;
+using totp_disable_atom = caf::atom_constant<caf::atom("totp_off")>;
+using codes_renew_atom = caf::atom_constant<caf::atom("codes_new")>;
+using login_factor_atom = caf::atom_constant<caf::atom("login_2fa")>;
+/// A login whose password matched waits for its second factor.
+using challenge_new_atom = caf::atom_constant<caf::atom("chal_new")>;
+/// Whose live challenge is this (to throttle its codes by account)?
+using challenge_owner_atom = caf::atom_constant<caf::atom("chal_who")>;
+/// Ends a challenge with a code.
+using challenge_use_atom = caf::atom_constant<caf::atom("chal_use")>;
+/// Removes a user's second factors (admin channel: mfa-reset).
+using mfa_reset_atom = caf::atom_constant<caf::atom("u_mfa_rst")>;
+
 // -- between nodes (cluster/) -----------------------------------------------
 
 /// The first message a node sends to another, with its cluster protocol
@@ -157,7 +174,7 @@ using storage_lost_atom = caf::atom_constant<caf::atom("st_lost")>;
 /// two nodes find out they cannot talk. Every other message type is
 /// announced under a name that carries the version (register_message_types),
 /// so a message of another version fails to decode instead of being misread.
-constexpr uint32_t cluster_protocol = 2;
+constexpr uint32_t cluster_protocol = 3;
 
 // -- message types -----------------------------------------------------------
 
@@ -170,6 +187,8 @@ struct user_view {
   int64_t last_login_at = 0;
   /// The user proved the address is theirs (a code mailed to it).
   bool email_verified = false;
+  /// TOTP is on: a login needs a code too (and recovery codes work).
+  bool totp = false;
 };
 
 /// A user with the stored password hash: an argon2id PHC string, or one of
@@ -191,6 +210,8 @@ struct user_detail {
   /// The format of the stored hash ("argon2id", "bcrypt", ...: scheme_name
   /// in core/hash_format), never the hash.
   std::string hash_scheme;
+  /// Recovery codes of the second factor not used yet.
+  int64_t recovery_codes = 0;
 };
 
 /// One page of users in email order: those after `after` whose email starts
@@ -575,6 +596,70 @@ struct account_recovery {
   login_commit login;
 };
 
+// -- second factors -------------------------------------------------------------
+
+/// A code typed for the user's second factor: a TOTP code or a recovery
+/// code, told apart by their form.
+struct factor_attempt {
+  int64_t user_id = 0;
+  secret code;
+};
+
+/// Recovery codes in clear: made by the storage node, which keeps only
+/// their keyed digests, and shown to the user this once.
+struct recovery_code_list {
+  std::vector<secret> codes;
+};
+
+/// totp_setup's answer: the seed in base32 and the otpauth:// URI that
+/// carries it (for a QR code).
+struct totp_setup_reply {
+  secret seed;
+  secret uri;
+};
+
+/// totp_disable: the password and a code, both.
+struct totp_disable_request {
+  secret token;
+  secret password;
+  secret code;
+  std::string source;
+  std::string client_addr;
+};
+
+/// login_second_factor: the challenge of second_factor_required, a code.
+struct second_factor_login {
+  secret challenge;
+  secret code;
+  std::string source;
+  std::string client_addr;
+};
+
+/// Opens a challenge for a login of `user_id` from `source`.
+struct challenge_request {
+  int64_t user_id = 0;
+  std::string source;
+};
+
+/// A login waiting for its second factor, as the client learns of it.
+struct second_factor_challenge {
+  secret challenge;
+  int64_t expires_at = 0;
+  std::vector<std::string> methods;
+};
+
+struct challenge_attempt {
+  secret challenge;
+  secret code;
+};
+
+/// A challenge answered: the user, and the method used ("totp",
+/// "recovery_code").
+struct factor_used {
+  user_view user;
+  std::string method;
+};
+
 // -- inspectors ---------------------------------------------------------------
 
 #define AUTHNODE_INSPECT(type, ...)                                            \
@@ -584,10 +669,10 @@ struct account_recovery {
   }
 
 AUTHNODE_INSPECT(user_view, x.id, x.email, x.name, x.created_at,
-                 x.last_login_at, x.email_verified)
+                 x.last_login_at, x.email_verified, x.totp)
 AUTHNODE_INSPECT(user_record, x.user, x.password_hash, x.disabled)
 AUTHNODE_INSPECT(user_detail, x.user, x.disabled, x.sessions, x.devices,
-                 x.hash_scheme)
+                 x.hash_scheme, x.recovery_codes)
 AUTHNODE_INSPECT(user_query, x.after, x.prefix, x.limit, x.now)
 AUTHNODE_INSPECT(user_page, x.users)
 AUTHNODE_INSPECT(admin_new_user, x.email, x.name, x.password)
@@ -659,6 +744,19 @@ AUTHNODE_INSPECT(outbox_batch, x.mails, x.pending, x.next_due_ms)
 AUTHNODE_INSPECT(outbox_status, x.pending, x.oldest_created_ms, x.most_attempts,
                  x.last_error)
 
+AUTHNODE_INSPECT(factor_attempt, x.user_id, x.code)
+AUTHNODE_INSPECT(recovery_code_list, x.codes)
+AUTHNODE_INSPECT(totp_setup_reply, x.seed, x.uri)
+AUTHNODE_INSPECT(totp_disable_request, x.token, x.password, x.code, x.source,
+                 x.client_addr)
+AUTHNODE_INSPECT(second_factor_login, x.challenge, x.code, x.source,
+                 x.client_addr)
+AUTHNODE_INSPECT(challenge_request, x.user_id, x.source)
+AUTHNODE_INSPECT(second_factor_challenge, x.challenge, x.expires_at,
+                 x.methods)
+AUTHNODE_INSPECT(challenge_attempt, x.challenge, x.code)
+AUTHNODE_INSPECT(factor_used, x.user, x.method)
+
 #undef AUTHNODE_INSPECT
 
 // -- typed interfaces ---------------------------------------------------------
@@ -681,6 +779,13 @@ using auth_actor = caf::typed_actor<
   caf::replies_to<verify_finish_atom, token_code_request>::with<user_view>,
   caf::replies_to<email_start_atom, email_change_request>::with<caf::ok_atom>,
   caf::replies_to<email_finish_atom, token_code_request>::with<user_view>,
+  caf::replies_to<totp_setup_atom, token_request>::with<totp_setup_reply>,
+  caf::replies_to<totp_enable_atom,
+                  token_code_request>::with<recovery_code_list>,
+  caf::replies_to<totp_disable_atom, totp_disable_request>::with<caf::ok_atom>,
+  caf::replies_to<codes_renew_atom,
+                  token_code_request>::with<recovery_code_list>,
+  caf::replies_to<login_factor_atom, second_factor_login>::with<session_grant>,
   caf::replies_to<forget_atom, int64_t>::with<caf::ok_atom>,
   caf::replies_to<forget_atom, user_ids>::with<caf::ok_atom>,
   caf::reacts_to<tick_atom>, caf::reacts_to<storage_lost_atom>>;
@@ -746,7 +851,19 @@ using database_actor = outbox_actor::extend<
   caf::replies_to<code_check_atom, code_attempt>::with<user_view>,
   caf::replies_to<code_use_atom, code_attempt>::with<user_view>,
   caf::replies_to<recover_atom, account_recovery>::with<user_view>,
-  caf::replies_to<user_verify_atom, std::string, bool>::with<int64_t>>;
+  caf::replies_to<user_verify_atom, std::string, bool>::with<int64_t>,
+  /// Second factors (storage/second_factor_store.hpp). A wrong code is
+  /// ec::invalid_code; a request that needs TOTP on (or off) ec::conflict.
+  caf::replies_to<totp_setup_atom, int64_t /* user */>::with<secret>,
+  caf::replies_to<totp_enable_atom, factor_attempt>::with<recovery_code_list>,
+  caf::replies_to<totp_disable_atom, factor_attempt>::with<caf::ok_atom>,
+  caf::replies_to<codes_renew_atom, factor_attempt>::with<recovery_code_list>,
+  caf::replies_to<challenge_new_atom,
+                  challenge_request>::with<second_factor_challenge>,
+  caf::replies_to<challenge_owner_atom, secret>::with<user_view>,
+  caf::replies_to<challenge_use_atom, challenge_attempt>::with<factor_used>,
+  /// Replies the user's id; ec::not_found if there is no such user.
+  caf::replies_to<mfa_reset_atom, std::string>::with<int64_t>>;
 
 /// The guard: may a password verification start? Answers ok_atom at once,
 /// later (a held attempt), or fails with rate_limited (retry_after_ms in the
@@ -788,7 +905,8 @@ using admin_actor = caf::typed_actor<
   caf::replies_to<backup_atom, std::string>::with<backup_result>,
   /// Fails with ec::unavailable on a node started without mail.
   caf::replies_to<outbox_status_atom>::with<outbox_status>,
-  caf::replies_to<user_verify_atom, std::string, bool>::with<caf::ok_atom>>;
+  caf::replies_to<user_verify_atom, std::string, bool>::with<caf::ok_atom>,
+  caf::replies_to<mfa_reset_atom, std::string>::with<caf::ok_atom>>;
 
 /// What a storage or hasher node publishes on its node port. The reply to a
 /// hello of the same protocol version: (protocol, role, first, second,

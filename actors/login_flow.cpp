@@ -11,7 +11,9 @@
 //   look_up             the user, or the dummy hash for an unknown email
 //   verify              the hash pool (ahead of the queue with a device token)
 //   refuse | grant      a held invalid_credentials | the session, committed,
-//                       cached and answered
+//                       cached and answered; or, with TOTP on, no session
+//                       but second_factor_required and a challenge
+//                       (actors/second_factor_flow.cpp goes on from there)
 //   rehash_later        after a grant, if the stored hash is outdated
 //
 // Each step asks one actor one question and hands the login to the next
@@ -27,6 +29,7 @@
 #include <string>
 #include <utility>
 
+#include "actors/second_factor_flow.hpp"
 #include "core/clock.hpp"
 #include "core/email.hpp"
 #include "core/error_code.hpp"
@@ -235,25 +238,15 @@ void refuse(auth_ptr self, login_ptr login, const char* reason) {
 }
 
 /// Commits the session (and a new device token, if the login did not
-/// present a valid one) in one transaction, caches it and answers.
+/// present a valid one) in one transaction, caches it and answers; or, for
+/// an account with a second factor, answers second_factor_required.
 void grant(auth_ptr self, login_ptr login) {
-  login_commit commit;
-  auto granted = make_grant(self, std::move(*login->user),
-                            std::move(login->source), commit);
-  // A login that presented a valid device token keeps that one.
-  if (!login->device_digest.empty()) {
-    commit.device_digest.clear();
-    granted.device_token = secret{};
+  if (login->user->totp) {
+    ask_second_factor(self, "login", *login->user, login->source, login->rp);
+    return;
   }
-  auto digest = commit.session.token_digest;
-  ask_db<caf::ok_atom>(
-    self,
-    [=](caf::ok_atom) mutable {
-      self->state.counters->logins_ok += 1;
-      self->state.sessions.put(digest, granted.user, granted.expires_at);
-      login->rp.deliver(std::move(granted));
-    },
-    answer_error(login), login_commit_atom::value, std::move(commit));
+  commit_grant(self, std::move(*login->user), std::move(login->source),
+               !login->device_digest.empty(), login->rp);
 }
 
 /// Replaces a hash that verified but is not argon2id at today's cost (an

@@ -9,7 +9,8 @@
 //     recovery keys) --> check (the database: is it the live code?) --> hash
 //     (the hash pool) --> recover (the database: code used up, new hash,
 //     every session revoked, address proven, new session, all or nothing)
-//     --> the session granted, as after a login
+//     --> the session granted, as after a login; with TOTP on, no session
+//     but second_factor_required (actors/second_factor_flow.hpp)
 //
 // The code is checked before the new password is hashed, so a wrong code
 // costs no hash; it is held and reported to the guard like a wrong
@@ -22,6 +23,7 @@
 #include <string>
 #include <utility>
 
+#include "actors/second_factor_flow.hpp"
 #include "core/account_rules.hpp"
 #include "core/email.hpp"
 #include "core/source_key.hpp"
@@ -191,9 +193,16 @@ void recover(auth_ptr self, finish_ptr flow, std::string phc) {
       report(self, flow->attempt, attempt_result::success);
       audit_outcome(self, "recovery_finish", "ok", flow->source, flow->email,
                     "code");
-      self->state.counters->logins_ok += 1;
       // Every session of the user was revoked with the old password.
       self->state.sessions.forget_user(user.id, std::string{});
+      // Recovery by mail does not remove a second factor: the database
+      // stored no session, and the login goes on with a code.
+      if (user.totp) {
+        ask_second_factor(self, "recovery_finish", user, flow->source,
+                          flow->rp);
+        return;
+      }
+      self->state.counters->logins_ok += 1;
       granted.user = std::move(user);
       self->state.sessions.put(digest, granted.user, granted.expires_at);
       flow->rp.deliver(std::move(granted));

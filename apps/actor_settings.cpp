@@ -22,6 +22,7 @@ auth_settings make_auth_settings(const node_settings& s) {
   a.trusted_sources = s.trusted_sources;
   a.verify_on_register = s.verify_email;
   a.require_verified = s.require_verified_email;
+  a.totp_issuer = s.totp_issuer;
   return a;
 }
 

@@ -149,6 +149,14 @@ int main(int argc, char** argv) {
       rc = cmd_user_verify(o, email, verified);
     });
   }
+  auto mfa_reset = user->add_subcommand(
+    "mfa-reset",
+    "remove the account's second factors (TOTP and recovery codes), for a "
+    "user who lost them; the password alone logs in again");
+  add_email(mfa_reset, email);
+  mfa_reset->callback([&] {
+    rc = cmd_user_mfa_reset(o, email);
+  });
   auto del = user->add_subcommand(
     "delete", "delete an account with its sessions and device tokens");
   add_email(del, email);

@@ -111,7 +111,11 @@ int run(caf::actor_system& sys, const node_start& start) {
       break;
   }
   auto db_settings = make_database_settings(s);
-  if (!load_mail_setup(s, db_settings.mail))
+  auto keys = load_secret_keys(s);
+  if (!keys)
+    return 2;
+  db_settings.factors = make_factor_setup(s, *keys);
+  if (!load_mail_setup(s, *keys, db_settings.mail))
     return 2;
   std::string error;
   auto db = spawn_database(sys, s.db, db_settings, error);

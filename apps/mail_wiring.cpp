@@ -11,7 +11,33 @@
 
 namespace authnode {
 
-bool load_mail_setup(const node_settings& s,
+std::optional<node_keys> load_secret_keys(const node_settings& s) {
+  if (s.secret_key_path.empty()) {
+    log_info("secret key: fresh random bytes kept nowhere (in-memory "
+             "database without --secret-key-file)");
+    return random_node_keys();
+  }
+  bool created = false;
+  std::string error;
+  auto keys = load_node_keys(s.secret_key_path, created, error);
+  if (!keys) {
+    log_error("--secret-key-file: " + error);
+    return std::nullopt;
+  }
+  if (created)
+    log_info("created secret key file " + s.secret_key_path + " (mode 0600)");
+  return keys;
+}
+
+std::shared_ptr<const factor_setup> make_factor_setup(const node_settings& s,
+                                                      const node_keys& keys) {
+  auto setup = std::make_shared<factor_setup>();
+  setup->keys = keys;
+  setup->skew = s.totp_skew;
+  return setup;
+}
+
+bool load_mail_setup(const node_settings& s, const node_keys& keys,
                      std::shared_ptr<const mail_setup>& out) {
   std::string error;
   // Templates given are checked even without mail: a typo shows at once.
@@ -36,16 +62,8 @@ bool load_mail_setup(const node_settings& s,
       return false;
     }
   }
-  bool created = false;
-  auto keys = load_node_keys(s.secret_key_path, created, error);
-  if (!keys) {
-    log_error("--secret-key-file: " + error);
-    return false;
-  }
-  if (created)
-    log_info("created secret key file " + s.secret_key_path + " (mode 0600)");
   auto setup = std::make_shared<mail_setup>();
-  setup->keys = *keys;
+  setup->keys = keys;
   setup->templates = std::move(*templates);
   setup->app_url = s.app_url;
   setup->code_ttl = s.code_ttl;

@@ -1,11 +1,13 @@
-// The node's mail, from its options: what the storage node needs to issue
-// codes (its secret key, the templates, the limits) and the mailer that
-// delivers the outbox. Both are made on the node that owns the database
-// (roles all and storage); without --smtp-url there is neither, and the
-// node says so at start.
+// The storage node's secrets and mail, from its options: its secret key
+// (which seals TOTP seeds and queued mail and keys the digests of codes),
+// what it needs to issue codes (the templates, the limits) and the mailer
+// that delivers the outbox. All are made on the node that owns the
+// database (roles all and storage); without --smtp-url there is no mail,
+// and the node says so at start.
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
@@ -14,14 +16,23 @@
 #include "config/node_settings.hpp"
 #include "core/counters.hpp"
 #include "storage/account_store.hpp"
+#include "storage/second_factor_store.hpp"
 
 namespace authnode {
 
-/// Loads the secret key (making it at first start) and the templates; null
-/// without mail. False, after logging why, if the node must not start: an
-/// unreadable key file or one others may read, a template with an unknown
-/// placeholder, an unreadable --smtp-password-file.
-bool load_mail_setup(const node_settings& s,
+/// The node's secret key file (made at first start), or random keys for an
+/// in-memory database without --secret-key-file; nothing, after logging
+/// why, if the file cannot be read or others may read it.
+std::optional<node_keys> load_secret_keys(const node_settings& s);
+
+/// The second factors' settings, with the node's keys.
+std::shared_ptr<const factor_setup> make_factor_setup(const node_settings& s,
+                                                      const node_keys& keys);
+
+/// Loads the templates; null without mail. False, after logging why, if the
+/// node must not start: a template with an unknown placeholder, an
+/// unreadable --smtp-password-file.
+bool load_mail_setup(const node_settings& s, const node_keys& keys,
                      std::shared_ptr<const mail_setup>& out);
 
 /// Spawns the mailer for the outbox of `db` and tells `db` about it; an

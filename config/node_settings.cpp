@@ -262,6 +262,11 @@ std::string resolve_mail(const node_options& o, node_settings& s) {
   s.secret_key_path = o.secret_key_file.empty()
                         ? default_secret_key_path(o.db)
                         : o.secret_key_file;
+  if (o.totp_issuer.empty() || o.totp_issuer.size() > 64
+      || o.totp_issuer.find(':') != std::string::npos)
+    return "--totp-issuer: must be 1 to 64 characters, without ':'";
+  if (o.totp_skew > 10)
+    return "--totp-skew: must be between 0 and 10";
   return {};
 }
 

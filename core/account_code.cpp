@@ -40,6 +40,8 @@ std::string to_string(code_purpose purpose) {
       return "verification";
     case code_purpose::email_change:
       return "email_change";
+    case code_purpose::second_factor:
+      return "second_factor";
   }
   return "unknown";
 }

@@ -25,6 +25,9 @@ enum class code_purpose : uint8_t {
   recovery = 0,
   verification = 1,
   email_change = 2,
+  /// A recovery code of the second factor (storage/second_factor_store):
+  /// not mailed, shown once; the same format and digest as the others.
+  second_factor = 3,
 };
 
 /// "recovery", "verification", "email_change".

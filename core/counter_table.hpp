@@ -55,6 +55,15 @@
     "Mails given up after --mail-max-age without a delivery.")                 \
   X(outbox_depth, atomic, gauge, "authnode_outbox_depth",                      \
     "Mails in the outbox waiting for delivery.")                               \
+  X(second_factor_challenges_total, atomic, counter,                           \
+    "authnode_second_factor_challenges_total",                                 \
+    "Logins whose password matched that were asked for a second factor.")     \
+  X(second_factor_ok_total, atomic, counter,                                   \
+    "authnode_second_factor_ok_total",                                         \
+    "Second-factor codes accepted (TOTP or recovery code).")                   \
+  X(second_factor_failed_total, atomic, counter,                               \
+    "authnode_second_factor_failed_total",                                     \
+    "Second-factor codes refused (wrong, replayed, used or no challenge).")    \
   X(uptime_seconds, uptime, gauge, "authnode_uptime_seconds",                  \
     "Seconds since the node started.")
 // clang-format on

@@ -15,7 +15,7 @@ struct code_entry {
   std::string_view message;
 };
 
-constexpr std::array<code_entry, 21> code_table{{
+constexpr std::array<code_entry, 23> code_table{{
   {ec::none, "none", "no error"},
   {ec::bad_json, "bad_json", "the line is not a JSON object"},
   {ec::bad_request, "bad_request", "a field is missing or has the wrong type"},
@@ -40,6 +40,10 @@ constexpr std::array<code_entry, 21> code_table{{
    "the code is wrong, expired or used; ask for a new one"},
   {ec::email_not_verified, "email_not_verified",
    "the email address of this account is not verified yet"},
+  {ec::second_factor_required, "second_factor_required",
+   "the password is right; a second factor is needed to log in"},
+  {ec::conflict, "conflict",
+   "the account is not in the state this request needs"},
 }};
 
 const code_entry& entry(ec code) {
@@ -91,6 +95,12 @@ caf::error make_rate_limited(int64_t retry_after_ms) {
   return caf::make_error(ec::rate_limited, retry_after_ms);
 }
 
+caf::error make_second_factor_required(secret challenge, int64_t expires_at,
+                                       std::vector<std::string> methods) {
+  return caf::make_error(ec::second_factor_required, std::move(challenge),
+                         expires_at, std::move(methods));
+}
+
 wire_error to_wire(const caf::error& err) {
   wire_error out;
   if (err.category() == caf::atom("authnode")) {
@@ -98,7 +108,11 @@ wire_error to_wire(const caf::error& err) {
     if (out.code == ec::not_found || out.code == ec::none)
       out.code = ec::internal;
     auto& ctx = err.context();
-    if (ctx.match_elements<int64_t>() && out.code == ec::rate_limited)
+    if (ctx.match_elements<secret, int64_t, std::vector<std::string>>())
+      out.challenge = pending_challenge{ctx.get_as<secret>(0),
+                                        ctx.get_as<int64_t>(1),
+                                        ctx.get_as<std::vector<std::string>>(2)};
+    else if (ctx.match_elements<int64_t>() && out.code == ec::rate_limited)
       out.retry_after_ms = ctx.get_as<int64_t>(0);
     else if (ctx.match_elements<int64_t>())
       out.hold = caf::timespan{ctx.get_as<int64_t>(0)};

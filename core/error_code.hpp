@@ -11,11 +11,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <caf/error.hpp>
 #include <caf/make_message.hpp>
 #include <caf/message.hpp>
 #include <caf/timestamp.hpp>
+
+#include "core/secrets.hpp"
 
 namespace authnode {
 
@@ -53,6 +56,11 @@ enum class ec : uint8_t {
   // not proven, with --require-verified-email.
   invalid_code,
   email_not_verified,
+  // Second factors: the password matched, a code is needed too (the reply
+  // carries the challenge); the account is not in the state the op needs
+  // (TOTP on already, not on, nothing set up to confirm).
+  second_factor_required,
+  conflict,
 };
 
 /// Stable snake_case name used on the wire.
@@ -81,6 +89,14 @@ std::string to_string(import_code code);
 /// Default text for people.
 std::string_view default_message(ec code);
 
+/// second_factor_required's extra: the login waiting for its second factor
+/// (login_second_factor names it), until when, and with which methods.
+struct pending_challenge {
+  secret challenge;
+  int64_t expires_at = 0;
+  std::vector<std::string> methods;
+};
+
 /// What a failure means to a client: the code, a message and, for failures
 /// that must be answered late, how long after the request arrived.
 struct wire_error {
@@ -89,6 +105,8 @@ struct wire_error {
   caf::timespan hold{0};
   /// For rate_limited: when the client may try again.
   std::optional<int64_t> retry_after_ms;
+  /// For second_factor_required.
+  std::optional<pending_challenge> challenge;
 };
 
 /// Maps any caf::error (ours or CAF's own, such as a request timeout) to what
@@ -101,6 +119,12 @@ caf::error make_held_error(ec code, caf::timespan hold);
 
 /// rate_limited, with the time after which trying again makes sense.
 caf::error make_rate_limited(int64_t retry_after_ms);
+
+/// second_factor_required, with the challenge the client answers with a
+/// code (the challenge travels in the error; it is a secret, which has no
+/// operator<<, and the connection writes it only to its own client).
+caf::error make_second_factor_required(secret challenge, int64_t expires_at,
+                                       std::vector<std::string> methods);
 
 } // namespace authnode
 

@@ -34,6 +34,11 @@ enum class op_label : uint8_t {
   verify_email_finish,
   change_email_start,
   change_email_finish,
+  totp_setup,
+  totp_enable,
+  totp_disable,
+  recovery_codes_renew,
+  login_second_factor,
   invalid,
 };
 

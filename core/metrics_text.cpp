@@ -22,6 +22,11 @@ std::string_view op_label_name(op_label op) {
     "verify_email_finish",
     "change_email_start",
     "change_email_finish",
+    "totp_setup",
+    "totp_enable",
+    "totp_disable",
+    "recovery_codes_renew",
+    "login_second_factor",
     "invalid",
   };
   return names[static_cast<size_t>(op)];
@@ -30,10 +35,9 @@ std::string_view op_label_name(op_label op) {
 namespace {
 
 /// Login outcomes printed even while zero.
-constexpr std::array<ec, 5> common_login_outcomes{ec::none,
-                                                  ec::invalid_credentials,
-                                                  ec::rate_limited, ec::busy,
-                                                  ec::unavailable};
+constexpr std::array<ec, 6> common_login_outcomes{
+  ec::none,          ec::invalid_credentials, ec::rate_limited,
+  ec::busy,          ec::unavailable,         ec::second_factor_required};
 
 class writer {
 public:

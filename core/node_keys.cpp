@@ -10,6 +10,7 @@ namespace {
 constexpr char kdf_context[crypto_kdf_CONTEXTBYTES + 1] = "authnode";
 constexpr uint64_t codes_subkey = 1;
 constexpr uint64_t mail_subkey = 2;
+constexpr uint64_t seeds_subkey = 3;
 
 node_keys derive(const key_bytes& master) {
   static_assert(crypto_kdf_KEYBYTES == key_file_bytes);
@@ -19,6 +20,8 @@ node_keys derive(const key_bytes& master) {
                              codes_subkey, kdf_context, master.data());
   crypto_kdf_derive_from_key(keys.mail.data(), keys.mail.size(), mail_subkey,
                              kdf_context, master.data());
+  crypto_kdf_derive_from_key(keys.seeds.data(), keys.seeds.size(),
+                             seeds_subkey, kdf_context, master.data());
   return keys;
 }
 
@@ -27,11 +30,13 @@ node_keys derive(const key_bytes& master) {
 node_keys::~node_keys() {
   sodium_memzero(codes.data(), codes.size());
   sodium_memzero(mail.data(), mail.size());
+  sodium_memzero(seeds.data(), seeds.size());
 }
 
 std::string default_secret_key_path(const std::string& db_path) {
+  // An in-memory database keeps nothing: neither do its keys (random).
   if (db_path == ":memory:")
-    return "authnode.secret-key";
+    return {};
   return db_path + ".secret-key";
 }
 
@@ -53,7 +58,7 @@ node_keys random_node_keys() {
   return keys;
 }
 
-std::string seal(const node_keys& keys, std::string_view plain) {
+std::string seal(const key_bytes& key, std::string_view plain) {
   std::string out(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES
                     + plain.size(),
                   '\0');
@@ -61,11 +66,11 @@ std::string seal(const node_keys& keys, std::string_view plain) {
   randombytes_buf(nonce, crypto_secretbox_NONCEBYTES);
   crypto_secretbox_easy(nonce + crypto_secretbox_NONCEBYTES,
                         reinterpret_cast<const unsigned char*>(plain.data()),
-                        plain.size(), nonce, keys.mail.data());
+                        plain.size(), nonce, key.data());
   return out;
 }
 
-std::optional<std::string> unseal(const node_keys& keys,
+std::optional<std::string> unseal(const key_bytes& key,
                                   std::string_view sealed) {
   constexpr auto overhead
     = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES;
@@ -76,7 +81,7 @@ std::optional<std::string> unseal(const node_keys& keys,
   if (crypto_secretbox_open_easy(
         reinterpret_cast<unsigned char*>(plain.data()),
         nonce + crypto_secretbox_NONCEBYTES,
-        sealed.size() - crypto_secretbox_NONCEBYTES, nonce, keys.mail.data())
+        sealed.size() - crypto_secretbox_NONCEBYTES, nonce, key.data())
       != 0)
     return std::nullopt;
   return plain;

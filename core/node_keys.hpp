@@ -1,12 +1,14 @@
-// The node's secret key, and the two keys derived from it.
+// The node's secret key, and the keys derived from it.
 //
 // One-time codes are stored only as keyed digests, and queued mail (which
-// holds a code in clear until it is delivered) only sealed, so neither a
-// copy of the database nor a backup gives a code away. The key lives in a
+// holds a code in clear until it is delivered) and TOTP seeds (which must be
+// read back to check a code) only sealed, so neither a copy of the database
+// nor a backup gives a code or a seed away. The key lives in a
 // key file (core/key_file.hpp) beside the database, `<db>.secret-key`,
 // made at first start; it is read by the storage node only, which issues
-// and checks codes and sends the mail. crypto_kdf derives a key per use, so
-// that a digest key can never open a sealed mail.
+// and checks codes, checks TOTP codes and sends the mail. crypto_kdf derives
+// a key per use, so that a digest key can never open a sealed mail, nor the
+// mail key a seed.
 #pragma once
 
 #include <optional>
@@ -22,6 +24,8 @@ struct node_keys {
   key_bytes codes{};
   /// Seals queued mail (crypto_secretbox).
   key_bytes mail{};
+  /// Seals TOTP seeds (crypto_secretbox).
+  key_bytes seeds{};
 
   node_keys() = default;
   node_keys(const node_keys&) = default;
@@ -29,8 +33,8 @@ struct node_keys {
   ~node_keys();
 };
 
-/// `<db>.secret-key`, or `authnode.secret-key` in the working directory for
-/// an in-memory database.
+/// `<db>.secret-key`; empty for an in-memory database, whose keys are
+/// random and kept nowhere (its codes, mail and seeds die with it).
 std::string default_secret_key_path(const std::string& db_path);
 
 /// Reads (making it first, if missing) the key file at `path` and derives
@@ -42,12 +46,13 @@ std::optional<node_keys> load_node_keys(const std::string& path, bool& created,
 /// whose codes need not outlive the process.
 node_keys random_node_keys();
 
-/// Encrypts and authenticates `plain`: a random nonce, then the box.
-std::string seal(const node_keys& keys, std::string_view plain);
+/// Encrypts and authenticates `plain` with `key` (one of a node_keys'
+/// sealing keys): a random nonce, then the box.
+std::string seal(const key_bytes& key, std::string_view plain);
 
 /// The plain text of seal()'s output, or nothing if it was not sealed with
-/// these keys or was altered.
-std::optional<std::string> unseal(const node_keys& keys,
+/// this key or was altered.
+std::optional<std::string> unseal(const key_bytes& key,
                                   std::string_view sealed);
 
 } // namespace authnode

@@ -33,6 +33,7 @@ int cmd_user_disable(const ctl_options& opts, const std::string& email,
 int cmd_user_delete(const ctl_options& opts, const std::string& email,
                     bool confirmed);
 /// `verified` false: the address counts as unproven again.
+int cmd_user_mfa_reset(const ctl_options& opts, const std::string& email);
 int cmd_user_verify(const ctl_options& opts, const std::string& email,
                     bool verified);
 int cmd_sessions_list(const ctl_options& opts, const std::string& email);

@@ -159,6 +159,14 @@ int cmd_user_verify(const ctl_options& opts, const std::string& email,
                               : email + ": address marked not verified");
 }
 
+int cmd_user_mfa_reset(const ctl_options& opts, const std::string& email) {
+  auto reply
+    = admin_link(opts)->call({{"op", "user_mfa_reset"}, {"email", email}});
+  return report_done(opts, reply,
+                     email + ": second factors removed (TOTP and recovery "
+                             "codes)");
+}
+
 int cmd_sessions_list(const ctl_options& opts, const std::string& email) {
   auto reply
     = admin_link(opts)->call({{"op", "sessions_list"}, {"email", email}});

@@ -108,6 +108,35 @@ struct encoder {
   void operator()(const request_id& id, const email_finish_op& r) {
     check_reply(encode_error(id, ec::invalid_code, r.req.code.reveal()), false);
   }
+  // The second-factor ops: the fuzzer writes the client's token and codes
+  // where the node writes a seed, codes and a challenge.
+  void operator()(const request_id& id, const totp_setup_op& r) {
+    totp_setup_reply setup{secret{std::string{r.req.token.reveal()}},
+                           secret{std::string{r.req.token.reveal()}}};
+    check_reply(encode_totp_setup(id, setup), true);
+  }
+  void operator()(const request_id& id, const totp_enable_op& r) {
+    recovery_code_list list;
+    list.codes.emplace_back(std::string{r.req.code.reveal()});
+    check_reply(encode_recovery_codes(id, list), true);
+  }
+  void operator()(const request_id& id, const totp_disable_request& r) {
+    wire_error failure;
+    failure.code = ec::second_factor_required;
+    failure.message = r.password.reveal();
+    failure.challenge = pending_challenge{
+      secret{std::string{r.code.reveal()}}, 1, {r.client_addr}};
+    check_reply(encode_failure(id, failure), false);
+  }
+  void operator()(const request_id& id, const codes_renew_op& r) {
+    check_reply(encode_error(id, ec::conflict, r.req.code.reveal()), false);
+  }
+  void operator()(const request_id& id, const second_factor_login& r) {
+    session_grant g{user_view{6, r.client_addr, std::string{r.code.reveal()},
+                              1, 2, true, true},
+                    secret{std::string{r.challenge.reveal()}}, 3, secret{}};
+    check_reply(encode_grant(id, g), true);
+  }
 };
 
 void handle_line(std::string_view line) {

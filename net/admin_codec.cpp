@@ -261,7 +261,7 @@ std::variant<admin_body, decode_failure> with_fields(const request_id& id,
 }
 
 /// The admin ops (docs/protocol.md, "Admin channel"); no public op is here.
-constexpr std::array<op_entry<body_builder>, 16> admin_ops{{
+constexpr std::array<op_entry<body_builder>, 17> admin_ops{{
   {"stats", with_fields<admin_stats_op>},
   {"user_show", with_fields<user_show_op>},
   {"user_list", with_fields<user_list_op>},
@@ -278,6 +278,7 @@ constexpr std::array<op_entry<body_builder>, 16> admin_ops{{
   {"backup", with_fields<backup_op>},
   {"mail_outbox", with_fields<mail_outbox_op>},
   {"user_verify", with_fields<user_verify_op>},
+  {"user_mfa_reset", with_fields<user_mfa_reset_op>},
 }};
 
 } // namespace
@@ -338,6 +339,7 @@ void append_user_detail(std::string& out, const user_detail& d) {
   append_member(out, "sessions", d.sessions);
   append_member(out, "devices", d.devices);
   append_member(out, "hash_scheme", d.hash_scheme);
+  append_member(out, "recovery_codes", d.recovery_codes);
   out += '}';
 }
 

@@ -32,6 +32,8 @@ struct user_show_op : by_email {};
 struct user_disable_op : by_email {};
 struct user_enable_op : by_email {};
 struct user_delete_op : by_email {};
+/// Removes the user's TOTP and recovery codes.
+struct user_mfa_reset_op : by_email {};
 struct sessions_list_op : by_email {};
 
 struct user_list_op {
@@ -82,7 +84,7 @@ using admin_body
                  user_set_password_op, user_disable_op, user_enable_op,
                  user_delete_op, sessions_list_op, sessions_revoke_op,
                  throttle_show_op, throttle_reset_op, user_import_op, backup_op,
-                 mail_outbox_op, user_verify_op>;
+                 mail_outbox_op, user_verify_op, user_mfa_reset_op>;
 
 /// Most users in one user_list page, and how many when `limit` is absent.
 constexpr int64_t max_user_page = 1000;

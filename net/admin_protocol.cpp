@@ -92,6 +92,10 @@ void dispatch(connection_broker* self, const admin_actor& admin,
       ask<outbox_status>(self, admin, id, encode_outbox_status,
                          outbox_status_atom::value);
     }
+    void operator()(user_mfa_reset_op& op) {
+      ask<caf::ok_atom>(self, admin, id, encode_done, mfa_reset_atom::value,
+                        std::move(op.email));
+    }
     void operator()(user_verify_op& op) {
       ask<caf::ok_atom>(self, admin, id, encode_done, user_verify_atom::value,
                         std::move(op.email), op.verified);

@@ -235,9 +235,7 @@ void answer_error(connection_broker* self, const request_id& id,
   if (failure.hold.count() > 0 && due > self->clock().now())
     hold_reply(self, due, id, failure.code);
   else
-    write_line(self,
-               encode_error(id, failure.code, failure.message,
-                            failure.retry_after_ms));
+    write_line(self, encode_failure(id, failure));
 }
 
 void answer_held_ok(connection_broker* self, const request_id& id,

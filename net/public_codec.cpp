@@ -3,6 +3,8 @@
 #include <array>
 #include <optional>
 
+#include <sodium.h>
+
 namespace authnode {
 
 namespace {
@@ -25,16 +27,17 @@ enum class field : uint8_t {
   device_token,
   code,
   new_email,
+  challenge,
   other,
 };
 
-constexpr size_t string_fields = 11; // op .. new_email
+constexpr size_t string_fields = 12; // op .. challenge
 
-constexpr std::array<const char*, 13> field_names{
+constexpr std::array<const char*, 14> field_names{
   "id",           "op",          "email",        "password",
   "name",         "token",       "old_password", "new_password",
   "client_addr",  "device_token", "code",        "new_email",
-  "other"};
+  "challenge",    "other"};
 
 field field_of(std::string_view key) {
   for (size_t i = 0; i < static_cast<size_t>(field::other); ++i)
@@ -226,6 +229,17 @@ bool read_fields(request_reader& r, email_change_request& x) {
     && r.maybe(field::client_addr, x.client_addr);
 }
 
+bool read_fields(request_reader& r, totp_disable_request& x) {
+  return r.need(field::token, x.token) && r.need(field::password, x.password)
+    && r.need(field::code, x.code)
+    && r.maybe(field::client_addr, x.client_addr);
+}
+
+bool read_fields(request_reader& r, second_factor_login& x) {
+  return r.need(field::challenge, x.challenge) && r.need(field::code, x.code)
+    && r.maybe(field::client_addr, x.client_addr);
+}
+
 using body_builder = std::optional<request_body> (*)(request_reader&,
                                                      const std::string&);
 
@@ -247,7 +261,7 @@ std::optional<request_body> with_fields(request_reader& r,
 }
 
 /// The public ops (docs/protocol.md); no admin op is here.
-constexpr std::array<op_entry<body_builder>, 13> public_ops{{
+constexpr std::array<op_entry<body_builder>, 18> public_ops{{
   {"ping", no_fields<ping_op>},
   {"stats", no_fields<stats_op>},
   {"register", with_fields<register_request>},
@@ -261,6 +275,11 @@ constexpr std::array<op_entry<body_builder>, 13> public_ops{{
   {"verify_email_finish", with_fields<token_code_request, verify_finish_op>},
   {"change_email_start", with_fields<email_change_request>},
   {"change_email_finish", with_fields<token_code_request, email_finish_op>},
+  {"totp_setup", with_fields<token_request, totp_setup_op>},
+  {"totp_enable", with_fields<token_code_request, totp_enable_op>},
+  {"totp_disable", with_fields<totp_disable_request>},
+  {"recovery_codes_renew", with_fields<token_code_request, codes_renew_op>},
+  {"login_second_factor", with_fields<second_factor_login>},
 }};
 
 } // namespace
@@ -298,6 +317,26 @@ std::string encode_grant(const request_id& id, const session_grant& grant) {
     append_member(out, "device_token", grant.device_token.reveal());
   append_key(out, "user");
   append_user(out, grant.user);
+  return reply_end(std::move(out));
+}
+
+std::string encode_totp_setup(const request_id& id,
+                              const totp_setup_reply& setup) {
+  auto out = reply_head(id, true);
+  append_member(out, "secret", setup.seed.reveal());
+  append_member(out, "uri", setup.uri.reveal());
+  return reply_end(std::move(out));
+}
+
+std::string encode_recovery_codes(const request_id& id,
+                                  const recovery_code_list& list) {
+  auto out = reply_head(id, true);
+  std::vector<std::string> codes;
+  for (auto& code : list.codes)
+    codes.push_back(code.reveal());
+  append_member(out, "recovery_codes", codes);
+  for (auto& code : codes)
+    sodium_memzero(code.data(), code.size());
   return reply_end(std::move(out));
 }
 

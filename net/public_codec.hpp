@@ -35,12 +35,23 @@ struct verify_finish_op {
 struct email_finish_op {
   token_code_request req;
 };
+struct totp_setup_op {
+  token_request req;
+};
+struct totp_enable_op {
+  token_code_request req;
+};
+struct codes_renew_op {
+  token_code_request req;
+};
 
 using request_body
   = std::variant<ping_op, register_request, login_request, whoami_op, logout_op,
                  password_change_request, stats_op, recovery_start_request,
                  recovery_finish_request, verify_start_op, verify_finish_op,
-                 email_change_request, email_finish_op>;
+                 email_change_request, email_finish_op, totp_setup_op,
+                 totp_enable_op, totp_disable_request, codes_renew_op,
+                 second_factor_login>;
 
 struct decoded_request {
   request_id id;
@@ -53,6 +64,15 @@ decode_request(std::string_view line, const std::string& source);
 
 /// `{"id":..,"ok":true,"sent":true|false}`: verify_email_start.
 std::string encode_sent(const request_id& id, bool sent);
+
+/// `{"id":..,"ok":true,"secret":..,"uri":..}`: totp_setup.
+std::string encode_totp_setup(const request_id& id,
+                              const totp_setup_reply& setup);
+
+/// `{"id":..,"ok":true,"recovery_codes":[..]}`: totp_enable and
+/// recovery_codes_renew.
+std::string encode_recovery_codes(const request_id& id,
+                                  const recovery_code_list& list);
 
 /// `{"id":..,"ok":true,"token":..,"expires_at":..,["device_token":..,]
 /// "user":{..}}`

@@ -113,6 +113,31 @@ void dispatch(connection_broker* self, const auth_actor& auth,
                           encode_user, email_finish_atom::value,
                           std::move(r.req));
     }
+    void operator()(totp_setup_op& r) {
+      ask_auth<totp_setup_reply>(self, auth, op_label::totp_setup, id,
+                                 encode_totp_setup, totp_setup_atom::value,
+                                 std::move(r.req));
+    }
+    void operator()(totp_enable_op& r) {
+      ask_auth<recovery_code_list>(self, auth, op_label::totp_enable, id,
+                                   encode_recovery_codes,
+                                   totp_enable_atom::value, std::move(r.req));
+    }
+    void operator()(totp_disable_request& r) {
+      ask_auth<caf::ok_atom>(self, auth, op_label::totp_disable, id,
+                             encode_done, totp_disable_atom::value,
+                             std::move(r));
+    }
+    void operator()(codes_renew_op& r) {
+      ask_auth<recovery_code_list>(self, auth, op_label::recovery_codes_renew,
+                                   id, encode_recovery_codes,
+                                   codes_renew_atom::value, std::move(r.req));
+    }
+    void operator()(second_factor_login& r) {
+      ask_auth<session_grant>(self, auth, op_label::login_second_factor, id,
+                              encode_grant, login_factor_atom::value,
+                              std::move(r));
+    }
     caf::timespan floor;
   };
   std::visit(visitor{self, auth, id, floor}, req.body);

@@ -120,6 +120,16 @@ void append_value(std::string& out, unix_time x) {
   out += '"';
 }
 
+void append_value(std::string& out, const std::vector<std::string>& xs) {
+  out += '[';
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    append_value(out, std::string_view{xs[i]});
+  }
+  out += ']';
+}
+
 void append_key(std::string& out, std::string_view name) {
   if (!out.empty() && out.back() != '{')
     out += ',';
@@ -128,12 +138,23 @@ void append_key(std::string& out, std::string_view name) {
   out += "\":";
 }
 
+namespace {
+
+std::vector<std::string> second_factors_of(const user_view& u) {
+  if (!u.totp)
+    return {};
+  return {"totp", "recovery_code"};
+}
+
+} // namespace
+
 void append_user(std::string& out, const user_view& u) {
   append_object(out, member("id", u.id), member("email", u.email),
                 member("name", u.name),
                 member("created_at", unix_time{u.created_at}),
                 member("last_login_at", unix_time{u.last_login_at, true}),
-                member("email_verified", u.email_verified));
+                member("email_verified", u.email_verified),
+                member("second_factors", second_factors_of(u)));
 }
 
 std::string encode_ok(const request_id& id) {
@@ -155,6 +176,21 @@ std::string encode_error(const request_id& id, ec code,
   if (retry_after_ms)
     append_member(out, "retry_after_ms", *retry_after_ms);
   out += '}';
+  return reply_end(std::move(out));
+}
+
+std::string encode_failure(const request_id& id, const wire_error& failure) {
+  if (!failure.challenge)
+    return encode_error(id, failure.code, failure.message,
+                        failure.retry_after_ms);
+  auto out = reply_head(id, false);
+  append_key(out, "error");
+  append_object(out, member("code", wire_name(failure.code)),
+                member("message", std::string_view{failure.message}));
+  auto& ch = *failure.challenge;
+  append_member(out, "challenge", ch.challenge.reveal());
+  append_member(out, "methods", ch.methods);
+  append_member(out, "expires_at", unix_time{ch.expires_at});
   return reply_end(std::move(out));
 }
 

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -140,6 +141,8 @@ void append_value(std::string& out, bool x);
 void append_value(std::string& out, std::string_view x);
 void append_value(std::string& out, const char* x);
 void append_value(std::string& out, unix_time x);
+/// A JSON array of strings.
+void append_value(std::string& out, const std::vector<std::string>& xs);
 
 /// `"name":` inside an object, after a comma unless the object has no
 /// member yet. Names are ours (plain ASCII), so they are not escaped.
@@ -173,7 +176,8 @@ void append_object(std::string& out, const member_ref<Ts>&... members) {
 }
 
 /// A user object: id, email, name, created_at, last_login_at,
-/// email_verified.
+/// email_verified, second_factors (["totp","recovery_code"] with TOTP on,
+/// else []).
 void append_user(std::string& out, const user_view& u);
 
 std::string encode_ok(const request_id& id);
@@ -182,6 +186,10 @@ std::string encode_done(const request_id& id, caf::ok_atom);
 std::string encode_error(const request_id& id, ec code,
                          std::string_view message,
                          std::optional<int64_t> retry_after_ms = {});
+/// An error reply for `failure`: code, message, retry_after_ms (rate
+/// limited); for second_factor_required also the challenge, methods and
+/// expires_at, beside the error object.
+std::string encode_failure(const request_id& id, const wire_error& failure);
 /// `{"id":..,"ok":true,"user":{..}}`: register, whoami, user_add.
 std::string encode_user(const request_id& id, const user_view& user);
 /// `{"id":..,"ok":true,"stats":{..}}`: the public and the admin `stats`.

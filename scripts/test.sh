@@ -19,7 +19,8 @@
 # over real HTTP), python3-selenium, chromium and chromium-driver
 # (webapp_browser, in a real headless browser), and python3-aiosmtpd, the
 # SMTP server on loopback that receives the mails the tests make the node
-# send (tests/support/smtp_sink.py).
+# send (tests/support/smtp_sink.py), and python3-pyotp, an implementation of
+# TOTP that is not the node's, which the tests compute codes with.
 # Before building, it checks for Node.js 20 or later (the Node client's tests,
 # clients/node; Debian 12's own nodejs is 18) and installs that package's one
 # dev dependency, TypeScript, with `npm ci` (its type-declaration check).
@@ -37,7 +38,7 @@ fi
 "$root/scripts/setup.sh" clang-14 libfuzzer-14-dev python3-prometheus-client \
   fail2ban systemd python3-passlib python3-bcrypt python3-argon2 curl \
   python3-fastapi uvicorn python3-jinja2 python3-multipart python3-httpx \
-  python3-selenium chromium chromium-driver python3-aiosmtpd
+  python3-selenium chromium chromium-driver python3-aiosmtpd python3-pyotp
 
 start=$SECONDS
 stage() {

@@ -121,7 +121,7 @@ account_store::queue_mail(mail_purpose purpose, const std::string& to,
                        {"subject", std::move(mail.subject)},
                        {"body", std::move(mail.body)}};
   auto text = plain.dump();
-  auto sealed = seal(setup_->keys, text);
+  auto sealed = seal(setup_->keys.mail, text);
   sodium_memzero(text.data(), text.size());
   auto id = outbox_.enqueue(sealed, now_ms);
   if (!id)
@@ -222,12 +222,17 @@ caf::expected<user_view> account_store::recover(const account_recovery& x,
     return std::move(hashed.error());
   if (auto marked = users_.mark_verified(user.id); !marked)
     return std::move(marked.error());
-  if (auto logged = users_.write_login(x.login); !logged)
-    return std::move(logged.error());
+  // With TOTP on, the recovery ends without a session: the login goes on
+  // with a second factor (the caller sees user.totp).
+  if (!user.totp) {
+    if (auto logged = users_.write_login(x.login); !logged)
+      return std::move(logged.error());
+  }
   if (auto st = tx.commit(); !st.ok())
     return db_failure("cannot commit a recovery", st);
   user.email_verified = true;
-  user.last_login_at = x.login.at;
+  if (!user.totp)
+    user.last_login_at = x.login.at;
   return std::move(user);
 }
 
@@ -253,7 +258,7 @@ caf::expected<outbox_batch> account_store::take(int64_t now_ms,
       break;
     if (leased_.count(row.id) > 0)
       continue;
-    auto plain = unseal(setup_->keys, row.sealed);
+    auto plain = unseal(setup_->keys.mail, row.sealed);
     auto parsed = plain ? nlohmann::json::parse(*plain, nullptr, false)
                         : nlohmann::json{};
     if (plain)

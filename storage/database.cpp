@@ -35,6 +35,8 @@ struct database_state {
   std::unique_ptr<user_store> store;
   /// Null without mail. Declared after the store, whose connection it uses.
   std::unique_ptr<account_store> accounts;
+  /// Declared after the store too.
+  std::unique_ptr<second_factor_store> factors;
   /// Woken when mail is queued; invalid until the node names it.
   mailer_actor mailer;
   database_settings cfg;
@@ -120,12 +122,13 @@ void abort_backup(database_ptr self, const char* why) {
 }
 
 /// The store must be open; spawned only by spawn_database, detached.
-database_actor::behavior_type database(database_ptr self,
-                                       std::unique_ptr<user_store> store,
-                                       std::unique_ptr<account_store> accounts,
-                                       database_settings cfg) {
+database_actor::behavior_type
+database(database_ptr self, std::unique_ptr<user_store> store,
+         std::unique_ptr<account_store> accounts,
+         std::unique_ptr<second_factor_store> factors, database_settings cfg) {
   self->state.store = std::move(store);
   self->state.accounts = std::move(accounts);
+  self->state.factors = std::move(factors);
   self->state.cfg = cfg;
   schedule_purge(self);
   // However the actor is stopped, a backup in progress gets its one reply
@@ -201,6 +204,7 @@ database_actor::behavior_type database(database_ptr self,
       self->state.store->purge_expired(now_seconds());
       if (self->state.accounts)
         self->state.accounts->purge(now_seconds());
+      self->state.factors->purge(now_seconds());
       // Only the timer's own message re-arms it: a purge sent by anyone else
       // would otherwise start a second timer chain.
       if (self->current_sender().get() == self->ctrl())
@@ -250,6 +254,37 @@ database_actor::behavior_type database(database_ptr self,
         return a.recover(x, now_seconds());
       });
     },
+    // -- second factors --
+    [=](totp_setup_atom, int64_t user_id) -> caf::result<secret> {
+      return self->state.factors->setup(user_id);
+    },
+    [=](totp_enable_atom,
+        const factor_attempt& x) -> caf::result<recovery_code_list> {
+      return self->state.factors->enable(x, now_seconds());
+    },
+    [=](totp_disable_atom,
+        const factor_attempt& x) -> caf::result<caf::ok_atom> {
+      return self->state.factors->disable(x, now_seconds());
+    },
+    [=](codes_renew_atom,
+        const factor_attempt& x) -> caf::result<recovery_code_list> {
+      return self->state.factors->renew(x, now_seconds());
+    },
+    [=](challenge_new_atom, const challenge_request& x)
+      -> caf::result<second_factor_challenge> {
+      return self->state.factors->open_challenge(x, now_seconds());
+    },
+    [=](challenge_owner_atom,
+        const secret& challenge) -> caf::result<user_view> {
+      return self->state.factors->challenge_owner(challenge, now_seconds());
+    },
+    [=](challenge_use_atom,
+        const challenge_attempt& x) -> caf::result<factor_used> {
+      return self->state.factors->answer_challenge(x, now_seconds());
+    },
+    [=](mfa_reset_atom, const std::string& email) -> caf::result<int64_t> {
+      return self->state.factors->reset(email);
+    },
     // -- the outbox --
     [=](outbox_take_atom, int64_t now_ms,
         int64_t limit) -> caf::result<outbox_batch> {
@@ -297,8 +332,17 @@ caf::expected<database_actor> spawn_database(caf::actor_system& sys,
     if (!accounts)
       return caf::make_error(ec::unavailable, error);
   }
+  auto setup = cfg.factors;
+  if (!setup) {
+    auto fresh = std::make_shared<factor_setup>();
+    fresh->keys = random_node_keys();
+    setup = std::move(fresh);
+  }
+  auto factors = second_factor_store::open(*store, std::move(setup), error);
+  if (!factors)
+    return caf::make_error(ec::unavailable, error);
   return sys.spawn<caf::detached>(database, std::move(store),
-                                  std::move(accounts), cfg);
+                                  std::move(accounts), std::move(factors), cfg);
 }
 
 } // namespace authnode

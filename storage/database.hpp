@@ -22,6 +22,7 @@
 
 #include "actors/interfaces.hpp"
 #include "storage/account_store.hpp"
+#include "storage/second_factor_store.hpp"
 
 namespace authnode {
 
@@ -38,6 +39,10 @@ struct database_settings {
   /// the node has no mail, and the code and outbox requests fail with
   /// ec::unavailable.
   std::shared_ptr<const mail_setup> mail = nullptr;
+  /// The key that seals TOTP seeds and the limits of second factors; null:
+  /// keys of fresh random bytes, kept nowhere (for tests and in-memory
+  /// databases, whose seeds die with the process anyway).
+  std::shared_ptr<const factor_setup> factors = nullptr;
 };
 
 /// The one way to start the database actor, for the node and the tests

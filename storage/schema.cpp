@@ -10,7 +10,7 @@ namespace {
 
 // migrations[i] takes the schema from version i to version i + 1. Append
 // only: a released migration never changes.
-constexpr std::array<const char*, 4> migrations{{
+constexpr std::array<const char*, 5> migrations{{
   // Version 1. last_login_at is NULL until the first login.
   R"sql(
     CREATE TABLE users (
@@ -81,6 +81,35 @@ constexpr std::array<const char*, 4> migrations{{
       sealed BLOB NOT NULL
     );
     CREATE INDEX mail_outbox_next_at ON mail_outbox(next_at_ms);
+  )sql",
+  // Version 5. Second factors (storage/second_factor_store.hpp): a user's
+  // TOTP seed, sealed with the node's secret key (NULL while TOTP is off),
+  // a pending one not yet confirmed, and the last time step accepted, never
+  // accepted again; recovery codes as keyed digests, each used once; the
+  // logins waiting for a second factor, by their challenge's digest.
+  R"sql(
+    CREATE TABLE second_factors (
+      user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+      totp_sealed BLOB,
+      pending_sealed BLOB,
+      last_step INTEGER NOT NULL DEFAULT -1,
+      enabled_at INTEGER
+    );
+    CREATE TABLE recovery_codes (
+      user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      code_hash BLOB NOT NULL,
+      PRIMARY KEY (user_id, code_hash)
+    );
+    CREATE TABLE login_challenges (
+      challenge_hash BLOB PRIMARY KEY,
+      user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      source TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL,
+      failures INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX login_challenges_user ON login_challenges(user_id);
+    CREATE INDEX login_challenges_expires_at ON login_challenges(expires_at);
   )sql",
 }};
 

@@ -92,12 +92,19 @@ user_record read_user(const statement& stmt, int first) {
   r.user.last_login_at = stmt.column_int64(first + 5);
   r.disabled = stmt.column_int64(first + 6) != 0;
   r.user.email_verified = stmt.column_int64(first + 7) != 0;
+  r.user.totp = stmt.column_int64(first + 8) != 0;
   return r;
 }
 
+/// Whether the user u has TOTP on: the column read_user reads last.
+#define AUTHNODE_TOTP_COLUMN                                                   \
+  " EXISTS(SELECT 1 FROM second_factors f WHERE f.user_id = u.id"              \
+  " AND f.totp_sealed IS NOT NULL)"
+
 /// Columns: id, email, name, created_at, last_login_at, disabled, live
-/// sessions, device tokens, password hash, email_verified (see the user_detail_ and
-/// list_users_ queries). Of the hash only its scheme leaves the store.
+/// sessions, device tokens, password hash, email_verified, totp, recovery
+/// codes left (see the user_detail_ and list_users_ queries). Of the hash
+/// only its scheme leaves the store.
 user_detail read_detail(const statement& stmt) {
   user_detail d;
   d.user.id = stmt.column_int64(0);
@@ -110,6 +117,8 @@ user_detail read_detail(const statement& stmt) {
   d.devices = stmt.column_int64(7);
   d.hash_scheme = std::string{scheme_name(scheme_of(stmt.column_text(8)))};
   d.user.email_verified = stmt.column_int64(9) != 0;
+  d.user.totp = stmt.column_int64(10) != 0;
+  d.recovery_codes = stmt.column_int64(11);
   return d;
 }
 
@@ -119,7 +128,9 @@ user_detail read_detail(const statement& stmt) {
   " (SELECT count(*) FROM sessions s WHERE s.user_id = u.id"                   \
   "  AND s.expires_at > ?1),"                                                  \
   " (SELECT count(*) FROM device_tokens d WHERE d.user_id = u.id),"            \
-  " u.password_hash, u.email_verified FROM users u"
+  " u.password_hash, u.email_verified," AUTHNODE_TOTP_COLUMN ","              \
+  " (SELECT count(*) FROM recovery_codes c WHERE c.user_id = u.id)"          \
+  " FROM users u"
 
 } // namespace
 
@@ -161,8 +172,13 @@ bool user_store::prepare_all(std::string& error) {
      "INSERT INTO users(email, name, password_hash, created_at)"
      " VALUES (?1, ?2, ?3, ?4)"},
     {user_by_email_,
-     "SELECT id, email, name, password_hash, created_at,"
-     " last_login_at, disabled, email_verified FROM users WHERE email = ?1"},
+     "SELECT id, email, name, password_hash, created_at, last_login_at,"
+     " disabled, email_verified," AUTHNODE_TOTP_COLUMN
+     " FROM users u WHERE email = ?1"},
+    {user_by_id_,
+     "SELECT id, email, name, password_hash, created_at, last_login_at,"
+     " disabled, email_verified," AUTHNODE_TOTP_COLUMN
+     " FROM users u WHERE id = ?1"},
     {touch_login_, "UPDATE users SET last_login_at = ?2 WHERE id = ?1"},
     {insert_device_,
      "INSERT INTO device_tokens (token_hash, user_id, created_at)"
@@ -177,7 +193,8 @@ bool user_store::prepare_all(std::string& error) {
      " source) VALUES (?1, ?2, ?3, ?4, ?5)"},
     {session_owner_,
      "SELECT s.id, u.id, u.email, u.name, u.password_hash, u.created_at,"
-     " u.last_login_at, u.disabled, u.email_verified, s.expires_at"
+     " u.last_login_at, u.disabled, u.email_verified," AUTHNODE_TOTP_COLUMN
+     ", s.expires_at"
      " FROM sessions s JOIN users u ON u.id = s.user_id"
      " WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled = 0"},
     {delete_session_,
@@ -237,6 +254,19 @@ caf::expected<user_view> user_store::add_user(const new_user& x) {
   result.name = x.name;
   result.created_at = x.created_at;
   return result;
+}
+
+caf::expected<user_record> user_store::user_by_id(int64_t id) {
+  reset_guard guard{user_by_id_};
+  user_by_id_.bind_int64(1, id);
+  switch (user_by_id_.step()) {
+    case step_result::row:
+      return read_user(user_by_id_, 0);
+    case step_result::done:
+      return caf::make_error(ec::not_found);
+    default:
+      return db_failure("cannot look up user", user_by_id_.status());
+  }
 }
 
 caf::expected<user_record> user_store::user_by_email(const std::string& email) {
@@ -309,7 +339,7 @@ user_store::session_owner_of(const std::string& token_digest, int64_t now) {
       session_owner result;
       result.session_id = session_owner_.column_int64(0);
       result.owner = read_user(session_owner_, 1);
-      result.expires_at = session_owner_.column_int64(9);
+      result.expires_at = session_owner_.column_int64(10);
       return result;
     }
     case step_result::done:

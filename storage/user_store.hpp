@@ -35,6 +35,9 @@ public:
 
   caf::expected<user_record> user_by_email(const std::string& email);
 
+  /// The user with this id; ec::not_found if there is none.
+  caf::expected<user_record> user_by_id(int64_t id);
+
   /// Records the login time and inserts the session (and the device token,
   /// if any), all or nothing. The session belongs to `user_id`
   /// (session.user_id may be 0; any other value must match); a session
@@ -143,6 +146,7 @@ private:
   sqlite_db db_;
   statement insert_user_;
   statement user_by_email_;
+  statement user_by_id_;
   statement touch_login_;
   statement set_hash_;
   statement insert_session_;

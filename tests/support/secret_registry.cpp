@@ -58,11 +58,22 @@ void secret_registry::note_fields(std::string_view line,
 void secret_registry::note_request_line(std::string_view line) {
   note_fields(line,
               {"password", "old_password", "new_password", "token",
-               "device_token", "code"});
+               "device_token", "code", "challenge"});
 }
 
 void secret_registry::note_reply_line(std::string_view line) {
-  note_fields(line, {"token", "device_token"});
+  note_fields(line, {"token", "device_token", "secret", "challenge"});
+  // Recovery codes come in an array, the one nested secret of a reply
+  // (totp_enable, recovery_codes_renew); only such a reply is parsed whole.
+  if (line.find("\"recovery_codes\":[") == std::string_view::npos)
+    return;
+  auto obj = json::parse(line.begin(), line.end(), nullptr, false);
+  if (!obj.is_object() || !obj.contains("recovery_codes")
+      || !obj["recovery_codes"].is_array())
+    return;
+  for (auto& code : obj["recovery_codes"])
+    if (code.is_string())
+      add("recovery_code", code.get_ref<const std::string&>());
 }
 
 bool secret_registry::contains(std::string_view value) const {

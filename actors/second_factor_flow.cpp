@@ -1,0 +1,328 @@
+// The second factor, top to bottom. Every op but the login's second step
+// starts from the session behind its token; the steps are declared and
+// defined below in the order they run:
+//
+//   start_totp_setup --> find the session --> setup (the database: a new
+//     seed, sealed, pending) --> the seed and its otpauth:// URI
+//   enable_totp, renew_recovery_codes --> find the session --> admit (the
+//     guard, on the TOTP keys) --> use (the database checks the code and
+//     does what it proves, in one transaction)
+//   disable_totp --> find the session --> admit on the login's keys (a
+//     password guess) --> verify the password --> admit on the TOTP keys
+//     --> use (the database: code used up, seed and codes gone)
+//   ask_second_factor (a login's password matched, TOTP on) --> open a
+//     challenge --> second_factor_required, carrying it
+//   finish_second_factor_login --> whose challenge (the database) --> admit
+//     on the TOTP keys --> answer it (the database: code used up, challenge
+//     gone, or one wrong code more) --> the session, as after a login
+//
+// A wrong code is held like a wrong password and reported to the guard on
+// keys of their own ("totp:" + source and account, code_keys), so that a
+// code guesser does not slow the owner's password login, nor a password
+// guesser their second factor; and only who knew the password (or holds a
+// session) can guess at all. Replay is the database's: a time step once
+// accepted never is again. Cached sessions of the user are dropped when
+// TOTP is turned on or off, as they hold the user as it was.
+#include "actors/second_factor_flow.hpp"
+
+#include <memory>
+#include <utility>
+
+#include "core/source_key.hpp"
+#include "core/totp.hpp"
+
+namespace authnode {
+
+namespace {
+
+constexpr const char* keys_kind = "totp";
+
+/// An op that checks a code of the token's user: what it asks the
+/// database, and how it answers.
+template <class Result>
+struct code_flow {
+  caf::typed_response_promise<Result> rp;
+  const char* op = "";
+  secret code;
+  secret password;
+  std::string source;
+  std::string email;
+  std::string phc;
+  int64_t user_id = 0;
+  maybe_guarded attempt;
+};
+
+template <class Result>
+using code_ptr = std::shared_ptr<code_flow<Result>>;
+
+struct login_step {
+  caf::typed_response_promise<session_grant> rp;
+  secret challenge;
+  secret code;
+  std::string source;
+  std::string email;
+  maybe_guarded attempt;
+};
+
+using login_ptr = std::shared_ptr<login_step>;
+
+// The steps, in the order they run.
+template <class Result, class Atom>
+void admit_code(auth_ptr self, code_ptr<Result> flow, Atom atom);
+template <class Result, class Atom>
+void use(auth_ptr self, code_ptr<Result> flow, Atom atom);
+void verify_password(auth_ptr self, code_ptr<caf::ok_atom> flow);
+void admit(auth_ptr self, login_ptr flow);
+void answer(auth_ptr self, login_ptr flow);
+
+/// A flow for the session behind `token`; runs `next` once it is found.
+template <class Result, class Next>
+caf::result<Result> from_session(auth_ptr self, const char* op,
+                                 const secret& token, secret code,
+                                 std::string source, Next next) {
+  auto flow = std::make_shared<code_flow<Result>>();
+  flow->rp = self->make_response_promise<Result>();
+  flow->op = op;
+  flow->code = std::move(code);
+  flow->source = source_key(source);
+  with_session(
+    self, token,
+    [=](session_owner& session) {
+      flow->email = session.owner.user.email;
+      flow->user_id = session.owner.user.id;
+      flow->phc = session.owner.password_hash;
+      next(flow);
+    },
+    answer_error(flow));
+  return flow->rp;
+}
+
+/// A wrong, replayed or used code: the guard hears of it, the answer is
+/// held.
+template <class Flow>
+void refuse_code(auth_ptr self, Flow& flow, const char* op) {
+  report(self, flow->attempt, attempt_result::failure);
+  self->state.counters->second_factor_failed_total += 1;
+  audit_outcome(self, op, "invalid_code", flow->source, flow->email,
+                "wrong, replayed or used code");
+  flow->rp.deliver(failed_code(self));
+}
+
+} // namespace
+
+caf::result<totp_setup_reply> start_totp_setup(auth_ptr self,
+                                               token_request& req) {
+  auto rp = self->make_response_promise<totp_setup_reply>();
+  auto source = source_key(req.source);
+  with_session(
+    self, req.token,
+    [=](session_owner& session) mutable {
+      auto email = session.owner.user.email;
+      ask_db<secret>(
+        self,
+        [=](secret& seed) mutable {
+          audit_outcome(self, "totp_setup", "ok", source, email,
+                        "pending until enabled");
+          auto uri = otpauth_uri(self->state.cfg.totp_issuer, email,
+                                 seed.reveal());
+          rp.deliver(totp_setup_reply{std::move(seed), secret{std::move(uri)}});
+        },
+        [=](caf::error err) mutable {
+          rp.deliver(std::move(err));
+        },
+        totp_setup_atom::value, session.owner.user.id);
+    },
+    [=](caf::error err) mutable {
+      rp.deliver(std::move(err));
+    });
+  return rp;
+}
+
+caf::result<recovery_code_list> enable_totp(auth_ptr self,
+                                            token_code_request& req) {
+  return from_session<recovery_code_list>(
+    self, "totp_enable", req.token, std::move(req.code), req.source,
+    [=](code_ptr<recovery_code_list> flow) {
+      admit_code(self, flow, totp_enable_atom::value);
+    });
+}
+
+caf::result<recovery_code_list> renew_recovery_codes(auth_ptr self,
+                                                     token_code_request& req) {
+  return from_session<recovery_code_list>(
+    self, "recovery_codes_renew", req.token, std::move(req.code), req.source,
+    [=](code_ptr<recovery_code_list> flow) {
+      admit_code(self, flow, codes_renew_atom::value);
+    });
+}
+
+caf::result<caf::ok_atom> disable_totp(auth_ptr self,
+                                       totp_disable_request& req) {
+  auto source = effective_source(self, req.source, req.client_addr);
+  if (!source)
+    return std::move(source.error());
+  auto password = std::move(req.password);
+  return from_session<caf::ok_atom>(
+    self, "totp_disable", req.token, std::move(req.code), *source,
+    [=](code_ptr<caf::ok_atom> flow) {
+      flow->password = password;
+      // The password first, keyed like a login: it is a password guess.
+      admit_then(
+        self, throttle_keys{flow->source, flow->email}, flow->password,
+        [=](maybe_guarded attempt) {
+          flow->attempt = std::move(attempt);
+          verify_password(self, flow);
+        },
+        audited_refusal(self, flow->op, flow->source, flow->email,
+                        answer_error(flow)));
+    });
+}
+
+void ask_second_factor(auth_ptr self, const char* op, const user_view& user,
+                       const std::string& source,
+                       caf::typed_response_promise<session_grant> rp) {
+  auto email = user.email;
+  ask_db<second_factor_challenge>(
+    self,
+    [=](second_factor_challenge& ch) mutable {
+      self->state.counters->second_factor_challenges_total += 1;
+      audit_outcome(self, op, "second_factor_required", source, email,
+                    "password");
+      rp.deliver(make_second_factor_required(
+        std::move(ch.challenge), ch.expires_at, std::move(ch.methods)));
+    },
+    [=](caf::error err) mutable {
+      rp.deliver(std::move(err));
+    },
+    challenge_new_atom::value, challenge_request{user.id, source});
+}
+
+caf::result<session_grant>
+finish_second_factor_login(auth_ptr self, second_factor_login& req) {
+  auto source = effective_source(self, req.source, req.client_addr);
+  if (!source)
+    return std::move(source.error());
+  auto flow = std::make_shared<login_step>();
+  flow->rp = self->make_response_promise<session_grant>();
+  flow->challenge = std::move(req.challenge);
+  flow->code = std::move(req.code);
+  flow->source = std::move(*source);
+  ask_db<user_view>(
+    self,
+    [=](user_view& owner) {
+      flow->email = owner.email;
+      admit(self, flow);
+    },
+    [=](caf::error err) {
+      if (to_wire(err).code != ec::invalid_code) {
+        flow->rp.deliver(std::move(err));
+        return;
+      }
+      // No such challenge (or it died): nobody's account to count it on.
+      self->state.counters->second_factor_failed_total += 1;
+      audit_outcome(self, "login_second_factor", "invalid_code",
+                    flow->source, std::string{}, "unknown or expired challenge");
+      flow->rp.deliver(failed_code(self));
+    },
+    challenge_owner_atom::value, flow->challenge);
+  return flow->rp;
+}
+
+namespace {
+
+template <class Result, class Atom>
+void admit_code(auth_ptr self, code_ptr<Result> flow, Atom atom) {
+  admit_then(
+    self, code_keys(keys_kind, flow->source, flow->email), flow->code,
+    [=](maybe_guarded attempt) {
+      flow->attempt = std::move(attempt);
+      use(self, flow, atom);
+    },
+    audited_refusal(self, flow->op, flow->source, flow->email,
+                    answer_error(flow)));
+}
+
+template <class Result, class Atom>
+void use(auth_ptr self, code_ptr<Result> flow, Atom atom) {
+  ask_db<Result>(
+    self,
+    [=](Result& result) {
+      report(self, flow->attempt, attempt_result::success);
+      self->state.counters->second_factor_ok_total += 1;
+      audit_outcome(self, flow->op, "ok", flow->source, flow->email, "code");
+      // totp_enable and totp_disable change the user that cached sessions
+      // hold; a renewal does not, and forgetting costs one lookup.
+      self->state.sessions.forget_user(flow->user_id, std::string{});
+      flow->rp.deliver(std::move(result));
+    },
+    [=](caf::error err) {
+      if (to_wire(err).code == ec::invalid_code) {
+        refuse_code(self, flow, flow->op);
+        return;
+      }
+      report(self, flow->attempt, attempt_result::aborted);
+      flow->rp.deliver(std::move(err));
+    },
+    atom, factor_attempt{flow->user_id, flow->code});
+}
+
+void verify_password(auth_ptr self, code_ptr<caf::ok_atom> flow) {
+  self
+    ->request(self->state.hasher, caf::infinite, verify_atom::value, flow->phc,
+              flow->password, self->state.cfg.params)
+    .then(
+      [=](verify_outcome& out) {
+        self->state.counters->hash_verifications_total += 1;
+        flow->password = secret{}; // needed no further
+        if (!out.match) {
+          report(self, flow->attempt, attempt_result::failure);
+          audit_outcome(self, flow->op, "invalid_credentials", flow->source,
+                        flow->email, "wrong password");
+          flow->rp.deliver(failed_credentials(self));
+          return;
+        }
+        report(self, flow->attempt, attempt_result::success);
+        flow->attempt.reset();
+        admit_code(self, flow, totp_disable_atom::value);
+      },
+      [=](caf::error& err) {
+        report(self, flow->attempt, attempt_result::aborted);
+        flow->rp.deliver(std::move(err));
+      });
+}
+
+void admit(auth_ptr self, login_ptr flow) {
+  admit_then(
+    self, code_keys(keys_kind, flow->source, flow->email), flow->code,
+    [=](maybe_guarded attempt) {
+      flow->attempt = std::move(attempt);
+      answer(self, flow);
+    },
+    audited_refusal(self, "login_second_factor", flow->source, flow->email,
+                    answer_error(flow)));
+}
+
+void answer(auth_ptr self, login_ptr flow) {
+  ask_db<factor_used>(
+    self,
+    [=](factor_used& used) {
+      report(self, flow->attempt, attempt_result::success);
+      self->state.counters->second_factor_ok_total += 1;
+      audit_outcome(self, "login_second_factor", "ok", flow->source,
+                    flow->email, used.method.c_str());
+      commit_grant(self, std::move(used.user), flow->source, false, flow->rp);
+    },
+    [=](caf::error err) {
+      if (to_wire(err).code == ec::invalid_code) {
+        refuse_code(self, flow, "login_second_factor");
+        return;
+      }
+      report(self, flow->attempt, attempt_result::aborted);
+      flow->rp.deliver(std::move(err));
+    },
+    challenge_use_atom::value, challenge_attempt{flow->challenge, flow->code});
+}
+
+} // namespace
+
+} // namespace authnode
