@@ -88,6 +88,10 @@ user_record* find_user(fake_store& store, int64_t id) {
   return nullptr;
 }
 
+caf::error no_second_factors() {
+  return caf::make_error(ec::conflict, std::string{"TOTP is not on"});
+}
+
 database_actor::behavior_type fake_database(database_actor::pointer self,
                                             store_ptr store) {
   return {
@@ -265,6 +269,33 @@ database_actor::behavior_type fake_database(database_actor::pointer self,
       return user.user;
     },
     [=](user_verify_atom, std::string&, bool) -> caf::result<int64_t> {
+      return caf::make_error(ec::not_found);
+    },
+    // Second factors: no user of this fake has one (the flows are tested
+    // against the real store, tests/e2e_totp_test.cpp).
+    [=](totp_setup_atom, int64_t) -> caf::result<secret> {
+      return no_second_factors();
+    },
+    [=](totp_enable_atom, factor_attempt&) -> caf::result<recovery_code_list> {
+      return no_second_factors();
+    },
+    [=](totp_disable_atom, factor_attempt&) -> caf::result<caf::ok_atom> {
+      return no_second_factors();
+    },
+    [=](codes_renew_atom, factor_attempt&) -> caf::result<recovery_code_list> {
+      return no_second_factors();
+    },
+    [=](challenge_new_atom,
+        challenge_request&) -> caf::result<second_factor_challenge> {
+      return no_second_factors();
+    },
+    [=](challenge_owner_atom, secret&) -> caf::result<user_view> {
+      return caf::make_error(ec::invalid_code);
+    },
+    [=](challenge_use_atom, challenge_attempt&) -> caf::result<factor_used> {
+      return caf::make_error(ec::invalid_code);
+    },
+    [=](mfa_reset_atom, std::string&) -> caf::result<int64_t> {
       return caf::make_error(ec::not_found);
     },
   };
