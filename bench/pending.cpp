@@ -5,6 +5,13 @@
 //
 //   authnode --failure-delay=60s --hash-ops=1 --hash-mem=8192 &
 //   pending --port=7411 --pid=$! [--count=10000] [--connections=100]
+//           [--half-close=1]
+//
+// With --half-close=1 each connection shuts its sending side down
+// (shutdown(SHUT_WR), as `nc -N` does) right after its burst: the node must
+// still hold and then send every failure, and close each connection after
+// its last reply. The run then waits for all of them (up to the failure
+// delay plus 30 s) and says how many replies and closes it got.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "load.hpp"
@@ -41,6 +50,39 @@ std::pair<double, double> ping_latency(uint16_t port, int n) {
   return {res.percentile(50), res.percentile(99)};
 }
 
+/// Reads every connection until the node closes it; replies (lines) and
+/// closes seen before `deadline`.
+std::pair<long, long> drain(const std::vector<int>& fds,
+                            std::chrono::steady_clock::time_point deadline) {
+  long lines = 0;
+  long closed = 0;
+  std::vector<pollfd> open;
+  for (auto fd : fds)
+    open.push_back({fd, POLLIN, 0});
+  char buf[4096];
+  while (!open.empty() && std::chrono::steady_clock::now() < deadline) {
+    if (poll(open.data(), open.size(), 200) <= 0)
+      continue;
+    for (size_t i = 0; i < open.size();) {
+      if (open[i].revents == 0) {
+        ++i;
+        continue;
+      }
+      auto n = read(open[i].fd, buf, sizeof buf);
+      if (n <= 0) {
+        ++closed;
+        open.erase(open.begin() + static_cast<long>(i));
+        continue;
+      }
+      for (ssize_t k = 0; k < n; ++k)
+        lines += buf[k] == '\n';
+      open[i].revents = 0;
+      ++i;
+    }
+  }
+  return {lines, closed};
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -48,6 +90,7 @@ int main(int argc, char** argv) {
   auto pid = static_cast<int>(flag(argc, argv, "--pid", 0));
   auto count = flag(argc, argv, "--count", 10000);
   auto nconn = flag(argc, argv, "--connections", 100);
+  bool half_close = flag(argc, argv, "--half-close", 0) != 0;
   if (port == 0 || pid == 0) {
     std::fprintf(stderr,
                  "usage: pending --port=N --pid=N [--count=10000] "
@@ -82,6 +125,8 @@ int main(int argc, char** argv) {
     if (write(fds[i], burst.data(), burst.size())
         != static_cast<ssize_t>(burst.size()))
       return 1;
+    if (half_close)
+      shutdown(fds[i], SHUT_WR);
   }
   long pending = 0;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(50);
@@ -98,8 +143,8 @@ int main(int argc, char** argv) {
   auto rss_held = rss_kib(pid);
   auto [p50_held, p99_held] = ping_latency(port, 5000);
   auto growth = rss_held - rss_before;
-  std::printf("pending failed logins: %ld on %ld connections\n", pending,
-              nconn);
+  std::printf("pending failed logins: %ld on %ld connections%s\n", pending,
+              nconn, half_close ? ", each half-closed after its burst" : "");
   std::printf("RSS before %ld KiB, while held %ld KiB: growth %.2f MiB, "
               "%.0f bytes per pending failure\n",
               rss_before, rss_held, growth / 1024.0,
@@ -108,6 +153,16 @@ int main(int argc, char** argv) {
               p99_before);
   std::printf("ping while held: p50 %.0f us, p99 %.0f us\n", p50_held,
               p99_held);
+  if (half_close) {
+    // Every held failure still goes out, then the node closes.
+    auto [lines, closed] = drain(
+      fds, std::chrono::steady_clock::now() + std::chrono::seconds(120));
+    std::printf("after the delay: %ld of %ld replies, %ld of %ld connections "
+                "closed by the node\n",
+                lines, pending, closed, nconn);
+    if (lines != pending || closed != nconn)
+      return 1;
+  }
   for (auto fd : fds)
     close(fd);
   return 0;

@@ -2,7 +2,7 @@
 # Runs every benchmark of docs/benchmarks.md on this machine, against nodes
 # and a redis-server it starts on loopback, and prints the figures.
 #
-#   bench/run.sh [throughput|login|pending|timing|attack|import]...
+#   bench/run.sh [throughput|login|pending|half-close|timing|attack|import]...
 #   (default: the first three)
 #   BENCH_BIN=DIR bench/run.sh ...: runs the binaries already built in DIR
 #   (DIR/authnode, DIR/bench/bench_*) instead of building build/, e.g. to
@@ -111,6 +111,19 @@ for b in "${which[@]}"; do
       echo "== 10,000 failed logins pending"
       "$bin/bench/bench_pending" --port="$port" --pid="$node_pid"
       stop_node
+      ;;
+    half-close)
+      # Issue 19: 1,000 connections, one held failure each, every one
+      # half-closed after its request, against the same without half-close.
+      # A short delay, so the run also waits for every reply and close.
+      for hc in 0 1; do
+        start_node --failure-delay=20s --hash-ops=1 --hash-mem=8192 \
+          --throttle=off --max-hash-queue=20000
+        echo "== 1,000 failed logins pending on 1,000 connections, half-close=$hc"
+        "$bin/bench/bench_pending" --port="$port" --pid="$node_pid" \
+          --count=1000 --connections=1000 --half-close="$hc"
+        stop_node
+      done
       ;;
     timing)
       # Unknown email vs wrong password (issue 4). Throttling off and no

@@ -109,7 +109,7 @@ class RestartTest(unittest.TestCase):
         # ...the one it had not read is lost, reported, and not resent.
         self.assertIsInstance(results["unread"], authnode.ConnectionLost)
         self.assertTrue(results["unread"].sent)
-        self.assertEqual(self.node.stop(), 0)
+        self.assertEqual(self.node.stop(), 0, self.node.log())
 
         # The node is down: calls fail without sending anything.
         with self.assertRaises(authnode.ConnectFailed):
