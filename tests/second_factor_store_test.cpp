@@ -20,10 +20,6 @@ namespace {
 
 constexpr int64_t t0 = 1'800'000'010; // 10 s into a step
 
-bool fails_with(const caf::error& err, ec code) {
-  return err == caf::make_error(code);
-}
-
 template <class T>
 bool fails_with(const caf::expected<T>& x, ec code) {
   return !x && x.error().code() == static_cast<uint8_t>(code);
