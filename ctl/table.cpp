@@ -44,6 +44,14 @@ std::string cell(const nlohmann::json& value) {
     return value.get<std::string>();
   if (value.is_boolean())
     return value.get<bool>() ? "yes" : "no";
+  if (value.is_array()) { // a list of names, such as second_factors
+    if (value.empty())
+      return "-";
+    std::string joined;
+    for (auto& item : value)
+      joined += (joined.empty() ? "" : ", ") + cell(item);
+    return joined;
+  }
   return value.dump();
 }
 

@@ -30,9 +30,10 @@ const row user_header{"ID",       "EMAIL",      "NAME",
 
 /// The user's members in a fixed order, then any the node added since.
 void print_user(const json& user) {
-  static const char* order[] = {"id",         "email",         "name",
-                                "created_at", "last_login_at", "email_verified",
-                                "disabled",   "sessions",      "devices"};
+  static const char* order[] = {
+    "id",       "email",          "name",           "created_at",
+    "last_login_at", "email_verified", "second_factors", "recovery_codes",
+    "disabled", "sessions",       "devices"};
   std::vector<std::pair<std::string, std::string>> kv;
   for (auto key : order)
     if (user.contains(key))

@@ -12,6 +12,7 @@
 #include "support/passlib_hashes.hpp"
 #include "support/program.hpp"
 #include "support/protocol.hpp"
+#include "support/second_factor.hpp"
 #include "support/smtp_sink.hpp"
 
 using namespace authnode::test;
@@ -185,6 +186,32 @@ TEST_CASE("authctl user verify and unverify, and user show shows "
   CHECK(contains(unknown.err, "no_such_user"));
 }
 
+TEST_CASE("authctl user show lists second factors, and mfa-reset removes "
+          "them") {
+  node_process node; // audits to its log
+  authctl ctl{node};
+  line_client c{node.port()};
+  enroll(c, "dora@example.org");
+  auto shown = ctl({"user", "show", "dora@example.org"});
+  CHECK(contains(shown.out, "totp, recovery_code"));
+  auto as_json = ctl.call_json({"user", "show", "dora@example.org"});
+  CHECK(as_json["second_factors"] == json({"totp", "recovery_code"}));
+  CHECK(as_json["recovery_codes"] == 10);
+  REQUIRE(error_code(login(c, "dora@example.org"))
+          == "second_factor_required");
+
+  auto reset = ctl({"user", "mfa-reset", "Dora@Example.org"});
+  CHECK(reset.status == 0);
+  CHECK(contains(reset.out, "second factors removed"));
+  CHECK(ctl.call_json({"user", "show", "dora@example.org"})["second_factors"]
+        == json::array());
+  CHECK(succeeded(login(c, "dora@example.org")));
+  CHECK(node.wait_for_log("\"op\":\"admin:user_mfa_reset\""));
+  auto unknown = ctl({"user", "mfa-reset", "nobody@example.org"});
+  CHECK(unknown.status == 1);
+  CHECK(contains(unknown.err, "no_such_user"));
+}
+
 TEST_CASE("authctl mail outbox shows waiting mail without addresses, and "
           "says unavailable on a node without mail") {
   {
@@ -311,9 +338,11 @@ TEST_CASE("authctl import reports bad rows by line and imports the rest") {
     std::ofstream out{csv};
     out << "email,name,hash,created_at\n";
     int i = 0;
-    for (auto& h : passlib_hashes)
-      out << "u" << i++ << "@example.org,\"User, " << i << "\",\"" << h.hash
+    for (auto& h : passlib_hashes) {
+      out << "u" << i << "@example.org,\"User, " << i + 1 << "\",\"" << h.hash
           << "\",2024-03-01T12:00:00Z\n";
+      ++i;
+    }
     out << "bad@example.org,Bad,$1$md5crypt$notsupported,\n";        // line N+2
     out << "not-an-email,X,\"" << passlib_hashes[0].hash << "\",\n"; // N+3
     out << "short@example.org,Short\n";                              // line N+4

@@ -14,6 +14,7 @@
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
 #include "support/protocol.hpp"
+#include "support/second_factor.hpp"
 #include "support/smtp_sink.hpp"
 
 using namespace authnode::test;
@@ -241,4 +242,33 @@ TEST_CASE("the storage node mails a recovery asked through a gateway") {
   REQUIRE(succeeded(granted));
   CHECK(granted["user"]["email_verified"] == true);
   CHECK(succeeded(login(one->port(), "ann@example.org", "a brand new secret")));
+}
+
+TEST_CASE("a TOTP code sent to two gateways at once is accepted by one") {
+  node_process storage{storage_args()};
+  auto one = gateway(storage);
+  auto two = gateway(storage);
+  line_client c1{one->port()};
+  line_client c2{two->port()};
+  auto e = enroll(c1, "ann@example.org");
+  // Each gateway has a login waiting for its second factor, and both are
+  // sent the same (correct) code in the same moment.
+  auto code = code_at(e.seed, e.step + 1);
+  std::vector<line_client*> clients{&c1, &c2};
+  std::vector<std::string> challenges;
+  for (auto* c : clients)
+    challenges.push_back(challenge_of(*c, "ann@example.org"));
+  for (size_t i = 0; i < clients.size(); ++i)
+    clients[i]->send_raw(line_of(with_id(
+      77, {{"op", "login_second_factor"},
+           {"challenge", challenges[i]},
+           {"code", code}})));
+  std::map<std::string, int> outcomes;
+  for (auto* c : clients)
+    ++outcomes[outcome(c->read_reply(77))];
+  CHECK(outcomes == std::map<std::string, int>{{"ok", 1}, {"invalid_code", 1}});
+  // Nor does an older step work afterwards, on either gateway.
+  CHECK(error_code(second_factor(c2, challenge_of(c2, "ann@example.org"),
+                                 code_at(e.seed, e.step)))
+        == "invalid_code");
 }

@@ -1,11 +1,9 @@
-// End to end: the second factor over TCP against a real node. Codes are
-// computed from the seed the node hands out, as an authenticator app
-// would (core/totp agrees with pyotp: tests/totp_test.cpp). A test never
-// waits for a step to pass: a code one step ahead is inside the window.
+// End to end: the second factor over TCP against a real node, codes
+// computed as an app would (support/second_factor.hpp). A test never waits
+// for a step to pass: a code one step ahead is inside the window.
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <ctime>
 #include <string>
 
 #include "core/totp.hpp"
@@ -13,6 +11,7 @@
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
 #include "support/protocol.hpp"
+#include "support/second_factor.hpp"
 
 using namespace authnode::test;
 using namespace std::chrono_literals;
@@ -22,53 +21,8 @@ namespace {
 
 const std::string ann = "ann@example.org";
 
-/// A user with a session and TOTP on: its seed and recovery codes.
-struct enrolled {
-  std::string token;
-  std::string seed;
-  json recovery_codes;
-};
-
-int64_t now_step() {
-  return authnode::totp_step(static_cast<int64_t>(std::time(nullptr)));
-}
-
-std::string code_at(const std::string& seed, int64_t step) {
-  return authnode::totp_code(seed, step);
-}
-
 json call_op(line_client& c, json request) {
   return c.call(std::move(request));
-}
-
-enrolled enroll(line_client& c, const std::string& email) {
-  REQUIRE(succeeded(register_user(c, email)));
-  enrolled e;
-  e.token = session_token(c, email);
-  auto setup = call_op(c, {{"op", "totp_setup"}, {"token", e.token}});
-  REQUIRE(succeeded(setup));
-  e.seed = *authnode::totp_seed_of(setup["secret"].get<std::string>());
-  auto on = call_op(c, {{"op", "totp_enable"},
-                        {"token", e.token},
-                        {"code", code_at(e.seed, now_step())}});
-  REQUIRE(succeeded(on));
-  e.recovery_codes = on["recovery_codes"];
-  return e;
-}
-
-/// A login whose password matched: the challenge it must answer.
-std::string challenge_of(line_client& c, const std::string& email,
-                         const std::string& device_token = {}) {
-  auto reply = login(c, email, default_password, device_token);
-  REQUIRE(error_code(reply) == "second_factor_required");
-  return reply["challenge"].get<std::string>();
-}
-
-json second_factor(line_client& c, const std::string& challenge,
-                   const std::string& code) {
-  return call_op(c, {{"op", "login_second_factor"},
-                     {"challenge", challenge},
-                     {"code", code}});
 }
 
 } // namespace
@@ -125,8 +79,8 @@ TEST_CASE("totp: an accepted code is never accepted again, nor an older one",
           "[e2e][totp]") {
   node_process node;
   line_client c{node.port()};
-  auto e = enroll(c, ann); // used the step of now
-  auto step = now_step();
+  auto e = enroll(c, ann);
+  auto step = e.step; // used to turn TOTP on
   CHECK(error_code(second_factor(c, challenge_of(c, ann), code_at(e.seed, step)))
         == "invalid_code");
   auto ahead = code_at(e.seed, step + 1);
