@@ -88,6 +88,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   announce<totp_disable_request>(cfg, "totp_disable_request");
   announce<second_factor_login>(cfg, "second_factor_login");
   announce<challenge_request>(cfg, "challenge_request");
+  announce<challenge_info>(cfg, "challenge_info");
   announce<second_factor_challenge>(cfg, "second_factor_challenge");
   announce<challenge_attempt>(cfg, "challenge_attempt");
   announce<factor_used>(cfg, "factor_used");

@@ -639,6 +639,17 @@ struct second_factor_login {
 struct challenge_request {
   int64_t user_id = 0;
   std::string source;
+  /// Digest of the device token the login presented, if it was honoured
+  /// (empty: none): the challenge's codes are then throttled on the
+  /// device's keys, so that its owner gets in while the account is under
+  /// attack.
+  std::string device_digest;
+};
+
+/// Whose a live challenge is, and the device its login presented.
+struct challenge_info {
+  user_view user;
+  std::string device_digest;
 };
 
 /// A login waiting for its second factor, as the client learns of it.
@@ -751,7 +762,8 @@ AUTHNODE_INSPECT(totp_disable_request, x.token, x.password, x.code, x.source,
                  x.client_addr)
 AUTHNODE_INSPECT(second_factor_login, x.challenge, x.code, x.source,
                  x.client_addr)
-AUTHNODE_INSPECT(challenge_request, x.user_id, x.source)
+AUTHNODE_INSPECT(challenge_request, x.user_id, x.source, x.device_digest)
+AUTHNODE_INSPECT(challenge_info, x.user, x.device_digest)
 AUTHNODE_INSPECT(second_factor_challenge, x.challenge, x.expires_at,
                  x.methods)
 AUTHNODE_INSPECT(challenge_attempt, x.challenge, x.code)
@@ -860,7 +872,7 @@ using database_actor = outbox_actor::extend<
   caf::replies_to<codes_renew_atom, factor_attempt>::with<recovery_code_list>,
   caf::replies_to<challenge_new_atom,
                   challenge_request>::with<second_factor_challenge>,
-  caf::replies_to<challenge_owner_atom, secret>::with<user_view>,
+  caf::replies_to<challenge_owner_atom, secret>::with<challenge_info>,
   caf::replies_to<challenge_use_atom, challenge_attempt>::with<factor_used>,
   /// Replies the user's id; ec::not_found if there is no such user.
   caf::replies_to<mfa_reset_atom, std::string>::with<int64_t>>;

@@ -242,7 +242,8 @@ void refuse(auth_ptr self, login_ptr login, const char* reason) {
 /// an account with a second factor, answers second_factor_required.
 void grant(auth_ptr self, login_ptr login) {
   if (login->user->totp) {
-    ask_second_factor(self, "login", *login->user, login->source, login->rp);
+    ask_second_factor(self, "login", *login->user, login->source,
+                      login->device_digest, login->rp);
     return;
   }
   commit_grant(self, std::move(*login->user), std::move(login->source),

@@ -198,7 +198,7 @@ void recover(auth_ptr self, finish_ptr flow, std::string phc) {
       // Recovery by mail does not remove a second factor: the database
       // stored no session, and the login goes on with a code.
       if (user.totp) {
-        ask_second_factor(self, "recovery_finish", user, flow->source,
+        ask_second_factor(self, "recovery_finish", user, flow->source, "",
                           flow->rp);
         return;
       }

@@ -13,20 +13,27 @@
 //   ask_second_factor (a login's password matched, TOTP on) --> open a
 //     challenge --> second_factor_required, carrying it
 //   finish_second_factor_login --> whose challenge (the database) --> admit
-//     on the TOTP keys --> answer it (the database: code used up, challenge
-//     gone, or one wrong code more) --> the session, as after a login
+//     on the TOTP keys, or the device's --> answer it (the database: code
+//     used up, challenge gone, or one wrong code more) --> the session, as
+//     after a login
 //
 // A wrong code is held like a wrong password and reported to the guard on
 // keys of their own ("totp:" + source and account, code_keys), so that a
 // code guesser does not slow the owner's password login, nor a password
 // guesser their second factor; and only who knew the password (or holds a
-// session) can guess at all. Replay is the database's: a time step once
+// session) can guess at all. A login that presented a valid device token
+// keeps that exemption for its code: its challenge's codes are keyed by the
+// device ("totp-device:" + its digest), not the account an attacker is
+// penalizing, and a wrong one counts against the device token as a wrong
+// password does. Replay is the database's: a time step once
 // accepted never is again. Cached sessions of the user are dropped when
 // TOTP is turned on or off, as they hold the user as it was.
 #include "actors/second_factor_flow.hpp"
 
 #include <memory>
 #include <utility>
+
+#include <sodium.h>
 
 #include "core/source_key.hpp"
 #include "core/totp.hpp"
@@ -61,6 +68,8 @@ struct login_step {
   secret code;
   std::string source;
   std::string email;
+  /// The device token the challenge's login presented; empty: none.
+  std::string device_digest;
   maybe_guarded attempt;
 };
 
@@ -95,6 +104,17 @@ caf::result<Result> from_session(auth_ptr self, const char* op,
     },
     answer_error(flow));
   return flow->rp;
+}
+
+/// The guard's key for the codes of a device's logins: printable (the
+/// admin channel shows keys), and the digest's first half is unique enough.
+std::string device_key(const std::string& digest) {
+  std::string hex(digest.size() + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(),
+                 reinterpret_cast<const unsigned char*>(digest.data()),
+                 digest.size() / 2);
+  hex.resize(digest.size());
+  return "totp-device:" + hex;
 }
 
 /// A wrong, replayed or used code: the guard hears of it, the answer is
@@ -180,6 +200,7 @@ caf::result<caf::ok_atom> disable_totp(auth_ptr self,
 
 void ask_second_factor(auth_ptr self, const char* op, const user_view& user,
                        const std::string& source,
+                       const std::string& device_digest,
                        caf::typed_response_promise<session_grant> rp) {
   auto email = user.email;
   ask_db<second_factor_challenge>(
@@ -194,7 +215,8 @@ void ask_second_factor(auth_ptr self, const char* op, const user_view& user,
     [=](caf::error err) mutable {
       rp.deliver(std::move(err));
     },
-    challenge_new_atom::value, challenge_request{user.id, source});
+    challenge_new_atom::value,
+    challenge_request{user.id, source, device_digest});
 }
 
 caf::result<session_grant>
@@ -207,10 +229,11 @@ finish_second_factor_login(auth_ptr self, second_factor_login& req) {
   flow->challenge = std::move(req.challenge);
   flow->code = std::move(req.code);
   flow->source = std::move(*source);
-  ask_db<user_view>(
+  ask_db<challenge_info>(
     self,
-    [=](user_view& owner) {
-      flow->email = owner.email;
+    [=](challenge_info& info) {
+      flow->email = info.user.email;
+      flow->device_digest = std::move(info.device_digest);
       admit(self, flow);
     },
     [=](caf::error err) {
@@ -292,8 +315,13 @@ void verify_password(auth_ptr self, code_ptr<caf::ok_atom> flow) {
 }
 
 void admit(auth_ptr self, login_ptr flow) {
+  auto keys = code_keys(keys_kind, flow->source, flow->email);
+  if (!flow->device_digest.empty()) {
+    auto device = device_key(flow->device_digest);
+    keys = throttle_keys{device, device};
+  }
   admit_then(
-    self, code_keys(keys_kind, flow->source, flow->email), flow->code,
+    self, std::move(keys), flow->code,
     [=](maybe_guarded attempt) {
       flow->attempt = std::move(attempt);
       answer(self, flow);
@@ -314,6 +342,9 @@ void answer(auth_ptr self, login_ptr flow) {
     },
     [=](caf::error err) {
       if (to_wire(err).code == ec::invalid_code) {
+        if (!flow->device_digest.empty())
+          tell_db<caf::ok_atom>(self, device_fail_atom::value,
+                                flow->device_digest);
         refuse_code(self, flow, "login_second_factor");
         return;
       }

@@ -35,9 +35,11 @@ caf::result<session_grant> finish_second_factor_login(auth_ptr self,
 
 /// The password of `user`, who has TOTP on, matched (in `op`: login,
 /// recovery_finish): opens a challenge and answers `rp` with
-/// second_factor_required, which carries it.
+/// second_factor_required, which carries it. `device_digest`: the device
+/// token the login presented, if it was honoured (else empty).
 void ask_second_factor(auth_ptr self, const char* op, const user_view& user,
                        const std::string& source,
+                       const std::string& device_digest,
                        caf::typed_response_promise<session_grant> rp);
 
 } // namespace authnode

@@ -275,7 +275,7 @@ database(database_ptr self, std::unique_ptr<user_store> store,
       return self->state.factors->open_challenge(x, now_seconds());
     },
     [=](challenge_owner_atom,
-        const secret& challenge) -> caf::result<user_view> {
+        const secret& challenge) -> caf::result<challenge_info> {
       return self->state.factors->challenge_owner(challenge, now_seconds());
     },
     [=](challenge_use_atom,

@@ -86,7 +86,8 @@ constexpr std::array<const char*, 5> migrations{{
   // TOTP seed, sealed with the node's secret key (NULL while TOTP is off),
   // a pending one not yet confirmed, and the last time step accepted, never
   // accepted again; recovery codes as keyed digests, each used once; the
-  // logins waiting for a second factor, by their challenge's digest.
+  // logins waiting for a second factor, by their challenge's digest, with
+  // the digest of the device token their login presented (NULL: none).
   R"sql(
     CREATE TABLE second_factors (
       user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
@@ -106,7 +107,8 @@ constexpr std::array<const char*, 5> migrations{{
       source TEXT NOT NULL,
       created_at INTEGER NOT NULL,
       expires_at INTEGER NOT NULL,
-      failures INTEGER NOT NULL DEFAULT 0
+      failures INTEGER NOT NULL DEFAULT 0,
+      device_hash BLOB
     );
     CREATE INDEX login_challenges_user ON login_challenges(user_id);
     CREATE INDEX login_challenges_expires_at ON login_challenges(expires_at);

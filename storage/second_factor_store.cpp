@@ -78,9 +78,9 @@ second_factor_store::open(user_store& users,
     {s->count_codes_, "SELECT count(*) FROM recovery_codes WHERE user_id = ?1"},
     {s->put_challenge_,
      "INSERT INTO login_challenges(challenge_hash, user_id, source,"
-     " created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)"},
+     " created_at, expires_at, device_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
     {s->get_challenge_,
-     "SELECT user_id, failures FROM login_challenges"
+     "SELECT user_id, failures, device_hash FROM login_challenges"
      " WHERE challenge_hash = ?1 AND expires_at > ?2"},
     {s->fail_challenge_,
      "UPDATE login_challenges SET failures = failures + 1"
@@ -212,20 +212,24 @@ second_factor_store::open_challenge(const challenge_request& x, int64_t now) {
     .bind_text(3, x.source)
     .bind_int64(4, now)
     .bind_int64(5, out.expires_at);
+  if (!x.device_digest.empty())
+    put_challenge_.bind_blob(6, x.device_digest);
   if (auto ok = run(put_challenge_, "cannot store a login challenge"); !ok)
     return std::move(ok.error());
   return out;
 }
 
-caf::expected<user_view>
+caf::expected<challenge_info>
 second_factor_store::challenge_owner(const secret& challenge, int64_t now) {
   int64_t user_id = 0;
+  challenge_info out;
   {
     reset_guard guard{get_challenge_};
     get_challenge_.bind_blob(1, challenge_digest(challenge)).bind_int64(2, now);
     switch (get_challenge_.step()) {
       case step_result::row:
         user_id = get_challenge_.column_int64(0);
+        out.device_digest = get_challenge_.column_blob(2);
         break;
       case step_result::done:
         return invalid_code();
@@ -238,7 +242,8 @@ second_factor_store::challenge_owner(const secret& challenge, int64_t now) {
   if (!found)
     return is(found.error(), ec::not_found) ? invalid_code()
                                             : std::move(found.error());
-  return std::move(found->user);
+  out.user = std::move(found->user);
+  return out;
 }
 
 caf::expected<factor_used>

@@ -73,8 +73,9 @@ public:
   caf::expected<second_factor_challenge> open_challenge(
     const challenge_request& x, int64_t now);
 
-  /// The user a live challenge is for; ec::invalid_code if there is none.
-  caf::expected<user_view> challenge_owner(const secret& challenge,
+  /// The user a live challenge is for, and the device its login presented;
+  /// ec::invalid_code if there is none.
+  caf::expected<challenge_info> challenge_owner(const secret& challenge,
                                            int64_t now);
 
   /// Ends the challenge with the user's code: the user (to grant a session

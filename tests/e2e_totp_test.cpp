@@ -131,6 +131,43 @@ TEST_CASE("totp: a device token does not skip the second factor",
   challenge_of(c, ann, granted["device_token"].get<std::string>());
 }
 
+TEST_CASE("totp: while someone who knows the password guesses codes, the "
+          "owner's device answers its code at once",
+          "[e2e][totp]") {
+  node_process node{[] {
+    auto o = fast_options();
+    o.push_back("--max-penalty=10s");
+    return o;
+  }()};
+  line_client owner{node.port()};
+  auto e = enroll(owner, ann);
+  auto granted = second_factor(owner, challenge_of(owner, ann),
+                               code_at(e.seed, e.step + 1));
+  REQUIRE(succeeded(granted));
+  auto device = granted["device_token"].get<std::string>();
+
+  // The guesser's wrong codes penalize the account's code keys: its next
+  // guess, even from a fresh address, waits.
+  for (int i = 0; i < 3; ++i) {
+    line_client from{node.port(), "127.0.0." + std::to_string(i + 2)};
+    auto reply = second_factor(from, challenge_of(from, ann),
+                               i % 2 == 0 ? "000000" : "111111");
+    CHECK(outcome(reply) != "ok");
+  }
+  admin_client admin{node};
+  auto key = admin.call({{"op", "throttle_show"}, {"account", "totp:" + ann}});
+  REQUIRE(succeeded(key));
+  CHECK(key["throttle"]["failures"] >= 2);
+
+  auto challenge = challenge_of(owner, ann, device);
+  auto started = steady_clock::now();
+  // (Its TOTP step is used up for now: a recovery code is what remains.)
+  auto in = second_factor(owner, challenge,
+                          e.recovery_codes[0].get<std::string>());
+  CHECK(succeeded(in));
+  CHECK(steady_clock::now() - started < 300ms);
+}
+
 TEST_CASE("totp: a challenge dies at the fifth wrong code", "[e2e][totp]") {
   node_process node{[] {
     auto o = fast_options();

@@ -156,3 +156,41 @@ TEST_CASE_METHOD(challenged,
   CHECK(store->code_checks.size() == 1);
   CHECK(code->value());
 }
+
+TEST_CASE_METHOD(challenged,
+                 "a login with a device token answers its code at once while "
+                 "the account's codes are guessed, on the device's own keys",
+                 "[auth][second_factor]") {
+  for (int i = 0; i < 4; ++i) {
+    auto reply = send_code(wrong_code(i));
+    REQUIRE(run_until([&] { return reply->has_value(); }));
+  }
+  // The account's code keys wait out a 12 s penalty now. The owner's
+  // login presented a valid device token.
+  const std::string device(32, '\x07');
+  store->challenges["owner's challenge"] = ann_email;
+  store->challenge_devices["owner's challenge"] = device;
+  auto checks = store->code_checks.size();
+  auto start = now();
+  auto owner = send<session_grant>(
+    login_factor_atom::value,
+    second_factor_login{secret{"owner's challenge"},
+                        secret{store->second_factor_code}, "10.0.0.8:4444",
+                        ""});
+  sched->run();
+  REQUIRE(owner->has_value());
+  CHECK(now() == start);
+  CHECK(store->code_checks.size() == checks + 1);
+  CHECK(owner->value());
+  // A wrong code on such a challenge counts against the device token.
+  store->challenges["device guess"] = ann_email;
+  store->challenge_devices["device guess"] = device;
+  auto guess = send<session_grant>(
+    login_factor_atom::value,
+    second_factor_login{secret{"device guess"}, secret{wrong_code(9)},
+                        "10.0.0.8:4444", ""});
+  sched->run();
+  REQUIRE(guess->has_value());
+  CHECK(wire_of(**guess).code == ec::invalid_code);
+  CHECK(store->device_failures == std::vector<std::string>{device});
+}

@@ -150,8 +150,17 @@ TEST_CASE_METHOD(fixture, "second factor store: a challenge is answered "
   auto ch = factors->open_challenge({alice_id, "10.0.0.1"}, t0);
   REQUIRE(ch);
   CHECK(ch->expires_at == t0 + 300);
-  CHECK(factors->challenge_owner(ch->challenge, t0)->email
-        == "alice@example.org");
+  auto owner = factors->challenge_owner(ch->challenge, t0);
+  REQUIRE(owner);
+  CHECK(owner->user.email == "alice@example.org");
+  CHECK(owner->device_digest.empty());
+  // A login that presented a device token: the challenge remembers it.
+  std::string device(32, '\x07');
+  auto from_device
+    = factors->open_challenge({alice_id, "10.0.0.1", device}, t0);
+  REQUIRE(from_device);
+  CHECK(factors->challenge_owner(from_device->challenge, t0)->device_digest
+        == device);
   auto used = factors->answer_challenge(
     {ch->challenge, secret{codes.codes[0].reveal()}}, t0);
   REQUIRE(used);

@@ -89,7 +89,8 @@ database_actor::behavior_type fake_database(database_actor::pointer self,
     [=](device_get_atom, std::string&) -> caf::result<device_record> {
       return caf::make_error(ec::not_found);
     },
-    [=](device_fail_atom, std::string&) -> caf::result<caf::ok_atom> {
+    [=](device_fail_atom, std::string& digest) -> caf::result<caf::ok_atom> {
+      store->device_failures.push_back(digest);
       return caf::make_error(ec::not_found);
     },
     [=](password_set_atom,
@@ -226,11 +227,13 @@ database_actor::behavior_type fake_database(database_actor::pointer self,
         challenge_request&) -> caf::result<second_factor_challenge> {
       return no_second_factors();
     },
-    [=](challenge_owner_atom, secret& challenge) -> caf::result<user_view> {
+    [=](challenge_owner_atom,
+        secret& challenge) -> caf::result<challenge_info> {
       auto i = store->challenges.find(challenge.reveal());
       if (i == store->challenges.end())
         return caf::make_error(ec::invalid_code);
-      return store->users.at(i->second).user;
+      return challenge_info{store->users.at(i->second).user,
+                            store->challenge_devices[challenge.reveal()]};
     },
     [=](challenge_use_atom, challenge_attempt& x) -> caf::result<factor_used> {
       store->code_checks.push_back(self->clock().now());

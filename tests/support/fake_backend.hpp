@@ -50,6 +50,10 @@ struct fake_store {
   /// The one right code is `second_factor_code`; the time of every code
   /// checked is in `code_checks` (the test coordinator's clock).
   std::map<std::string, std::string> challenges;
+  /// The device digest a challenge's login presented (none: empty).
+  std::map<std::string, std::string> challenge_devices;
+  /// Device digests a wrong password or code was counted against.
+  std::vector<std::string> device_failures;
   std::string second_factor_code = "246810";
   std::vector<caf::actor_clock::time_point> code_checks;
 };
