@@ -210,8 +210,11 @@ void verify(auth_ptr self, login_ptr login) {
         login->rp.deliver(caf::make_error(ec::email_not_verified));
         return;
       }
-      audit_outcome(self, "login", "ok", login->source, login->email,
-                    out.needs_rehash ? "password, re-hashing" : "password");
+      // With TOTP on the login is not done yet: the audit line is
+      // second_factor_required, then login_second_factor's outcome.
+      if (!login->user->totp)
+        audit_outcome(self, "login", "ok", login->source, login->email,
+                      out.needs_rehash ? "password, re-hashing" : "password");
       if (out.needs_rehash)
         rehash_later(self, login, std::move(password));
       grant(self, login);

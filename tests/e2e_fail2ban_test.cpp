@@ -1,7 +1,9 @@
 // The fail2ban filter (deploy/fail2ban/filter.d/authnode.conf) against the
 // audit log of a real node: failures from 127.0.0.2 (wrong passwords) and
 // 127.0.0.3 (wrong passwords, then throttled), an admin request with a wrong
-// key from 127.0.0.5 (forbidden), successes from 127.0.0.4.
+// key from 127.0.0.5 (forbidden), a wrong second-factor code from 127.0.0.6
+// (whose password matched: second_factor_required, then invalid_code),
+// successes from 127.0.0.4.
 // fail2ban-regex (Debian's fail2ban) must match every failure line with its
 // own address and no success line.
 #include <catch2/catch.hpp>
@@ -17,6 +19,7 @@
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
 #include "support/protocol.hpp"
+#include "support/second_factor.hpp"
 
 using namespace authnode::test;
 
@@ -66,6 +69,14 @@ TEST_CASE("fail2ban's filter matches every failure with its address and no "
     line_client c{node.port(), "127.0.0.4"};
     REQUIRE(succeeded(register_user(c, "ann@example.org")));
     REQUIRE(succeeded(login(c, "ann@example.org")));
+    enroll(c, "dan@example.org"); // login, totp_setup, totp_enable: ok
+  }
+  {
+    // Dan's password, then a wrong code: invalid_code.
+    line_client c{node.port(), "127.0.0.6"};
+    auto challenge = challenge_of(c, "dan@example.org");
+    REQUIRE(error_code(second_factor(c, challenge, "000000"))
+            == "invalid_code");
   }
   {
     // Wrong passwords, one after the other (each held for its delay and
@@ -113,8 +124,8 @@ TEST_CASE("fail2ban's filter matches every failure with its address and no "
   for (auto& line : all) {
     auto e = json::parse(line);
     auto outcome = e["outcome"].get<std::string>();
-    if (outcome == "invalid_credentials" || outcome == "rate_limited"
-        || outcome == "forbidden") {
+    if (outcome == "invalid_credentials" || outcome == "invalid_code"
+        || outcome == "rate_limited" || outcome == "forbidden") {
       failures.push_back(line);
       failure_sources.push_back(e["source"]);
       CHECK(e["source"] != "127.0.0.4");
@@ -123,13 +134,15 @@ TEST_CASE("fail2ban's filter matches every failure with its address and no "
         CHECK(e["source"] == "127.0.0.5");
         ++forbidden;
       }
+    } else if (outcome == "second_factor_required") {
+      CHECK(e["source"] == "127.0.0.6");
     } else {
       CHECK(outcome == "ok");
       CHECK(e["source"] == "127.0.0.4");
       ++successes;
     }
   }
-  REQUIRE(successes == 2);
+  REQUIRE(successes == 5);
   REQUIRE(rate_limited >= 1);
   REQUIRE(forbidden == 1);
   REQUIRE(failures.size() >= 5);
