@@ -36,6 +36,14 @@ void publish_held(guard_ptr self) {
     = static_cast<int64_t>(self->state.policy.held());
 }
 
+void refuse(guard_ptr self, caf::typed_response_promise<caf::ok_atom>& rp,
+            time_point until, time_point now) {
+  self->state.counters->rate_limited_total += 1;
+  auto ms
+    = std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count();
+  rp.deliver(make_rate_limited(std::max<int64_t>(ms, 1)));
+}
+
 /// Decides about an attempt; `was_held` when it is asked about again.
 void decide(guard_ptr self, throttle_keys keys,
             caf::typed_response_promise<caf::ok_atom> rp, bool was_held) {
@@ -46,15 +54,17 @@ void decide(guard_ptr self, throttle_keys keys,
     case throttle::decision::go:
       rp.deliver(caf::ok_atom::value);
       break;
-    case throttle::decision::refuse: {
-      st.counters->rate_limited_total += 1;
-      auto ms
-        = std::chrono::duration_cast<std::chrono::milliseconds>(v.until - now)
-            .count();
-      rp.deliver(make_rate_limited(std::max<int64_t>(ms, 1)));
+    case throttle::decision::refuse:
+      refuse(self, rp, v.until, now);
       break;
-    }
     case throttle::decision::wait:
+      if (st.draining && v.until > now) {
+        // A penalty may outlast the drain: the client hears when to try
+        // again rather than nothing.
+        st.policy.drop_hold(keys);
+        refuse(self, rp, v.until, now);
+        break;
+      }
       if (v.until > now) {
         st.timed.push_back(
           held_attempt{v.until, st.next_seq++, std::move(keys), rp});
@@ -116,6 +126,23 @@ bool on_reset(guard_ptr self, const throttle_target& target) {
   return had;
 }
 
+/// The node is stopping: every attempt held for a penalty is answered
+/// now, rate_limited until the penalty ends, so that the connections can
+/// finish within the drain. Those waiting only for a verification slot get
+/// one soon and are left to it.
+void on_drain(guard_ptr self) {
+  auto& st = self->state;
+  st.draining = true;
+  auto now = self->clock().now();
+  auto timed = std::move(st.timed);
+  st.timed.clear();
+  for (auto& h : timed) {
+    st.policy.drop_hold(h.keys);
+    refuse(self, h.rp, std::max(h.due, now), now);
+  }
+  publish_held(self);
+}
+
 void on_sweep(guard_ptr self) {
   auto& st = self->state;
   auto [sources, accounts] = st.policy.sweep(self->clock().now());
@@ -161,6 +188,9 @@ guard_actor::behavior_type guard(guard_ptr self, throttle_settings cfg,
     },
     [=](throttle_reset_atom, const throttle_target& target) {
       return on_reset(self, target);
+    },
+    [=](drain_atom) {
+      on_drain(self);
     },
   };
 }

@@ -38,6 +38,8 @@ struct guard_state {
   std::deque<held_attempt> waiting_for_slot;
   uint64_t next_seq = 0;
   std::optional<caf::actor_clock::time_point> armed;
+  /// The node is stopping: nothing is held any more (drain_atom).
+  bool draining = false;
   std::shared_ptr<node_counters> counters;
   static inline const char* name = "guard";
 };

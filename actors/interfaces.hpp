@@ -888,7 +888,11 @@ using guard_actor = caf::typed_actor<
   caf::replies_to<throttle_show_atom, throttle_target>::with<throttle_status>,
   /// Forgets the key's failures and releases its held attempts; replies
   /// whether there were any failures to forget.
-  caf::replies_to<throttle_reset_atom, throttle_target>::with<bool>>;
+  caf::replies_to<throttle_reset_atom, throttle_target>::with<bool>,
+  /// The node is stopping: held attempts are answered at once (rate_limited
+  /// until their penalty ends) rather than when it ends, as is any attempt
+  /// that would be held from now on.
+  caf::reacts_to<drain_atom>>;
 
 /// The audit sink: writes one JSON line per event (detached: it does I/O).
 using audit_actor = caf::typed_actor<caf::reacts_to<audit_atom, audit_event>>;

@@ -69,6 +69,20 @@ throttle::verdict throttle::admit(const throttle_keys& keys, time_point now,
   return {decision::wait, until};
 }
 
+void throttle::drop_hold(const throttle_keys& keys) {
+  auto s = sources_.find(keys.source);
+  auto a = accounts_.find(keys.account);
+  if (s == sources_.end() || a == accounts_.end() || s->second.holding == 0
+      || a->second.holding == 0)
+    return; // not held: nothing to give back
+  --s->second.holding;
+  --a->second.holding;
+  if (s->second.held_by_source > 0)
+    --s->second.held_by_source;
+  if (held_total_ > 0)
+    --held_total_;
+}
+
 void throttle::record_failure(key_state& k, uint64_t fingerprint,
                               time_point now) {
   auto repeated = fingerprint != 0

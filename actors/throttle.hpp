@@ -64,6 +64,10 @@ public:
   verdict admit(const throttle_keys& keys, time_point now,
                 bool was_held = false);
 
+  /// An attempt `admit` said to hold is answered otherwise (the node is
+  /// stopping): it is no longer counted as held.
+  void drop_hold(const throttle_keys& keys);
+
   /// A verification admitted with `go` has ended. `fingerprint` is a keyed
   /// hash of the password tried (only read for failures).
   void finished(const throttle_keys& keys, attempt_result result,

@@ -202,6 +202,11 @@ void stop_client_side(caf::scoped_actor& self, const node_settings& s,
   // there to send the reply, and its partial file is removed.
   if (s.role == node_role::all)
     self->send(b.db, backup_abort_atom::value);
+  // A penalty may be longer than the drain: the guard answers what it holds
+  // now (rate_limited, with when to retry). A gateway's guard is the storage
+  // node's, which drains when that node stops.
+  if (s.role != node_role::gateway && b.guard)
+    self->send(b.guard, drain_atom::value);
   // Held failures may wait up to failure-delay, backends up to their timeout.
   auto grace = s.failure_delay + s.backend_timeout + std::chrono::seconds(5);
   drain_listener(self, c.listener, grace);
@@ -260,10 +265,12 @@ uint16_t open_node_port(caf::actor_system& sys, const node_settings& s,
 }
 
 /// Roles storage and hasher: publishes `front` on the node port until a
-/// stop signal, then stops it and `others`.
+/// stop signal, then stops it and `others`. `guard`, if any, answers what
+/// it holds first (drain_atom), so that no gateway waits on a penalty that
+/// this node will never see end.
 int serve_nodes(caf::actor_system& sys, const node_start& start,
                 node_front_actor front, const std::string& what,
-                std::vector<caf::actor> others,
+                guard_actor guard, std::vector<caf::actor> others,
                 std::shared_ptr<node_counters> counters) {
   const auto& s = start.settings;
   caf::scoped_actor self{sys};
@@ -280,6 +287,8 @@ int serve_nodes(caf::actor_system& sys, const node_start& start,
   ok = ok && port != 0;
   if (ok)
     wait_for_stop_signal(start.stop_signals);
+  if (guard)
+    self->send(guard, drain_atom::value);
   // (CAF 0.17.6's openssl::unpublish does not compile; that port closes
   // with the actor system.)
   if (port != 0 && !s.tls())
@@ -344,7 +353,7 @@ int serve_storage(caf::actor_system& sys, const node_start& start, backends b,
                          caf::actor_cast<caf::actor>(b.db),
                          caf::actor_cast<caf::actor>(b.guard), 0u);
   return serve_nodes(
-    sys, start, front, "storage: database " + start.settings.db,
+    sys, start, front, "storage: database " + start.settings.db, b.guard,
     {b.mailer, caf::actor_cast<caf::actor>(b.guard),
      caf::actor_cast<caf::actor>(b.db)},
     std::move(counters));
@@ -359,7 +368,7 @@ int serve_hasher(caf::actor_system& sys, const node_start& start,
                          s.hashers);
   return serve_nodes(sys, start, front,
                      "hasher: " + std::to_string(s.hashers) + " hashers",
-                     {caf::actor_cast<caf::actor>(pool)}, std::move(counters));
+                     guard_actor{}, {caf::actor_cast<caf::actor>(pool)}, std::move(counters));
 }
 
 } // namespace authnode

@@ -53,6 +53,16 @@ caf::behavior listener(listener_broker* self, listener_settings cfg,
     self->state.connections.erase(msg.source);
     maybe_drained(self);
   });
+  // Stopped before its connections closed (the drain ran out of time): the
+  // forked connections are not linked to the listener, and one still
+  // waiting for an answer would outlive it and keep the actor system, and
+  // so the process, from ending.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    for (auto& addr : self->state.connections)
+      if (auto conn = caf::actor_cast<caf::actor>(addr))
+        self->send_exit(conn, msg.reason);
+    self->quit(msg.reason);
+  });
   return {
     [=](listen_atom) -> caf::result<uint16_t> {
       auto& st = self->state;

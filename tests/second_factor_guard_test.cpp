@@ -194,3 +194,29 @@ TEST_CASE_METHOD(challenged,
   CHECK(wire_of(**guess).code == ec::invalid_code);
   CHECK(store->device_failures == std::vector<std::string>{device});
 }
+
+TEST_CASE_METHOD(challenged,
+                 "a guess held when the node stops is answered at once, "
+                 "rate_limited until its penalty ends",
+                 "[auth][second_factor][shutdown]") {
+  auto first = send_code(wrong_code(1));
+  sched->run();
+  REQUIRE(first->has_value());
+  auto held = send_code(wrong_code(2));
+  sched->run();
+  REQUIRE_FALSE(held->has_value());
+  sched->advance_time(500ms);
+  caf::anon_send(guard, drain_atom::value);
+  sched->run();
+  REQUIRE(held->has_value());
+  auto wire = wire_of(**held);
+  CHECK(wire.code == ec::rate_limited);
+  REQUIRE(wire.retry_after_ms);
+  CHECK(*wire.retry_after_ms == 1000);
+  CHECK(store->code_checks.size() == 1);
+  // From now on nothing waits for a penalty.
+  auto later = send_code(wrong_code(3));
+  sched->run();
+  REQUIRE(later->has_value());
+  CHECK(wire_of(**later).code == ec::rate_limited);
+}
