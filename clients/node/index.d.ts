@@ -112,6 +112,9 @@ export class Stats {
   readonly mailsFailedTotal: number;
   readonly mailsDroppedTotal: number;
   readonly outboxDepth: number;
+  readonly secondFactorChallengesTotal: number;
+  readonly secondFactorOkTotal: number;
+  readonly secondFactorFailedTotal: number;
   readonly uptimeSeconds: number;
   /** Counters this version does not know, under their wire names. */
   readonly extra: Record<string, unknown>;

@@ -140,7 +140,8 @@ export const STATS_COUNTERS = Object.freeze([
   'pending_delayed', 'hash_verifications_total', 'rate_limited_total', 'penalized_sources',
   'penalized_accounts', 'throttle_held', 'hash_queue_depth', 'tarpitted_total',
   'idle_closed_total', 'mails_sent_total', 'mails_failed_total', 'mails_dropped_total',
-  'outbox_depth', 'uptime_seconds',
+  'outbox_depth', 'second_factor_challenges_total', 'second_factor_ok_total',
+  'second_factor_failed_total', 'uptime_seconds',
 ]);
 
 const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());

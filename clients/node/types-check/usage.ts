@@ -17,7 +17,8 @@ export async function usage(): Promise<void> {
   await node.changePassword(session.token, 'correct horse', 'a new secret', { clientAddr: '203.0.113.9' });
   const stats: Stats = await node.stats();
   const counted: number = stats.requestsTotal + stats.loginsFailed + stats.idleClosedTotal
-    + stats.mailsSentTotal + stats.mailsFailedTotal + stats.mailsDroppedTotal + stats.outboxDepth;
+    + stats.mailsSentTotal + stats.mailsFailedTotal + stats.mailsDroppedTotal + stats.outboxDepth
+    + stats.secondFactorChallengesTotal + stats.secondFactorOkTotal + stats.secondFactorFailedTotal;
   const verified: boolean = user.emailVerified;
   await node.recoveryStart('ann@example.org', { clientAddr: '203.0.113.9', timeout: 1000 });
   try {

@@ -161,6 +161,9 @@ class Stats:
     mails_failed_total: int = 0
     mails_dropped_total: int = 0
     outbox_depth: int = 0
+    second_factor_challenges_total: int = 0
+    second_factor_ok_total: int = 0
+    second_factor_failed_total: int = 0
     uptime_seconds: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
