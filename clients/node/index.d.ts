@@ -6,12 +6,16 @@
 export interface ClientOptions {
   /** Connections in the pool (default 2). */
   poolSize?: number;
-  /** Default timeout of ping, whoami, logout and stats (default 10000). */
+  /**
+   * Default timeout of ping, whoami, logout, stats, recoveryStart,
+   * verifyEmailStart and totpSetup (default 10000).
+   */
   timeout?: number;
   /**
    * Default timeout of register, login, changePassword, recoveryFinish,
-   * verifyEmailFinish, changeEmailStart and changeEmailFinish (default
-   * 90000): longer than the node's --failure-delay plus --max-penalty.
+   * verifyEmailFinish, changeEmailStart, changeEmailFinish, totpEnable,
+   * totpDisable, recoveryCodesRenew and loginSecondFactor (default 90000):
+   * longer than the node's --failure-delay plus --max-penalty.
    */
   authTimeout?: number;
   /** Timeout of each connection attempt (default 5000). */
@@ -35,7 +39,10 @@ export interface CallOptions {
   timeout?: number;
 }
 
-/** Options of register, changePassword, recoveryStart, recoveryFinish and changeEmailStart. */
+/**
+ * Options of register, changePassword, recoveryStart, recoveryFinish,
+ * changeEmailStart, totpDisable and loginSecondFactor.
+ */
 export interface ClientAddrOptions extends CallOptions {
   /** The end user's IP address; only from a peer in the node's --trusted-sources. */
   clientAddr?: string;
@@ -64,7 +71,7 @@ export interface Reply {
 export class User {
   constructor(fields: {
     id: number; email: string; name: string; createdAt: Date; lastLoginAt: Date | null;
-    emailVerified?: boolean; extra?: Record<string, unknown>;
+    emailVerified?: boolean; secondFactors?: string[]; extra?: Record<string, unknown>;
   });
   readonly id: number;
   readonly email: string;
@@ -73,11 +80,13 @@ export class User {
   readonly lastLoginAt: Date | null;
   /** Whether the owner proved the address with a mailed code (false from a node without account codes). */
   readonly emailVerified: boolean;
+  /** What a login needs besides the password: [] or ["totp", "recovery_code"] ([] from an older node). */
+  readonly secondFactors: string[];
   readonly extra: Record<string, unknown>;
   static fromJSON(obj: unknown): User;
 }
 
-/** The result of a successful login or recoveryFinish. */
+/** The result of a successful login, loginSecondFactor or recoveryFinish. */
 export class Session {
   constructor(fields: {
     token: string; expiresAt: Date; user: User; deviceToken?: string | null;
@@ -89,6 +98,17 @@ export class Session {
   readonly deviceToken: string | null;
   readonly extra: Record<string, unknown>;
   static fromReply(reply: unknown): Session;
+}
+
+/** The result of totpSetup: a TOTP seed pending until totpEnable; inspect hides both members. */
+export class TotpSetup {
+  constructor(fields: { secret: string; uri: string; extra?: Record<string, unknown> });
+  /** The seed, base32, to type into an authenticator app. */
+  readonly secret: string;
+  /** The otpauth:// URI of the seed, for a QR code. */
+  readonly uri: string;
+  readonly extra: Record<string, unknown>;
+  static fromReply(reply: unknown): TotpSetup;
 }
 
 /** The node's counters (docs/protocol.md, "stats"). */
@@ -162,6 +182,16 @@ export class Client {
   changeEmailStart(token: string, password: string, newEmail: string, options?: ClientAddrOptions): Promise<void>;
   /** Move the account to the new address with the code mailed there. */
   changeEmailFinish(token: string, code: string, options?: CallOptions): Promise<User>;
+  /** Make a TOTP seed, pending until totpEnable; rejects with Conflict if TOTP is on. */
+  totpSetup(token: string, options?: CallOptions): Promise<TotpSetup>;
+  /** Turn TOTP on with a code of the pending seed; resolves with ten recovery codes. */
+  totpEnable(token: string, code: string, options?: CallOptions): Promise<string[]>;
+  /** Turn TOTP off with the password and a TOTP or recovery code. */
+  totpDisable(token: string, password: string, code: string, options?: ClientAddrOptions): Promise<void>;
+  /** Replace the recovery codes (a TOTP or recovery code asked); resolves with the ten new ones. */
+  recoveryCodesRenew(token: string, code: string, options?: CallOptions): Promise<string[]>;
+  /** Finish a login that rejected with SecondFactorRequired, with its challenge and a code. */
+  loginSecondFactor(challenge: string, code: string, options?: ClientAddrOptions): Promise<Session>;
   /** Send any operation (fields by wire name) and resolve with its raw successful reply. */
   call(op: string, fields?: Record<string, unknown>, options?: RawCallOptions): Promise<Reply>;
 }
@@ -214,6 +244,26 @@ export class BackupFailed extends AuthnodeError {}
 export class InvalidCode extends AuthnodeError {}
 export class EmailNotVerified extends AuthnodeError {}
 export class RateLimited extends AuthnodeError {}
+/** The account is not in the state a second-factor method needs (TOTP on already, off, nothing pending). */
+export class Conflict extends AuthnodeError {}
+
+/**
+ * login or recoveryFinish: the password (or code) was right but the account
+ * has TOTP on; no session yet. Pass `challenge` and a code to
+ * loginSecondFactor before `expiresAt`.
+ */
+export class SecondFactorRequired extends AuthnodeError {
+  constructor(code: string, message: string, details?: {
+    retryAfterMs?: number | null; op?: string | null; reply?: object;
+    challenge?: string; methods?: string[]; expiresAt?: Date;
+  });
+  /** The challenge for loginSecondFactor; opaque, and hidden from inspect. */
+  readonly challenge: string;
+  /** The kinds of code it takes: "totp", "recovery_code". */
+  readonly methods: string[];
+  /** When the challenge stops working. */
+  readonly expiresAt: Date;
+}
 
 /** Every error code of protocol version 1 and its class. */
 export const ERROR_CLASSES: Readonly<Record<string, typeof AuthnodeError>>;

@@ -1,15 +1,17 @@
 // authnode: the Node.js client of authnode, the line-protocol authentication
 // server. `await Client.connect(host, port)` gives a client with one method
 // per operation of the public protocol (ping, register, login, whoami,
-// logout, changePassword, stats, and the account codes' recoveryStart,
+// logout, changePassword, stats, the account codes' recoveryStart,
 // recoveryFinish, verifyEmailStart, verifyEmailFinish, changeEmailStart,
-// changeEmailFinish) returning typed results (User, Session,
-// Stats), and one error class per error code. docs/clients.md explains
+// changeEmailFinish, and the second factor's totpSetup, totpEnable,
+// totpDisable, recoveryCodesRenew, loginSecondFactor) returning typed
+// results (User, Session, Stats, TotpSetup), and one error class per error
+// code. docs/clients.md explains
 // timeouts, the retry policy and trusted callers; docs/protocol.md is the
 // protocol.
 
 export { Client } from './lib/client.js';
-export { User, Session, Stats } from './lib/types.js';
+export { User, Session, Stats, TotpSetup } from './lib/types.js';
 export {
   RETRY_SAFE_OPS, DEFAULT_TIMEOUT, DEFAULT_AUTH_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_MAX_IDLE, DEFAULT_MAX_LINE, DEFAULT_POOL_SIZE,
@@ -18,6 +20,6 @@ export {
   AuthnodeClientError, AuthnodeError, BadJson, BadRequest, UnknownOp, LineTooLong, Busy,
   Unavailable, Internal, InvalidEmail, WeakPassword, EmailTaken, InvalidCredentials,
   InvalidToken, Forbidden, NoSuchUser, Exists, BackupFailed, InvalidCode, EmailNotVerified,
-  RateLimited, ERROR_CLASSES,
+  RateLimited, SecondFactorRequired, Conflict, ERROR_CLASSES,
   errorFromReply, TransportError, ConnectFailed, ConnectionLost, ProtocolError, Timeout,
 } from './lib/errors.js';

@@ -26,7 +26,7 @@ import {
   DEFAULT_AUTH_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_IDLE, DEFAULT_MAX_LINE,
   DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, checkReply, encodeRequest, sentOf, specOf, withOptional,
 } from './protocol.js';
-import { Session, Stats, User } from './types.js';
+import { Session, Stats, TotpSetup, User, recoveryCodesOf } from './types.js';
 
 function positive(name, value, { allowNull = false } = {}) {
   if (allowNull && value === null) return value;
@@ -47,10 +47,11 @@ function positive(name, value, { allowNull = false } = {}) {
  * Calls may be made concurrently; they are pipelined over `poolSize`
  * connections and replies are matched by `id`. Timeouts are in
  * milliseconds: `timeout` (10 s) for ping, whoami, logout, stats,
- * recoveryStart and verifyEmailStart, `authTimeout` (90 s) for register,
- * login, changePassword and the account codes' methods that check a password
- * or a code, which may be answered late on purpose. After a lost connection only ping, whoami and
- * stats are resent (once); the next calls reconnect.
+ * recoveryStart, verifyEmailStart and totpSetup, `authTimeout` (90 s) for
+ * register, login, changePassword and the account codes' and second
+ * factor's methods that check a password or a code, which may be answered
+ * late on purpose. After a lost connection only ping, whoami and stats are
+ * resent (once); the next calls reconnect.
  */
 export class Client {
   #ids = 1;
@@ -182,7 +183,9 @@ export class Client {
    *   user's IP address, only for application servers in the node's
    *   `--trusted-sources` (from any other peer the node answers BadRequest).
    * @returns {Promise<Session>} `deviceToken` is set when the login did not present a valid one
-   * @throws {InvalidCredentials|RateLimited|Busy|BadRequest|Unavailable|Internal}
+   * @throws {SecondFactorRequired} the password was right but the account has
+   *   TOTP on: no session yet; finish with loginSecondFactor(e.challenge, code)
+   * @throws {InvalidCredentials|EmailNotVerified|RateLimited|Busy|BadRequest|Unavailable|Internal}
    *   as the node answers; ConnectionLost or Timeout: no answer, a session may have started
    */
   async login(email, password, { deviceToken, clientAddr, timeout } = {}) {
@@ -274,6 +277,8 @@ export class Client {
    * @param {string} newPassword the rules of register apply
    * @param {{clientAddr?: string, timeout?: number}} [options]
    * @returns {Promise<Session>} the new session, as login resolves to
+   * @throws {SecondFactorRequired} the account has TOTP on: the password is
+   *   set and the sessions revoked, but logging in takes loginSecondFactor
    * @throws {InvalidCode|WeakPassword|RateLimited|Busy|Unavailable|Internal}
    *   InvalidCode late, and also for an email without an account
    */
@@ -338,6 +343,95 @@ export class Client {
     return User.fromJSON((await this.call('change_email_finish', { token, code }, { timeout })).user);
   }
 
+  // -- the second factor (docs/protocol.md, "Second factor: TOTP and
+  //    recovery codes") -------------------------------------------------
+  //
+  // With TOTP on, login and recoveryFinish reject with SecondFactorRequired
+  // and loginSecondFactor finishes the login. A code is a TOTP code (6
+  // digits, spaces ignored) or, where the node takes one, a recovery code;
+  // a wrong, used or replayed one is InvalidCode, late on purpose. A TOTP
+  // code is accepted once: its time step is used up for the account, also
+  // by totpEnable. None of these methods is resent after a lost connection.
+
+  /**
+   * Make a new TOTP seed for the account of `token`, pending until
+   * totpEnable confirms it (a new setup replaces a pending one).
+   *
+   * @param {string} token a live session token of the account
+   * @param {{timeout?: number}} [options]
+   * @returns {Promise<TotpSetup>} the seed as `secret` (base32) and `uri` (otpauth://, for a QR code)
+   * @throws {InvalidToken|Conflict|Unavailable|Internal} Conflict: TOTP is on already
+   */
+  async totpSetup(token, { timeout } = {}) {
+    return TotpSetup.fromReply(await this.call('totp_setup', { token }, { timeout }));
+  }
+
+  /**
+   * Turn TOTP on with a code of the pending seed; from now on a login needs
+   * a code too.
+   *
+   * @param {string} token
+   * @param {string} code the 6 digits the authenticator app shows for the seed of totpSetup
+   * @param {{timeout?: number}} [options]
+   * @returns {Promise<string[]>} ten recovery codes (`K7QM-2XPA`), shown this once
+   * @throws {InvalidToken|InvalidCode|Conflict|RateLimited|Unavailable|Internal}
+   *   Conflict: nothing is pending, or TOTP is on already; InvalidCode late
+   */
+  async totpEnable(token, code, { timeout } = {}) {
+    return recoveryCodesOf(await this.call('totp_enable', { token, code }, { timeout }), 'totp_enable');
+  }
+
+  /**
+   * Turn TOTP off: its seed and the recovery codes are gone, and logins need
+   * the password only.
+   *
+   * @param {string} token
+   * @param {string} password the account's password, asked again
+   * @param {string} code a TOTP code or a recovery code
+   * @param {{clientAddr?: string, timeout?: number}} [options]
+   * @returns {Promise<void>}
+   * @throws {InvalidToken|InvalidCredentials|InvalidCode|Conflict|RateLimited|Unavailable|Internal}
+   *   InvalidCredentials (late, throttled like a login): a wrong password;
+   *   Conflict: TOTP is not on
+   */
+  async totpDisable(token, password, code, { clientAddr, timeout } = {}) {
+    const fields = withOptional({ token, password, code }, { client_addr: clientAddr });
+    await this.call('totp_disable', fields, { timeout });
+  }
+
+  /**
+   * Replace the account's recovery codes with ten new ones; the old ones
+   * stop working.
+   *
+   * @param {string} token
+   * @param {string} code a TOTP code or a recovery code
+   * @param {{timeout?: number}} [options]
+   * @returns {Promise<string[]>} the ten new recovery codes, shown this once
+   * @throws {InvalidToken|InvalidCode|Conflict|RateLimited|Unavailable|Internal} Conflict: TOTP is not on
+   */
+  async recoveryCodesRenew(token, code, { timeout } = {}) {
+    const reply = await this.call('recovery_codes_renew', { token, code }, { timeout });
+    return recoveryCodesOf(reply, 'recovery_codes_renew');
+  }
+
+  /**
+   * Finish a login that rejected with SecondFactorRequired: its challenge
+   * and a TOTP or recovery code start the session. A wrong code leaves the
+   * challenge usable until its 5th wrong code or `expiresAt`.
+   *
+   * @param {string} challenge `challenge` of the SecondFactorRequired error
+   * @param {string} code a TOTP code or a recovery code (either case, with or without the `-`)
+   * @param {{clientAddr?: string, timeout?: number}} [options] `clientAddr` as for login
+   * @returns {Promise<Session>} the session, as login resolves to
+   * @throws {InvalidCode|RateLimited|Busy|BadRequest|Unavailable|Internal}
+   *   InvalidCode (late): a wrong, used or replayed code, or a challenge
+   *   unknown, expired or dead; log in again for a new one
+   */
+  async loginSecondFactor(challenge, code, { clientAddr, timeout } = {}) {
+    const fields = withOptional({ challenge, code }, { client_addr: clientAddr });
+    return Session.fromReply(await this.call('login_second_factor', fields, { timeout }));
+  }
+
   /**
    * Send any operation and return its raw successful reply (`id` and `ok`
    * included), for operations this version has no method for.
@@ -362,8 +456,9 @@ export class Client {
       const id = this.#ids++;
       const line = encodeRequest(id, op, fields ?? {}, this.maxLine);
       const conn = this.#pick() ?? (await this.#connection(deadline, limit));
+      let reply;
       try {
-        return checkReply(await conn.request(id, op, line, deadline, limit), op);
+        reply = await conn.request(id, op, line, deadline, limit);
       } catch (e) {
         if (!(e instanceof ConnectionLost)) throw e;
         if (!e.sent && unsentTries < 2) {
@@ -373,7 +468,11 @@ export class Client {
         } else {
           throw e;
         }
+        continue;
       }
+      // Outside the try: a reply came, so nothing of checking it (not even
+      // the ProtocolError of a malformed refusal) is a lost connection.
+      return checkReply(reply, op);
     }
   }
 

@@ -5,7 +5,7 @@
 // * AuthnodeError and its subclasses: the node answered "ok": false. There
 //   is one class per error code of the protocol (docs/protocol.md, "Error
 //   codes"); each carries `code`, `message` and, for RateLimited,
-//   `retryAfterMs`. Apart from Unavailable (and Internal), such an answer
+//   `retryAfterMs`; SecondFactorRequired also the `challenge` to answer. Apart from Unavailable (and Internal), such an answer
 //   means the request did NOT take effect. A code this version does not
 //   know is thrown as the base AuthnodeError with that `code`.
 // * TransportError and its subclasses: no answer came. ConnectFailed means
@@ -16,6 +16,12 @@
 // (`e instanceof InvalidCredentials`) is the normal flow of an application,
 // and the two base classes keep "the node said no" apart from "no answer",
 // the one distinction a caller must make before it retries.
+// second_factor_required is an error too, though the password was right: no
+// session was started, and code that handles login's refusals in one place
+// must not take it for a success.
+
+import { inspect } from 'node:util';
+import { parseStrings, parseTimestamp } from './values.js';
 
 /** Root of every error this package throws on purpose. */
 export class AuthnodeClientError extends Error {
@@ -173,6 +179,82 @@ export class EmailNotVerified extends AuthnodeError {
 }
 
 /**
+ * `conflict`: a second-factor method found the account in a state it does
+ * not apply to: totpSetup or totpEnable with TOTP on already, totpEnable
+ * with no totpSetup pending, totpDisable or recoveryCodesRenew with TOTP
+ * off. Nothing changed.
+ */
+export class Conflict extends AuthnodeError {
+  static CODE = 'conflict';
+}
+
+// The members beside `error` of a second_factor_required reply; without them
+// the reply is no authnode reply and the error cannot be built.
+function challengeOf(reply) {
+  const challenge = reply?.challenge;
+  if (typeof challenge !== 'string') throw new ProtocolError('second_factor_required: member challenge is missing or not a string');
+  return challenge;
+}
+
+function methodsOf(reply) {
+  const methods = parseStrings(reply?.methods);
+  if (methods === null) throw new ProtocolError('second_factor_required: member methods is not a list of strings');
+  return methods;
+}
+
+function expiresAtOf(reply) {
+  const date = parseTimestamp(reply?.expires_at);
+  if (date === null) throw new ProtocolError('second_factor_required: member expires_at is not a timestamp');
+  return date;
+}
+
+/**
+ * `second_factor_required`: `login` (with a password or a device token) or
+ * `recoveryFinish`: the password (or the recovery mail's code) was right,
+ * but the account has TOTP on. No session was started (recoveryFinish did
+ * set the new password). Ask the user for a code and pass `challenge` with
+ * it to loginSecondFactor before `expiresAt`; `methods` says which codes it
+ * takes (`totp`, `recovery_code`). A challenge dies after 5 wrong codes.
+ *
+ * `challenge` stands in for the password until it expires: util.inspect
+ * (console.log) leaves it out. Built from the reply's members (as
+ * errorFromReply does), or from `challenge`, `methods` and `expiresAt` given
+ * in `details`; a reply without them is not an authnode reply and gives
+ * ProtocolError.
+ */
+export class SecondFactorRequired extends AuthnodeError {
+  static CODE = 'second_factor_required';
+
+  /**
+   * @param {string} code
+   * @param {string} message
+   * @param {{retryAfterMs?: number|null, op?: string|null, reply?: object, challenge?: string, methods?: string[], expiresAt?: Date}} [details]
+   */
+  constructor(code, message, details = {}) {
+    super(code, message, details);
+    const { reply = {}, challenge, methods, expiresAt } = details;
+    /** The challenge for loginSecondFactor (43 base64url characters); opaque. */
+    this.challenge = challenge ?? challengeOf(reply);
+    /** The kinds of code the challenge takes: "totp", "recovery_code". */
+    this.methods = methods ?? methodsOf(reply);
+    /** When the challenge stops working (5 minutes after it was made). */
+    this.expiresAt = expiresAt ?? expiresAtOf(reply);
+  }
+
+  [inspect.custom](depth, options, inspectFn) {
+    const shown = {
+      code: this.code,
+      op: this.op,
+      challenge: '<hidden>',
+      methods: this.methods,
+      expiresAt: this.expiresAt,
+    };
+    const inner = inspectFn(shown, { ...options, depth: options.depth === null ? null : options.depth - 1 });
+    return `${this.stack} ${inner}`;
+  }
+}
+
+/**
  * `rate_limited`: too many registrations from this address, or logins for
  * this address or account are penalized and one is held already.
  * `retryAfterMs` says when to try again; no password was checked. Wait that
@@ -191,6 +273,7 @@ export const ERROR_CLASSES = Object.freeze(
       BadJson, BadRequest, UnknownOp, LineTooLong, Busy, Unavailable, Internal,
       InvalidEmail, WeakPassword, EmailTaken, InvalidCredentials, InvalidToken,
       Forbidden, NoSuchUser, Exists, BackupFailed, InvalidCode, EmailNotVerified, RateLimited,
+      SecondFactorRequired, Conflict,
     ].map((cls) => [cls.CODE, cls]),
   ),
 );
@@ -198,7 +281,9 @@ export const ERROR_CLASSES = Object.freeze(
 /**
  * The error for a failure reply (`"ok": false`). Tolerates a malformed
  * `error` object; a code it does not know gives the base AuthnodeError with
- * that code (the protocol says to treat it like `internal`).
+ * that code (the protocol says to treat it like `internal`). Throws
+ * ProtocolError for a second_factor_required reply without its challenge,
+ * methods and expires_at.
  *
  * @param {object} reply
  * @param {string|null} [op]

@@ -58,6 +58,16 @@ const OPS = new Map([
   ['verify_email_finish', { retrySafe: false, slow: true }],
   ['change_email_start', { retrySafe: false, slow: true }],
   ['change_email_finish', { retrySafe: false, slow: true }],
+  // The second factor. None is resent: each changes the account or uses a
+  // code up (a resent totp_setup would make another seed, a resent
+  // totp_enable answer conflict). A wrong code (or, totp_disable, password)
+  // is held and throttled like a wrong password, so all but totp_setup get
+  // the long timeout.
+  ['totp_setup', { retrySafe: false, slow: false }],
+  ['totp_enable', { retrySafe: false, slow: true }],
+  ['totp_disable', { retrySafe: false, slow: true }],
+  ['recovery_codes_renew', { retrySafe: false, slow: true }],
+  ['login_second_factor', { retrySafe: false, slow: true }],
 ]);
 
 /**

@@ -6,8 +6,7 @@
 
 import { inspect } from 'node:util';
 import { ProtocolError } from './errors.js';
-
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+import { parseStrings, parseTimestamp } from './values.js';
 
 function required(obj, name, type, what) {
   const value = obj[name];
@@ -17,12 +16,15 @@ function required(obj, name, type, what) {
 }
 
 function timestamp(value, what) {
-  if (typeof value !== 'string' || !TIMESTAMP.test(value)) {
-    throw new ProtocolError(`${what}: ${JSON.stringify(value)} is not a timestamp`);
-  }
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new ProtocolError(`${what}: ${value} is not a timestamp`);
+  const date = parseTimestamp(value);
+  if (date === null) throw new ProtocolError(`${what}: ${JSON.stringify(value)} is not a timestamp`);
   return date;
+}
+
+function strings(value, what) {
+  const list = parseStrings(value);
+  if (list === null) throw new ProtocolError(`${what} is not a list of strings`);
+  return list;
 }
 
 function extra(obj, known) {
@@ -33,14 +35,16 @@ function isObject(value) {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-const USER_KNOWN = new Set(['id', 'email', 'name', 'created_at', 'last_login_at', 'email_verified']);
+const USER_KNOWN = new Set(['id', 'email', 'name', 'created_at', 'last_login_at', 'email_verified', 'second_factors']);
 
 /** An account, as register, login, whoami and the account codes' methods return it. */
 export class User {
   /**
-   * @param {{id: number, email: string, name: string, createdAt: Date, lastLoginAt: Date|null, emailVerified?: boolean, extra?: object}} fields
+   * @param {{id: number, email: string, name: string, createdAt: Date, lastLoginAt: Date|null, emailVerified?: boolean, secondFactors?: string[], extra?: object}} fields
    */
-  constructor({ id, email, name, createdAt, lastLoginAt, emailVerified = false, extra: more = {} }) {
+  constructor({
+    id, email, name, createdAt, lastLoginAt, emailVerified = false, secondFactors = [], extra: more = {},
+  }) {
     /** The account's number; never reused. */
     this.id = id;
     /** The normalized email (trimmed, ASCII letters lower-cased). */
@@ -57,6 +61,12 @@ export class User {
      * node too old to send it: such a node verifies no address.
      */
     this.emailVerified = emailVerified;
+    /**
+     * The second factors a login of the account needs besides the password:
+     * [] (none), or ["totp", "recovery_code"] once totpEnable turned TOTP
+     * on. [] from a node too old to send it: such a node asks for none.
+     */
+    this.secondFactors = secondFactors;
     /** Members of the reply's `user` object this version does not know. */
     this.extra = more;
   }
@@ -74,6 +84,7 @@ export class User {
       createdAt: timestamp(obj.created_at, 'user.created_at'),
       lastLoginAt: last === null || last === undefined ? null : timestamp(last, 'user.last_login_at'),
       emailVerified: verified,
+      secondFactors: obj.second_factors === undefined ? [] : strings(obj.second_factors, 'user.second_factors'),
       extra: extra(obj, USER_KNOWN),
     });
   }
@@ -82,7 +93,8 @@ export class User {
 const SESSION_KNOWN = new Set(['id', 'ok', 'token', 'expires_at', 'user', 'device_token']);
 
 /**
- * The result of a successful login (and of recoveryFinish, which logs in). `token` and `deviceToken` are secrets:
+ * The result of a successful login (and of loginSecondFactor and of
+ * recoveryFinish, which log in). `token` and `deviceToken` are secrets:
  * util.inspect (console.log) leaves them out so that they do not land in
  * logs by accident.
  */
@@ -107,7 +119,7 @@ export class Session {
     this.extra = more;
   }
 
-  /** Parse a successful login (or recovery_finish) reply. */
+  /** Parse a successful login (or login_second_factor, recovery_finish) reply. */
   static fromReply(reply) {
     if (!isObject(reply)) throw new ProtocolError('login reply is not an object');
     const device = reply.device_token;
@@ -132,6 +144,51 @@ export class Session {
     };
     return `Session ${inspectFn(shown, { ...options, depth: options.depth === null ? null : options.depth - 1 })}`;
   }
+}
+
+const TOTP_SETUP_KNOWN = new Set(['id', 'ok', 'secret', 'uri']);
+
+/**
+ * The result of totpSetup: a new TOTP seed, pending until totpEnable
+ * confirms it with a code. `secret` (base32) is what a user types into an
+ * authenticator app; `uri` (otpauth://…, the secret in it) is what a QR code
+ * shows. Both are secrets: util.inspect (console.log) leaves them out.
+ */
+export class TotpSetup {
+  /**
+   * @param {{secret: string, uri: string, extra?: object}} fields
+   */
+  constructor({ secret, uri, extra: more = {} }) {
+    /** The seed, base32 without padding. */
+    this.secret = secret;
+    /** `otpauth://totp/ISSUER:EMAIL?secret=…&issuer=…&algorithm=SHA1&digits=6&period=30`. */
+    this.uri = uri;
+    /** Reply members this version does not know. */
+    this.extra = more;
+  }
+
+  /** Parse a successful totp_setup reply. */
+  static fromReply(reply) {
+    if (!isObject(reply)) throw new ProtocolError('totp_setup reply is not an object');
+    return new TotpSetup({
+      secret: required(reply, 'secret', 'string', 'totp_setup'),
+      uri: required(reply, 'uri', 'string', 'totp_setup'),
+      extra: extra(reply, TOTP_SETUP_KNOWN),
+    });
+  }
+
+  [inspect.custom](depth, options, inspectFn) {
+    const shown = { secret: '<hidden>', uri: '<hidden>' };
+    return `TotpSetup ${inspectFn(shown, { ...options, depth: options.depth === null ? null : options.depth - 1 })}`;
+  }
+}
+
+/**
+ * The `recovery_codes` of a totp_enable or recovery_codes_renew reply: ten
+ * codes like `K7QM-2XPA`, shown this once (the node keeps only digests).
+ */
+export function recoveryCodesOf(reply, op) {
+  return strings(reply.recovery_codes, `${op}: member recovery_codes`);
 }
 
 /** The members of the `stats` object this version knows, in protocol order. */

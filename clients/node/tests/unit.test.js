@@ -14,7 +14,7 @@ import { FakeNode } from './support.js';
 
 const USER = {
   id: 7, email: 'ann@example.org', name: 'Ann', created_at: '2026-11-25T14:58:01Z', last_login_at: null,
-  email_verified: false,
+  email_verified: false, second_factors: [],
 };
 const TOKEN = 'T'.repeat(43);
 const CODE = 'K7QM-2XPA';
@@ -40,7 +40,32 @@ const EXPECTED_CLASSES = {
   invalid_code: authnode.InvalidCode,
   email_not_verified: authnode.EmailNotVerified,
   rate_limited: authnode.RateLimited,
+  second_factor_required: authnode.SecondFactorRequired,
+  conflict: authnode.Conflict,
 };
+
+const CHALLENGE = 'C'.repeat(43);
+const SECRET = 'P5WGMYANR6HNLROKGR7SNIO4N23XVPA5';
+const RECOVERY_CODES = Array.from({ length: 10 }, (_, i) => `K7QM-2XP${i}`);
+
+/** A second_factor_required reply as the node sends it (docs/protocol.md). */
+const SECOND_FACTOR_REQUIRED = {
+  id: 1,
+  ok: false,
+  error: { code: 'second_factor_required', message: 'the password is right; a second factor is needed to log in' },
+  challenge: CHALLENGE,
+  methods: ['totp', 'recovery_code'],
+  expires_at: '2026-12-03T13:05:00Z',
+};
+
+/** The requests the second factor's methods of these tests send (less `id`). */
+const SECOND_FACTOR_OPS_ON_THE_WIRE = [
+  { op: 'totp_setup', token: TOKEN },
+  { op: 'totp_enable', token: TOKEN, code: '492039' },
+  { op: 'recovery_codes_renew', token: TOKEN, code: CODE },
+  { op: 'totp_disable', token: TOKEN, password: 'correct horse', code: '492039', client_addr: '203.0.113.9' },
+  { op: 'login_second_factor', challenge: CHALLENGE, code: '492 039' },
+];
 
 /** The requests the account codes' methods of these tests send (less `id`). */
 const CODE_OPS_ON_THE_WIRE = [
@@ -57,7 +82,9 @@ function answer(req) {
   const reply = { id: req.id, ok: true };
   if (['whoami', 'register', 'verify_email_finish', 'change_email_finish'].includes(req.op)) reply.user = { ...USER };
   if (req.op === 'verify_email_start') reply.sent = true;
-  if (req.op === 'login' || req.op === 'recovery_finish') Object.assign(reply, { token: TOKEN, expires_at: '2026-11-26T14:58:01Z', user: { ...USER } });
+  if (['login', 'recovery_finish', 'login_second_factor'].includes(req.op)) Object.assign(reply, { token: TOKEN, expires_at: '2026-11-26T14:58:01Z', user: { ...USER } });
+  if (req.op === 'totp_setup') Object.assign(reply, { secret: SECRET, uri: `otpauth://totp/authnode:ann%40example.org?secret=${SECRET}&issuer=authnode` });
+  if (req.op === 'totp_enable' || req.op === 'recovery_codes_renew') reply.recovery_codes = [...RECOVERY_CODES];
   if (req.op === 'stats') reply.stats = { connections: 1, uptime_seconds: 3 };
   return reply;
 }
@@ -92,7 +119,8 @@ describe('the error table', () => {
   it('has a class for every code of the protocol', () => {
     assert.deepEqual({ ...authnode.ERROR_CLASSES }, EXPECTED_CLASSES);
     for (const [code, Cls] of Object.entries(EXPECTED_CLASSES)) {
-      const err = authnode.errorFromReply({ id: 1, ok: false, error: { code, message: 'm' } }, 'login');
+      const more = code === 'second_factor_required' ? SECOND_FACTOR_REQUIRED : {};
+      const err = authnode.errorFromReply({ ...more, id: 1, ok: false, error: { code, message: 'm' } }, 'login');
       assert.equal(err.constructor, Cls);
       assert.ok(err instanceof authnode.AuthnodeError);
       assert.ok(err instanceof authnode.AuthnodeClientError);
@@ -106,6 +134,38 @@ describe('the error table', () => {
     const err = authnode.errorFromReply({ ok: false, error: { code: 'rate_limited', message: 'm', retry_after_ms: 1650 } });
     assert.ok(err instanceof authnode.RateLimited);
     assert.equal(err.retryAfterMs, 1650);
+  });
+
+  it('carries the challenge of second_factor_required', () => {
+    const err = authnode.errorFromReply(SECOND_FACTOR_REQUIRED, 'login');
+    assert.ok(err instanceof authnode.SecondFactorRequired);
+    assert.equal(err.challenge, CHALLENGE);
+    assert.deepEqual(err.methods, ['totp', 'recovery_code']);
+    assert.ok(err.expiresAt instanceof Date);
+    assert.equal(err.expiresAt.toISOString(), '2026-12-03T13:05:00.000Z');
+    assert.equal(err.retryAfterMs, null);
+    const made = new authnode.SecondFactorRequired('second_factor_required', 'm', {
+      challenge: 'c', methods: ['totp'], expiresAt: new Date(0),
+    });
+    assert.deepEqual([made.challenge, made.methods, made.expiresAt.getTime()], ['c', ['totp'], 0]);
+  });
+
+  it('throws ProtocolError for a second_factor_required without its members', () => {
+    for (const member of ['challenge', 'methods', 'expires_at']) {
+      const { [member]: _, ...reply } = SECOND_FACTOR_REQUIRED;
+      assert.throws(() => authnode.errorFromReply(reply, 'login'), authnode.ProtocolError, member);
+    }
+    for (const bad of [{ challenge: 7 }, { methods: 'totp' }, { methods: ['totp', 1] }, { expires_at: 'in 5 minutes' }]) {
+      assert.throws(() => authnode.errorFromReply({ ...SECOND_FACTOR_REQUIRED, ...bad }), authnode.ProtocolError);
+    }
+  });
+
+  it('keeps the challenge out of inspect output', () => {
+    const err = authnode.errorFromReply(SECOND_FACTOR_REQUIRED, 'login');
+    const text = `${err.message} ${inspect(err, { depth: 5 })}`;
+    assert.ok(!text.includes(CHALLENGE), text);
+    assert.match(text, /SecondFactorRequired/);
+    assert.match(text, /recovery_code/);
   });
 
   it('gives the base class for a code it does not know and keeps the code', () => {
@@ -177,6 +237,37 @@ describe('parsing', () => {
     assert.deepEqual(stats.extra, {});
     assert.equal(authnode.Stats.fromJSON({}).outboxDepth, 0);
     assert.throws(() => authnode.Stats.fromJSON({ outbox_depth: '3' }), authnode.ProtocolError);
+  });
+
+  it('knows second_factors of the user', () => {
+    assert.deepEqual(authnode.User.fromJSON(USER).secondFactors, []);
+    const on = authnode.User.fromJSON({ ...USER, second_factors: ['totp', 'recovery_code'] });
+    assert.deepEqual(on.secondFactors, ['totp', 'recovery_code']);
+    assert.deepEqual(on.extra, {});
+    // A node older than the second factor sends none: it asks for none.
+    const { second_factors: _, ...older } = USER;
+    assert.deepEqual(authnode.User.fromJSON(older).secondFactors, []);
+    assert.throws(() => authnode.User.fromJSON({ ...USER, second_factors: 'totp' }), authnode.ProtocolError);
+    assert.throws(() => authnode.User.fromJSON({ ...USER, second_factors: [1] }), authnode.ProtocolError);
+  });
+
+  it('knows the second-factor counters of stats', () => {
+    const stats = authnode.Stats.fromJSON({
+      second_factor_challenges_total: 3, second_factor_ok_total: 2, second_factor_failed_total: 1,
+    });
+    assert.deepEqual(
+      [stats.secondFactorChallengesTotal, stats.secondFactorOkTotal, stats.secondFactorFailedTotal], [3, 2, 1],
+    );
+    assert.deepEqual(stats.extra, {});
+  });
+
+  it('parses a totp_setup reply and keeps the seed out of inspect output', () => {
+    const setup = authnode.TotpSetup.fromReply({ id: 1, ok: true, secret: SECRET, uri: `otpauth://totp/x?secret=${SECRET}`, qr: 1 });
+    assert.equal(setup.secret, SECRET);
+    assert.deepEqual(setup.extra, { qr: 1 });
+    const text = inspect(setup, { depth: 5 });
+    assert.ok(!text.includes(SECRET), text);
+    assert.throws(() => authnode.TotpSetup.fromReply({ ok: true, secret: SECRET }), authnode.ProtocolError);
   });
 
   it('needs the sent member of a verify_email_start reply', () => {
@@ -304,6 +395,51 @@ describe('a fake node', () => {
     assert.deepEqual(f.lines.map(({ id, ...rest }) => rest), CODE_OPS_ON_THE_WIRE);
   });
 
+  it('sends the fields of the second factor and parses their replies', async () => {
+    const f = await fake(serveForever);
+    const c = await client(f.port);
+    const setup = await c.totpSetup(TOKEN);
+    assert.ok(setup instanceof authnode.TotpSetup);
+    assert.equal(setup.secret, SECRET);
+    assert.deepEqual(await c.totpEnable(TOKEN, '492039'), RECOVERY_CODES);
+    assert.deepEqual(await c.recoveryCodesRenew(TOKEN, CODE), RECOVERY_CODES);
+    assert.equal(await c.totpDisable(TOKEN, 'correct horse', '492039', { clientAddr: '203.0.113.9' }), undefined);
+    const session = await c.loginSecondFactor(CHALLENGE, '492 039');
+    assert.ok(session instanceof authnode.Session);
+    assert.equal(session.token, TOKEN);
+    assert.deepEqual(f.lines.map(({ id, ...rest }) => rest), SECOND_FACTOR_OPS_ON_THE_WIRE);
+  });
+
+  it('throws SecondFactorRequired from login and ProtocolError for a malformed one', async () => {
+    const f = await fake(async (peer) => {
+      const [first] = await peer.readLines(1);
+      peer.write({ ...SECOND_FACTOR_REQUIRED, id: first.id });
+      const [second] = await peer.readLines(1);
+      const { challenge: _, ...malformed } = SECOND_FACTOR_REQUIRED;
+      peer.write({ ...malformed, id: second.id });
+      await serveForever(peer);
+    });
+    const c = await client(f.port);
+    const err = await c.login('ann@example.org', 'correct horse').catch((e) => e);
+    assert.ok(err instanceof authnode.SecondFactorRequired, String(err));
+    assert.deepEqual([err.op, err.challenge], ['login', CHALLENGE]);
+    await assert.rejects(c.login('ann@example.org', 'correct horse'), authnode.ProtocolError);
+    await c.ping(); // the connection stays
+    assert.deepEqual(ops(f), ['login', 'login', 'ping']);
+  });
+
+  it('rejects a recovery_codes member that is not a list of strings', async () => {
+    const f = await fake(async (peer) => {
+      for (;;) {
+        const [req] = await peer.readLines(1, 30_000);
+        peer.write({ id: req.id, ok: true, recovery_codes: 'K7QM-2XPA' });
+      }
+    });
+    const c = await client(f.port);
+    await assert.rejects(c.totpEnable(TOKEN, '492039'), authnode.ProtocolError);
+    await assert.rejects(c.recoveryCodesRenew(TOKEN, '492039'), authnode.ProtocolError);
+  });
+
   it('fails each unsafe op and retries each safe op', async () => {
     // The first request of each op kills its connection; later ones are answered.
     const seen = new Set();
@@ -332,6 +468,11 @@ describe('a fake node', () => {
       verify_email_finish: () => c.verifyEmailFinish(TOKEN, CODE),
       change_email_start: () => c.changeEmailStart(TOKEN, 'p'.repeat(8), 'b@example.org'),
       change_email_finish: () => c.changeEmailFinish(TOKEN, CODE),
+      totp_setup: () => c.totpSetup(TOKEN),
+      totp_enable: () => c.totpEnable(TOKEN, '492039'),
+      totp_disable: () => c.totpDisable(TOKEN, 'p'.repeat(8), '492039'),
+      recovery_codes_renew: () => c.recoveryCodesRenew(TOKEN, CODE),
+      login_second_factor: () => c.loginSecondFactor(CHALLENGE, '492039'),
     };
     for (const [op, call] of Object.entries(calls)) {
       const before = f.lines.length;

@@ -2,8 +2,9 @@
 // if the declarations drift from how the client is used, tsc fails.
 
 import {
-  AuthnodeClientError, AuthnodeError, Client, ConnectionLost, ERROR_CLASSES, EmailNotVerified, InvalidCode,
-  InvalidCredentials, RETRY_SAFE_OPS, RateLimited, Session, Stats, Timeout, TransportError, User,
+  AuthnodeClientError, AuthnodeError, Client, Conflict, ConnectionLost, ERROR_CLASSES, EmailNotVerified, InvalidCode,
+  InvalidCredentials, RETRY_SAFE_OPS, RateLimited, SecondFactorRequired, Session, Stats, Timeout, TotpSetup,
+  TransportError, User,
 } from 'authnode';
 
 export async function usage(): Promise<void> {
@@ -32,6 +33,33 @@ export async function usage(): Promise<void> {
   await node.changeEmailStart(session.token, 'a new secret', 'ann@example.net', { clientAddr: '203.0.113.9' });
   const moved: User = await node.changeEmailFinish(session.token, 'K7QM-2XPA');
   void [verified, sent, proven, moved];
+  try {
+    const setup: TotpSetup = await node.totpSetup(session.token, { timeout: 1000 });
+    const seed: string = setup.secret;
+    const qr: string = setup.uri;
+    const codes: string[] = await node.totpEnable(session.token, '492039');
+    const renewed: string[] = await node.recoveryCodesRenew(session.token, codes[0], { timeout: 5000 });
+    void [seed, qr, renewed];
+  } catch (e) {
+    if (e instanceof Conflict) void e.code;
+  }
+  const factors: string[] = me.secondFactors;
+  try {
+    await node.login('ann@example.org', 'a new secret');
+  } catch (e) {
+    if (e instanceof SecondFactorRequired) {
+      const challenge: string = e.challenge;
+      const methods: string[] = e.methods;
+      const until: Date = e.expiresAt;
+      const second: Session = await node.loginSecondFactor(challenge, '492 039', { clientAddr: '203.0.113.9', timeout: 5000 });
+      void [methods, until, second.user.secondFactors];
+    }
+  }
+  await node.totpDisable(session.token, 'a new secret', 'K7QM-2XPA', { clientAddr: '203.0.113.9' });
+  const made = new SecondFactorRequired('second_factor_required', 'm', {
+    challenge: 'c', methods: ['totp'], expiresAt: new Date(),
+  });
+  void [factors, made];
   const raw = await node.call('user_list', { limit: 1 }, { retry: true, timeout: 1000 });
   const ok: boolean = raw.ok;
   await node.ping({ timeout: 100 });
