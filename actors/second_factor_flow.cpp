@@ -338,7 +338,10 @@ void answer(auth_ptr self, login_ptr flow) {
       self->state.counters->second_factor_ok_total += 1;
       audit_outcome(self, "login_second_factor", "ok", flow->source,
                     flow->email, used.method.c_str());
-      commit_grant(self, std::move(used.user), flow->source, false, flow->rp);
+      // A login that presented a valid device token keeps it, as a
+      // login without a second factor does.
+      commit_grant(self, std::move(used.user), flow->source,
+                   !flow->device_digest.empty(), flow->rp);
     },
     [=](caf::error err) {
       if (to_wire(err).code == ec::invalid_code) {

@@ -166,6 +166,8 @@ TEST_CASE("totp: while someone who knows the password guesses codes, the "
                           e.recovery_codes[0].get<std::string>());
   CHECK(succeeded(in));
   CHECK(steady_clock::now() - started < 300ms);
+  // The device keeps its token, as after a login without a second factor.
+  CHECK_FALSE(in.contains("device_token"));
 }
 
 TEST_CASE("totp: a challenge dies at the fifth wrong code", "[e2e][totp]") {

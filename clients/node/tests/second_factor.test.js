@@ -311,12 +311,8 @@ describe('the second factor and device tokens', () => {
   });
 
   // docs/protocol.md (login's reply): device_token comes "only when the login
-  // did not present a valid one". The node's login_second_factor grants one
-  // always (actors/second_factor_flow.cpp, answer: commit_grant(..., false,
-  // ...) whatever the challenge's device_digest).
-  it('gives no new device token when the login presented a valid one', {
-    todo: 'the node grants a new device token after every second factor',
-  }, async () => {
+  // did not present a valid one", after a second factor too.
+  it('gives no new device token when the login presented a valid one', async () => {
     const { email, deviceToken, codes } = await enrolledDevice();
     const withDevice = await challengeOf(c.login(email, PASSWORD, { deviceToken }));
     const session = await c.loginSecondFactor(withDevice.challenge, codes[0]);
