@@ -8,10 +8,13 @@ Both have one method per operation of the public protocol (``ping``,
 ``register``, ``login``, ``whoami``, ``logout``, ``change_password``,
 ``stats``, and the account codes' ``recovery_start``, ``recovery_finish``,
 ``verify_email_start``, ``verify_email_finish``, ``change_email_start``,
-``change_email_finish``) returning typed results (:class:`User`, :class:`Session`,
-:class:`Stats`), and raise one exception class per error code (see
-:mod:`authnode.errors`). docs/clients.md explains timeouts, the retry
-policy and the trusted-caller setup; docs/protocol.md is the protocol.
+``change_email_finish``, and the second factor's ``totp_setup``,
+``totp_enable``, ``totp_disable``, ``recovery_codes_renew``,
+``login_second_factor``) returning typed results (:class:`User`,
+:class:`Session`, :class:`Stats`, :class:`TotpSetup`), and raise one
+exception class per error code (see :mod:`authnode.errors`).
+docs/clients.md explains timeouts, the retry policy and the
+trusted-caller setup; docs/protocol.md is the protocol.
 """
 
 from ._protocol import RETRY_SAFE_OPS
@@ -23,6 +26,7 @@ from .errors import (
     BadJson,
     BadRequest,
     Busy,
+    Conflict,
     ConnectFailed,
     ConnectionLost,
     EmailTaken,
@@ -38,13 +42,14 @@ from .errors import (
     NoSuchUser,
     ProtocolError,
     RateLimited,
+    SecondFactorRequired,
     Timeout,
     TransportError,
     Unavailable,
     UnknownOp,
     WeakPassword,
 )
-from .types import Session, Stats, User
+from .types import Session, Stats, TotpSetup, User
 
 __version__ = "0.1.0"
 
@@ -54,6 +59,7 @@ __all__ = [
     "User",
     "Session",
     "Stats",
+    "TotpSetup",
     "RETRY_SAFE_OPS",
     "ERROR_CLASSES",
     "Error",
@@ -74,6 +80,8 @@ __all__ = [
     "NoSuchUser",
     "InvalidCode",
     "EmailNotVerified",
+    "SecondFactorRequired",
+    "Conflict",
     "RateLimited",
     "TransportError",
     "ConnectFailed",

@@ -84,6 +84,16 @@ OPS: Mapping[str, OpSpec] = {
     "verify_email_finish": OpSpec(retry_safe=False, slow=True),
     "change_email_start": OpSpec(retry_safe=False, slow=True),
     "change_email_finish": OpSpec(retry_safe=False, slow=True),
+    # The second factor. None is resent: a setup replaces the pending seed
+    # (the user may have scanned the first), an enable or a renewal makes
+    # recovery codes that are shown once, and every code they take is used
+    # up. Those that check a code (or a password) are answered late when it
+    # is wrong and throttled like a login; the setup checks nothing.
+    "totp_setup": OpSpec(retry_safe=False, slow=False),
+    "totp_enable": OpSpec(retry_safe=False, slow=True),
+    "totp_disable": OpSpec(retry_safe=False, slow=True),
+    "recovery_codes_renew": OpSpec(retry_safe=False, slow=True),
+    "login_second_factor": OpSpec(retry_safe=False, slow=True),
 }
 
 #: Operations the clients resend once, on a new connection, when the
@@ -156,6 +166,16 @@ def sent_of(reply: Mapping[str, Any]) -> bool:
     if not isinstance(sent, bool):
         raise ProtocolError("verify_email_start: member 'sent' is missing or not bool")
     return sent
+
+
+def recovery_codes_of(reply: Mapping[str, Any], op: str) -> list[str]:
+    """The ``recovery_codes`` member of a ``totp_enable`` or
+    ``recovery_codes_renew`` reply: the codes (ten), which the node shows
+    this once."""
+    codes = reply.get("recovery_codes")
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        raise ProtocolError(f"{op}: member 'recovery_codes' is missing or not a list of strings")
+    return list(codes)
 
 
 def reply_id(reply: Mapping[str, Any]) -> Any:

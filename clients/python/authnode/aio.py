@@ -36,7 +36,7 @@ from .errors import (
     Timeout,
     error_from_reply,
 )
-from .types import Session, Stats, User
+from .types import Session, Stats, TotpSetup, User
 
 __all__ = ["AsyncClient"]
 
@@ -373,7 +373,9 @@ class AsyncClient:
         """Check an email and password and start a session; see
         :meth:`authnode.Client.login`. A wrong password raises
         :class:`~authnode.InvalidCredentials` after the node's
-        ``--failure-delay``."""
+        ``--failure-delay``; the right one of an account with TOTP on,
+        :class:`~authnode.SecondFactorRequired` (then
+        :meth:`login_second_factor`)."""
         fields = proto.with_optional(
             {"email": email, "password": password},
             device_token=device_token,
@@ -439,7 +441,9 @@ class AsyncClient:
         """Set a new password with a recovery code and log in; see
         :meth:`authnode.Client.recovery_finish`. A wrong code raises
         :class:`~authnode.InvalidCode` after the node's
-        ``--failure-delay``."""
+        ``--failure-delay``; an account with TOTP on,
+        :class:`~authnode.SecondFactorRequired` (the password is set all the
+        same)."""
         fields = proto.with_optional(
             {"email": email, "code": code, "new_password": new_password}, client_addr=client_addr
         )
@@ -478,6 +482,57 @@ class AsyncClient:
         see :meth:`authnode.Client.change_email_finish`."""
         reply = await self.call("change_email_finish", {"token": token, "code": code}, timeout=timeout)
         return User.from_json(reply["user"])
+
+    # -- the second factor: see authnode.Client ----------------------------
+
+    async def totp_setup(self, token: str, *, timeout: Optional[float] = None) -> TotpSetup:
+        """A new TOTP seed, pending until :meth:`totp_enable`; see
+        :meth:`authnode.Client.totp_setup`."""
+        return TotpSetup.from_reply(await self.call("totp_setup", {"token": token}, timeout=timeout))
+
+    async def totp_enable(self, token: str, code: str, *, timeout: Optional[float] = None) -> list[str]:
+        """Turn TOTP on with a code of the pending seed; the ten recovery
+        codes, shown this once. See :meth:`authnode.Client.totp_enable`."""
+        reply = await self.call("totp_enable", {"token": token, "code": code}, timeout=timeout)
+        return proto.recovery_codes_of(reply, "totp_enable")
+
+    async def totp_disable(
+        self,
+        token: str,
+        password: str,
+        code: str,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> None:
+        """Turn TOTP off (the password and a code asked again); see
+        :meth:`authnode.Client.totp_disable`."""
+        fields = proto.with_optional(
+            {"token": token, "password": password, "code": code}, client_addr=client_addr
+        )
+        await self.call("totp_disable", fields, timeout=timeout)
+
+    async def recovery_codes_renew(self, token: str, code: str, *, timeout: Optional[float] = None) -> list[str]:
+        """Ten new recovery codes for a TOTP or recovery code; the old ones
+        stop working. See :meth:`authnode.Client.recovery_codes_renew`."""
+        reply = await self.call("recovery_codes_renew", {"token": token, "code": code}, timeout=timeout)
+        return proto.recovery_codes_of(reply, "recovery_codes_renew")
+
+    async def login_second_factor(
+        self,
+        challenge: str,
+        code: str,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> Session:
+        """The second step of a login that raised
+        :class:`~authnode.SecondFactorRequired`; see
+        :meth:`authnode.Client.login_second_factor`. A wrong code raises
+        :class:`~authnode.InvalidCode` after the node's
+        ``--failure-delay``."""
+        fields = proto.with_optional({"challenge": challenge, "code": code}, client_addr=client_addr)
+        return Session.from_reply(await self.call("login_second_factor", fields, timeout=timeout))
 
     async def call(
         self,

@@ -37,7 +37,7 @@ from .errors import (
     Timeout,
     error_from_reply,
 )
-from .types import Session, Stats, User
+from .types import Session, Stats, TotpSetup, User
 
 __all__ = ["Client"]
 
@@ -448,6 +448,11 @@ class Client:
             present a valid one.
 
         Raises:
+            SecondFactorRequired: The password is right and the account has
+                TOTP on: no session yet. Ask the user for a code and pass it
+                with the exception's ``challenge`` to
+                :meth:`login_second_factor`. (A device token does not skip
+                this step.)
             InvalidCredentials, RateLimited (with ``retry_after_ms``), Busy,
             BadRequest, Unavailable, Internal: as the node answers.
             ConnectionLost, Timeout: no answer; a session may have started.
@@ -571,6 +576,11 @@ class Client:
             The new session, as :meth:`login` returns it.
 
         Raises:
+            SecondFactorRequired: The account has TOTP on. The new password
+                is set and every session revoked, but no session started:
+                the user's TOTP or recovery code goes to
+                :meth:`login_second_factor` with the ``challenge``. Recovery
+                by mail does not remove the second factor.
             InvalidCode (late; also for an email without an account),
             WeakPassword, RateLimited, Busy, Unavailable, Internal.
         """
@@ -646,6 +656,135 @@ class Client:
         """
         reply = self.call("change_email_finish", {"token": token, "code": code}, timeout=timeout)
         return User.from_json(reply["user"])
+
+    # -- the second factor (docs/protocol.md, "Second factor") -----------
+    #
+    # A TOTP code is 6 digits (spaces ignored) of the step of now or one
+    # step either side, and a step once accepted for the account never is
+    # again; a recovery code (like K7QM-2XPA, either case, with or without
+    # the dash) works once. A wrong code is InvalidCode, late on purpose
+    # and throttled like a wrong password. None of these is resent after a
+    # lost connection.
+
+    def totp_setup(self, token: str, *, timeout: Optional[float] = None) -> TotpSetup:
+        """Make a new TOTP seed for the account of ``token``, pending until
+        :meth:`totp_enable` confirms it. A new setup replaces a pending one.
+
+        Returns:
+            The seed (``secret``, base32) and its ``otpauth://`` URI (for a
+            QR code). Show them to the user once; ``repr()`` hides both.
+
+        Raises:
+            InvalidToken, Conflict (TOTP is on already), Unavailable,
+            Internal.
+        """
+        return TotpSetup.from_reply(self.call("totp_setup", {"token": token}, timeout=timeout))
+
+    def totp_enable(self, token: str, code: str, *, timeout: Optional[float] = None) -> list[str]:
+        """Turn TOTP on with a code the pending seed makes (proof that the
+        user's authenticator app has it). From now on a login with the right
+        password raises :class:`~authnode.SecondFactorRequired`.
+
+        Args:
+            token: A live session token of the account.
+            code: The 6-digit code the authenticator app shows.
+            timeout: Seconds to wait; default ``auth_timeout``.
+
+        Returns:
+            The ten recovery codes. The node keeps only digests: show them
+            to the user this once.
+
+        Raises:
+            InvalidToken, InvalidCode (late), Conflict (nothing set up to
+            confirm, or TOTP is on already), RateLimited, Unavailable,
+            Internal.
+        """
+        reply = self.call("totp_enable", {"token": token, "code": code}, timeout=timeout)
+        return proto.recovery_codes_of(reply, "totp_enable")
+
+    def totp_disable(
+        self,
+        token: str,
+        password: str,
+        code: str,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> None:
+        """Turn TOTP off: the seed and the recovery codes are gone, and
+        logins need the password only again.
+
+        Args:
+            token: A live session token of the account.
+            password: The account's password, asked again (a wrong one is
+                throttled like a login).
+            code: A TOTP code or a recovery code.
+            client_addr: The end user's address, for trusted callers (see
+                :meth:`login`).
+            timeout: Seconds to wait; default ``auth_timeout``.
+
+        Raises:
+            InvalidToken, InvalidCredentials (late), InvalidCode (late),
+            Conflict (TOTP is off), RateLimited, BadRequest, Unavailable,
+            Internal.
+        """
+        fields = proto.with_optional(
+            {"token": token, "password": password, "code": code}, client_addr=client_addr
+        )
+        self.call("totp_disable", fields, timeout=timeout)
+
+    def recovery_codes_renew(self, token: str, code: str, *, timeout: Optional[float] = None) -> list[str]:
+        """Replace the account's recovery codes with ten new ones; the old
+        ones stop working.
+
+        Args:
+            token: A live session token of the account.
+            code: A TOTP code or a recovery code.
+            timeout: Seconds to wait; default ``auth_timeout``.
+
+        Returns:
+            The ten new recovery codes, shown this once.
+
+        Raises:
+            InvalidToken, InvalidCode (late), Conflict (TOTP is off),
+            RateLimited, Unavailable, Internal.
+        """
+        reply = self.call("recovery_codes_renew", {"token": token, "code": code}, timeout=timeout)
+        return proto.recovery_codes_of(reply, "recovery_codes_renew")
+
+    def login_second_factor(
+        self,
+        challenge: str,
+        code: str,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> Session:
+        """The second step of a login that raised
+        :class:`~authnode.SecondFactorRequired`: the user's TOTP code or one
+        of their recovery codes starts the session.
+
+        Args:
+            challenge: The exception's ``challenge``.
+            code: A TOTP code or a recovery code, as the user typed it.
+            client_addr: The end user's address, for trusted callers (see
+                :meth:`login`).
+            timeout: Seconds to wait; default ``auth_timeout``.
+
+        Returns:
+            The session, as :meth:`login` returns it (a ``device_token``
+            when the login's first step presented no valid one).
+
+        Raises:
+            InvalidCode (late): the code is wrong, replayed or used, or the
+                challenge is unknown, expired or dead after 5 wrong codes
+                (then only a new :meth:`login` helps).
+            RateLimited, BadRequest, Busy, Unavailable, Internal.
+            ConnectionLost, Timeout: no answer; a session may have started
+                and the code may be used up.
+        """
+        fields = proto.with_optional({"challenge": challenge, "code": code}, client_addr=client_addr)
+        return Session.from_reply(self.call("login_second_factor", fields, timeout=timeout))
 
     # -- the generic call ------------------------------------------------
 

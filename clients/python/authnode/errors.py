@@ -23,6 +23,7 @@ caller must make before it retries.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Mapping, Optional
 
 __all__ = [
@@ -44,6 +45,8 @@ __all__ = [
     "NoSuchUser",
     "InvalidCode",
     "EmailNotVerified",
+    "SecondFactorRequired",
+    "Conflict",
     "RateLimited",
     "TransportError",
     "ConnectFailed",
@@ -231,6 +234,72 @@ class EmailNotVerified(AuthnodeError):
     CODE = "email_not_verified"
 
 
+class SecondFactorRequired(AuthnodeError):
+    """``second_factor_required``: ``login`` (or ``recovery_finish``) with
+    the right password (or code) of an account that has TOTP on. No session
+    was started; the user's TOTP code or one of their recovery codes, given
+    to ``login_second_factor`` with :attr:`challenge`, starts it.
+    ``recovery_finish`` has set the new password (and revoked every
+    session) all the same.
+
+    Attributes:
+        challenge: The challenge to pass to ``login_second_factor``. Keep it
+            on the server side (or in an HttpOnly cookie), like a token: with
+            a code it starts a session. It is left out of ``repr()`` and of
+            the message. It dies after 5 wrong codes or at
+            :attr:`expires_at`.
+        methods: What the user may answer with, ``["totp",
+            "recovery_code"]``.
+        expires_at: When the challenge stops working (UTC, aware): 5
+            minutes after the password matched.
+
+    A reply with this code but without a string ``challenge``, a list of
+    strings ``methods`` and a timestamp ``expires_at`` (beside ``error``)
+    does not come from an authnode version 1 node:
+    :func:`error_from_reply` raises :class:`ProtocolError` for it.
+    """
+
+    CODE = "second_factor_required"
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        retry_after_ms: Optional[int] = None,
+        *,
+        op: Optional[str] = None,
+        reply: Optional[Mapping[str, Any]] = None,
+    ) -> None:
+        super().__init__(code, message, retry_after_ms, op=op, reply=reply)
+        challenge = self.reply.get("challenge")
+        methods = self.reply.get("methods")
+        if not isinstance(challenge, str):
+            raise ProtocolError("second_factor_required: member 'challenge' is missing or not str", op=op)
+        if not isinstance(methods, list) or not all(isinstance(m, str) for m in methods):
+            raise ProtocolError("second_factor_required: member 'methods' is not a list of strings", op=op)
+        self.challenge: str = challenge
+        self.methods: list[str] = list(methods)
+        self.expires_at: datetime = parse_timestamp(
+            self.reply.get("expires_at"), "second_factor_required.expires_at"
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.code!r}, {self.message!r}, "
+            f"methods={self.methods!r}, expires_at={self.expires_at.isoformat()!r})"
+        )
+
+
+class Conflict(AuthnodeError):
+    """``conflict``: a second-factor operation found the account in another
+    state than it needs: ``totp_setup`` or ``totp_enable`` while TOTP is on
+    already, ``totp_enable`` with nothing set up to confirm (call
+    ``totp_setup`` first), or ``totp_disable`` and
+    ``recovery_codes_renew`` while TOTP is off. Nothing changed."""
+
+    CODE = "conflict"
+
+
 class RateLimited(AuthnodeError):
     """``rate_limited``: too many registrations from this address, or
     logins for this address or account are penalized and one is held
@@ -266,6 +335,8 @@ ERROR_CLASSES: Mapping[str, type[AuthnodeError]] = {
         NoSuchUser,
         InvalidCode,
         EmailNotVerified,
+        SecondFactorRequired,
+        Conflict,
         RateLimited,
     )
     if cls.CODE is not None
@@ -278,7 +349,10 @@ def error_from_reply(
     """Build the exception for a failure reply (``"ok": false``).
 
     Tolerates members it does not know and malformed ``error`` objects: a
-    code it does not know gives :class:`Internal` with that code.
+    code it does not know gives :class:`Internal` with that code. The one
+    exception is :class:`SecondFactorRequired`, whose challenge the caller
+    needs: without it (or with a malformed one) the reply is a
+    :class:`ProtocolError`, raised here.
     """
     error = reply.get("error")
     if not isinstance(error, Mapping):
@@ -297,6 +371,23 @@ def error_from_reply(
     )
     cls = ERROR_CLASSES.get(code, Internal)
     return cls(code, message, retry_after_ms, op=op, reply=reply)
+
+
+def parse_timestamp(value: Any, what: str) -> datetime:
+    """An RFC 3339 UTC timestamp such as ``2026-11-25T14:58:01Z``, the
+    protocol's one form of time, as an aware ``datetime``; a
+    :class:`ProtocolError` naming ``what`` if it is not one.
+
+    It lives here rather than in types.py (which uses it for every time of
+    a result) because types.py imports this module, and
+    :class:`SecondFactorRequired` has a time too.
+    """
+    if not isinstance(value, str):
+        raise ProtocolError(f"{what}: timestamp is not a string")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ProtocolError(f"{what}: {value!r} is not a timestamp") from None
 
 
 class TransportError(Error):

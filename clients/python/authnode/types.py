@@ -15,9 +15,9 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Mapping, Optional
 
-from .errors import ProtocolError
+from .errors import ProtocolError, parse_timestamp
 
-__all__ = ["User", "Session", "Stats"]
+__all__ = ["User", "Session", "Stats", "TotpSetup"]
 
 
 def _require(obj: Mapping[str, Any], name: str, kind: type, what: str) -> Any:
@@ -29,12 +29,18 @@ def _require(obj: Mapping[str, Any], name: str, kind: type, what: str) -> Any:
 
 def _timestamp(value: Any, what: str) -> datetime:
     """An RFC 3339 UTC timestamp such as ``2026-11-25T14:58:01Z``."""
-    if not isinstance(value, str):
-        raise ProtocolError(f"{what}: timestamp is not a string")
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise ProtocolError(f"{what}: {value!r} is not a timestamp") from None
+    return parse_timestamp(value, what)
+
+
+def _strings(obj: Mapping[str, Any], name: str, what: str, default: Optional[list[str]] = None) -> list[str]:
+    """A member that is a list of strings; ``default`` if it is absent and
+    a default is given."""
+    if name not in obj and default is not None:
+        return list(default)
+    value = obj.get(name)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ProtocolError(f"{what}: member {name!r} is missing or not a list of strings")
+    return list(value)
 
 
 def _extra(obj: Mapping[str, Any], known: set[str]) -> dict[str, Any]:
@@ -57,6 +63,10 @@ class User:
             mailed to it (``verify_email_finish``, ``recovery_finish``,
             ``change_email_finish``). ``False`` from a node too old to send
             it: such a node verifies no address.
+        second_factors: The second factors that are on: ``["totp",
+            "recovery_code"]`` once TOTP is enabled (``totp_enable``), else
+            ``[]``. ``[]`` from a node too old to send it: such a node has
+            none. (Left out of ``hash()``, as a list; still compared.)
         extra: Members of the reply's ``user`` object this version of the
             client does not know.
     """
@@ -67,9 +77,10 @@ class User:
     created_at: datetime
     last_login_at: Optional[datetime]
     email_verified: bool = False
+    second_factors: list[str] = field(default_factory=list, hash=False)
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    _KNOWN = {"id", "email", "name", "created_at", "last_login_at", "email_verified"}
+    _KNOWN = {"id", "email", "name", "created_at", "last_login_at", "email_verified", "second_factors"}
 
     @classmethod
     def from_json(cls, obj: Any) -> "User":
@@ -87,6 +98,7 @@ class User:
             created_at=_timestamp(obj.get("created_at"), "user.created_at"),
             last_login_at=None if last is None else _timestamp(last, "user.last_login_at"),
             email_verified=verified,
+            second_factors=_strings(obj, "second_factors", "user", default=[]),
             extra=_extra(obj, cls._KNOWN),
         )
 
@@ -94,7 +106,8 @@ class User:
 @dataclass(frozen=True)
 class Session:
     """The result of a successful ``login`` (and of ``recovery_finish``,
-    which logs in).
+    which logs in, and of ``login_second_factor``, the second step of a
+    login of an account with TOTP on).
 
     ``token`` and ``device_token`` are secrets: they are left out of
     ``repr()`` so that they do not end up in logs by accident.
@@ -121,7 +134,8 @@ class Session:
 
     @classmethod
     def from_reply(cls, reply: Mapping[str, Any]) -> "Session":
-        """Parse a successful ``login`` (or ``recovery_finish``) reply."""
+        """Parse a successful ``login`` (or ``recovery_finish``, or
+        ``login_second_factor``) reply."""
         device = reply.get("device_token")
         if device is not None and not isinstance(device, str):
             raise ProtocolError("login: device_token is not a string")
@@ -130,6 +144,40 @@ class Session:
             expires_at=_timestamp(reply.get("expires_at"), "login.expires_at"),
             user=User.from_json(reply.get("user")),
             device_token=device,
+            extra=_extra(reply, cls._KNOWN),
+        )
+
+
+@dataclass(frozen=True)
+class TotpSetup:
+    """The result of ``totp_setup``: a new TOTP seed, pending until
+    ``totp_enable`` confirms it with a code it made.
+
+    Both members are secrets (the URI carries the seed): they are left out
+    of ``repr()`` so that they do not end up in logs by accident. Show them
+    to the account's owner only, once.
+
+    Attributes:
+        secret: The seed in base32 (RFC 4648, no padding), for typing into
+            an authenticator app by hand.
+        uri: ``otpauth://totp/ISSUER:EMAIL?secret=...&issuer=...&algorithm=
+            SHA1&digits=6&period=30``, what an authenticator app reads from
+            a QR code.
+        extra: Reply members this version of the client does not know.
+    """
+
+    secret: str = field(repr=False)
+    uri: str = field(repr=False)
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    _KNOWN = {"id", "ok", "secret", "uri"}
+
+    @classmethod
+    def from_reply(cls, reply: Mapping[str, Any]) -> "TotpSetup":
+        """Parse a successful ``totp_setup`` reply."""
+        return cls(
+            secret=_require(reply, "secret", str, "totp_setup"),
+            uri=_require(reply, "uri", str, "totp_setup"),
             extra=_extra(reply, cls._KNOWN),
         )
 

@@ -45,8 +45,21 @@ EXPECTED_CLASSES = {
     "no_such_user": authnode.NoSuchUser,
     "invalid_code": authnode.InvalidCode,
     "email_not_verified": authnode.EmailNotVerified,
+    "second_factor_required": authnode.SecondFactorRequired,
+    "conflict": authnode.Conflict,
     "rate_limited": authnode.RateLimited,
 }
+
+#: What a ``second_factor_required`` reply carries beside ``error``.
+CHALLENGE = "C" * 43
+SECOND_FACTOR = {
+    "challenge": CHALLENGE,
+    "methods": ["totp", "recovery_code"],
+    "expires_at": "2026-12-03T13:05:00Z",
+}
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+URI = f"otpauth://totp/authnode:ann%40example.org?secret={SECRET}&issuer=authnode&algorithm=SHA1&digits=6&period=30"
+RECOVERY_CODES = [f"K7QM-2XP{i}" for i in range(10)]
 
 
 #: The account codes' operations (docs/protocol.md, "Account codes").
@@ -58,6 +71,25 @@ CODE_OPS = (
     "change_email_start",
     "change_email_finish",
 )
+
+#: The second factor's operations (docs/protocol.md, "Second factor").
+SECOND_FACTOR_OPS = (
+    "totp_setup",
+    "totp_enable",
+    "totp_disable",
+    "recovery_codes_renew",
+    "login_second_factor",
+)
+
+#: The requests the second-factor methods of the unit tests send.
+SECOND_FACTOR_OPS_ON_THE_WIRE = [
+    {"op": "totp_setup", "token": TOKEN},
+    {"op": "totp_enable", "token": TOKEN, "code": "492039"},
+    {"op": "recovery_codes_renew", "token": TOKEN, "code": CODE},
+    {"op": "totp_disable", "token": TOKEN, "password": "correct horse", "code": "492 039", "client_addr": "203.0.113.9"},
+    {"op": "login_second_factor", "challenge": CHALLENGE, "code": "492039"},
+    {"op": "login_second_factor", "challenge": CHALLENGE, "code": CODE, "client_addr": "203.0.113.9"},
+]
 
 
 #: The requests the account code methods of the unit tests send.
@@ -79,8 +111,12 @@ def answer(req: dict[str, Any]) -> dict[str, Any]:
         reply["user"] = dict(USER)
     elif op == "verify_email_start":
         reply["sent"] = True
-    elif op in ("login", "recovery_finish"):
+    elif op in ("login", "recovery_finish", "login_second_factor"):
         reply.update(token=TOKEN, expires_at="2026-11-26T14:58:01Z", user=dict(USER))
+    elif op == "totp_setup":
+        reply.update(secret=SECRET, uri=URI)
+    elif op in ("totp_enable", "recovery_codes_renew"):
+        reply["recovery_codes"] = list(RECOVERY_CODES)
     elif op == "stats":
         reply["stats"] = {"connections": 1, "uptime_seconds": 3}
     return reply
@@ -100,11 +136,33 @@ class ErrorTableTest(unittest.TestCase):
         self.assertEqual(dict(authnode.ERROR_CLASSES), EXPECTED_CLASSES)
         for code, cls in EXPECTED_CLASSES.items():
             err = authnode.errors.error_from_reply(
-                {"id": 1, "ok": False, "error": {"code": code, "message": "m"}}, "login"
+                {"id": 1, "ok": False, "error": {"code": code, "message": "m"}, **SECOND_FACTOR}, "login"
             )
             self.assertIs(type(err), cls)
             self.assertIsInstance(err, authnode.AuthnodeError)
             self.assertEqual((err.code, err.message, err.retry_after_ms, err.op), (code, "m", None, "login"))
+
+    def test_second_factor_required_carries_the_challenge(self) -> None:
+        reply = {"id": 1, "ok": False, "error": {"code": "second_factor_required", "message": "m"}, **SECOND_FACTOR}
+        err = authnode.errors.error_from_reply(reply, "login")
+        self.assertIsInstance(err, authnode.SecondFactorRequired)
+        self.assertEqual((err.challenge, err.methods, err.op), (CHALLENGE, ["totp", "recovery_code"], "login"))
+        self.assertEqual(err.expires_at.isoformat(), "2026-12-03T13:05:00+00:00")
+        for text in (str(err), repr(err)):
+            self.assertNotIn(CHALLENGE, text)
+        # A copy for another request (a refusal without id) keeps it all.
+        copy = proto.refusal_for(err, "recovery_finish")
+        self.assertEqual((copy.challenge, copy.op), (CHALLENGE, "recovery_finish"))
+        # Without what the caller needs for the second step, the reply is
+        # no authnode v1 reply.
+        for member in SECOND_FACTOR:
+            broken = {k: v for k, v in reply.items() if k != member}
+            with self.subTest(missing=member), self.assertRaises(authnode.ProtocolError):
+                authnode.errors.error_from_reply(broken, "login")
+        with self.assertRaises(authnode.ProtocolError):
+            authnode.errors.error_from_reply({**reply, "methods": "totp"}, "login")
+        with self.assertRaises(authnode.ProtocolError):
+            authnode.errors.error_from_reply({**reply, "expires_at": "in 5 minutes"}, "login")
 
     def test_retry_after_ms_is_carried(self) -> None:
         err = authnode.errors.error_from_reply(
@@ -158,18 +216,22 @@ class CallPolicyTest(unittest.TestCase):
             "verify_email_finish",
             "change_email_start",
             "change_email_finish",
+            "totp_enable",
+            "totp_disable",
+            "recovery_codes_renew",
+            "login_second_factor",
             "some_future_op",
         )
         for op in slow:
             self.assertEqual(proto.call_timeout(op, None, Settings()), 90.0, op)
-        for op in ("ping", "whoami", "logout", "stats", "recovery_start", "verify_email_start"):
+        for op in ("ping", "whoami", "logout", "stats", "recovery_start", "verify_email_start", "totp_setup"):
             self.assertEqual(proto.call_timeout(op, None, Settings()), 10.0, op)
         self.assertEqual(proto.call_timeout("login", 3.0, Settings()), 3.0)
 
     def test_only_read_only_ops_retry_by_default(self) -> None:
         for op in ("ping", "whoami", "stats"):
             self.assertTrue(proto.call_retries(op, None, Settings()), op)
-        for op in ("register", "login", "logout", "change_password", "some_future_op", *CODE_OPS):
+        for op in ("register", "login", "logout", "change_password", "some_future_op", *CODE_OPS, *SECOND_FACTOR_OPS):
             self.assertFalse(proto.call_retries(op, None, Settings()), op)
         no_retries = Settings()
         no_retries.retry_idempotent = False
@@ -256,6 +318,39 @@ class ParsingTest(unittest.TestCase):
         self.assertEqual(authnode.Stats.from_json({}).outbox_depth, 0)
         with self.assertRaises(authnode.ProtocolError):
             authnode.Stats.from_json({"outbox_depth": "3"})
+
+    def test_second_factors_is_a_known_member_of_the_user(self) -> None:
+        user = authnode.User.from_json({**USER, "second_factors": ["totp", "recovery_code"]})
+        self.assertEqual(user.second_factors, ["totp", "recovery_code"])
+        self.assertEqual(user.extra, {})
+        # A node older than second factors sends none: it has none.
+        self.assertEqual(authnode.User.from_json(USER).second_factors, [])
+        self.assertEqual(hash(user), hash(authnode.User.from_json(USER)))  # still hashable
+        self.assertNotEqual(user, authnode.User.from_json(USER))
+        for bad in ("totp", [1], None):
+            with self.subTest(second_factors=bad), self.assertRaises(authnode.ProtocolError):
+                authnode.User.from_json({**USER, "second_factors": bad})
+
+    def test_the_second_factor_counters_are_known_members_of_stats(self) -> None:
+        counters = {"second_factor_challenges_total": 3, "second_factor_ok_total": 2, "second_factor_failed_total": 1}
+        stats = authnode.Stats.from_json(counters)
+        self.assertEqual(
+            (stats.second_factor_challenges_total, stats.second_factor_ok_total, stats.second_factor_failed_total),
+            (3, 2, 1),
+        )
+        self.assertEqual(stats.extra, {})
+
+    def test_totp_setup_and_recovery_codes_replies(self) -> None:
+        setup = authnode.TotpSetup.from_reply({"id": 1, "ok": True, "secret": SECRET, "uri": URI, "qr": "x"})
+        self.assertEqual((setup.secret, setup.uri, setup.extra), (SECRET, URI, {"qr": "x"}))
+        self.assertNotIn(SECRET, repr(setup))
+        with self.assertRaises(authnode.ProtocolError):
+            authnode.TotpSetup.from_reply({"ok": True, "secret": SECRET})
+        self.assertEqual(proto.recovery_codes_of({"ok": True, "recovery_codes": RECOVERY_CODES}, "totp_enable"),
+                         RECOVERY_CODES)
+        for bad in (None, "K7QM-2XPA", [1]):
+            with self.subTest(recovery_codes=bad), self.assertRaises(authnode.ProtocolError):
+                proto.recovery_codes_of({"ok": True, "recovery_codes": bad}, "totp_enable")
 
     def test_verify_email_start_needs_its_sent_member(self) -> None:
         self.assertIs(proto.sent_of({"ok": True, "sent": False}), False)
@@ -403,6 +498,11 @@ class FakeNodeSyncTest(unittest.TestCase):
             "verify_email_finish": lambda: c.verify_email_finish(TOKEN, CODE),
             "change_email_start": lambda: c.change_email_start(TOKEN, "p" * 8, "b@example.org"),
             "change_email_finish": lambda: c.change_email_finish(TOKEN, CODE),
+            "totp_setup": lambda: c.totp_setup(TOKEN),
+            "totp_enable": lambda: c.totp_enable(TOKEN, "492039"),
+            "totp_disable": lambda: c.totp_disable(TOKEN, "p" * 8, "492039"),
+            "recovery_codes_renew": lambda: c.recovery_codes_renew(TOKEN, CODE),
+            "login_second_factor": lambda: c.login_second_factor(CHALLENGE, "492039"),
         }
         for op, call in calls.items():
             with self.subTest(op=op):
@@ -430,6 +530,39 @@ class FakeNodeSyncTest(unittest.TestCase):
         self.assertEqual(c.change_email_finish(TOKEN, CODE).id, 7)
         sent = [{k: v for k, v in r.items() if k != "id"} for r in fake.lines]
         self.assertEqual(sent, CODE_OPS_ON_THE_WIRE)
+
+    def test_the_second_factor_methods_send_their_fields_and_parse_their_replies(self) -> None:
+        fake = self.fake(lambda conn, i: serve_forever(fake)(conn, i))
+        c = self.client(fake)
+        setup = c.totp_setup(TOKEN)
+        self.assertEqual((setup.secret, setup.uri), (SECRET, URI))
+        self.assertEqual(c.totp_enable(TOKEN, "492039"), RECOVERY_CODES)
+        self.assertEqual(c.recovery_codes_renew(TOKEN, CODE), RECOVERY_CODES)
+        self.assertIsNone(c.totp_disable(TOKEN, "correct horse", "492 039", client_addr="203.0.113.9"))
+        self.assertEqual(c.login_second_factor(CHALLENGE, "492039").token, TOKEN)
+        session = c.login_second_factor(CHALLENGE, CODE, client_addr="203.0.113.9")
+        self.assertIsInstance(session, authnode.Session)
+        sent = [{k: v for k, v in r.items() if k != "id"} for r in fake.lines]
+        self.assertEqual(sent, SECOND_FACTOR_OPS_ON_THE_WIRE)
+
+    def test_a_login_answered_second_factor_required_raises_it(self) -> None:
+        def handler(conn: socket.socket, index: int) -> None:
+            while True:
+                (req,) = read_lines(conn, 1, fake, timeout=30)
+                write_json(conn, {
+                    "id": req["id"], "ok": False,
+                    "error": {"code": "second_factor_required", "message": "a second factor is needed"},
+                    **SECOND_FACTOR,
+                })
+
+        fake = self.fake(handler)
+        c = self.client(fake)
+        for op, call in [("login", lambda: c.login("a@example.org", "p" * 8)),
+                         ("recovery_finish", lambda: c.recovery_finish("a@example.org", CODE, "q" * 8))]:
+            with self.subTest(op=op):
+                with self.assertRaises(authnode.SecondFactorRequired) as cm:
+                    call()
+                self.assertEqual((cm.exception.op, cm.exception.challenge), (op, CHALLENGE))
 
     def test_retries_can_be_turned_off(self) -> None:
         def handler(conn: socket.socket, index: int) -> None:
@@ -561,6 +694,19 @@ class FakeNodeAsyncTest(unittest.IsolatedAsyncioTestCase):
             self.assertEqual((await c.change_email_finish(TOKEN, CODE)).id, 7)
         sent = [{k: v for k, v in r.items() if k != "id"} for r in fake.lines]
         self.assertEqual(sent, CODE_OPS_ON_THE_WIRE)
+
+    async def test_the_second_factor_methods_send_their_fields_and_parse_their_replies(self) -> None:
+        fake = self.fake(lambda conn, i: serve_forever(fake)(conn, i))
+        async with authnode.AsyncClient.connect("127.0.0.1", fake.port, pool_size=1) as c:
+            self.assertEqual((await c.totp_setup(TOKEN)).secret, SECRET)
+            self.assertEqual(await c.totp_enable(TOKEN, "492039"), RECOVERY_CODES)
+            self.assertEqual(await c.recovery_codes_renew(TOKEN, CODE), RECOVERY_CODES)
+            self.assertIsNone(await c.totp_disable(TOKEN, "correct horse", "492 039", client_addr="203.0.113.9"))
+            self.assertEqual((await c.login_second_factor(CHALLENGE, "492039")).token, TOKEN)
+            session = await c.login_second_factor(CHALLENGE, CODE, client_addr="203.0.113.9")
+            self.assertEqual(session.user.id, 7)
+        sent = [{k: v for k, v in r.items() if k != "id"} for r in fake.lines]
+        self.assertEqual(sent, SECOND_FACTOR_OPS_ON_THE_WIRE)
 
     async def test_a_busy_line_without_id_refuses_every_request_on_it(self) -> None:
         def handler(conn: socket.socket, index: int) -> None:
