@@ -13,7 +13,8 @@ its links to the storage node and the hasher nodes it was given.
 :class:`Cluster` starts a storage node, a hasher node and gateways.
 
 :class:`SmtpSink` is an SMTP server on loopback for nodes that mail
-(the account codes).
+(the account codes). :class:`Authenticator` is an authenticator app for
+the second-factor tests.
 
 Every wait here is bounded in time; nothing polls without a deadline.
 """
@@ -459,6 +460,59 @@ class SmtpSink:
                 self.proc.stdout.close()
         finally:
             self._tmp.cleanup()
+
+
+#: The node's TOTP step, seconds (docs/protocol.md, "Second factor").
+TOTP_STEP = 30
+
+
+class Authenticator:
+    """An authenticator app for one TOTP seed, computing codes with pyotp
+    (Debian's python3-pyotp: an implementation of RFC 6238 that is not the
+    node's).
+
+    The node accepts the code of the step of now and of one step either
+    side, but never one of a step at or before a step it accepted for the
+    account (replay protection; ``totp_enable`` counts). So :meth:`code`
+    hands out the code of the step after the last one it handed out, or of
+    now if that is later: two codes in a row need no wait (now, then the
+    next step, which the node already accepts); a third within the same
+    step waits for the step to turn, at most :data:`TOTP_STEP` seconds.
+    Tests that log in more often use recovery codes.
+    """
+
+    def __init__(self, secret: str) -> None:
+        import pyotp  # only the second-factor tests need it
+
+        self.secret = secret
+        self._totp = pyotp.TOTP(secret)
+        self.last_step: Optional[int] = None
+
+    @staticmethod
+    def step_now() -> int:
+        return int(time.time()) // TOTP_STEP
+
+    def code(self) -> str:
+        """The code of a step the node has not seen accepted yet."""
+        step = self.step_now()
+        if self.last_step is not None:
+            step = max(step, self.last_step + 1)
+        wait = (step - 1) * TOTP_STEP - time.time()
+        if wait > 0:  # both now and the next step are used: wait for one
+            time.sleep(wait + 0.05)
+        self.last_step = step
+        return self._totp.at(step * TOTP_STEP)
+
+    def code_of(self, step: int) -> str:
+        """The code of ``step``, for replaying one."""
+        return self._totp.at(step * TOTP_STEP)
+
+    def wrong_codes(self, count: int = 1) -> list[str]:
+        """``count`` different well-formed codes the node accepts at no step
+        of now or one either side."""
+        now = self.step_now()
+        valid = {self.code_of(s) for s in range(now - 2, now + 3)}
+        return [c for c in (f"{i:06d}" for i in range(count + len(valid))) if c not in valid][:count]
 
 
 class NodeTestCase(unittest.TestCase):
