@@ -332,3 +332,9 @@ class DeviceTokenTest(NodeTestCase):
                 c.login(email, PASSWORD, device_token=first.device_token)
             session = c.login_second_factor(cm.exception.challenge, codes[0])
             self.assertEqual(session.user.email, email)
+            # The device keeps its token, as after a login without a second
+            # factor; a login that presented none gets one.
+            self.assertIsNone(session.device_token)
+            with self.assertRaises(authnode.SecondFactorRequired) as cm:
+                c.login(email, PASSWORD)
+            self.assertIsNotNone(c.login_second_factor(cm.exception.challenge, codes[1]).device_token)
