@@ -14,8 +14,9 @@
 # library that made them in the systems users import from), curl (the
 # README's walk-through, which CI follows, scrapes /metrics with it), and
 # for the example web app (examples/webapp) what it runs on,
-# python3-fastapi, uvicorn, python3-jinja2 (its pages) and python3-multipart
-# (its forms), and what its tests drive it with: python3-httpx (webapp_http,
+# python3-fastapi, uvicorn, python3-jinja2 (its pages), python3-multipart
+# (its forms) and python3-qrcode (the QR code of its two-factor setup page,
+# as inline SVG), and what its tests drive it with: python3-httpx (webapp_http,
 # over real HTTP), python3-selenium, chromium and chromium-driver
 # (webapp_browser, in a real headless browser), and python3-aiosmtpd, the
 # SMTP server on loopback that receives the mails the tests make the node
@@ -38,7 +39,8 @@ fi
 "$root/scripts/setup.sh" clang-14 libfuzzer-14-dev python3-prometheus-client \
   fail2ban systemd python3-passlib python3-bcrypt python3-argon2 curl \
   python3-fastapi uvicorn python3-jinja2 python3-multipart python3-httpx \
-  python3-selenium chromium chromium-driver python3-aiosmtpd python3-pyotp
+  python3-selenium chromium chromium-driver python3-aiosmtpd python3-pyotp \
+  python3-qrcode
 
 start=$SECONDS
 stage() {

@@ -15,6 +15,12 @@ Run it beside a node with ``uvicorn main:app`` in this folder (or
     POST     /account/verify     prove the address with that code (CSRF)
     GET/POST /account/email      change the email address: a code to the new one
     GET/POST /account/email/code     that code, then the account has moved
+    GET/POST /account/login/code     a login's second step: a TOTP or recovery code
+    GET      /account/security   two-factor authentication: on or off
+    POST     /account/security/totp/setup    a new seed: QR code, secret, code form (CSRF)
+    POST     /account/security/totp/enable   its code: TOTP on, the recovery codes once (CSRF)
+    POST     /account/security/codes         new recovery codes for a code (CSRF)
+    POST     /account/security/totp/disable  TOTP off, with the password and a code (CSRF)
 
 Decisions a newcomer would question:
 
@@ -37,10 +43,12 @@ Decisions a newcomer would question:
   login later still; the request waiting for it holds no thread and no
   connection of its own, so everyone else is served meanwhile.
 * **CSRF.** Forms that change state while logged in (logout, change
-  password, verify and change the email) carry HMAC(secret, session token); SameSite=Lax alone would
-  leave older browsers and same-site attackers. The secret is
-  ``WEBAPP_SECRET`` or, if unset, random per process (then forms rendered
-  before a restart are refused once).
+  password, verify and change the email, the second factor's) carry
+  HMAC(secret, session token), and the login's second step HMAC(secret,
+  challenge); SameSite=Lax alone would leave older browsers and same-site
+  attackers. The secret is ``WEBAPP_SECRET`` or, if unset, random per
+  process (then forms rendered before a restart are refused once, and a
+  login waiting for its code starts again).
 * **Account codes never say who has an account.** "Forgot password?"
   answers every well-formed address with the same page ("If the address
   has an account, we sent it a code"), rendered at once rather than
@@ -49,12 +57,29 @@ Decisions a newcomer would question:
   answers those ops ``unavailable`` naming ``--smtp-url``: the page then
   says the feature is not available on this site, not that the service is
   down.
+* **A login's second step keeps its challenge in a cookie.** When the
+  node answers a right password with ``second_factor_required``, the
+  challenge (with a code it is a session) goes into a ``challenge`` cookie,
+  HttpOnly, SameSite=Lax, on ``/account/login`` only, signed with the CSRF
+  secret (it also counts the wrong codes and holds the challenge's expiry,
+  so the app sees when the node has killed it: after 5 wrong codes or 5
+  minutes, back to the login page with a note). It is never in a URL. The
+  code form's CSRF token is made from the challenge as the other forms'
+  from the session token.
+* **The TOTP seed is shown once and kept nowhere.** The setup page has the
+  QR code as inline SVG (python3-qrcode; no file, no other host, nothing
+  the CSP would have to allow) and the seed as text; the app does not
+  keep it: a wrong confirmation code shows the form again, and "Start
+  over" makes a new seed. The recovery codes are the answer to the POST
+  that made them (``Cache-Control: no-store`` like every page), never
+  shown again.
 * **Status codes.** A wrong password is 401 with the form again;
   ``rate_limited`` is 429 with ``Retry-After`` (seconds, rounded up);
   ``busy``, ``unavailable``, an unreachable node or a lost reply are 503;
   bad input 400, a taken email 409, a bad CSRF token 403. A wrong code
   (``invalid_code``, held by the node like a wrong password) is 401 as
-  well; a feature the node has no mail for is 503.
+  well; a feature the node has no mail for is 503; a second-factor form
+  that does not fit the account's state (``conflict``) is 409.
 
 Nothing here logs a password or a token.
 """
@@ -65,15 +90,20 @@ import base64
 import hashlib
 import hmac
 import ipaddress
+import json
 import logging
 import math
 import os
 import secrets
 import sys
+import time
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
+import qrcode
+import qrcode.image.svg
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -97,6 +127,13 @@ SECRET = os.environ.get("WEBAPP_SECRET", "").encode() or secrets.token_bytes(32)
 SESSION_COOKIE = "session"
 DEVICE_COOKIE = "device"
 DEVICE_MAX_AGE = 400 * 24 * 3600  # the longest browsers keep a cookie
+#: A login waiting for its second factor (see :class:`PendingLogin`); sent
+#: to the login pages only.
+CHALLENGE_COOKIE = "challenge"
+CHALLENGE_PATH = "/account/login"
+#: The node kills a challenge after this many wrong codes
+#: (docs/protocol.md, "Second factor").
+MAX_WRONG_CODES = 5
 
 #: Notes a redirect may ask a page to show (by key, so no text is reflected).
 NOTES = {
@@ -109,6 +146,11 @@ NOTES = {
     "verified": "Your address is verified.",
     "email-sent": "We sent a code to the new address. Enter it here to move your account there.",
     "email-changed": "Your email address is changed.",
+    "recovered-code": "Your new password is set and your other sessions are logged out. "
+                      "To log in, enter a code from your authenticator app.",
+    "code-expired": "The time to enter the code has run out. Please log in again.",
+    "code-tries": "That was too many wrong codes. Please log in again.",
+    "totp-off": "Two-factor authentication is off.",
 }
 
 #: What a page says when the node has no mail for the feature.
@@ -120,6 +162,12 @@ MAIL_OFF = {
 
 #: What a page says to a code the node refused (``invalid_code``).
 WRONG_CODE = "That code is not right, or no longer valid. Check the mail, or ask for a new code."
+
+#: What a page says to a second-factor code the node refused: wrong, or a
+#: TOTP code of a time step used already, or a recovery code used up.
+WRONG_SECOND_FACTOR = ("That code is not right, or was used already. Enter the code your "
+                       "authenticator app shows now, or one of your recovery codes.")
+WRONG_SETUP_CODE = "That code is not right. Enter the 6-digit code your authenticator app shows now."
 
 
 app = FastAPI(title="authnode web app", docs_url=None, redoc_url=None, openapi_url=None)
@@ -187,6 +235,8 @@ def browser_address(request: Request) -> Optional[str]:
 
 
 def csrf_token(session_token: str) -> str:
+    """The CSRF token of the forms of a session (or of a pending login's
+    second step: then of its challenge)."""
     mac = hmac.new(SECRET, b"csrf:" + session_token.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
@@ -216,6 +266,100 @@ def clear_session(response: Response, request: Request) -> None:
     response.delete_cookie(
         SESSION_COOKIE, path="/", secure=is_https(request), httponly=True, samesite="lax"
     )
+
+
+@dataclass
+class PendingLogin:
+    """A login whose password was right, waiting for its second factor:
+    what the ``challenge`` cookie holds.
+
+    ``challenge`` is the node's; ``expires_at`` (Unix seconds) its expiry as
+    the node said; ``wrong`` the wrong codes sent so far, so that the app
+    knows when the node has killed the challenge (it answers a dead
+    challenge ``invalid_code``, like a wrong code); ``then`` the note the
+    account page shows once logged in (a key of :data:`NOTES`, or "").
+    The cookie is signed, so that none of it can be made up; a forged
+    challenge would only be refused by the node, but a forged count or
+    expiry would make the app say the wrong thing.
+    """
+
+    challenge: str
+    expires_at: int
+    wrong: int = 0
+    then: str = ""
+
+    def expired(self) -> bool:
+        return time.time() >= self.expires_at
+
+    def encode(self) -> str:
+        body = base64.urlsafe_b64encode(json.dumps(asdict(self)).encode()).rstrip(b"=")
+        return body.decode() + "." + _challenge_mac(body)
+
+    @classmethod
+    def decode(cls, value: str) -> Optional["PendingLogin"]:
+        body, _, mac = value.encode().partition(b".")
+        if not hmac.compare_digest(_challenge_mac(body).encode(), mac):
+            return None
+        try:
+            fields = json.loads(base64.urlsafe_b64decode(body + b"=" * (-len(body) % 4)))
+            return cls(**fields)
+        except (ValueError, TypeError):
+            return None
+
+
+def _challenge_mac(body: bytes) -> str:
+    mac = hmac.new(SECRET, b"challenge:" + body, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def pending_login(request: Request) -> Optional[PendingLogin]:
+    """The browser's login waiting for a code, if its cookie is one of
+    this app's (a restart with a random ``WEBAPP_SECRET`` forgets it)."""
+    value = request.cookies.get(CHALLENGE_COOKIE)
+    return PendingLogin.decode(value) if value else None
+
+
+def set_pending_login(response: Response, request: Request, pending: PendingLogin) -> None:
+    response.set_cookie(
+        CHALLENGE_COOKIE, pending.encode(), max_age=max(0, int(pending.expires_at - time.time())),
+        path=CHALLENGE_PATH, secure=is_https(request), httponly=True, samesite="lax",
+    )
+
+
+def clear_pending_login(response: Response, request: Request) -> None:
+    response.delete_cookie(
+        CHALLENGE_COOKIE, path=CHALLENGE_PATH, secure=is_https(request), httponly=True, samesite="lax"
+    )
+
+
+def second_step(request: Request, e: authnode.SecondFactorRequired, then: str = "",
+                note: str = "") -> Response:
+    """The answer to a right password of an account with TOTP on: the
+    challenge into its cookie, and the browser to the code page."""
+    response = redirect("/account/login/code" + (f"?note={note}" if note else ""))
+    pending = PendingLogin(e.challenge, int(e.expires_at.timestamp()), then=then)
+    set_pending_login(response, request, pending)
+    return response
+
+
+def pending_ended(request: Request, note: str) -> Response:
+    """Back to the login page with ``note``: the challenge is dead."""
+    response = redirect(f"/account/login?note={note}")
+    clear_pending_login(response, request)
+    return response
+
+
+def qr_svg(uri: str) -> str:
+    """``uri`` as a QR code, an SVG element to put into the page as it is:
+    no file and no other host, so the page's CSP needs to allow nothing."""
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage)
+    return image.to_string(encoding="unicode")
+
+
+def grouped(secret: str) -> str:
+    """The base32 seed in groups of four, for typing into an app by hand
+    (the apps ignore the spaces)."""
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
 
 
 def retry_after_seconds(e: authnode.RateLimited) -> int:
@@ -363,9 +507,61 @@ async def login(request: Request, email: str = Form(""), password: str = Form(""
         # recovery code proves the address as well, without a session.
         return page(request, "login.html", 403, form=form, unverified=True,
                     error="Your email address is not verified yet.")
+    except authnode.SecondFactorRequired as e:
+        return second_step(request, e)
     except authnode.Error as e:
         return trouble(request, e, "login.html", form=form)
     response = redirect("/account")
+    set_session(response, request, session)
+    return response
+
+
+@app.get("/account/login/code")
+async def login_code_form(request: Request) -> Response:
+    pending = pending_login(request)
+    if pending is None:
+        if request.cookies.get(CHALLENGE_COOKIE):
+            return pending_ended(request, "code-expired")
+        return redirect("/account/login")
+    if pending.expired():
+        return pending_ended(request, "code-expired")
+    return page(request, "login_code.html", csrf=csrf_token(pending.challenge))
+
+
+@app.post("/account/login/code")
+async def login_code(request: Request, code: str = Form(""), csrf: str = Form("")) -> Response:
+    """``login_second_factor``: a TOTP or recovery code, then logged in as
+    after a login."""
+    pending = pending_login(request)
+    if pending is None:
+        if request.cookies.get(CHALLENGE_COOKIE):
+            return pending_ended(request, "code-expired")
+        return redirect("/account/login")
+    if not csrf_ok(pending.challenge, csrf):
+        return forbidden(request)
+    if pending.expired():
+        return pending_ended(request, "code-expired")
+    addr = browser_address(request)
+    if addr is None:
+        return no_address(request, "login_code.html", csrf=csrf)
+    try:
+        session = await node().login_second_factor(pending.challenge, code, client_addr=addr)
+    except authnode.InvalidCode:
+        # Held by the node like a wrong password. The node kills the
+        # challenge at the fifth wrong code (or when it expires) and then
+        # says invalid_code to every code: count them, to know.
+        pending.wrong += 1
+        if pending.wrong >= MAX_WRONG_CODES:
+            return pending_ended(request, "code-tries")
+        if pending.expired():
+            return pending_ended(request, "code-expired")
+        response = page(request, "login_code.html", 401, csrf=csrf, error=WRONG_SECOND_FACTOR)
+        set_pending_login(response, request, pending)
+        return response
+    except authnode.Error as e:
+        return trouble(request, e, "login_code.html", csrf=csrf)
+    response = redirect("/account" + (f"?note={pending.then}" if pending.then else ""))
+    clear_pending_login(response, request)
     set_session(response, request, session)
     return response
 
@@ -491,6 +687,10 @@ async def recover_finish(
     except authnode.InvalidCode:
         # Held by the node like a wrong password; says nothing about the email.
         return page(request, "recover_code.html", 401, form=form, error=WRONG_CODE)
+    except authnode.SecondFactorRequired as e:
+        # The password is set and the other sessions revoked; recovery by
+        # mail does not skip the second factor.
+        return second_step(request, e, then="recovered", note="recovered-code")
     except authnode.WeakPassword as e:
         return page(request, "recover_code.html", 400, form=form, error=_sentence(e.message))
     except authnode.BadRequest as e:
@@ -630,6 +830,119 @@ async def change_email_finish(request: Request, code: str = Form(""), csrf: str 
     except authnode.Error as e:
         return code_trouble(request, e, "email", "email_code.html", user=user, csrf=csrf)
     return redirect("/account?note=email-changed")
+
+
+# -- the second factor ---------------------------------------------------------
+
+
+@app.get("/account/security")
+async def security(request: Request) -> Response:
+    try:
+        token, user = await current_user(request)
+    except authnode.Error as e:
+        return trouble(request, e, "error.html")
+    if user is None:
+        return back_to_login(request, "expired" if request.cookies.get(SESSION_COOKIE) else None)
+    return page(request, "security.html", user=user, csrf=csrf_token(token))
+
+
+def totp_on(user: Optional[authnode.User]) -> bool:
+    return user is not None and "totp" in user.second_factors
+
+
+def conflict(request: Request, user: Optional[authnode.User], csrf: str) -> Response:
+    """The answer to ``conflict``: the account's TOTP is not in the state
+    the form was made for (another tab changed it, say)."""
+    error = ("Two-factor authentication is on already." if totp_on(user)
+             else "Two-factor authentication is off. Set it up first.")
+    return page(request, "security.html", 409, user=user, csrf=csrf, error=error)
+
+
+@app.post("/account/security/totp/setup")
+async def totp_setup(request: Request, csrf: str = Form("")) -> Response:
+    """``totp_setup``: the QR code and the seed, once, with the form for
+    the code that confirms them."""
+    done, token, user = await logged_in_post(request, csrf)
+    if done is not None:
+        return done
+    try:
+        setup = await node().totp_setup(token)
+    except authnode.InvalidToken:
+        return back_to_login(request, "expired")
+    except authnode.Conflict:
+        return conflict(request, user, csrf)
+    except authnode.Error as e:
+        return trouble(request, e, "security.html", user=user, csrf=csrf)
+    return page(request, "totp_setup.html", user=user, csrf=csrf,
+                qr=qr_svg(setup.uri), secret=grouped(setup.secret))
+
+
+@app.post("/account/security/totp/enable")
+async def totp_enable(request: Request, code: str = Form(""), csrf: str = Form("")) -> Response:
+    """``totp_enable``: TOTP on, and the recovery codes, shown this once."""
+    done, token, user = await logged_in_post(request, csrf)
+    if done is not None:
+        return done
+    try:
+        codes = await node().totp_enable(token, code)
+    except authnode.InvalidToken:
+        return back_to_login(request, "expired")
+    except authnode.InvalidCode:
+        return page(request, "totp_setup.html", 401, user=user, csrf=csrf, error=WRONG_SETUP_CODE)
+    except authnode.Conflict:
+        return conflict(request, user, csrf)
+    except authnode.Error as e:
+        return trouble(request, e, "totp_setup.html", user=user, csrf=csrf)
+    return page(request, "recovery_codes.html", user=user, csrf=csrf, codes=codes, enabled=True,
+                note="Two-factor authentication is on.")
+
+
+@app.post("/account/security/codes")
+async def recovery_codes_renew(request: Request, code: str = Form(""), csrf: str = Form("")) -> Response:
+    """``recovery_codes_renew``: ten new recovery codes, shown this once;
+    the old ones stop working."""
+    done, token, user = await logged_in_post(request, csrf)
+    if done is not None:
+        return done
+    try:
+        codes = await node().recovery_codes_renew(token, code)
+    except authnode.InvalidToken:
+        return back_to_login(request, "expired")
+    except authnode.InvalidCode:
+        return page(request, "security.html", 401, user=user, csrf=csrf, error=WRONG_SECOND_FACTOR)
+    except authnode.Conflict:
+        return conflict(request, user, csrf)
+    except authnode.Error as e:
+        return trouble(request, e, "security.html", user=user, csrf=csrf)
+    return page(request, "recovery_codes.html", user=user, csrf=csrf, codes=codes, enabled=False)
+
+
+@app.post("/account/security/totp/disable")
+async def totp_disable(
+    request: Request, password: str = Form(""), code: str = Form(""), csrf: str = Form("")
+) -> Response:
+    """``totp_disable``: the password and a code again, then logins need
+    the password only."""
+    done, token, user = await logged_in_post(request, csrf)
+    if done is not None:
+        return done
+    addr = browser_address(request)
+    if addr is None:
+        return no_address(request, "security.html", user=user, csrf=csrf)
+    try:
+        await node().totp_disable(token, password, code, client_addr=addr)
+    except authnode.InvalidToken:
+        return back_to_login(request, "expired")
+    except authnode.InvalidCredentials:
+        return page(request, "security.html", 401, user=user, csrf=csrf,
+                    error="Your current password is not right.")
+    except authnode.InvalidCode:
+        return page(request, "security.html", 401, user=user, csrf=csrf, error=WRONG_SECOND_FACTOR)
+    except authnode.Conflict:
+        return conflict(request, user, csrf)
+    except authnode.Error as e:
+        return trouble(request, e, "security.html", user=user, csrf=csrf)
+    return redirect("/account/security?note=totp-off")
 
 
 def forbidden(request: Request) -> Response:

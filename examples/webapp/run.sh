@@ -10,7 +10,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-"$root/scripts/setup.sh" python3-fastapi uvicorn python3-jinja2 python3-multipart
+"$root/scripts/setup.sh" python3-fastapi uvicorn python3-jinja2 python3-multipart \
+  python3-qrcode
 cd "$here"
 export PYTHONPATH="$root/clients/python${PYTHONPATH:+:$PYTHONPATH}"
 exec /usr/bin/python3 -m uvicorn main:app --host "${WEBAPP_HOST:-127.0.0.1}" \
