@@ -7,7 +7,9 @@ tree; otherwise a new temporary directory, named on stderr).
 
 The node mails through an SMTP sink on loopback; the forgot-password and
 verification tests read the codes from the mails it keeps, as a user
-would from their inbox.
+would from their inbox. The two-factor test reads the TOTP seed from the
+setup page and computes the codes with pyotp, as an authenticator app
+would.
 
 Chromium runs as root here, so without its sandbox, and with everything
 that would call out to the internet turned off: all its traffic goes to
@@ -30,7 +32,15 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from webapp_support import PASSWORD, RECOVERY_MAIL, VERIFY_MAIL, WebAppTestCase, mails_to, unique_email
+from webapp_support import (
+    PASSWORD,
+    RECOVERY_MAIL,
+    VERIFY_MAIL,
+    Authenticator,
+    WebAppTestCase,
+    mails_to,
+    unique_email,
+)
 
 CHROMIUM = os.environ.get("WEBAPP_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("WEBAPP_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -226,3 +236,75 @@ class BrowserTest(WebAppTestCase):
         self.assertEqual(self.driver.find_elements(By.ID, "unverified"), [])
         self.assertEqual(self.text("#email-verified"), "verified")
         self.shot("22-verified")
+
+    def test_two_factor_setup_then_log_in_with_a_code(self) -> None:
+        email = self.register("Hedy Lamarr")
+        self.assertEqual(self.text("#totp-state"), "off")
+        self.click("security")
+        self.wait_for_path("/account/security")
+        self.assertIn("is off", self.text("#totp-status"))
+        self.shot("30-security")
+
+        # The QR code is in the page itself, as SVG; the key beside it.
+        self.click("totp-setup")
+        self.wait_for("#totp-qr svg")
+        qr = self.driver.find_element(By.CSS_SELECTOR, "#totp-qr svg")
+        self.assertGreater(qr.size["width"], 100)
+        self.assertEqual(self.driver.find_elements(By.TAG_NAME, "img"), [])
+        app = Authenticator(self.text("#totp-secret").replace(" ", ""))
+        self.shot("31-totp-setup")
+        self.fill(code=app.code())
+        self.click("totp-enable")
+        self.wait_for("#recovery-codes")
+        codes = [li.text for li in self.driver.find_elements(By.CSS_SELECTOR, "#recovery-codes li")]
+        self.assertEqual(len(codes), 10)
+        self.assertIn("only time they are shown", self.driver.find_element(By.TAG_NAME, "main").text)
+        self.shot("32-recovery-codes")
+        self.click("codes-saved")
+        self.wait_for_path("/account/security")
+        self.assertIn("is on", self.text("#totp-status"))
+
+        # Log out, log in: the password, then the code page.
+        self.open("/account")
+        self.click("logout")
+        self.wait_for_path("/account/login?note=bye")
+        self.fill(email=email, password=PASSWORD)
+        self.submit()
+        self.wait_for_path("/account/login/code")
+        self.assertIsNone(self.driver.get_cookie("session"))
+        challenge = self.driver.get_cookie("challenge")
+        self.assertIsNotNone(challenge)
+        self.assertTrue(challenge["httpOnly"])
+        self.assertNotIn(challenge["value"].partition(".")[0], self.driver.current_url)
+        self.shot("33-second-step")
+
+        # A wrong code: the form again, after the failure delay.
+        self.fill(code=app.wrong_codes()[0])
+        self.submit()
+        self.wait_for(".error")
+        self.assertIn("That code is not right", self.text(".error"))
+        self.shot("34-wrong-code")
+
+        # The app's code: logged in.
+        self.fill(code=app.code())
+        self.submit()
+        self.wait_for_path("/account")
+        self.assertEqual(self.text("#user-email"), email)
+        self.assertEqual(self.text("#totp-state"), "on")
+        self.assertIsNone(self.driver.get_cookie("challenge"))
+        self.shot("35-logged-in-with-a-code")
+
+        # A recovery code, typed in lower case, logs in too.
+        self.click("logout")
+        self.wait_for_path("/account/login?note=bye")
+        self.fill(email=email, password=PASSWORD)
+        self.submit()
+        self.wait_for_path("/account/login/code")
+        self.fill(code=codes[0].lower())
+        self.submit()
+        self.wait_for_path("/account")
+        self.assertEqual(self.text("#user-name"), "Hedy Lamarr")
+
+        # The inline SVG and the pages broke nothing of the page's policy.
+        messages = [e["message"] for e in self.driver.get_log("browser")]
+        self.assertEqual([m for m in messages if "Content Security Policy" in m], [])

@@ -15,6 +15,7 @@ import httpx
 
 from webapp_support import (
     FAILURE_DELAY,
+    Authenticator,
     NEW_EMAIL_MAIL,
     NOTICE_MAIL,
     PASSWORD,
@@ -26,6 +27,8 @@ from webapp_support import (
     csrf_of,
     mails_to,
     node_support,
+    recovery_codes_of,
+    secret_of,
     session_sources,
     unique_email,
 )
@@ -650,6 +653,271 @@ class WithoutMailTest(WebAppTestCase):
         # Nothing changed: the password is the old one, still logged in.
         self.assertEqual(browser.get("/account").status_code, 200)
         self.assertEqual(self.login(anonymous, email).status_code, 303)
+
+
+WRONG_SECOND_FACTOR = "That code is not right, or was used already."
+
+
+def typed(code: str) -> str:
+    """A recovery code as a user might type it: lower case, no dash."""
+    return code.lower().replace("-", "")
+
+
+class TwoFactorTest(WebAppTestCase):
+    """The security page (TOTP on and off, recovery codes) and the login's
+    second step, with codes from pyotp as an authenticator app makes them.
+    The node counts a TOTP step once (totp_enable's too), so a test logs
+    in with at most one TOTP code and otherwise with recovery codes."""
+
+    def second_step(self, browser: httpx.Client, csrf: str, code: str) -> httpx.Response:
+        return browser.post("/account/login/code", data={"csrf": csrf, "code": code})
+
+    def logged_in_with(self, browser: httpx.Client, csrf: str, code: str) -> None:
+        r = self.second_step(browser, csrf, code)
+        self.assertEqual((r.status_code, r.headers.get("location")), (303, "/account"), r.text)
+        self.assertTrue(browser.cookies.get("session"))
+        self.assertIsNone(browser.cookies.get("challenge"))
+        self.assertEqual(browser.get("/account").status_code, 200)
+
+    def test_set_up_totp_then_log_in_with_a_code(self) -> None:
+        browser, email = self.new_user("127.0.0.2", name="Ida")
+        r = browser.get("/account")
+        self.assertIn('href="/account/security"', r.text)
+        self.assertIn('<span id="totp-state">off</span>', r.text)
+        r = browser.get("/account/security")
+        self.assertEqual(r.status_code, 200)
+        self.assertIn("Set up two-factor authentication", r.text)
+        self.assertNotIn('action="/account/security/totp/disable"', r.text)
+
+        r = browser.post("/account/security/totp/setup", data={"csrf": csrf_of(r.text)})
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual(r.headers["cache-control"], "no-store")
+        qr = r.text.partition('<div class="qr" id="totp-qr">')[2]
+        self.assertTrue(qr.startswith("<svg"), qr[:200])  # inline: no file, no other host
+        self.assertIn("<path", qr.partition("</svg>")[0])
+        self.assertNotIn("<img", r.text)
+        app = Authenticator(secret_of(r.text))
+        self.assertIn('action="/account/security/totp/enable"', r.text)
+        csrf = csrf_of(r.text)
+
+        (wrong,) = app.wrong_codes()
+        r = browser.post("/account/security/totp/enable", data={"csrf": csrf, "code": wrong})
+        self.assertEqual(r.status_code, 401)
+        self.assertIn("That code is not right.", r.text)
+        self.assertIn('action="/account/security/totp/enable"', r.text)  # try again
+        self.assertNotIn("<svg", r.text)  # the seed is shown once
+
+        r = browser.post("/account/security/totp/enable", data={"csrf": csrf, "code": app.code()})
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual(r.headers["cache-control"], "no-store")
+        self.assertIn("Save your recovery codes", r.text)
+        self.assertIn("Two-factor authentication is on.", r.text)
+        codes = recovery_codes_of(r.text)
+        self.assertEqual(len(set(codes)), 10)
+        self.assertEqual(self.node_client().whoami(browser.cookies["session"]).second_factors,
+                         ["totp", "recovery_code"])
+        r = browser.get("/account/security")
+        self.assertIn('action="/account/security/codes"', r.text)
+        self.assertIn('action="/account/security/totp/disable"', r.text)
+        for code in codes:
+            self.assertNotIn(code, r.text)  # never shown again
+        self.assertIn('<span id="totp-state">on</span>', browser.get("/account").text)
+
+        # Log out, log in: the password first, then the code page.
+        r = browser.post("/account/logout", data={"csrf": csrf_of(browser.get("/account").text)})
+        self.assertEqual(r.status_code, 303)
+        r = self.login(browser, email)
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account/login/code"))
+        cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("challenge="))
+        attrs = [a.strip().lower() for a in cookie.split(";")[1:]]
+        for attr in ("httponly", "samesite=lax", "path=/account/login"):
+            self.assertIn(attr, attrs)
+        max_age = int(next(a for a in attrs if a.startswith("max-age="))[8:])
+        self.assertTrue(240 <= max_age <= 300, max_age)  # the challenge's 5 minutes
+        self.assertNotIn("session", browser.cookies)
+        self.assertEqual(browser.get("/account").headers["location"], "/account/login")  # not in yet
+        r = browser.get("/account/login/code")
+        self.assertEqual(r.status_code, 200)
+        self.assertIn('action="/account/login/code"', r.text)
+        csrf = csrf_of(r.text)
+
+        start = time.monotonic()
+        r = self.second_step(browser, csrf, wrong)
+        self.assertEqual(r.status_code, 401)
+        self.assertGreaterEqual(time.monotonic() - start, FAILURE_DELAY)  # held by the node
+        self.assertIn(WRONG_SECOND_FACTOR, r.text)
+        self.assertIn('action="/account/login/code"', r.text)
+        self.assertNotIn("session", browser.cookies)
+
+        self.logged_in_with(browser, csrf, app.code())
+        self.assertIn("Ida", browser.get("/account").text)
+
+    def test_a_recovery_code_logs_in_once(self) -> None:
+        browser, email = self.new_user("127.0.0.3")
+        _, codes = self.enable_totp(browser)
+        other = self.browser("127.0.0.4")
+        self.logged_in_with(other, self.first_step(other, email), typed(codes[0]))
+        third = self.browser("127.0.0.5")
+        csrf = self.first_step(third, email)
+        r = self.second_step(third, csrf, codes[0])  # used up
+        self.assertEqual(r.status_code, 401)
+        self.assertIn(WRONG_SECOND_FACTOR, r.text)
+        self.logged_in_with(third, csrf, codes[1])  # the same challenge, another code
+
+    def test_five_wrong_codes_end_the_login(self) -> None:
+        browser, email = self.new_user("127.0.0.6")
+        app, codes = self.enable_totp(browser)
+        other = self.browser("127.0.0.7")
+        csrf = self.first_step(other, email)
+        wrong = app.wrong_codes(5)
+        for code in wrong[:4]:
+            r = self.second_step(other, csrf, code)
+            self.assertEqual(r.status_code, 401)
+            self.assertIn('action="/account/login/code"', r.text)
+        r = self.second_step(other, csrf, wrong[4])
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account/login?note=code-tries"))
+        self.assertIsNone(other.cookies.get("challenge"))
+        self.assertIn("too many wrong codes", self.browser("127.0.0.8").get(r.headers["location"]).text)
+        r = other.get("/account/login/code")
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account/login"))
+        # A new login gets a new challenge; the recovery code still works.
+        self.logged_in_with(other, self.first_step(other, email), codes[0])
+
+    def test_a_challenge_cookie_not_made_by_the_app_is_refused(self) -> None:
+        browser = self.browser("127.0.0.9")
+        browser.cookies.set("challenge", "x" * 43 + ".abc", path="/account/login")
+        r = browser.get("/account/login/code")
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account/login?note=code-expired"))
+        self.assertIn("The time to enter the code has run out.",
+                      self.browser("127.0.0.9").get(r.headers["location"]).text)
+        r = self.browser("127.0.0.9").get("/account/login/code")  # no cookie at all
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account/login"))
+
+    def test_renew_the_recovery_codes_then_turn_totp_off(self) -> None:
+        browser, email = self.new_user("127.0.0.10")
+        app, old = self.enable_totp(browser)
+        csrf = csrf_of(browser.get("/account/security").text)
+
+        r = browser.post("/account/security/codes", data={"csrf": csrf, "code": app.wrong_codes()[0]})
+        self.assertEqual(r.status_code, 401)
+        self.assertIn(WRONG_SECOND_FACTOR, r.text)
+        r = browser.post("/account/security/codes", data={"csrf": csrf, "code": old[0]})
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertIn("The recovery codes you had before no longer work.", r.text)
+        new = recovery_codes_of(r.text)
+        self.assertEqual(len(new), 10)
+        other = self.browser("127.0.0.11")
+        csrf_other = self.first_step(other, email)
+        self.assertEqual(self.second_step(other, csrf_other, old[1]).status_code, 401)
+        self.logged_in_with(other, csrf_other, new[0])
+
+        r = browser.post("/account/security/totp/disable",
+                         data={"csrf": csrf, "password": "a guess", "code": new[1]})
+        self.assertEqual(r.status_code, 401)
+        self.assertIn("Your current password is not right.", r.text)
+        r = browser.post("/account/security/totp/disable",
+                         data={"csrf": csrf, "password": PASSWORD, "code": app.code()})
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account/security?note=totp-off"))
+        r = browser.get(r.headers["location"])
+        self.assertIn("Two-factor authentication is off.", r.text)
+        self.assertIn("Set up two-factor authentication", r.text)
+        # The password alone logs in again.
+        r = self.login(self.browser("127.0.0.12"), email)
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account"))
+        # A form of the old state: 409, nothing happens.
+        r = browser.post("/account/security/codes", data={"csrf": csrf, "code": new[2]})
+        self.assertEqual(r.status_code, 409)
+        self.assertIn("Two-factor authentication is off.", r.text)
+
+    def test_a_second_enable_is_a_conflict(self) -> None:
+        browser, _ = self.new_user("127.0.0.13")
+        app, _ = self.enable_totp(browser)
+        csrf = csrf_of(browser.get("/account/security").text)
+        for path, data in [("/account/security/totp/enable", {"code": app.code()}),
+                           ("/account/security/totp/setup", {})]:
+            with self.subTest(path=path):
+                r = browser.post(path, data={"csrf": csrf, **data})
+                self.assertEqual(r.status_code, 409)
+                self.assertIn("Two-factor authentication is on already.", r.text)
+
+    def test_forms_without_the_right_csrf_token_are_refused(self) -> None:
+        browser, email = self.new_user("127.0.0.14")
+        _, codes = self.enable_totp(browser)
+        for path, data in [
+            ("/account/security/totp/setup", {}),
+            ("/account/security/totp/enable", {"code": "123456"}),
+            ("/account/security/codes", {"code": codes[0]}),
+            ("/account/security/totp/disable", {"password": PASSWORD, "code": codes[0]}),
+        ]:
+            for csrf in ("", "x"):
+                with self.subTest(path=path, csrf=csrf):
+                    r = browser.post(path, data={**data, "csrf": csrf})
+                    self.assertEqual(r.status_code, 403)
+        other = self.browser("127.0.0.15")
+        real = self.first_step(other, email)
+        for csrf in ("", "x", csrf_of(browser.get("/account/security").text)):
+            with self.subTest(path="/account/login/code", csrf=csrf):
+                r = self.second_step(other, csrf, codes[0])
+                self.assertEqual(r.status_code, 403)
+        # Nothing happened: TOTP on, the code unused, the challenge alive.
+        self.logged_in_with(other, real, codes[0])
+        # Without a session: to the login page.
+        r = self.browser("127.0.0.16").post("/account/security/totp/setup", data={"csrf": "x"})
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account/login"))
+        r = self.browser("127.0.0.16").get("/account/security")
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account/login"))
+
+    def test_no_secret_code_or_challenge_in_an_url_or_the_app_log(self) -> None:
+        browser, email = self.new_user("127.0.0.17")
+        r = browser.post("/account/security/totp/setup",
+                         data={"csrf": csrf_of(browser.get("/account/security").text)})
+        secret = secret_of(r.text)
+        app = Authenticator(secret)
+        enable = app.code()
+        r = browser.post("/account/security/totp/enable", data={"csrf": csrf_of(r.text), "code": enable})
+        codes = recovery_codes_of(r.text)
+        other = self.browser("127.0.0.18")
+        r = self.login(other, email)
+        challenge = other.cookies["challenge"]
+        self.assertNotIn(challenge.partition(".")[0], r.headers["location"])
+        login_code = app.code()
+        self.logged_in_with(other, csrf_of(other.get("/account/login/code").text), login_code)
+        log = self.app.log()
+        for text in [secret, enable, login_code, *codes, challenge, challenge.partition(".")[0]]:
+            self.assertNotIn(text, log)
+
+
+class TwoFactorRecoveryTest(WebAppTestCase):
+    """"Forgot password?" of an account with TOTP on: the new password is
+    set, then the code page, as after a login."""
+
+    MAIL = True
+
+    def test_recovery_then_the_second_step(self) -> None:
+        old_session, email = self.new_user("127.0.0.2", name="Jan")
+        _, codes = self.enable_totp(old_session)
+        browser = self.browser("127.0.0.3")
+        seen = len(mails_to(self.sink, email, RECOVERY_MAIL))
+        browser.post("/account/recover", data={"email": email})
+        code = self.new_code(email, RECOVERY_MAIL, seen)
+        r = browser.post("/account/recover/code",
+                         data={"email": email, "code": code, "new_password": NEW_PASSWORD})
+        self.assertEqual((r.status_code, r.headers["location"]),
+                         (303, "/account/login/code?note=recovered-code"), r.text)
+        self.assertNotIn("session", browser.cookies)
+        r = browser.get(r.headers["location"])
+        self.assertIn("Your new password is set", r.text)
+        self.assertIn('action="/account/login/code"', r.text)
+        # The password is set and every session ended, before the code.
+        r = old_session.get("/account")
+        self.assertEqual(r.headers["location"], "/account/login?note=expired")
+
+        r = browser.post("/account/login/code", data={"csrf": csrf_of(browser.get("/account/login/code").text),
+                                                      "code": codes[0]})
+        self.assertEqual((r.status_code, r.headers["location"]), (303, "/account?note=recovered"))
+        self.assertIn("Your new password is set and you are logged in.", browser.get(r.headers["location"]).text)
+        # The new password is the password: its login asks for a code.
+        self.first_step(self.browser("127.0.0.4"), email, NEW_PASSWORD)
 
 
 class NodeDownTest(WebAppTestCase):

@@ -44,6 +44,7 @@ import authnode  # noqa: E402
 from tests import support as node_support  # noqa: E402  clients/python/tests/support.py
 
 Node = node_support.Node
+Authenticator = node_support.Authenticator
 unique_email = node_support.unique_email
 wait_until = node_support.wait_until
 FAILURE_DELAY = node_support.FAILURE_DELAY
@@ -197,6 +198,20 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
+def secret_of(html: str) -> str:
+    """The TOTP seed the setup page shows for typing in by hand (in groups
+    of four), as an authenticator app reads it: without the spaces."""
+    match = re.search(r'<code id="totp-secret" class="secret">([A-Z2-7 ]+)</code>', html)
+    assert match, "no TOTP secret in the page"
+    return match.group(1).replace(" ", "")
+
+
+def recovery_codes_of(html: str) -> list[str]:
+    """The recovery codes the page lists."""
+    listed = html.partition('id="recovery-codes"')[2].partition("</ol>")[0]
+    return re.findall(r"<li><code>([0-9A-Z]{4}-[0-9A-Z]{4})</code></li>", listed)
+
+
 class WebAppTestCase(unittest.TestCase):
     """Tests sharing one node (``NODE_OPTIONS`` + ``EXTRA_NODE_OPTIONS``)
     and one app."""
@@ -268,6 +283,31 @@ class WebAppTestCase(unittest.TestCase):
         self.assertEqual(r.status_code, 303, r.text)
         self.assertEqual(r.headers["location"], "/account")
         return browser, email
+
+    def enable_totp(self, browser: httpx.Client) -> tuple[Authenticator, list[str]]:
+        """Turn TOTP on for the browser's account through the security
+        pages, as a user would: the authenticator app (with the step of the
+        confirming code used) and the ten recovery codes."""
+        r = browser.get("/account/security")
+        self.assertEqual(r.status_code, 200, r.text)
+        r = browser.post("/account/security/totp/setup", data={"csrf": csrf_of(r.text)})
+        self.assertEqual(r.status_code, 200, r.text)
+        app = Authenticator(secret_of(r.text))
+        r = browser.post("/account/security/totp/enable", data={"csrf": csrf_of(r.text), "code": app.code()})
+        self.assertEqual(r.status_code, 200, r.text)
+        codes = recovery_codes_of(r.text)
+        self.assertEqual(len(codes), 10)
+        return app, codes
+
+    def first_step(self, browser: httpx.Client, email: str, password: str = PASSWORD) -> str:
+        """A login of an account with TOTP on, up to the code page; the
+        page's CSRF token."""
+        r = self.login(browser, email, password)
+        self.assertEqual((r.status_code, r.headers.get("location")), (303, "/account/login/code"), r.text)
+        self.assertNotIn("session", browser.cookies)
+        r = browser.get("/account/login/code")
+        self.assertEqual(r.status_code, 200, r.text)
+        return csrf_of(r.text)
 
     def node_client(self) -> authnode.Client:
         client = authnode.Client(self.node.host, self.node.port)
