@@ -76,11 +76,16 @@ void issue(auth_ptr self, change_ptr flow);
 caf::result<user_view> start_code_finish(auth_ptr self,
                                          token_code_request& req,
                                          code_purpose purpose) {
+  // Code guesses are keyed by the end user's address, not the app
+  // server's that sends every user's codes.
+  auto source = effective_source(self, req.source, req.client_addr);
+  if (!source)
+    return std::move(source.error());
   auto flow = std::make_shared<code_flow>();
   flow->rp = self->make_response_promise<user_view>();
   flow->purpose = purpose;
   flow->code = std::move(req.code);
-  flow->source = std::move(req.source);
+  flow->source = std::move(*source);
   with_session(
     self, req.token,
     [=](session_owner& session) {

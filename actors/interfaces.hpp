@@ -419,6 +419,8 @@ struct token_code_request {
   secret token;
   secret code;
   std::string source;
+  /// The end user's address, from a trusted app server (else empty).
+  std::string client_addr;
 };
 
 /// change_email_start: the password again, and the address to move to.
@@ -715,7 +717,8 @@ AUTHNODE_INSPECT(password_change_request, x.token, x.old_password,
 AUTHNODE_INSPECT(recovery_start_request, x.email, x.source, x.client_addr)
 AUTHNODE_INSPECT(recovery_finish_request, x.email, x.code, x.new_password,
                  x.source, x.client_addr)
-AUTHNODE_INSPECT(token_code_request, x.token, x.code, x.source)
+AUTHNODE_INSPECT(token_code_request, x.token, x.code, x.source,
+                 x.client_addr)
 AUTHNODE_INSPECT(email_change_request, x.token, x.password, x.new_email,
                  x.source, x.client_addr)
 AUTHNODE_INSPECT(session_grant, x.user, x.token, x.expires_at, x.device_token)

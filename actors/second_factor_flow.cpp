@@ -160,8 +160,11 @@ caf::result<totp_setup_reply> start_totp_setup(auth_ptr self,
 
 caf::result<recovery_code_list> enable_totp(auth_ptr self,
                                             token_code_request& req) {
+  auto source = effective_source(self, req.source, req.client_addr);
+  if (!source)
+    return std::move(source.error());
   return from_session<recovery_code_list>(
-    self, "totp_enable", req.token, std::move(req.code), req.source,
+    self, "totp_enable", req.token, std::move(req.code), *source,
     [=](code_ptr<recovery_code_list> flow) {
       admit_code(self, flow, totp_enable_atom::value);
     });
@@ -169,8 +172,11 @@ caf::result<recovery_code_list> enable_totp(auth_ptr self,
 
 caf::result<recovery_code_list> renew_recovery_codes(auth_ptr self,
                                                      token_code_request& req) {
+  auto source = effective_source(self, req.source, req.client_addr);
+  if (!source)
+    return std::move(source.error());
   return from_session<recovery_code_list>(
-    self, "recovery_codes_renew", req.token, std::move(req.code), req.source,
+    self, "recovery_codes_renew", req.token, std::move(req.code), *source,
     [=](code_ptr<recovery_code_list> flow) {
       admit_code(self, flow, codes_renew_atom::value);
     });

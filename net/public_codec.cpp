@@ -220,7 +220,8 @@ bool read_fields(request_reader& r, recovery_finish_request& x) {
 }
 
 bool read_fields(request_reader& r, token_code_request& x) {
-  return r.need(field::token, x.token) && r.need(field::code, x.code);
+  return r.need(field::token, x.token) && r.need(field::code, x.code)
+    && r.maybe(field::client_addr, x.client_addr);
 }
 
 bool read_fields(request_reader& r, email_change_request& x) {

@@ -255,3 +255,46 @@ TEST_CASE("totp: authctl user mfa-reset lets the password alone log in",
                                {"email", "nobody@example.org"}}))
         == "no_such_user");
 }
+
+TEST_CASE("totp: behind a trusted app server, code guesses are keyed by the "
+          "end user's client_addr",
+          "[e2e][totp]") {
+  node_process node{[] {
+    auto o = fast_options();
+    o.push_back("--trusted-sources=127.0.0.5/32");
+    return o;
+  }()};
+  line_client app{node.port(), "127.0.0.5"};
+  auto setup = [&](const std::string& email) {
+    REQUIRE(succeeded(register_user(app, email)));
+    auto token = session_token(app, email);
+    REQUIRE(succeeded(app.call({{"op", "totp_setup"}, {"token", token}})));
+    return token;
+  };
+  auto wrong = [&](const std::string& token, const char* op,
+                   const char* client_addr) {
+    return app.call({{"op", op},
+                     {"token", token},
+                     {"code", "000000"},
+                     {"client_addr", client_addr}});
+  };
+  // One user of the app mistypes three times (penalties of 0.3, 0.6 and
+  // 1.2 s on their address and account)...
+  auto ann_token = setup(ann);
+  for (auto op : {"totp_enable", "recovery_codes_renew", "totp_enable"})
+    CHECK(outcome(wrong(ann_token, op, "10.1.1.1")) != "ok");
+  // ...and another user's first wrong code is only held for failure-delay:
+  // the app server's own address was not penalized.
+  auto bob_token = setup("bob@example.org");
+  auto started = steady_clock::now();
+  CHECK(error_code(wrong(bob_token, "totp_enable", "10.2.2.2"))
+        == "invalid_code");
+  CHECK(steady_clock::now() - started < 900ms);
+  // From an untrusted peer, client_addr is refused.
+  line_client c{node.port()};
+  CHECK(error_code(c.call({{"op", "totp_enable"},
+                           {"token", bob_token},
+                           {"code", "000000"},
+                           {"client_addr", "10.1.1.1"}}))
+        == "bad_request");
+}
