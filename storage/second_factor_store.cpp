@@ -221,43 +221,25 @@ second_factor_store::open_challenge(const challenge_request& x, int64_t now) {
 
 caf::expected<challenge_info>
 second_factor_store::challenge_owner(const secret& challenge, int64_t now) {
-  int64_t user_id = 0;
-  challenge_info out;
-  {
-    reset_guard guard{get_challenge_};
-    get_challenge_.bind_blob(1, challenge_digest(challenge)).bind_int64(2, now);
-    switch (get_challenge_.step()) {
-      case step_result::row:
-        user_id = get_challenge_.column_int64(0);
-        out.device_digest = get_challenge_.column_blob(2);
-        break;
-      case step_result::done:
-        return invalid_code();
-      default:
-        return db_failure("cannot look up a login challenge",
-                          get_challenge_.status());
-    }
-  }
-  auto found = users_.user_by_id(user_id);
+  auto found = live_challenge(challenge_digest(challenge), now);
   if (!found)
-    return is(found.error(), ec::not_found) ? invalid_code()
-                                            : std::move(found.error());
-  out.user = std::move(found->user);
-  return out;
+    return std::move(found.error());
+  return challenge_info{std::move(found->user),
+                        std::move(found->device_digest)};
 }
 
-caf::expected<factor_used>
-second_factor_store::answer_challenge(const challenge_attempt& x, int64_t now) {
-  auto digest = challenge_digest(x.challenge);
+caf::expected<second_factor_store::challenge_row>
+second_factor_store::live_challenge(const std::string& digest, int64_t now) {
+  challenge_row row;
   int64_t user_id = 0;
-  int64_t failures = 0;
   {
     reset_guard guard{get_challenge_};
     get_challenge_.bind_blob(1, digest).bind_int64(2, now);
     switch (get_challenge_.step()) {
       case step_result::row:
         user_id = get_challenge_.column_int64(0);
-        failures = get_challenge_.column_int64(1);
+        row.failures = get_challenge_.column_int64(1);
+        row.device_digest = get_challenge_.column_blob(2);
         break;
       case step_result::done:
         return invalid_code();
@@ -270,6 +252,18 @@ second_factor_store::answer_challenge(const challenge_attempt& x, int64_t now) {
   if (!found)
     return is(found.error(), ec::not_found) ? invalid_code()
                                             : std::move(found.error());
+  row.user = std::move(found->user);
+  return row;
+}
+
+caf::expected<factor_used>
+second_factor_store::answer_challenge(const challenge_attempt& x, int64_t now) {
+  auto digest = challenge_digest(x.challenge);
+  auto found = live_challenge(digest, now);
+  if (!found)
+    return std::move(found.error());
+  auto user_id = found->user.id;
+  auto failures = found->failures;
   transaction tx{users_.connection()};
   if (!tx.active())
     return db_failure("cannot begin a second factor check", tx.status());

@@ -113,6 +113,17 @@ private:
 
   std::string challenge_digest(const secret& challenge) const;
 
+  /// A live challenge, by its digest: whose it is, its wrong codes so far
+  /// and the device its login presented; ec::invalid_code if there is none
+  /// (or its user is gone).
+  struct challenge_row {
+    user_view user;
+    int64_t failures = 0;
+    std::string device_digest;
+  };
+  caf::expected<challenge_row> live_challenge(const std::string& digest,
+                                              int64_t now);
+
   user_store& users_;
   std::shared_ptr<const factor_setup> setup_;
   statement seed_of_;
