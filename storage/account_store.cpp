@@ -27,6 +27,7 @@ mail_purpose mail_of(code_purpose purpose) {
     case code_purpose::verification:
       return mail_purpose::verification;
     case code_purpose::email_change:
+    case code_purpose::second_factor: // never mailed: issue() refuses it
       break;
   }
   return mail_purpose::email_change;
@@ -54,6 +55,10 @@ account_store::open(user_store& users, std::shared_ptr<const mail_setup> setup,
 
 caf::expected<code_issued> account_store::issue(const code_request& req,
                                                 int64_t now) {
+  // Recovery codes of the second factor are shown once, never mailed: a
+  // request for one here is a bug in the caller, not a user's mistake.
+  if (req.purpose == code_purpose::second_factor)
+    return caf::make_error(ec::internal, "second-factor codes are not mailed");
   auto found = users_.user_by_email(req.email);
   if (!found) {
     if (found.error() == caf::make_error(ec::not_found))
