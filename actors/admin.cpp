@@ -427,6 +427,7 @@ caf::expected<throttle_target> guard_key(admin_ptr self, throttle_target t) {
                              std::string{"source must be an IP address"});
     t.key = source_key(t.key);
   }
+  t.key = key_prefix(t.kind) + t.key;
   return t;
 }
 

@@ -62,9 +62,9 @@ caf::error failed_code(auth_ptr self) {
   return make_held_error(ec::invalid_code, self->state.cfg.failure_delay);
 }
 
-throttle_keys code_keys(const char* kind, const std::string& source,
+throttle_keys code_keys(guess_kind kind, const std::string& source,
                         const std::string& email) {
-  std::string prefix = std::string{kind} + ":";
+  auto prefix = key_prefix(kind);
   return throttle_keys{prefix + source_key(source), prefix + email};
 }
 

@@ -70,11 +70,11 @@ caf::error failed_credentials(auth_ptr self);
 /// password, so that a code guesser waits as a password guesser does.
 caf::error failed_code(auth_ptr self);
 
-/// The guard's keys for guessing codes of `kind` ("recovery", "code"): a
+/// The guard's keys for guessing codes of `kind` (core/guess_kind.hpp): a
 /// namespace of their own beside the login's keys, so that a code guesser
 /// cannot slow the owner's password login, nor a password guesser the
 /// owner's recovery.
-throttle_keys code_keys(const char* kind, const std::string& source,
+throttle_keys code_keys(guess_kind kind, const std::string& source,
                         const std::string& email);
 
 /// Grants a session to `user` as a login does: a token, its expiry, a

@@ -27,7 +27,7 @@ namespace authnode {
 
 namespace {
 
-constexpr const char* keys_kind = "code";
+constexpr guess_kind keys_kind = guess_kind::code;
 
 /// A code finish (verification or email change).
 struct code_flow {

@@ -29,6 +29,7 @@
 #include "core/account_code.hpp"
 #include "core/counter_table.hpp"
 #include "core/error_code.hpp"
+#include "core/guess_kind.hpp"
 #include "core/secrets.hpp"
 
 namespace authnode {
@@ -253,10 +254,14 @@ struct revoke_result {
 };
 
 /// One throttling key: a source address (`account` false; IPv6 as its /64)
-/// or an account (the normalized email, or "admin:").
+/// or an account (the normalized email, or "admin:"), of the guesses of
+/// `kind`. As the operator gives it, `key` is the bare address or email;
+/// the admin actor spells it as the guard keeps it (prefix and all) before
+/// asking the guard, which reads only `account` and `key`.
 struct throttle_target {
   bool account = false;
   std::string key;
+  guess_kind kind = guess_kind::password;
 };
 
 /// What the throttle remembers of a key. `penalty_ms`: how long its next
@@ -693,7 +698,7 @@ AUTHNODE_INSPECT(admin_denial, x.source, x.fingerprint, x.reason)
 AUTHNODE_INSPECT(session_info, x.id, x.created_at, x.expires_at, x.source)
 AUTHNODE_INSPECT(session_list, x.sessions)
 AUTHNODE_INSPECT(revoke_result, x.user_id, x.revoked)
-AUTHNODE_INSPECT(throttle_target, x.account, x.key)
+AUTHNODE_INSPECT(throttle_target, x.account, x.key, x.kind)
 AUTHNODE_INSPECT(throttle_status, x.key, x.failures, x.penalty_ms, x.held,
                  x.verifying)
 AUTHNODE_INSPECT(backup_result, x.path, x.bytes, x.pages, x.duration_ms)

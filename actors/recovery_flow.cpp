@@ -32,7 +32,7 @@ namespace authnode {
 
 namespace {
 
-constexpr const char* keys_kind = "recovery";
+constexpr guess_kind keys_kind = guess_kind::recovery;
 
 struct start_flow {
   caf::typed_response_promise<caf::ok_atom> rp;
@@ -120,7 +120,7 @@ void spend_budget(auth_ptr self, start_ptr flow) {
     audited_refusal(self, "recovery_start", flow->source, flow->email,
                     answer_error(flow)),
     guard_spend_atom::value,
-    std::string{keys_kind} + ":" + source_key(flow->source));
+    key_prefix(keys_kind) + source_key(flow->source));
 }
 
 /// Whether a mail went out is for the audit log only.

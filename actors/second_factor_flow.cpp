@@ -42,7 +42,7 @@ namespace authnode {
 
 namespace {
 
-constexpr const char* keys_kind = "totp";
+constexpr guess_kind keys_kind = guess_kind::totp;
 
 /// An op that checks a code of the token's user: what it asks the
 /// database, and how it answers.

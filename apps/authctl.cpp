@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
     rc = cmd_ping(o);
   });
 
-  std::string email, name, prefix, source, account, path;
+  std::string email, name, prefix, source, account, throttle_kind, path;
   bool flag = false;
   auto login = app.add_subcommand(
     "login",
@@ -201,10 +201,15 @@ int main(int argc, char** argv) {
     auto s = cmd->add_option("--source", source, "an IP address");
     auto a = cmd->add_option("--account", account, "an email");
     s->excludes(a);
+    cmd->add_option("--kind", throttle_kind,
+                    "whose guesses: password (the default), recovery "
+                    "(account recovery codes), code (verification and "
+                    "email change codes) or totp (second-factor codes); the "
+                    "node refuses any other");
     cmd->callback([&, s, a, reset] {
       if (!s->count() && !a->count())
         throw CLI::RequiredError("--source or --account");
-      rc = cmd_throttle(o, source, account, reset);
+      rc = cmd_throttle(o, source, account, throttle_kind, reset);
     });
   }
 

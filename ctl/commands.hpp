@@ -44,9 +44,12 @@ int cmd_sessions_revoke(const ctl_options& opts, const std::string& email,
 // -- admin port: the node (node_commands.cpp) ---------------------------------
 
 int cmd_stats(const ctl_options& opts);
-/// Exactly one of `source` and `account` is non-empty.
+/// Exactly one of `source` and `account` is non-empty. `kind`: the guesses
+/// whose key it is ("password", "recovery", "code", "totp"; empty: the
+/// node's default, password).
 int cmd_throttle(const ctl_options& opts, const std::string& source,
-                 const std::string& account, bool reset);
+                 const std::string& account, const std::string& kind,
+                 bool reset);
 int cmd_backup(const ctl_options& opts, const std::string& path);
 /// The outbox: mails waiting, the oldest one's age, most attempts, the
 /// last error (never an address, body or code).

@@ -76,12 +76,15 @@ int cmd_stats(const ctl_options& opts) {
 }
 
 int cmd_throttle(const ctl_options& opts, const std::string& source,
-                 const std::string& account, bool reset) {
+                 const std::string& account, const std::string& kind,
+                 bool reset) {
   json request{{"op", reset ? "throttle_reset" : "throttle_show"}};
   if (!source.empty())
     request["source"] = source;
   else
     request["account"] = account;
+  if (!kind.empty())
+    request["kind"] = kind;
   auto reply = admin_link(opts)->call(std::move(request));
   if (!succeeded(reply))
     return report_failure(opts, reply);

@@ -181,7 +181,16 @@ problem read_fields(const json& obj, by_target& op) {
   if (has_source == obj.contains("account"))
     return std::string{"give exactly one of the fields source and account"};
   op.target.account = !has_source;
-  return take(obj, has_source ? "source" : "account", op.target.key);
+  if (auto p = take(obj, has_source ? "source" : "account", op.target.key))
+    return p;
+  std::string kind = "password";
+  if (auto p = take(obj, "kind", kind, /*optional=*/true))
+    return p;
+  auto parsed = parse_guess_kind(kind);
+  if (!parsed)
+    return field_problem("kind", "must be one of " + guess_kind_names());
+  op.target.kind = *parsed;
+  return {};
 }
 
 /// user_import's `users` and `update`. A request that is wrong as a whole

@@ -371,6 +371,8 @@ TEST_CASE("throttle_show and throttle_reset unlock a source or an account") {
        {json{{"op", "throttle_show"}},
         json{{"op", "throttle_show"}, {"source", "1.2.3.4"}, {"account", "a"}},
         json{{"op", "throttle_show"}, {"source", "not-an-address"}},
+        json{{"op", "throttle_show"}, {"source", "1.2.3.4"}, {"kind", "sms"}},
+        json{{"op", "throttle_show"}, {"source", "1.2.3.4"}, {"kind", 3}},
         json{{"op", "throttle_reset"}, {"account", 5}}})
     CHECK(error_code(a.call(bad)) == "bad_request");
 }

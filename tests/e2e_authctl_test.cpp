@@ -318,6 +318,16 @@ TEST_CASE("authctl throttle reset lets a penalized source log in at once") {
   CHECK(ctl.call_json(
           {"throttle", "show", "--source", "127.0.0.7"})["throttle"]["failures"]
         == 0);
+  // Password guesses are not the second factor's: its key of the same
+  // address knows none of them.
+  auto totp = ctl.call_json(
+    {"throttle", "show", "--source", "127.0.0.7", "--kind", "totp"});
+  CHECK(totp["throttle"]["key"] == "totp:127.0.0.7");
+  CHECK(totp["throttle"]["failures"] == 0);
+  auto unknown
+    = ctl({"throttle", "show", "--source", "127.0.0.7", "--kind", "sms"});
+  CHECK(unknown.status == 1);
+  CHECK_THAT(unknown.err, Catch::Contains("password, recovery, code, totp"));
   // The right password from that address now goes through without waiting
   // out the penalty.
   auto start = std::chrono::steady_clock::now();

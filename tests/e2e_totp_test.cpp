@@ -155,7 +155,8 @@ TEST_CASE("totp: while someone who knows the password guesses codes, the "
     CHECK(outcome(reply) != "ok");
   }
   admin_client admin{node};
-  auto key = admin.call({{"op", "throttle_show"}, {"account", "totp:" + ann}});
+  auto key = admin.call(
+    {{"op", "throttle_show"}, {"account", ann}, {"kind", "totp"}});
   REQUIRE(succeeded(key));
   CHECK(key["throttle"]["failures"] >= 2);
 
@@ -198,10 +199,18 @@ TEST_CASE("totp: code guesses are throttled on keys of their own, not the "
   auto challenge = challenge_of(c, ann);
   CHECK(error_code(second_factor(c, challenge, "000000")) == "invalid_code");
   admin_client admin{node};
-  auto code_key = admin.call({{"op", "throttle_show"},
-                              {"account", "totp:" + ann}});
+  auto totp_key = [&](const char* op, const char* target,
+                      const std::string& key) {
+    return admin.call({{"op", op}, {target, key}, {"kind", "totp"}});
+  };
+  auto code_key = totp_key("throttle_show", "account", ann);
   REQUIRE(succeeded(code_key));
+  CHECK(code_key["throttle"]["key"] == "totp:" + ann);
   CHECK(code_key["throttle"]["failures"] == 1);
+  auto source = totp_key("throttle_show", "source", "127.0.0.1");
+  REQUIRE(succeeded(source));
+  CHECK(source["throttle"]["key"] == "totp:127.0.0.1");
+  CHECK(source["throttle"]["failures"] == 1);
   auto password_key
     = admin.call({{"op", "throttle_show"}, {"account", ann}});
   REQUIRE(succeeded(password_key));
@@ -210,6 +219,12 @@ TEST_CASE("totp: code guesses are throttled on keys of their own, not the "
   auto started = steady_clock::now();
   challenge_of(c, ann);
   CHECK(steady_clock::now() - started < 300ms);
+
+  // An operator forgets the code guesses, of the source and the account.
+  CHECK(totp_key("throttle_reset", "source", "127.0.0.1")["reset"] == true);
+  CHECK(totp_key("throttle_reset", "account", ann)["reset"] == true);
+  CHECK(totp_key("throttle_show", "account", ann)["throttle"]["failures"]
+        == 0);
 }
 
 TEST_CASE("totp: renewing voids the old recovery codes; disabling needs the "
