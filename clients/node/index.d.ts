@@ -41,7 +41,8 @@ export interface CallOptions {
 
 /**
  * Options of register, changePassword, recoveryStart, recoveryFinish,
- * changeEmailStart, totpDisable and loginSecondFactor.
+ * verifyEmailFinish, changeEmailStart, changeEmailFinish, totpEnable,
+ * totpDisable, recoveryCodesRenew and loginSecondFactor.
  */
 export interface ClientAddrOptions extends CallOptions {
   /** The end user's IP address; only from a peer in the node's --trusted-sources. */
@@ -177,19 +178,19 @@ export class Client {
   /** Mail a verification code; whether one was sent (false: verified already). */
   verifyEmailStart(token: string, options?: CallOptions): Promise<boolean>;
   /** Prove the address with a verification code. */
-  verifyEmailFinish(token: string, code: string, options?: CallOptions): Promise<User>;
+  verifyEmailFinish(token: string, code: string, options?: ClientAddrOptions): Promise<User>;
   /** Ask to move the account to `newEmail` (the password asked again). */
   changeEmailStart(token: string, password: string, newEmail: string, options?: ClientAddrOptions): Promise<void>;
   /** Move the account to the new address with the code mailed there. */
-  changeEmailFinish(token: string, code: string, options?: CallOptions): Promise<User>;
+  changeEmailFinish(token: string, code: string, options?: ClientAddrOptions): Promise<User>;
   /** Make a TOTP seed, pending until totpEnable; rejects with Conflict if TOTP is on. */
   totpSetup(token: string, options?: CallOptions): Promise<TotpSetup>;
   /** Turn TOTP on with a code of the pending seed; resolves with ten recovery codes. */
-  totpEnable(token: string, code: string, options?: CallOptions): Promise<string[]>;
+  totpEnable(token: string, code: string, options?: ClientAddrOptions): Promise<string[]>;
   /** Turn TOTP off with the password and a TOTP or recovery code. */
   totpDisable(token: string, password: string, code: string, options?: ClientAddrOptions): Promise<void>;
   /** Replace the recovery codes (a TOTP or recovery code asked); resolves with the ten new ones. */
-  recoveryCodesRenew(token: string, code: string, options?: CallOptions): Promise<string[]>;
+  recoveryCodesRenew(token: string, code: string, options?: ClientAddrOptions): Promise<string[]>;
   /** Finish a login that rejected with SecondFactorRequired, with its challenge and a code. */
   loginSecondFactor(challenge: string, code: string, options?: ClientAddrOptions): Promise<Session>;
   /** Send any operation (fields by wire name) and resolve with its raw successful reply. */

@@ -747,8 +747,11 @@ async def verify(request: Request, code: str = Form(""), csrf: str = Form("")) -
     done, token, user = await logged_in_post(request, csrf)
     if done is not None:
         return done
+    addr = browser_address(request)
+    if addr is None:
+        return no_address(request, "account.html", user=user, csrf=csrf)
     try:
-        await node().verify_email_finish(token, code)
+        await node().verify_email_finish(token, code, client_addr=addr)
     except authnode.InvalidToken:
         return back_to_login(request, "expired")
     except authnode.InvalidCode:
@@ -818,8 +821,11 @@ async def change_email_finish(request: Request, code: str = Form(""), csrf: str 
     done, token, user = await logged_in_post(request, csrf)
     if done is not None:
         return done
+    addr = browser_address(request)
+    if addr is None:
+        return no_address(request, "email_code.html", user=user, csrf=csrf)
     try:
-        await node().change_email_finish(token, code)
+        await node().change_email_finish(token, code, client_addr=addr)
     except authnode.InvalidToken:
         return back_to_login(request, "expired")
     except authnode.InvalidCode:
@@ -883,8 +889,11 @@ async def totp_enable(request: Request, code: str = Form(""), csrf: str = Form("
     done, token, user = await logged_in_post(request, csrf)
     if done is not None:
         return done
+    addr = browser_address(request)
+    if addr is None:
+        return no_address(request, "totp_setup.html", user=user, csrf=csrf)
     try:
-        codes = await node().totp_enable(token, code)
+        codes = await node().totp_enable(token, code, client_addr=addr)
     except authnode.InvalidToken:
         return back_to_login(request, "expired")
     except authnode.InvalidCode:
@@ -904,8 +913,11 @@ async def recovery_codes_renew(request: Request, code: str = Form(""), csrf: str
     done, token, user = await logged_in_post(request, csrf)
     if done is not None:
         return done
+    addr = browser_address(request)
+    if addr is None:
+        return no_address(request, "security.html", user=user, csrf=csrf)
     try:
-        codes = await node().recovery_codes_renew(token, code)
+        codes = await node().recovery_codes_renew(token, code, client_addr=addr)
     except authnode.InvalidToken:
         return back_to_login(request, "expired")
     except authnode.InvalidCode:

@@ -304,12 +304,13 @@ export class Client {
    *
    * @param {string} token
    * @param {string} code
-   * @param {{timeout?: number}} [options]
+   * @param {{clientAddr?: string, timeout?: number}} [options] `clientAddr` as for login: wrong codes are throttled on it
    * @returns {Promise<User>} the account, `emailVerified` now true
    * @throws {InvalidToken|InvalidCode|RateLimited|Unavailable|Internal} InvalidCode late
    */
-  async verifyEmailFinish(token, code, { timeout } = {}) {
-    return User.fromJSON((await this.call('verify_email_finish', { token, code }, { timeout })).user);
+  async verifyEmailFinish(token, code, { clientAddr, timeout } = {}) {
+    const fields = withOptional({ token, code }, { client_addr: clientAddr });
+    return User.fromJSON((await this.call('verify_email_finish', fields, { timeout })).user);
   }
 
   /**
@@ -335,12 +336,13 @@ export class Client {
    *
    * @param {string} token
    * @param {string} code
-   * @param {{timeout?: number}} [options]
+   * @param {{clientAddr?: string, timeout?: number}} [options] `clientAddr` as for login: wrong codes are throttled on it
    * @returns {Promise<User>} the account at its new address, `emailVerified` true
    * @throws {InvalidToken|InvalidCode|EmailTaken|RateLimited|Unavailable|Internal} InvalidCode late
    */
-  async changeEmailFinish(token, code, { timeout } = {}) {
-    return User.fromJSON((await this.call('change_email_finish', { token, code }, { timeout })).user);
+  async changeEmailFinish(token, code, { clientAddr, timeout } = {}) {
+    const fields = withOptional({ token, code }, { client_addr: clientAddr });
+    return User.fromJSON((await this.call('change_email_finish', fields, { timeout })).user);
   }
 
   // -- the second factor (docs/protocol.md, "Second factor: TOTP and
@@ -372,13 +374,14 @@ export class Client {
    *
    * @param {string} token
    * @param {string} code the 6 digits the authenticator app shows for the seed of totpSetup
-   * @param {{timeout?: number}} [options]
+   * @param {{clientAddr?: string, timeout?: number}} [options] `clientAddr` as for login: wrong codes are throttled on it
    * @returns {Promise<string[]>} ten recovery codes (`K7QM-2XPA`), shown this once
    * @throws {InvalidToken|InvalidCode|Conflict|RateLimited|Unavailable|Internal}
    *   Conflict: nothing is pending, or TOTP is on already; InvalidCode late
    */
-  async totpEnable(token, code, { timeout } = {}) {
-    return recoveryCodesOf(await this.call('totp_enable', { token, code }, { timeout }), 'totp_enable');
+  async totpEnable(token, code, { clientAddr, timeout } = {}) {
+    const fields = withOptional({ token, code }, { client_addr: clientAddr });
+    return recoveryCodesOf(await this.call('totp_enable', fields, { timeout }), 'totp_enable');
   }
 
   /**
@@ -405,12 +408,13 @@ export class Client {
    *
    * @param {string} token
    * @param {string} code a TOTP code or a recovery code
-   * @param {{timeout?: number}} [options]
+   * @param {{clientAddr?: string, timeout?: number}} [options] `clientAddr` as for login: wrong codes are throttled on it
    * @returns {Promise<string[]>} the ten new recovery codes, shown this once
    * @throws {InvalidToken|InvalidCode|Conflict|RateLimited|Unavailable|Internal} Conflict: TOTP is not on
    */
-  async recoveryCodesRenew(token, code, { timeout } = {}) {
-    const reply = await this.call('recovery_codes_renew', { token, code }, { timeout });
+  async recoveryCodesRenew(token, code, { clientAddr, timeout } = {}) {
+    const fields = withOptional({ token, code }, { client_addr: clientAddr });
+    const reply = await this.call('recovery_codes_renew', fields, { timeout });
     return recoveryCodesOf(reply, 'recovery_codes_renew');
   }
 

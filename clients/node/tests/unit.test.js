@@ -61,8 +61,8 @@ const SECOND_FACTOR_REQUIRED = {
 /** The requests the second factor's methods of these tests send (less `id`). */
 const SECOND_FACTOR_OPS_ON_THE_WIRE = [
   { op: 'totp_setup', token: TOKEN },
-  { op: 'totp_enable', token: TOKEN, code: '492039' },
-  { op: 'recovery_codes_renew', token: TOKEN, code: CODE },
+  { op: 'totp_enable', token: TOKEN, code: '492039', client_addr: '203.0.113.9' },
+  { op: 'recovery_codes_renew', token: TOKEN, code: CODE, client_addr: '203.0.113.9' },
   { op: 'totp_disable', token: TOKEN, password: 'correct horse', code: '492039', client_addr: '203.0.113.9' },
   { op: 'login_second_factor', challenge: CHALLENGE, code: '492 039' },
 ];
@@ -72,9 +72,9 @@ const CODE_OPS_ON_THE_WIRE = [
   { op: 'recovery_start', email: 'a@example.org', client_addr: '203.0.113.9' },
   { op: 'recovery_finish', email: 'a@example.org', code: CODE, new_password: 'a new secret' },
   { op: 'verify_email_start', token: TOKEN },
-  { op: 'verify_email_finish', token: TOKEN, code: CODE },
+  { op: 'verify_email_finish', token: TOKEN, code: CODE, client_addr: '203.0.113.9' },
   { op: 'change_email_start', token: TOKEN, password: 'correct horse', new_email: 'b@example.org' },
-  { op: 'change_email_finish', token: TOKEN, code: CODE },
+  { op: 'change_email_finish', token: TOKEN, code: CODE, client_addr: '203.0.113.9' },
 ];
 
 /** What the fake node answers to a request. */
@@ -389,9 +389,9 @@ describe('a fake node', () => {
     assert.ok(session instanceof authnode.Session);
     assert.equal(session.token, TOKEN);
     assert.equal(await c.verifyEmailStart(TOKEN), true);
-    assert.ok((await c.verifyEmailFinish(TOKEN, CODE)) instanceof authnode.User);
+    assert.ok((await c.verifyEmailFinish(TOKEN, CODE, { clientAddr: '203.0.113.9' })) instanceof authnode.User);
     assert.equal(await c.changeEmailStart(TOKEN, 'correct horse', 'b@example.org'), undefined);
-    assert.equal((await c.changeEmailFinish(TOKEN, CODE)).id, 7);
+    assert.equal((await c.changeEmailFinish(TOKEN, CODE, { clientAddr: '203.0.113.9' })).id, 7);
     assert.deepEqual(f.lines.map(({ id, ...rest }) => rest), CODE_OPS_ON_THE_WIRE);
   });
 
@@ -401,8 +401,8 @@ describe('a fake node', () => {
     const setup = await c.totpSetup(TOKEN);
     assert.ok(setup instanceof authnode.TotpSetup);
     assert.equal(setup.secret, SECRET);
-    assert.deepEqual(await c.totpEnable(TOKEN, '492039'), RECOVERY_CODES);
-    assert.deepEqual(await c.recoveryCodesRenew(TOKEN, CODE), RECOVERY_CODES);
+    assert.deepEqual(await c.totpEnable(TOKEN, '492039', { clientAddr: '203.0.113.9' }), RECOVERY_CODES);
+    assert.deepEqual(await c.recoveryCodesRenew(TOKEN, CODE, { clientAddr: '203.0.113.9' }), RECOVERY_CODES);
     assert.equal(await c.totpDisable(TOKEN, 'correct horse', '492039', { clientAddr: '203.0.113.9' }), undefined);
     const session = await c.loginSecondFactor(CHALLENGE, '492 039');
     assert.ok(session instanceof authnode.Session);

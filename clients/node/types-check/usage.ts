@@ -37,7 +37,7 @@ export async function usage(): Promise<void> {
     const setup: TotpSetup = await node.totpSetup(session.token, { timeout: 1000 });
     const seed: string = setup.secret;
     const qr: string = setup.uri;
-    const codes: string[] = await node.totpEnable(session.token, '492039');
+    const codes: string[] = await node.totpEnable(session.token, '492039', { clientAddr: '203.0.113.7' });
     const renewed: string[] = await node.recoveryCodesRenew(session.token, codes[0], { timeout: 5000 });
     void [seed, qr, renewed];
   } catch (e) {

@@ -455,10 +455,18 @@ class AsyncClient:
         :meth:`authnode.Client.verify_email_start`."""
         return proto.sent_of(await self.call("verify_email_start", {"token": token}, timeout=timeout))
 
-    async def verify_email_finish(self, token: str, code: str, *, timeout: Optional[float] = None) -> User:
+    async def verify_email_finish(
+        self,
+        token: str,
+        code: str,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> User:
         """Prove the address with a verification code; the account, now
         verified. See :meth:`authnode.Client.verify_email_finish`."""
-        reply = await self.call("verify_email_finish", {"token": token, "code": code}, timeout=timeout)
+        fields = proto.with_optional({"token": token, "code": code}, client_addr=client_addr)
+        reply = await self.call("verify_email_finish", fields, timeout=timeout)
         return User.from_json(reply["user"])
 
     async def change_email_start(
@@ -477,10 +485,18 @@ class AsyncClient:
         )
         await self.call("change_email_start", fields, timeout=timeout)
 
-    async def change_email_finish(self, token: str, code: str, *, timeout: Optional[float] = None) -> User:
+    async def change_email_finish(
+        self,
+        token: str,
+        code: str,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> User:
         """Move the account to the new address with the code mailed there;
         see :meth:`authnode.Client.change_email_finish`."""
-        reply = await self.call("change_email_finish", {"token": token, "code": code}, timeout=timeout)
+        fields = proto.with_optional({"token": token, "code": code}, client_addr=client_addr)
+        reply = await self.call("change_email_finish", fields, timeout=timeout)
         return User.from_json(reply["user"])
 
     # -- the second factor: see authnode.Client ----------------------------
@@ -490,10 +506,18 @@ class AsyncClient:
         :meth:`authnode.Client.totp_setup`."""
         return TotpSetup.from_reply(await self.call("totp_setup", {"token": token}, timeout=timeout))
 
-    async def totp_enable(self, token: str, code: str, *, timeout: Optional[float] = None) -> list[str]:
+    async def totp_enable(
+        self,
+        token: str,
+        code: str,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> list[str]:
         """Turn TOTP on with a code of the pending seed; the ten recovery
         codes, shown this once. See :meth:`authnode.Client.totp_enable`."""
-        reply = await self.call("totp_enable", {"token": token, "code": code}, timeout=timeout)
+        fields = proto.with_optional({"token": token, "code": code}, client_addr=client_addr)
+        reply = await self.call("totp_enable", fields, timeout=timeout)
         return proto.recovery_codes_of(reply, "totp_enable")
 
     async def totp_disable(
@@ -512,10 +536,18 @@ class AsyncClient:
         )
         await self.call("totp_disable", fields, timeout=timeout)
 
-    async def recovery_codes_renew(self, token: str, code: str, *, timeout: Optional[float] = None) -> list[str]:
+    async def recovery_codes_renew(
+        self,
+        token: str,
+        code: str,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> list[str]:
         """Ten new recovery codes for a TOTP or recovery code; the old ones
         stop working. See :meth:`authnode.Client.recovery_codes_renew`."""
-        reply = await self.call("recovery_codes_renew", {"token": token, "code": code}, timeout=timeout)
+        fields = proto.with_optional({"token": token, "code": code}, client_addr=client_addr)
+        reply = await self.call("recovery_codes_renew", fields, timeout=timeout)
         return proto.recovery_codes_of(reply, "recovery_codes_renew")
 
     async def login_second_factor(

@@ -601,8 +601,22 @@ class Client:
         """
         return proto.sent_of(self.call("verify_email_start", {"token": token}, timeout=timeout))
 
-    def verify_email_finish(self, token: str, code: str, *, timeout: Optional[float] = None) -> User:
+    def verify_email_finish(
+        self,
+        token: str,
+        code: str,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> User:
         """Prove the address with the code from the verification mail.
+
+        Args:
+            token: A live session token of the account.
+            code: The code from the mail.
+            client_addr: The end user's address, for trusted callers (see
+                :meth:`login`): wrong codes are throttled on it.
+            timeout: Seconds to wait; default ``auth_timeout``.
 
         Returns:
             The account, ``email_verified`` now true.
@@ -611,7 +625,8 @@ class Client:
             InvalidToken, InvalidCode (late), RateLimited, Unavailable,
             Internal.
         """
-        reply = self.call("verify_email_finish", {"token": token, "code": code}, timeout=timeout)
+        fields = proto.with_optional({"token": token, "code": code}, client_addr=client_addr)
+        reply = self.call("verify_email_finish", fields, timeout=timeout)
         return User.from_json(reply["user"])
 
     def change_email_start(
@@ -643,9 +658,23 @@ class Client:
         )
         self.call("change_email_start", fields, timeout=timeout)
 
-    def change_email_finish(self, token: str, code: str, *, timeout: Optional[float] = None) -> User:
+    def change_email_finish(
+        self,
+        token: str,
+        code: str,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> User:
         """Move the account to the new address with the code mailed there;
         sessions stay.
+
+        Args:
+            token: A live session token of the account.
+            code: The code mailed to the new address.
+            client_addr: The end user's address, for trusted callers (see
+                :meth:`login`): wrong codes are throttled on it.
+            timeout: Seconds to wait; default ``auth_timeout``.
 
         Returns:
             The account at its new address, ``email_verified`` true.
@@ -654,7 +683,8 @@ class Client:
             InvalidToken, InvalidCode (late), EmailTaken, RateLimited,
             Unavailable, Internal.
         """
-        reply = self.call("change_email_finish", {"token": token, "code": code}, timeout=timeout)
+        fields = proto.with_optional({"token": token, "code": code}, client_addr=client_addr)
+        reply = self.call("change_email_finish", fields, timeout=timeout)
         return User.from_json(reply["user"])
 
     # -- the second factor (docs/protocol.md, "Second factor") -----------
@@ -680,7 +710,14 @@ class Client:
         """
         return TotpSetup.from_reply(self.call("totp_setup", {"token": token}, timeout=timeout))
 
-    def totp_enable(self, token: str, code: str, *, timeout: Optional[float] = None) -> list[str]:
+    def totp_enable(
+        self,
+        token: str,
+        code: str,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> list[str]:
         """Turn TOTP on with a code the pending seed makes (proof that the
         user's authenticator app has it). From now on a login with the right
         password raises :class:`~authnode.SecondFactorRequired`.
@@ -688,6 +725,8 @@ class Client:
         Args:
             token: A live session token of the account.
             code: The 6-digit code the authenticator app shows.
+            client_addr: The end user's address, for trusted callers (see
+                :meth:`login`): wrong codes are throttled on it.
             timeout: Seconds to wait; default ``auth_timeout``.
 
         Returns:
@@ -699,7 +738,8 @@ class Client:
             confirm, or TOTP is on already), RateLimited, Unavailable,
             Internal.
         """
-        reply = self.call("totp_enable", {"token": token, "code": code}, timeout=timeout)
+        fields = proto.with_optional({"token": token, "code": code}, client_addr=client_addr)
+        reply = self.call("totp_enable", fields, timeout=timeout)
         return proto.recovery_codes_of(reply, "totp_enable")
 
     def totp_disable(
@@ -733,13 +773,22 @@ class Client:
         )
         self.call("totp_disable", fields, timeout=timeout)
 
-    def recovery_codes_renew(self, token: str, code: str, *, timeout: Optional[float] = None) -> list[str]:
+    def recovery_codes_renew(
+        self,
+        token: str,
+        code: str,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> list[str]:
         """Replace the account's recovery codes with ten new ones; the old
         ones stop working.
 
         Args:
             token: A live session token of the account.
             code: A TOTP code or a recovery code.
+            client_addr: The end user's address, for trusted callers (see
+                :meth:`login`): wrong codes are throttled on it.
             timeout: Seconds to wait; default ``auth_timeout``.
 
         Returns:
@@ -749,7 +798,8 @@ class Client:
             InvalidToken, InvalidCode (late), Conflict (TOTP is off),
             RateLimited, Unavailable, Internal.
         """
-        reply = self.call("recovery_codes_renew", {"token": token, "code": code}, timeout=timeout)
+        fields = proto.with_optional({"token": token, "code": code}, client_addr=client_addr)
+        reply = self.call("recovery_codes_renew", fields, timeout=timeout)
         return proto.recovery_codes_of(reply, "recovery_codes_renew")
 
     def login_second_factor(

@@ -84,8 +84,8 @@ SECOND_FACTOR_OPS = (
 #: The requests the second-factor methods of the unit tests send.
 SECOND_FACTOR_OPS_ON_THE_WIRE = [
     {"op": "totp_setup", "token": TOKEN},
-    {"op": "totp_enable", "token": TOKEN, "code": "492039"},
-    {"op": "recovery_codes_renew", "token": TOKEN, "code": CODE},
+    {"op": "totp_enable", "token": TOKEN, "code": "492039", "client_addr": "203.0.113.9"},
+    {"op": "recovery_codes_renew", "token": TOKEN, "code": CODE, "client_addr": "203.0.113.9"},
     {"op": "totp_disable", "token": TOKEN, "password": "correct horse", "code": "492 039", "client_addr": "203.0.113.9"},
     {"op": "login_second_factor", "challenge": CHALLENGE, "code": "492039"},
     {"op": "login_second_factor", "challenge": CHALLENGE, "code": CODE, "client_addr": "203.0.113.9"},
@@ -97,9 +97,9 @@ CODE_OPS_ON_THE_WIRE = [
     {"op": "recovery_start", "email": "a@example.org", "client_addr": "203.0.113.9"},
     {"op": "recovery_finish", "email": "a@example.org", "code": CODE, "new_password": "a new secret"},
     {"op": "verify_email_start", "token": TOKEN},
-    {"op": "verify_email_finish", "token": TOKEN, "code": CODE},
+    {"op": "verify_email_finish", "token": TOKEN, "code": CODE, "client_addr": "203.0.113.9"},
     {"op": "change_email_start", "token": TOKEN, "password": "correct horse", "new_email": "b@example.org"},
-    {"op": "change_email_finish", "token": TOKEN, "code": CODE},
+    {"op": "change_email_finish", "token": TOKEN, "code": CODE, "client_addr": "203.0.113.9"},
 ]
 
 
@@ -525,9 +525,9 @@ class FakeNodeSyncTest(unittest.TestCase):
         self.assertIsInstance(session, authnode.Session)
         self.assertEqual(session.token, TOKEN)
         self.assertIs(c.verify_email_start(TOKEN), True)
-        self.assertIsInstance(c.verify_email_finish(TOKEN, CODE), authnode.User)
+        self.assertIsInstance(c.verify_email_finish(TOKEN, CODE, client_addr="203.0.113.9"), authnode.User)
         self.assertIsNone(c.change_email_start(TOKEN, "correct horse", "b@example.org"))
-        self.assertEqual(c.change_email_finish(TOKEN, CODE).id, 7)
+        self.assertEqual(c.change_email_finish(TOKEN, CODE, client_addr="203.0.113.9").id, 7)
         sent = [{k: v for k, v in r.items() if k != "id"} for r in fake.lines]
         self.assertEqual(sent, CODE_OPS_ON_THE_WIRE)
 
@@ -536,8 +536,8 @@ class FakeNodeSyncTest(unittest.TestCase):
         c = self.client(fake)
         setup = c.totp_setup(TOKEN)
         self.assertEqual((setup.secret, setup.uri), (SECRET, URI))
-        self.assertEqual(c.totp_enable(TOKEN, "492039"), RECOVERY_CODES)
-        self.assertEqual(c.recovery_codes_renew(TOKEN, CODE), RECOVERY_CODES)
+        self.assertEqual(c.totp_enable(TOKEN, "492039", client_addr="203.0.113.9"), RECOVERY_CODES)
+        self.assertEqual(c.recovery_codes_renew(TOKEN, CODE, client_addr="203.0.113.9"), RECOVERY_CODES)
         self.assertIsNone(c.totp_disable(TOKEN, "correct horse", "492 039", client_addr="203.0.113.9"))
         self.assertEqual(c.login_second_factor(CHALLENGE, "492039").token, TOKEN)
         session = c.login_second_factor(CHALLENGE, CODE, client_addr="203.0.113.9")
@@ -689,9 +689,9 @@ class FakeNodeAsyncTest(unittest.IsolatedAsyncioTestCase):
             session = await c.recovery_finish("a@example.org", CODE, "a new secret")
             self.assertEqual(session.token, TOKEN)
             self.assertIs(await c.verify_email_start(TOKEN), True)
-            self.assertEqual((await c.verify_email_finish(TOKEN, CODE)).id, 7)
+            self.assertEqual((await c.verify_email_finish(TOKEN, CODE, client_addr="203.0.113.9")).id, 7)
             self.assertIsNone(await c.change_email_start(TOKEN, "correct horse", "b@example.org"))
-            self.assertEqual((await c.change_email_finish(TOKEN, CODE)).id, 7)
+            self.assertEqual((await c.change_email_finish(TOKEN, CODE, client_addr="203.0.113.9")).id, 7)
         sent = [{k: v for k, v in r.items() if k != "id"} for r in fake.lines]
         self.assertEqual(sent, CODE_OPS_ON_THE_WIRE)
 
@@ -699,8 +699,8 @@ class FakeNodeAsyncTest(unittest.IsolatedAsyncioTestCase):
         fake = self.fake(lambda conn, i: serve_forever(fake)(conn, i))
         async with authnode.AsyncClient.connect("127.0.0.1", fake.port, pool_size=1) as c:
             self.assertEqual((await c.totp_setup(TOKEN)).secret, SECRET)
-            self.assertEqual(await c.totp_enable(TOKEN, "492039"), RECOVERY_CODES)
-            self.assertEqual(await c.recovery_codes_renew(TOKEN, CODE), RECOVERY_CODES)
+            self.assertEqual(await c.totp_enable(TOKEN, "492039", client_addr="203.0.113.9"), RECOVERY_CODES)
+            self.assertEqual(await c.recovery_codes_renew(TOKEN, CODE, client_addr="203.0.113.9"), RECOVERY_CODES)
             self.assertIsNone(await c.totp_disable(TOKEN, "correct horse", "492 039", client_addr="203.0.113.9"))
             self.assertEqual((await c.login_second_factor(CHALLENGE, "492039")).token, TOKEN)
             session = await c.login_second_factor(CHALLENGE, CODE, client_addr="203.0.113.9")

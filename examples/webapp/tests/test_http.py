@@ -25,6 +25,7 @@ from webapp_support import (
     WebApp,
     WebAppTestCase,
     csrf_of,
+    guesses_of,
     mails_to,
     node_support,
     recovery_codes_of,
@@ -470,7 +471,7 @@ class VerifyEmailTest(WebAppTestCase):
     MAIL = True
 
     def test_send_a_code_and_verify(self) -> None:
-        browser, email = self.new_user("127.0.0.2")
+        browser, email = self.new_user("127.0.0.41")
         r = browser.get("/account")
         self.assertIn(UNVERIFIED, r.text)
         self.assertIn('action="/account/verify/send"', r.text)
@@ -487,6 +488,7 @@ class VerifyEmailTest(WebAppTestCase):
         self.assertEqual(r.status_code, 401)
         self.assertIn(WRONG_CODE, r.text)
         self.assertIn(UNVERIFIED, r.text)
+        self.assertEqual(guesses_of(self.node, "127.0.0.41", "code"), 1)  # not this server's
 
         r = browser.post("/account/verify", data={"csrf": csrf, "code": code})
         self.assertEqual((r.status_code, r.headers["location"]), (303, "/account?note=verified"))
@@ -680,7 +682,7 @@ class TwoFactorTest(WebAppTestCase):
         self.assertEqual(browser.get("/account").status_code, 200)
 
     def test_set_up_totp_then_log_in_with_a_code(self) -> None:
-        browser, email = self.new_user("127.0.0.2", name="Ida")
+        browser, email = self.new_user("127.0.0.42", name="Ida")
         r = browser.get("/account")
         self.assertIn('href="/account/security"', r.text)
         self.assertIn('<span id="totp-state">off</span>', r.text)
@@ -706,6 +708,7 @@ class TwoFactorTest(WebAppTestCase):
         self.assertIn("That code is not right.", r.text)
         self.assertIn('action="/account/security/totp/enable"', r.text)  # try again
         self.assertNotIn("<svg", r.text)  # the seed is shown once
+        self.assertEqual(guesses_of(self.node, "127.0.0.42", "totp"), 1)  # not this server's
 
         r = browser.post("/account/security/totp/enable", data={"csrf": csrf, "code": app.code()})
         self.assertEqual(r.status_code, 200, r.text)

@@ -187,6 +187,13 @@ def admin(node: Node, op: str, **fields: Any) -> dict[str, Any]:
     return reply
 
 
+def guesses_of(node: Node, address: str, kind: str) -> int:
+    """The wrong codes of ``kind`` ("code", "totp") the node counts against
+    a browser's address: this app passes it as client_addr, so the node
+    throttles the guesser and not the app server."""
+    return admin(node, "throttle_show", source=address, kind=kind)["throttle"]["failures"]
+
+
 def session_sources(node: Node, email: str) -> list[str]:
     """The source addresses the node recorded for the account's sessions."""
     return [s["source"] for s in admin(node, "sessions_list", email=email)["sessions"]]
