@@ -171,6 +171,33 @@ void report(auth_ptr self, const maybe_guarded& attempt,
                attempt_report{attempt->keys, result, attempt->fingerprint});
 }
 
+void recheck_password(auth_ptr self, password_recheck check,
+                      std::function<void()> on_match, error_fn on_error) {
+  auto password = std::move(check.password);
+  check.password = secret{}; // the hasher's request has it; the rest does not
+  auto asked = std::make_shared<password_recheck>(std::move(check));
+  self
+    ->request(self->state.hasher, caf::infinite, verify_atom::value,
+              asked->phc, std::move(password), self->state.cfg.params)
+    .then(
+      [=](verify_outcome& out) {
+        self->state.counters->hash_verifications_total += 1;
+        if (!out.match) {
+          report(self, asked->attempt, attempt_result::failure);
+          audit_outcome(self, asked->op, "invalid_credentials", asked->source,
+                        asked->email, asked->wrong);
+          on_error(failed_credentials(self));
+          return;
+        }
+        report(self, asked->attempt, attempt_result::success);
+        on_match();
+      },
+      [=](caf::error& err) {
+        report(self, asked->attempt, attempt_result::aborted);
+        on_error(std::move(err));
+      });
+}
+
 void with_session(auth_ptr self, const secret& token,
                   std::function<void(session_owner&)> on_found,
                   error_fn on_error) {

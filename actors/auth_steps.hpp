@@ -170,6 +170,27 @@ void admit_then(auth_ptr self, throttle_keys keys, const secret& password,
 /// Tells the guard how an admitted attempt ended; nothing if there is none.
 void report(auth_ptr self, const maybe_guarded& attempt, attempt_result result);
 
+/// A password asked again before a change (change_password,
+/// change_email_start, totp_disable): the account's hash, what was typed,
+/// the guard's attempt for it, and what the audit line says.
+struct password_recheck {
+  const char* op;
+  std::string phc;
+  secret password;
+  maybe_guarded attempt;
+  std::string source;
+  std::string email;
+  /// The audit line's reason for a wrong one ("wrong password").
+  const char* wrong;
+};
+
+/// Checks the password with a hasher and tells the guard how it went. A
+/// match runs `on_match`; a wrong password is audited and goes to
+/// `on_error` as failed_credentials (held for failure-delay, like a wrong
+/// login); a hasher's error goes to `on_error` as it is.
+void recheck_password(auth_ptr self, password_recheck check,
+                      std::function<void()> on_match, error_fn on_error);
+
 /// Looks up the session behind a token; not_found becomes invalid_token.
 void with_session(auth_ptr self, const secret& token,
                   std::function<void(session_owner&)> on_found,

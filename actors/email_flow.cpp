@@ -8,8 +8,9 @@
 //     --> admit (the guard, on the code keys) --> use (the database checks
 //     the code and does what it proves, in one transaction)
 //   start_change_email --> find the session --> admit (the guard, on the
-//     login's keys: it is a password guess) --> verify the password (the
-//     hash pool) --> issue (a code to the new address, a notice to the old)
+//     login's keys: it is a password guess; then the password checked by
+//     the hash pool, recheck_password) --> issue (a code to the new
+//     address, a notice to the old)
 //
 // A wrong code is held and reported to the guard like a wrong password,
 // but on keys of its own (code_keys). After a code was used the cached
@@ -47,7 +48,6 @@ struct change_flow {
   std::string source;
   std::string email;
   std::string phc;
-  maybe_guarded attempt;
 };
 
 using code_ptr = std::shared_ptr<code_flow>;
@@ -70,7 +70,6 @@ caf::error over_budget() {
 void admit(auth_ptr self, code_ptr flow);
 void use(auth_ptr self, code_ptr flow);
 void admit(auth_ptr self, change_ptr flow);
-void verify_password(auth_ptr self, change_ptr flow);
 void issue(auth_ptr self, change_ptr flow);
 
 caf::result<user_view> start_code_finish(auth_ptr self,
@@ -233,38 +232,17 @@ void admit(auth_ptr self, change_ptr flow) {
   admit_then(
     self, throttle_keys{flow->source, flow->email}, flow->password,
     [=](maybe_guarded attempt) {
-      flow->attempt = std::move(attempt);
-      verify_password(self, flow);
+      recheck_password(self,
+                       password_recheck{"change_email_start", flow->phc,
+                                        std::move(flow->password),
+                                        std::move(attempt), flow->source,
+                                        flow->email, "wrong password"},
+                       [=] { issue(self, flow); }, answer_error(flow));
     },
     audited_refusal(self, "change_email_start", flow->source, flow->email,
                     answer_error(flow)));
 }
 
-void verify_password(auth_ptr self, change_ptr flow) {
-  self
-    ->request(self->state.hasher, caf::infinite, verify_atom::value, flow->phc,
-              flow->password, self->state.cfg.params)
-    .then(
-      [=](verify_outcome& out) {
-        self->state.counters->hash_verifications_total += 1;
-        flow->password = secret{}; // needed no further
-        if (!out.match) {
-          report(self, flow->attempt, attempt_result::failure);
-          audit_outcome(self, "change_email_start", "invalid_credentials",
-                        flow->source, flow->email, "wrong password");
-          flow->rp.deliver(failed_credentials(self));
-          return;
-        }
-        report(self, flow->attempt, attempt_result::success);
-        issue(self, flow);
-      },
-      [=](caf::error& err) {
-        report(self, flow->attempt, attempt_result::aborted);
-        flow->rp.deliver(std::move(err));
-      });
-}
-
-/// email_taken comes from here, only after the password matched.
 void issue(auth_ptr self, change_ptr flow) {
   ask_db<code_issued>(
     self,

@@ -1,12 +1,13 @@
 // A password change, top to bottom. The change is a value (password_flow:
-// its promise, the session to keep, both passwords, the source, the session's
-// user and the guard's admission) carried through the steps below, declared and
+// its promise, the session to keep, both passwords, the source and the
+// session's user) carried through the steps below, declared and
 // defined in the order they run:
 //
 //   start_change_password --> find_session (the database; checks the new
-//     password against the user) --> admit (the guard) --> verify_old (the
-//     hash pool) --> hash_new (the hash pool) --> store (the database: the
-//     new hash, and every other session of the user revoked)
+//     password against the user) --> admit (the guard; then the old
+//     password checked by the hash pool, recheck_password) --> hash_new (the
+//     hash pool) --> store (the database: the new hash, and every other
+//     session of the user revoked)
 //
 // Guessing the old password with a stolen token is guessing all the same:
 // it is throttled like a login to this account, and a wrong one fails like
@@ -37,8 +38,6 @@ struct password_flow {
   int64_t user_id = 0;
   std::string email;
   std::string phc;
-  /// The guard's admission; none with throttling off.
-  maybe_guarded attempt;
 };
 
 using password_ptr = std::shared_ptr<password_flow>;
@@ -46,7 +45,6 @@ using password_ptr = std::shared_ptr<password_flow>;
 // The steps, in the order they run.
 void find_session(auth_ptr self, password_ptr change, const secret& token);
 void admit(auth_ptr self, password_ptr change);
-void verify_old(auth_ptr self, password_ptr change);
 void hash_new(auth_ptr self, password_ptr change);
 void store(auth_ptr self, password_ptr change, std::string phc);
 
@@ -94,37 +92,17 @@ void admit(auth_ptr self, password_ptr change) {
   admit_then(
     self, throttle_keys{change->source, change->email}, change->old_password,
     [=](maybe_guarded attempt) {
-      change->attempt = std::move(attempt);
-      verify_old(self, change);
+      // A wrong old password fails like a wrong login: counted, reported
+      // to the guard and held for failure-delay.
+      recheck_password(self,
+                       password_recheck{"change_password", change->phc,
+                                        std::move(change->old_password),
+                                        std::move(attempt), change->source,
+                                        change->email, "wrong old password"},
+                       [=] { hash_new(self, change); }, answer_error(change));
     },
     audited_refusal(self, "change_password", change->source, change->email,
                     answer_error(change)));
-}
-
-/// A wrong old password fails like a wrong login: counted, reported to the
-/// guard and held for failure-delay.
-void verify_old(auth_ptr self, password_ptr change) {
-  self
-    ->request(self->state.hasher, caf::infinite, verify_atom::value,
-              change->phc, change->old_password, self->state.cfg.params)
-    .then(
-      [=](verify_outcome& out) {
-        self->state.counters->hash_verifications_total += 1;
-        change->old_password = secret{}; // needed no further
-        if (!out.match) {
-          report(self, change->attempt, attempt_result::failure);
-          audit_outcome(self, "change_password", "invalid_credentials",
-                        change->source, change->email, "wrong old password");
-          change->rp.deliver(failed_credentials(self));
-          return;
-        }
-        report(self, change->attempt, attempt_result::success);
-        hash_new(self, change);
-      },
-      [=](caf::error& err) {
-        report(self, change->attempt, attempt_result::aborted);
-        change->rp.deliver(std::move(err));
-      });
 }
 
 void hash_new(auth_ptr self, password_ptr change) {

@@ -8,7 +8,8 @@
 //     guard, on the TOTP keys) --> use (the database checks the code and
 //     does what it proves, in one transaction)
 //   disable_totp --> find the session --> admit on the login's keys (a
-//     password guess) --> verify the password --> admit on the TOTP keys
+//     password guess; then the password checked, recheck_password) --> admit
+//     on the TOTP keys
 //     --> use (the database: code used up, seed and codes gone)
 //   ask_second_factor (a login's password matched, TOTP on) --> open a
 //     challenge --> second_factor_required, carrying it
@@ -80,7 +81,6 @@ template <class Result, class Atom>
 void admit_code(auth_ptr self, code_ptr<Result> flow, Atom atom);
 template <class Result, class Atom>
 void use(auth_ptr self, code_ptr<Result> flow, Atom atom);
-void verify_password(auth_ptr self, code_ptr<caf::ok_atom> flow);
 void admit(auth_ptr self, login_ptr flow);
 void answer(auth_ptr self, login_ptr flow);
 
@@ -196,8 +196,15 @@ caf::result<caf::ok_atom> disable_totp(auth_ptr self,
       admit_then(
         self, throttle_keys{flow->source, flow->email}, flow->password,
         [=](maybe_guarded attempt) {
-          flow->attempt = std::move(attempt);
-          verify_password(self, flow);
+          recheck_password(self,
+                           password_recheck{flow->op, flow->phc,
+                                            std::move(flow->password),
+                                            std::move(attempt), flow->source,
+                                            flow->email, "wrong password"},
+                           [=] {
+                             admit_code(self, flow, totp_disable_atom::value);
+                           },
+                           answer_error(flow));
         },
         audited_refusal(self, flow->op, flow->source, flow->email,
                         answer_error(flow)));
@@ -293,31 +300,6 @@ void use(auth_ptr self, code_ptr<Result> flow, Atom atom) {
       flow->rp.deliver(std::move(err));
     },
     atom, factor_attempt{flow->user_id, flow->code});
-}
-
-void verify_password(auth_ptr self, code_ptr<caf::ok_atom> flow) {
-  self
-    ->request(self->state.hasher, caf::infinite, verify_atom::value, flow->phc,
-              flow->password, self->state.cfg.params)
-    .then(
-      [=](verify_outcome& out) {
-        self->state.counters->hash_verifications_total += 1;
-        flow->password = secret{}; // needed no further
-        if (!out.match) {
-          report(self, flow->attempt, attempt_result::failure);
-          audit_outcome(self, flow->op, "invalid_credentials", flow->source,
-                        flow->email, "wrong password");
-          flow->rp.deliver(failed_credentials(self));
-          return;
-        }
-        report(self, flow->attempt, attempt_result::success);
-        flow->attempt.reset();
-        admit_code(self, flow, totp_disable_atom::value);
-      },
-      [=](caf::error& err) {
-        report(self, flow->attempt, attempt_result::aborted);
-        flow->rp.deliver(std::move(err));
-      });
 }
 
 void admit(auth_ptr self, login_ptr flow) {
