@@ -524,5 +524,26 @@ class NodeTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
-        cls.node = Node(cls.NODE_OPTIONS)
+        cls.node = Node(cls.node_options())
         cls.addClassCleanup(cls.node.close)
+
+    @classmethod
+    def node_options(cls) -> list[str]:
+        return cls.NODE_OPTIONS
+
+
+class MailNodeTestCase(NodeTestCase):
+    """A test class sharing one node (``NODE_OPTIONS``) that mails through
+    an :class:`SmtpSink` of its own, ``sink``."""
+
+    sink: SmtpSink
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.sink = SmtpSink()
+        cls.addClassCleanup(cls.sink.close)
+        super().setUpClass()
+
+    @classmethod
+    def node_options(cls) -> list[str]:
+        return [*cls.NODE_OPTIONS, *cls.sink.node_options()]

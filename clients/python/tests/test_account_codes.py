@@ -14,7 +14,7 @@ import asyncio
 import time
 
 import authnode
-from tests.support import Node, NodeTestCase, SmtpSink, unique_email
+from tests.support import MailNodeTestCase, NodeTestCase, unique_email
 
 PASSWORD = "correct horse"
 NEW_PASSWORD = "a new secret"
@@ -81,18 +81,11 @@ class WithoutMailTest(NodeTestCase):
         self.assertEqual(stats.extra, {})
 
 
-class WithMailTest(NodeTestCase):
+class WithMailTest(MailNodeTestCase):
     """A node that mails through :class:`SmtpSink`. ``--verify-email`` is on
     by itself with ``--smtp-url``: ``register`` mails a verification code."""
 
-    sink: SmtpSink
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.sink = SmtpSink()
-        cls.addClassCleanup(cls.sink.close)
-        cls.node = Node([*OPTIONS, *cls.sink.node_options()])
-        cls.addClassCleanup(cls.node.close)
+    NODE_OPTIONS = OPTIONS
 
     def setUp(self) -> None:
         self.c = authnode.Client(self.node.host, self.node.port)
@@ -205,16 +198,11 @@ class WithMailTest(NodeTestCase):
         self.assertEqual(stats.extra, {})  # every member the node sends is known
 
 
-class RequireVerifiedEmailTest(NodeTestCase):
+class RequireVerifiedEmailTest(MailNodeTestCase):
     """``--require-verified-email``: a login with the right password of an
     unverified account is ``email_not_verified``."""
 
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.sink = SmtpSink()
-        cls.addClassCleanup(cls.sink.close)
-        cls.node = Node([*OPTIONS, *cls.sink.node_options(), "--require-verified-email"])
-        cls.addClassCleanup(cls.node.close)
+    NODE_OPTIONS = [*OPTIONS, "--require-verified-email"]
 
     def test_login_of_an_unverified_account(self) -> None:
         with authnode.Client(self.node.host, self.node.port) as c:

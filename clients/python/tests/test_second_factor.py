@@ -22,7 +22,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import authnode
-from tests.support import Authenticator, Node, NodeTestCase, SmtpSink, unique_email
+from tests.support import Authenticator, MailNodeTestCase, NodeTestCase, unique_email
 
 PASSWORD = "correct horse"
 FAILURE_DELAY = 0.1
@@ -283,18 +283,11 @@ class AsyncSecondFactorTest(NodeTestCase):
         asyncio.run(run())
 
 
-class RecoveryWithTotpTest(NodeTestCase):
+class RecoveryWithTotpTest(MailNodeTestCase):
     """``recovery_finish`` of an account with TOTP on sets the password
     and revokes the sessions, then asks for the second factor."""
 
-    sink: SmtpSink
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.sink = SmtpSink()
-        cls.addClassCleanup(cls.sink.close)
-        cls.node = Node([*OPTIONS, *cls.sink.node_options()])
-        cls.addClassCleanup(cls.node.close)
+    NODE_OPTIONS = OPTIONS
 
     def test_recovery_finish_asks_for_the_second_factor(self) -> None:
         new_password = "a new secret"
