@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
   }
   CLI::App app{"authctl: operator commands for an authnode node, through its "
                "admin channel (and its public port for ping and login).\n"
-               "Exit codes: 0 ok, 1 the node refused, 2 bad usage, 3 node "
+               "Exit codes: 0 ok, 1 the node refused, 2 bad usage (or a file "
+               "that cannot be read or written, a malformed corpus), 3 node "
                "unreachable, 4 admin key refused or unreadable, 5 import "
                "with rejected rows.",
                "authctl"};
@@ -258,6 +259,35 @@ int main(int argc, char** argv) {
     if (!format.empty())
       imp.format = format == "csv" ? import_format::csv : import_format::jsonl;
   rc = cmd_import(o, imp);
+});
+
+auto breached = app.add_subcommand(
+  "breached", "the breached-password index (offline: no node needed)");
+breached->require_subcommand(1);
+breached_build_args brb;
+auto brbuild = breached->add_subcommand(
+  "build",
+  "build the index from Have I Been Pwned's Pwned Passwords text "
+  "(<40 hex SHA-1>:<count> a line, ordered by hash)");
+brbuild->add_option("corpus", brb.corpus, "the Pwned Passwords text file")
+  ->required()
+  ->check(CLI::ExistingFile);
+brbuild
+  ->add_option("out", brb.out,
+               "the index to write (replaced only when the new one is whole)")
+  ->required();
+brbuild->add_flag("--sort", brb.sort,
+                  "accept the corpus in any order (sorted in bounded memory, "
+                  "with temporary files next to OUT)");
+brbuild
+  ->add_option("--sort-memory", brb.sort_memory_mb,
+               "with --sort: MiB of entries sorted in memory at a time")
+  ->check(CLI::Range(1, 1 << 20))
+  ->capture_default_str();
+brbuild->add_flag("--progress,!--no-progress", brb.progress,
+                  "show a progress bar (default: on a terminal)");
+brbuild->callback([&] {
+  rc = cmd_breached_build(o, brb);
 });
 
 auto backup = app.add_subcommand(

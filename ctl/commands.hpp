@@ -74,4 +74,21 @@ struct import_args {
 
 int cmd_import(const ctl_options& opts, const import_args& args);
 
+// -- offline: the breached-password index (breached_command.cpp) -------------
+
+struct breached_build_args {
+  std::string corpus;
+  std::string out;
+  /// Accept the corpus in any order (an external sort next to `out`).
+  bool sort = false;
+  /// With `sort`: memory for the entries being sorted, in MiB.
+  size_t sort_memory_mb = 256;
+  /// -1: when stderr is a terminal.
+  int progress = -1;
+};
+
+/// Builds the index from a Pwned Passwords text file; talks to no node.
+int cmd_breached_build(const ctl_options& opts,
+                       const breached_build_args& args);
+
 } // namespace authnode::ctl
