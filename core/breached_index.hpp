@@ -11,9 +11,10 @@
 // bits per entry would be exact enough but must be built in memory (tens of
 // GB for the whole corpus), where sorted prefixes stream in the corpus's
 // own order. SHA-1 is uniform, so interpolation finds an entry in about
-// log log n probes (2 or 3 page touches for a billion entries); a step that
-// does not halve the range falls back to bisection, so a damaged or
-// hostile file costs at most log n probes.
+// log log n probes (measured on 100 million uniform prefixes: 5.4 probes
+// on average, in 2.1 distinct 4 KiB pages, so a cold lookup costs about
+// two page reads); after 8 interpolation probes a lookup goes on by
+// bisection, so a damaged or hostile file costs at most 8 + log2 n.
 //
 // False positives: a password not in the corpus is reported only when its
 // SHA-1 shares 64 leading bits with one of the n entries: n / 2^64, about
