@@ -3,7 +3,7 @@
 # and a redis-server it starts on loopback, and prints the figures.
 #
 #   bench/run.sh [throughput|login|pending|half-close|timing|attack|
-#                 second-factor|import]...
+#                 second-factor|import|breached]...
 #   (default: the first three)
 #   BENCH_BIN=DIR bench/run.sh ...: runs the binaries already built in DIR
 #   (DIR/authnode, DIR/bench/bench_*) instead of building build/, e.g. to
@@ -178,6 +178,34 @@ for b in "${which[@]}"; do
         --key-file="$node_db.admin-key" --batch=500 --window=4 \
         "$work/users.csv"
       stop_node
+      ;;
+    breached)
+      # The breached-password index (issue 16): a corpus of BREACHED_LINES
+      # (10 million) SHA-1s in HIBP's text format, ordered by hash, made by
+      # bench_breached in $work (under /tmp, removed at the end), the index
+      # built by authctl (timed with its own summary), then lookups warm
+      # and cold. Needs authctl and bench_breached built (BENCH_BIN works).
+      [ -n "${BENCH_BIN:-}" ] || "$root/scripts/build.sh" authctl bench_breached
+      lines="${BREACHED_LINES:-10000000}"
+      echo "== breached index: $lines lines"
+      /usr/bin/time -f "generate: %e s" \
+        "$bin/bench/bench_breached" generate "$lines" "$work/corpus.txt"
+      echo "corpus: $(stat -c %s "$work/corpus.txt") bytes"
+      /usr/bin/time -f "build: %e s wall, %M KiB max RSS" \
+        "$bin/authctl" breached build --no-progress "$work/corpus.txt" \
+        "$work/breached.idx"
+      # The same lines shuffled, with --sort and 32 MiB for sorting: four
+      # runs spilled and merged, as 256 MiB (the default) would spill 45
+      # for the full corpus. The index must come out byte for byte equal.
+      shuf "$work/corpus.txt" >"$work/shuffled.txt"
+      rm -f "$work/corpus.txt"
+      /usr/bin/time -f "build --sort: %e s wall, %M KiB max RSS" \
+        "$bin/authctl" breached build --no-progress --sort --sort-memory=32 \
+        "$work/shuffled.txt" "$work/sorted.idx"
+      rm -f "$work/shuffled.txt"
+      cmp "$work/breached.idx" "$work/sorted.idx" && echo "--sort: same index"
+      rm -f "$work/sorted.idx"
+      "$bin/bench/bench_breached" lookup "$lines" "$work/breached.idx"
       ;;
     *) echo "unknown benchmark: $b"; exit 2 ;;
   esac
