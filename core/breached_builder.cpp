@@ -89,8 +89,8 @@ public:
         const breached_build_options& opts)
     : reader_(corpus), out_(out), opts_(opts), index_(out + ".tmp", true) {
     if (opts.sort)
-      sorter_ = std::make_unique<external_sort>(out + ".sort",
-                                                opts.sort_memory_bytes);
+      sorter_ = std::make_unique<external_sort>(
+        out + ".sort", opts.sort_memory_bytes, opts.interrupted);
   }
 
   breached_build_result run() {
@@ -101,8 +101,12 @@ public:
       ++result_.lines;
       if (!take(line))
         return std::move(result_);
-      if (opts_.progress && result_.lines % progress_every == 0)
+      if (result_.lines % progress_every != 0)
+        continue;
+      if (opts_.progress)
         opts_.progress(reader_.bytes());
+      if (opts_.interrupted && opts_.interrupted())
+        return fail(0, "interrupted");
     }
     if (reader_.failed())
       return fail(0, "cannot read the corpus");
@@ -125,6 +129,8 @@ public:
 
 private:
   bool take(std::string_view line) {
+    if (line.empty() || line == "\r")
+      return true;
     sha1_digest hash;
     uint32_t count = 0;
     if (auto problem = parse_corpus_line(line, hash.data(), count)) {
@@ -138,18 +144,19 @@ private:
       fail(0, sorter_->error());
       return false;
     }
-    if (result_.lines > 1) {
+    if (have_last_) {
       auto order = std::memcmp(hash.data(), last_.data(), last_.size());
       if (order <= 0) {
         fail(result_.lines,
-             order == 0 ? "repeats the hash of the line before (the corpus "
-                          "lists each hash once)"
-                        : "is out of order: its hash is below the line "
-                          "before's (use --sort for an unordered corpus)");
+             order == 0 ? "repeats the hash before it (the corpus lists "
+                          "each hash once)"
+                        : "is out of order: its hash is below the one "
+                          "before it (use --sort for an unordered corpus)");
         return false;
       }
     }
     last_ = hash;
+    have_last_ = true;
     index_.add(prefix, count);
     return true;
   }
@@ -166,6 +173,7 @@ private:
   entry_file index_;
   std::unique_ptr<external_sort> sorter_;
   sha1_digest last_{};
+  bool have_last_ = false;
   breached_build_result result_;
 };
 

@@ -2,6 +2,8 @@
 // Been Pwned's Pwned Passwords text: `<40 hex SHA-1>:<count>` a line,
 // upper- or lowercase hex, CRLF or LF, streaming, in one pass.
 //
+// Blank lines are skipped (they still count for the line numbers).
+//
 // The corpus as HIBP ships it is ordered by hash, so by default each hash
 // must be strictly greater than the one before: a line out of order, or a
 // hash that repeats the previous line's (HIBP lists each once: a repeat
@@ -30,6 +32,9 @@ struct breached_build_options {
   size_t sort_memory_bytes = size_t{256} << 20;
   /// Called now and then with the bytes of the corpus read so far.
   std::function<void(uint64_t)> progress;
+  /// Asked as often (and while runs are merged): true stops the build
+  /// with an error and removes every file it made (authctl: on SIGINT).
+  std::function<bool()> interrupted;
 };
 
 struct breached_build_result {

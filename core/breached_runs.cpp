@@ -15,6 +15,8 @@ namespace {
 
 constexpr size_t write_buffer_bytes = 1 << 20;
 constexpr size_t run_read_buffer_bytes = 1 << 16;
+/// Entries merged between two questions whether to stop.
+constexpr uint64_t merged_between_checks = 1 << 16;
 
 uint32_t saturating_add(uint32_t a, uint32_t b) {
   return a > UINT32_MAX - b ? UINT32_MAX : a + b;
@@ -148,9 +150,11 @@ bool entry_file::commit(const std::string& target) {
 
 // -- external_sort ------------------------------------------------------------
 
-external_sort::external_sort(std::string run_prefix, size_t memory_bytes)
+external_sort::external_sort(std::string run_prefix, size_t memory_bytes,
+                             std::function<bool()> interrupted)
   : run_prefix_(std::move(run_prefix)),
-    capacity_(std::max<size_t>(memory_bytes / sizeof(packed_entry), 16)) {
+    capacity_(std::max<size_t>(memory_bytes / sizeof(packed_entry), 16)),
+    interrupted_(std::move(interrupted)) {
   static_assert(sizeof(packed_entry) == breached_entry_bytes);
 }
 
@@ -235,7 +239,11 @@ bool external_sort::merge_runs(entry_file& out) {
     if (readers[i]->next(h.prefix, h.count))
       heap.push(h);
   }
-  while (!heap.empty()) {
+  for (uint64_t merged = 1; !heap.empty(); ++merged) {
+    if (merged % merged_between_checks == 0 && interrupted_ && interrupted_()) {
+      error_ = "interrupted";
+      return false;
+    }
     auto h = heap.top();
     heap.pop();
     out.add(h.prefix, h.count);

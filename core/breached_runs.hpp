@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -75,7 +76,10 @@ class external_sort {
 public:
   static constexpr size_t max_open_runs = 64;
 
-  external_sort(std::string run_prefix, size_t memory_bytes);
+  /// `interrupted`, if set, is asked now and then while runs are merged:
+  /// true stops the merge with an error.
+  external_sort(std::string run_prefix, size_t memory_bytes,
+                std::function<bool()> interrupted = {});
   ~external_sort();
 
   /// false: a run could not be written (error()).
@@ -101,6 +105,7 @@ private:
 
   std::string run_prefix_;
   size_t capacity_;
+  std::function<bool()> interrupted_;
   std::vector<packed_entry> chunk_;
   std::vector<std::unique_ptr<entry_file>> runs_;
   size_t runs_written_ = 0;

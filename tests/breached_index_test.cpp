@@ -328,7 +328,27 @@ TEST_CASE("malformed lines are reported by number and no index is left",
   require_refused(with_line_4(hash + ":"), 4, "malformed");
   require_refused(with_line_4(hash + ":12a"), 4, "count is not a decimal");
   require_refused(with_line_4(hash + ": 12"), 4, "count is not a decimal");
-  require_refused(with_line_4(""), 4, "malformed");
+  require_refused(with_line_4(" "), 4, "malformed");
+}
+
+TEST_CASE("blank lines are skipped but counted for the line numbers",
+          "[breached]") {
+  temp_dir dir;
+  auto lines = corpus_lines(10);
+  REQUIRE(build(join(lines), dir.file("plain")).ok());
+  auto with_blanks = lines;
+  with_blanks.insert(with_blanks.begin() + 3, "");
+  with_blanks.insert(with_blanks.begin() + 6, "\r");
+  with_blanks.push_back("");
+  auto r = build(join(with_blanks), dir.file("blanks"));
+  REQUIRE(r.ok());
+  CHECK(r.entries == 10);
+  CHECK(read_bytes(dir.file("plain")) == read_bytes(dir.file("blanks")));
+
+  // Lines 8 and 9 of the file (after two blanks) hold the 6th and 7th
+  // hashes; swapped, line 9 is out of order.
+  std::swap(with_blanks[7], with_blanks[8]);
+  require_refused(join(with_blanks), 9, "out of order");
 }
 
 TEST_CASE("a count past 2^32 - 1 is clamped, not refused", "[breached]") {
@@ -411,6 +431,40 @@ TEST_CASE("--sort still reports a malformed line by number and leaves no "
   CHECK_FALSE(exists(dir.file("i.sort-0.tmp")));
 }
 
+TEST_CASE("an interrupted build stops and leaves no file, sorted or not",
+          "[breached]") {
+  // 200,000 lines: the builder asks every 65,536 lines and, with --sort,
+  // every 65,536 entries merged.
+  auto text = join(corpus_lines(200'000, true));
+  auto sorted_text = join(corpus_lines(200'000));
+  for (int asks_before_stop : {0, 2, 4}) {
+    for (bool sort : {false, true}) {
+      temp_dir dir;
+      breached_build_options opts;
+      opts.sort = sort;
+      opts.sort_memory_bytes = 40'000 * 12;
+      int asked = 0;
+      opts.interrupted = [&] {
+        return asked++ >= asks_before_stop;
+      };
+      auto out = dir.file("index");
+      auto r = build(sort ? text : sorted_text, out, opts);
+      INFO("sort " << sort << ", stopped at ask " << asks_before_stop);
+      if (!sort && asks_before_stop > 2) {
+        // Only 3 asks in 200,000 sorted lines: it finished first.
+        CHECK(r.ok());
+        continue;
+      }
+      REQUIRE_FALSE(r.ok());
+      CHECK(r.error == "interrupted");
+      CHECK_FALSE(exists(out));
+      CHECK_FALSE(exists(out + ".tmp"));
+      for (int run = 0; run < 8; ++run)
+        CHECK_FALSE(exists(out + ".sort-" + std::to_string(run) + ".tmp"));
+    }
+  }
+}
+
 TEST_CASE("authctl breached build writes the index and reports a bad line "
           "by number",
           "[breached]") {
@@ -426,6 +480,15 @@ TEST_CASE("authctl breached build writes the index and reports a bad line "
   CHECK(result.status == 0);
   CHECK(contains(result.out, "200 entries, 12 bytes each"));
   CHECK(open_ok(out).breached(word(42), 1));
+  // No terminal here: no bar unless asked for, and then by bytes read.
+  CHECK(result.err.empty());
+  run.args = {"breached", "build", "--progress", corpus, out};
+  result = authnode::test::run_program(AUTHCTL_BINARY, run);
+  CHECK(result.status == 0);
+  auto size = std::to_string(read_bytes(corpus).size());
+  CHECK(contains(result.err, size + "/" + size + "  100%"));
+  run.args = {"breached", "build", "--no-progress", corpus, out};
+  CHECK(authnode::test::run_program(AUTHCTL_BINARY, run).err.empty());
 
   lines[2] = lines[2].substr(0, 39) + ":9";
   std::ofstream{corpus, std::ios::binary} << join(lines);
