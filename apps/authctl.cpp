@@ -18,6 +18,20 @@ CLI::Option* add_email(CLI::App* cmd, std::string& email) {
   return cmd->add_option("email", email, "the account's email")->required();
 }
 
+/// --progress and --no-progress into `progress`: 1, 0, or -1 when neither
+/// is given (a bar when stderr is a terminal). A flag function, because
+/// CLI11 2.1 sets an int flag to 0 when it is absent and to -1 for the
+/// negated name, which read as "never" by default and "auto" for
+/// --no-progress.
+void add_progress_flags(CLI::App* cmd, int& progress) {
+  cmd->add_flag_function(
+    "--progress,!--no-progress",
+    [&progress](int64_t n) {
+      progress = n > 0 ? 1 : 0;
+    },
+    "show a progress bar (default: on a terminal)");
+}
+
 void add_connection_options(CLI::App& app, ctl_options& o) {
   auto group = "Where the node is";
   app.add_option("--host", o.host, "public address of the node")
@@ -253,8 +267,7 @@ int main(int argc, char** argv) {
                  "users per batch, one transaction each")
     ->check(CLI::Range(1, 1000))
     ->capture_default_str();
-  import->add_flag("--progress,!--no-progress", imp.progress,
-                   "show a progress bar (default: on a terminal)");
+  add_progress_flags(import, imp.progress);
   import->callback([&] {
     if (!format.empty())
       imp.format = format == "csv" ? import_format::csv : import_format::jsonl;
@@ -284,8 +297,7 @@ brbuild
                "with --sort: MiB of entries sorted in memory at a time")
   ->check(CLI::Range(1, 1 << 20))
   ->capture_default_str();
-brbuild->add_flag("--progress,!--no-progress", brb.progress,
-                  "show a progress bar (default: on a terminal)");
+add_progress_flags(brbuild, brb.progress);
 brbuild->callback([&] {
   rc = cmd_breached_build(o, brb);
 });
