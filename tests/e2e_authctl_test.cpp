@@ -534,6 +534,8 @@ TEST_CASE("every authctl command has its own help") {
     {"stats"},
     {"import"},
     {"backup"},
+    {"breached"},
+    {"breached", "build"},
   };
   for (auto args : commands) {
     std::string name = "authctl";
