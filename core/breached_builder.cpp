@@ -113,6 +113,8 @@ public:
     if (opts_.progress)
       opts_.progress(reader_.bytes());
     if (sorter_) {
+      if (sorter_->runs_written() > 0 && opts_.merging)
+        opts_.merging();
       bool merged = sorter_->finish_into(index_);
       result_.runs = sorter_->runs_written();
       if (!merged)

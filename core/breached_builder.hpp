@@ -32,6 +32,9 @@ struct breached_build_options {
   size_t sort_memory_bytes = size_t{256} << 20;
   /// Called now and then with the bytes of the corpus read so far.
   std::function<void(uint64_t)> progress;
+  /// With `sort`: called once when the corpus is read and sorted runs on
+  /// disk are about to be merged (not when it all fitted in memory).
+  std::function<void()> merging;
   /// Asked as often (and while runs are merged): true stops the build
   /// with an error and removes every file it made (authctl: on SIGINT).
   std::function<bool()> interrupted;

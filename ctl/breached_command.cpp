@@ -103,6 +103,14 @@ int cmd_breached_build(const ctl_options& opts,
   build.progress = [&bar](uint64_t bytes) {
     bar.update(bytes);
   };
+  // With --sort, reading ends the bar; merging the runs takes a while more.
+  bool bar_done = false;
+  build.merging = [&] {
+    bar.finish(file_size(args.corpus));
+    bar_done = true;
+    if (draw)
+      std::cerr << "merging the sorted runs...\n";
+  };
   stop_signals signals;
   build.interrupted = [] {
     return stop_signal != 0;
@@ -125,7 +133,8 @@ int cmd_breached_build(const ctl_options& opts,
     std::cerr << result.error << "; no index written\n";
     return exit_usage;
   }
-  bar.finish(file_size(args.corpus));
+  if (!bar_done)
+    bar.finish(file_size(args.corpus));
   print_summary(opts, args, result, took.count());
   return exit_ok;
 }
