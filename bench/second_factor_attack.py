@@ -263,20 +263,23 @@ async def owner_logins(port, victim, source, every, deadline, count=None):
     return results
 
 
-def admitted_guesses(audit_path, start, end, t0):
+def admitted_guesses(audit_path, start, end, t0, email):
     """The times (s after the wall-clock time T0, to the second) of the
     code guesses the guard let through, from the audit lines between the
-    offsets START and END."""
-    times = []
+    offsets START and END: at EMAIL's account, and at any other (a guess
+    of an earlier scenario that the guard still held when it ended)."""
+    times, others = [], []
     with open(audit_path) as f:
         f.seek(start)
         for line in f.read(end - start).splitlines():
             if ('"op":"login_second_factor","outcome":"invalid_code"' in line
                     and "wrong, replayed or used code" in line):
+                event = json.loads(line)
                 at = calendar.timegm(time.strptime(
-                    json.loads(line)["time"], "%Y-%m-%dT%H:%M:%SZ"))
-                times.append(at - int(t0))
-    return times
+                    event["time"], "%Y-%m-%dT%H:%M:%SZ"))
+                mine = event.get("account") == email
+                (times if mine else others).append(at - int(t0))
+    return times, others
 
 
 async def scenario(port, audit, number, title, sources, depth, args):
@@ -294,7 +297,7 @@ async def scenario(port, audit, number, title, sources, depth, args):
     end = os.path.getsize(audit)
     elapsed = time.monotonic() - t0
     owned = await owner
-    times = admitted_guesses(audit, start, end, wall0)
+    times, others = admitted_guesses(audit, start, end, wall0, victim.email)
     checked = len(times)
     fewest, most = schedule_range(args.seconds)
     ok = [r for r in owned if r[0]]
@@ -306,6 +309,9 @@ async def scenario(port, audit, number, title, sources, depth, args):
           % (checked, args.seconds, checked * 60 / args.seconds, fewest,
              most))
     print("  at (s, to the second): %s" % " ".join(str(t) for t in times))
+    if others:
+        print("  and at other accounts (held from an earlier scenario): %s"
+              % " ".join(str(t) for t in others))
     print("  attacker's replies: %s" % ", ".join(
         "%s %d" % kv for kv in sorted(attacker.outcomes.items())))
     print("  owner with a device token: %d of %d logins got in%s"
