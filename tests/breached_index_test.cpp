@@ -361,8 +361,8 @@ TEST_CASE("a count past 2^32 - 1 is clamped, not refused", "[breached]") {
   CHECK(*n == UINT32_MAX);
 }
 
-TEST_CASE("--sort with memory for a few entries merges runs into the same "
-          "bytes as the sorted build",
+TEST_CASE("a build with --sort and memory for a few entries merges runs "
+          "into the same bytes as the sorted build",
           "[breached]") {
   temp_dir dir;
   REQUIRE(build(join(corpus_lines(10'000)), dir.file("sorted")).ok());
@@ -396,8 +396,8 @@ TEST_CASE("--sort with memory for a few entries merges runs into the same "
     CHECK_FALSE(exists(dir.file(name) + ".sort-0.tmp"));
 }
 
-TEST_CASE("--sort merges a repeated hash into one entry with the counts "
-          "summed",
+TEST_CASE("a build with --sort merges a repeated hash into one entry with "
+          "the counts summed",
           "[breached]") {
   temp_dir dir;
   auto a = hex(sha1_of("repeated"));
@@ -414,8 +414,8 @@ TEST_CASE("--sort merges a repeated hash into one entry with the counts "
   CHECK(index.count(sha1_of("once").data()) == 1u);
 }
 
-TEST_CASE("--sort still reports a malformed line by number and leaves no "
-          "files",
+TEST_CASE("a build with --sort still reports a malformed line by number "
+          "and leaves no files",
           "[breached]") {
   temp_dir dir;
   auto lines = corpus_lines(100, true);
