@@ -19,48 +19,14 @@
 
 #include "core/breached_builder.hpp"
 #include "core/breached_index.hpp"
+#include "support/breached_corpus.hpp"
 #include "support/program.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace authnode;
-using authnode::test::temp_dir;
+using namespace authnode::test;
 
 namespace {
-
-std::string word(size_t i) {
-  return "breached-word-" + std::to_string(i);
-}
-
-uint32_t count_of(size_t i) {
-  return static_cast<uint32_t>(i % 1000 + 1);
-}
-
-std::string hex(const sha1_digest& d, bool upper = true) {
-  static const char* digits[] = {"0123456789abcdef", "0123456789ABCDEF"};
-  std::string out;
-  for (auto b : d) {
-    out += digits[upper][b >> 4];
-    out += digits[upper][b & 15];
-  }
-  return out;
-}
-
-/// "<HEX>:<count>" lines of words [0, n), ordered by hash as HIBP ships
-/// them unless `shuffle`.
-std::vector<std::string> corpus_lines(size_t n, bool shuffle = false) {
-  std::vector<std::pair<sha1_digest, size_t>> hashes;
-  hashes.reserve(n);
-  for (size_t i = 0; i < n; ++i)
-    hashes.emplace_back(sha1_of(word(i)), i);
-  std::sort(hashes.begin(), hashes.end());
-  std::vector<std::string> lines;
-  lines.reserve(n);
-  for (auto& [digest, i] : hashes)
-    lines.push_back(hex(digest) + ":" + std::to_string(count_of(i)));
-  if (shuffle)
-    std::shuffle(lines.begin(), lines.end(), std::mt19937{16});
-  return lines;
-}
 
 std::string join(const std::vector<std::string>& lines,
                  const char* end = "\n") {
@@ -159,13 +125,13 @@ TEST_CASE("a sorted corpus gives an index that knows each word and its "
   CHECK(index.file_bytes() == r.file_bytes);
   CHECK(index.max_count() == 1000);
   for (size_t i = 0; i < 1000; ++i) {
-    auto n = index.count(sha1_of(word(i)).data());
+    auto n = index.count(sha1_of(corpus_word(i)).data());
     REQUIRE(n);
-    CHECK(*n == count_of(i));
-    CHECK(index.breached(word(i), 1));
+    CHECK(*n == corpus_count(i));
+    CHECK(index.breached(corpus_word(i), 1));
   }
   for (size_t i = 1000; i < 2000; ++i)
-    CHECK_FALSE(index.breached(word(i), 1));
+    CHECK_FALSE(index.breached(corpus_word(i), 1));
   CHECK_FALSE(index.breached("", 1));
 }
 
@@ -188,8 +154,8 @@ TEST_CASE("breached takes a password only when seen min-count times",
   REQUIRE(build(join(corpus_lines(300)), dir.file("index")).ok());
   auto index = open_ok(dir.file("index"));
   for (size_t i = 0; i < 300; ++i) {
-    CHECK(index.breached(word(i), count_of(i)));
-    CHECK_FALSE(index.breached(word(i), count_of(i) + 1));
+    CHECK(index.breached(corpus_word(i), corpus_count(i)));
+    CHECK_FALSE(index.breached(corpus_word(i), corpus_count(i) + 1));
   }
 }
 
@@ -202,9 +168,9 @@ TEST_CASE("a million-line corpus: every 1000th word is found with its count",
   size_t found = 0;
   auto start = std::chrono::steady_clock::now();
   for (size_t i = 0; i < million_index::words; i += 1000) {
-    auto n = index.count(sha1_of(word(i)).data());
+    auto n = index.count(sha1_of(corpus_word(i)).data());
     REQUIRE(n);
-    CHECK(*n == count_of(i));
+    CHECK(*n == corpus_count(i));
     ++found;
   }
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
@@ -292,9 +258,9 @@ TEST_CASE("a moved index still answers, and the moved-from one is empty",
   REQUIRE(build(join(corpus_lines(50)), dir.file("index")).ok());
   auto a = open_ok(dir.file("index"));
   breached_index b = std::move(a);
-  CHECK(b.breached(word(7), 1));
+  CHECK(b.breached(corpus_word(7), 1));
   CHECK(a.entries() == 0);
-  CHECK_FALSE(a.breached(word(7), 1));
+  CHECK_FALSE(a.breached(corpus_word(7), 1));
 }
 
 TEST_CASE("a line out of order is reported by number and no index is left",
@@ -355,7 +321,7 @@ TEST_CASE("a count past 2^32 - 1 is clamped, not refused", "[breached]") {
   temp_dir dir;
   auto digest = sha1_of("clamped");
   REQUIRE(
-    build(hex(digest) + ":123456789012345678901234\n", dir.file("i")).ok());
+    build(sha1_hex(digest) + ":123456789012345678901234\n", dir.file("i")).ok());
   auto n = open_ok(dir.file("i")).count(digest.data());
   REQUIRE(n);
   CHECK(*n == UINT32_MAX);
@@ -400,8 +366,8 @@ TEST_CASE("a build with --sort merges a repeated hash into one entry with "
           "the counts summed",
           "[breached]") {
   temp_dir dir;
-  auto a = hex(sha1_of("repeated"));
-  auto b = hex(sha1_of("once"));
+  auto a = sha1_hex(sha1_of("repeated"));
+  auto b = sha1_hex(sha1_of("once"));
   breached_build_options opts;
   opts.sort = true;
   opts.sort_memory_bytes = 16 * 12;
@@ -479,7 +445,7 @@ TEST_CASE("authctl breached build writes the index and reports a bad line "
   INFO(result.err);
   CHECK(result.status == 0);
   CHECK(contains(result.out, "200 entries, 12 bytes each"));
-  CHECK(open_ok(out).breached(word(42), 1));
+  CHECK(open_ok(out).breached(corpus_word(42), 1));
   // No terminal here: no bar unless asked for, and then by bytes read.
   CHECK(result.err.empty());
   run.args = {"breached", "build", "--progress", corpus, out};
