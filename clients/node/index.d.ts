@@ -91,12 +91,14 @@ export class User {
 export class Session {
   constructor(fields: {
     token: string; expiresAt: Date; user: User; deviceToken?: string | null;
-    extra?: Record<string, unknown>;
+    passwordBreached?: boolean; extra?: Record<string, unknown>;
   });
   readonly token: string;
   readonly expiresAt: Date;
   readonly user: User;
   readonly deviceToken: string | null;
+  /** The login's password is in the node's breached-password index: ask for a change. */
+  readonly passwordBreached: boolean;
   readonly extra: Record<string, unknown>;
   static fromReply(reply: unknown): Session;
 }
@@ -136,7 +138,15 @@ export class Stats {
   readonly secondFactorChallengesTotal: number;
   readonly secondFactorOkTotal: number;
   readonly secondFactorFailedTotal: number;
+  readonly breachedPasswordRefusedTotal: number;
+  readonly breachedLoginTotal: number;
+  readonly breachedIndexState: number;
+  readonly breachedIndexEntries: number;
   readonly uptimeSeconds: number;
+  /** The breached-password index: off, on or missing. */
+  readonly breachedPasswords: 'off' | 'on' | 'missing';
+  /** The index's path on the node, '' when off. */
+  readonly breachedPath: string;
   /** Counters this version does not know, under their wire names. */
   readonly extra: Record<string, unknown>;
   static fromJSON(obj: unknown): Stats;
@@ -247,6 +257,8 @@ export class EmailNotVerified extends AuthnodeError {}
 export class RateLimited extends AuthnodeError {}
 /** The account is not in the state a second-factor method needs (TOTP on already, off, nothing pending). */
 export class Conflict extends AuthnodeError {}
+/** The new password is breached, or made of the account's email, name or the site's words. */
+export class BreachedPassword extends AuthnodeError {}
 
 /**
  * login or recoveryFinish: the password (or code) was right but the account

@@ -20,6 +20,6 @@ export {
   AuthnodeClientError, AuthnodeError, BadJson, BadRequest, UnknownOp, LineTooLong, Busy,
   Unavailable, Internal, InvalidEmail, WeakPassword, EmailTaken, InvalidCredentials,
   InvalidToken, Forbidden, NoSuchUser, Exists, BackupFailed, InvalidCode, EmailNotVerified,
-  RateLimited, SecondFactorRequired, Conflict, ERROR_CLASSES,
+  RateLimited, SecondFactorRequired, Conflict, BreachedPassword, ERROR_CLASSES,
   errorFromReply, TransportError, ConnectFailed, ConnectionLost, ProtocolError, Timeout,
 } from './lib/errors.js';

@@ -188,6 +188,17 @@ export class Conflict extends AuthnodeError {
   static CODE = 'conflict';
 }
 
+/**
+ * `breached_password`: the new password (register, changePassword,
+ * recoveryFinish, admin user_add and user_set_password) is in the node's
+ * list of breached passwords, or is made of the account's email, name or
+ * the site's words; the message says which. Ask for another password.
+ * Nothing changed (a recovery code stays good).
+ */
+export class BreachedPassword extends AuthnodeError {
+  static CODE = 'breached_password';
+}
+
 // The members beside `error` of a second_factor_required reply; without them
 // the reply is no authnode reply and the error cannot be built.
 function challengeOf(reply) {
@@ -273,7 +284,7 @@ export const ERROR_CLASSES = Object.freeze(
       BadJson, BadRequest, UnknownOp, LineTooLong, Busy, Unavailable, Internal,
       InvalidEmail, WeakPassword, EmailTaken, InvalidCredentials, InvalidToken,
       Forbidden, NoSuchUser, Exists, BackupFailed, InvalidCode, EmailNotVerified, RateLimited,
-      SecondFactorRequired, Conflict,
+      SecondFactorRequired, Conflict, BreachedPassword,
     ].map((cls) => [cls.CODE, cls]),
   ),
 );

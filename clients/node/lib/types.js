@@ -90,7 +90,7 @@ export class User {
   }
 }
 
-const SESSION_KNOWN = new Set(['id', 'ok', 'token', 'expires_at', 'user', 'device_token']);
+const SESSION_KNOWN = new Set(['id', 'ok', 'token', 'expires_at', 'user', 'device_token', 'password_breached']);
 
 /**
  * The result of a successful login (and of loginSecondFactor and of
@@ -100,9 +100,9 @@ const SESSION_KNOWN = new Set(['id', 'ok', 'token', 'expires_at', 'user', 'devic
  */
 export class Session {
   /**
-   * @param {{token: string, expiresAt: Date, user: User, deviceToken?: string|null, extra?: object}} fields
+   * @param {{token: string, expiresAt: Date, user: User, deviceToken?: string|null, passwordBreached?: boolean, extra?: object}} fields
    */
-  constructor({ token, expiresAt, user, deviceToken = null, extra: more = {} }) {
+  constructor({ token, expiresAt, user, deviceToken = null, passwordBreached = false, extra: more = {} }) {
     /** The session token (43 base64url characters); opaque. */
     this.token = token;
     /** When the token stops working. */
@@ -115,6 +115,12 @@ export class Session {
      * there: it exempts them from penalties someone else caused.
      */
     this.deviceToken = deviceToken;
+    /**
+     * The password of this login is in the node's breached-password index:
+     * the login succeeded, but ask the user to change it. False from a node
+     * without the index (or an older node, which does not send it).
+     */
+    this.passwordBreached = passwordBreached;
     /** Reply members this version does not know. */
     this.extra = more;
   }
@@ -126,11 +132,14 @@ export class Session {
     if (device !== undefined && device !== null && typeof device !== 'string') {
       throw new ProtocolError('login: device_token is not a string');
     }
+    const breached = reply.password_breached ?? false;
+    if (typeof breached !== 'boolean') throw new ProtocolError('login: password_breached is not a boolean');
     return new Session({
       token: required(reply, 'token', 'string', 'login'),
       expiresAt: timestamp(reply.expires_at, 'login.expires_at'),
       user: User.fromJSON(reply.user),
       deviceToken: device ?? null,
+      passwordBreached: breached,
       extra: extra(reply, SESSION_KNOWN),
     });
   }
@@ -141,6 +150,7 @@ export class Session {
       expiresAt: this.expiresAt,
       user: this.user,
       deviceToken: this.deviceToken === null ? null : '<hidden>',
+      passwordBreached: this.passwordBreached,
     };
     return `Session ${inspectFn(shown, { ...options, depth: options.depth === null ? null : options.depth - 1 })}`;
   }
@@ -198,8 +208,12 @@ export const STATS_COUNTERS = Object.freeze([
   'penalized_accounts', 'throttle_held', 'hash_queue_depth', 'tarpitted_total',
   'idle_closed_total', 'mails_sent_total', 'mails_failed_total', 'mails_dropped_total',
   'outbox_depth', 'second_factor_challenges_total', 'second_factor_ok_total',
-  'second_factor_failed_total', 'uptime_seconds',
+  'second_factor_failed_total', 'breached_password_refused_total', 'breached_login_total',
+  'breached_index_state', 'breached_index_entries', 'uptime_seconds',
 ]);
+
+/** The text members of the `stats` object, and what an older node's stand for. */
+export const STATS_TEXT = Object.freeze({ breached_passwords: 'off', breached_path: '' });
 
 const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 
@@ -212,6 +226,7 @@ const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 export class Stats {
   constructor(values = {}, more = {}) {
     for (const name of STATS_COUNTERS) this[camel(name)] = values[camel(name)] ?? 0;
+    for (const [name, fallback] of Object.entries(STATS_TEXT)) this[camel(name)] = values[camel(name)] ?? fallback;
     /** Counters this version does not know, under their wire names. */
     this.extra = more;
   }
@@ -223,6 +238,9 @@ export class Stats {
     for (const name of STATS_COUNTERS) {
       if (Object.hasOwn(obj, name)) values[camel(name)] = required(obj, name, 'integer', 'stats');
     }
-    return new Stats(values, extra(obj, new Set(STATS_COUNTERS)));
+    for (const name of Object.keys(STATS_TEXT)) {
+      if (Object.hasOwn(obj, name)) values[camel(name)] = required(obj, name, 'string', 'stats');
+    }
+    return new Stats(values, extra(obj, new Set([...STATS_COUNTERS, ...Object.keys(STATS_TEXT)])));
   }
 }

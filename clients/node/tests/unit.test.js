@@ -42,6 +42,7 @@ const EXPECTED_CLASSES = {
   rate_limited: authnode.RateLimited,
   second_factor_required: authnode.SecondFactorRequired,
   conflict: authnode.Conflict,
+  breached_password: authnode.BreachedPassword,
 };
 
 const CHALLENGE = 'C'.repeat(43);
@@ -261,6 +262,18 @@ describe('parsing', () => {
     assert.deepEqual(stats.extra, {});
   });
 
+  it('reads password_breached of a grant and the breached members of stats', () => {
+    const grant = { ok: true, token: TOKEN, expires_at: '2026-11-26T14:58:01Z', user: USER };
+    assert.equal(authnode.Session.fromReply(grant).passwordBreached, false);
+    const breached = authnode.Session.fromReply({ ...grant, password_breached: true });
+    assert.equal(breached.passwordBreached, true);
+    assert.deepEqual(breached.extra, {});
+    assert.throws(() => authnode.Session.fromReply({ ...grant, password_breached: 'yes' }), authnode.ProtocolError);
+    const stats = authnode.Stats.fromJSON({ breached_passwords: 'on', breached_index_entries: 7 });
+    assert.deepEqual([stats.breachedPasswords, stats.breachedIndexEntries], ['on', 7]);
+    assert.deepEqual(stats.extra, {});
+  });
+
   it('parses a totp_setup reply and keeps the seed out of inspect output', () => {
     const setup = authnode.TotpSetup.fromReply({ id: 1, ok: true, secret: SECRET, uri: `otpauth://totp/x?secret=${SECRET}`, qr: 1 });
     assert.equal(setup.secret, SECRET);
@@ -426,6 +439,20 @@ describe('a fake node', () => {
     await assert.rejects(c.login('ann@example.org', 'correct horse'), authnode.ProtocolError);
     await c.ping(); // the connection stays
     assert.deepEqual(ops(f), ['login', 'login', 'ping']);
+  });
+
+  it('rejects a breached password with BreachedPassword and the node\'s sentence', async () => {
+    const message = 'this password is in a list of breached passwords; choose another';
+    const f = await fake(async (peer) => {
+      const [req] = await peer.readLines(1);
+      peer.write({ id: req.id, ok: false, error: { code: 'breached_password', message } });
+      await serveForever(peer);
+    });
+    const c = await client(f.port);
+    const err = await c.register('ann@example.org', 'password1', 'Ann').catch((e) => e);
+    assert.ok(err instanceof authnode.BreachedPassword, String(err));
+    assert.ok(err.message.includes('breached'));
+    assert.ok(!err.message.includes('password1'));
   });
 
   it('rejects a recovery_codes member that is not a list of strings', async () => {

@@ -47,6 +47,7 @@ __all__ = [
     "EmailNotVerified",
     "SecondFactorRequired",
     "Conflict",
+    "BreachedPassword",
     "RateLimited",
     "TransportError",
     "ConnectFailed",
@@ -300,6 +301,17 @@ class Conflict(AuthnodeError):
     CODE = "conflict"
 
 
+class BreachedPassword(AuthnodeError):
+    """``breached_password``: the new password (``register``,
+    ``change_password``, ``recovery_finish``, admin ``user_add`` and
+    ``user_set_password``) is in the node's list of breached passwords, or
+    is made of the account's email, name or the site's words. The message
+    says which; ask the user for another password. Nothing changed (a
+    recovery code stays good)."""
+
+    CODE = "breached_password"
+
+
 class RateLimited(AuthnodeError):
     """``rate_limited``: too many registrations from this address, or
     logins for this address or account are penalized and one is held
@@ -337,6 +349,7 @@ ERROR_CLASSES: Mapping[str, type[AuthnodeError]] = {
         EmailNotVerified,
         SecondFactorRequired,
         Conflict,
+        BreachedPassword,
         RateLimited,
     )
     if cls.CODE is not None

@@ -121,6 +121,10 @@ class Session:
             valid one, else ``None``. Keep it on the end user's device
             (a cookie, say) and pass it to later logins from there: it
             exempts them from throttle penalties caused by someone else.
+        password_breached: The password of this login is in the node's
+            breached-password index: the login succeeded, but ask the user
+            to change it. ``False`` from a node without the index (or an
+            older node, which does not send it).
         extra: Reply members this version of the client does not know.
     """
 
@@ -128,9 +132,10 @@ class Session:
     expires_at: datetime
     user: User
     device_token: Optional[str] = field(default=None, repr=False)
+    password_breached: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    _KNOWN = {"id", "ok", "token", "expires_at", "user", "device_token"}
+    _KNOWN = {"id", "ok", "token", "expires_at", "user", "device_token", "password_breached"}
 
     @classmethod
     def from_reply(cls, reply: Mapping[str, Any]) -> "Session":
@@ -139,11 +144,15 @@ class Session:
         device = reply.get("device_token")
         if device is not None and not isinstance(device, str):
             raise ProtocolError("login: device_token is not a string")
+        breached = reply.get("password_breached", False)
+        if not isinstance(breached, bool):
+            raise ProtocolError("login: password_breached is not a boolean")
         return cls(
             token=_require(reply, "token", str, "login"),
             expires_at=_timestamp(reply.get("expires_at"), "login.expires_at"),
             user=User.from_json(reply.get("user")),
             device_token=device,
+            password_breached=breached,
             extra=_extra(reply, cls._KNOWN),
         )
 
@@ -212,7 +221,15 @@ class Stats:
     second_factor_challenges_total: int = 0
     second_factor_ok_total: int = 0
     second_factor_failed_total: int = 0
+    breached_password_refused_total: int = 0
+    breached_login_total: int = 0
+    breached_index_state: int = 0
+    breached_index_entries: int = 0
     uptime_seconds: int = 0
+    #: ``"off"``, ``"on"`` or ``"missing"``: the breached-password index.
+    breached_passwords: str = "off"
+    #: The index's path on the node, ``""`` when off.
+    breached_path: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -224,5 +241,6 @@ class Stats:
         values: dict[str, Any] = {}
         for name in known:
             if name in obj:
-                values[name] = _require(obj, name, int, "stats")
+                kind = str if name in ("breached_passwords", "breached_path") else int
+                values[name] = _require(obj, name, kind, "stats")
         return cls(**values, extra=_extra(obj, known))

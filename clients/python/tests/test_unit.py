@@ -47,6 +47,7 @@ EXPECTED_CLASSES = {
     "email_not_verified": authnode.EmailNotVerified,
     "second_factor_required": authnode.SecondFactorRequired,
     "conflict": authnode.Conflict,
+    "breached_password": authnode.BreachedPassword,
     "rate_limited": authnode.RateLimited,
 }
 
@@ -296,6 +297,18 @@ class ParsingTest(unittest.TestCase):
         self.assertEqual((stats.connections, stats.logins_ok), (2, 0))
         self.assertEqual(stats.extra, {"sessions_live": 5})
 
+    def test_a_grant_says_whether_its_password_is_breached(self) -> None:
+        grant = {"ok": True, "token": TOKEN, "expires_at": "2026-11-26T14:58:01Z", "user": USER}
+        self.assertIs(authnode.Session.from_reply(grant).password_breached, False)
+        breached = authnode.Session.from_reply({**grant, "password_breached": True})
+        self.assertIs(breached.password_breached, True)
+        self.assertEqual(breached.extra, {})
+        with self.assertRaises(authnode.ProtocolError):
+            authnode.Session.from_reply({**grant, "password_breached": "yes"})
+        stats = authnode.Stats.from_json({"breached_passwords": "on", "breached_index_entries": 7})
+        self.assertEqual((stats.breached_passwords, stats.breached_index_entries), ("on", 7))
+        self.assertEqual(stats.extra, {})
+
     def test_email_verified_is_a_known_member_of_the_user(self) -> None:
         user = authnode.User.from_json({**USER, "email_verified": True})
         self.assertIs(user.email_verified, True)
@@ -433,6 +446,20 @@ class FakeNodeSyncTest(unittest.TestCase):
         self.assertEqual(results["login"].token, TOKEN)
         self.assertEqual(results["stats"].uptime_seconds, 3)
         self.assertIsNone(results["ping"])
+
+    def test_a_breached_password_refusal_raises_breached_password(self) -> None:
+        def handler(conn: socket.socket, index: int) -> None:
+            (req,) = read_lines(conn, 1, fake, timeout=30)
+            message = "this password is in a list of breached passwords; choose another"
+            write_json(conn, {"id": req["id"], "ok": False, "error": {"code": "breached_password", "message": message}})
+            serve_forever(fake)(conn, index)
+
+        fake = self.fake(handler)
+        c = self.client(fake)
+        with self.assertRaises(authnode.BreachedPassword) as caught:
+            c.register("ann@example.org", "password1", "Ann")
+        self.assertIn("breached", str(caught.exception))
+        self.assertNotIn("password1", str(caught.exception))
 
     def test_a_read_only_request_is_resent_once_only(self) -> None:
         # The first two connections are dropped right after their first
