@@ -55,7 +55,7 @@ void ask_db(admin_ptr self, RP rp, F on_result, Ts&&... xs) {
 template <class RP, class F>
 void hash_then(admin_ptr self, RP rp, secret password, F on_hash) {
   ask_then<std::string>(self, rp, self->state.hasher, caf::infinite,
-                        std::move(on_hash), hash_atom::value,
+                        std::move(on_hash), hash_new_atom::value,
                         std::move(password), self->state.cfg.params);
 }
 
@@ -151,7 +151,8 @@ caf::result<user_page> on_list(admin_ptr self, user_query& q) {
 
 caf::result<user_view> on_add(admin_ptr self, admin_new_user& req) {
   if (auto err = check_new_account(req.email, req.name, req.password,
-                                   self->state.cfg.min_password))
+                                   self->state.cfg.min_password,
+                                   self->state.cfg.context_words))
     return err;
   auto email = req.email;
   auto name = req.name;
@@ -181,6 +182,11 @@ on_set_password(admin_ptr self, const std::string& raw, secret& password) {
     self, rp,
     [=, password = std::move(password)](user_record& found) mutable {
       auto id = found.user.id;
+      if (auto err = check_context(password, email, found.user.name,
+                                   self->state.cfg.context_words)) {
+        rp.deliver(std::move(err));
+        return;
+      }
       hash_then(self, rp, std::move(password), [=](std::string& phc) mutable {
         // No session is kept: every session of the user is revoked.
         ask_db<caf::ok_atom>(
@@ -254,6 +260,22 @@ caf::result<outbox_status> on_outbox(admin_ptr self) {
       rp.deliver(std::move(st));
     },
     outbox_status_atom::value);
+  return rp;
+}
+
+/// A bad new file leaves the old mapping in place: the reply's `problem`
+/// says why, and so do the log and the audit line.
+caf::result<breached_status> on_breached_reload(admin_ptr self) {
+  auto rp = self->make_response_promise<breached_status>();
+  ask_then<breached_status>(
+    self, rp, self->state.hasher, caf::infinite,
+    [=](breached_status& status) mutable {
+      audit(self, "admin:breached_reload",
+            status.problem.empty() ? "ok" : "kept_old", "", "",
+            status.problem.empty() ? "admin channel" : status.problem);
+      rp.deliver(std::move(status));
+    },
+    breached_reload_atom::value, true);
   return rp;
 }
 
@@ -514,6 +536,9 @@ admin_actor::behavior_type admin(admin_ptr self, admin_settings cfg,
     },
     [=](mfa_reset_atom, const std::string& email) {
       return on_mfa_reset(self, email);
+    },
+    [=](breached_reload_atom) {
+      return on_breached_reload(self);
     },
   };
 }

@@ -35,6 +35,8 @@ struct admin_settings {
   caf::timespan failure_delay = std::chrono::seconds(2);
   caf::timespan backend_timeout = std::chrono::seconds(10);
   uint32_t min_password = 8;
+  /// --password-context-words (core/password_context.hpp).
+  std::vector<std::string> context_words;
   hash_params params;
 };
 

@@ -28,6 +28,9 @@ struct auth_settings {
   caf::timespan session_ttl = std::chrono::hours(24);
   caf::timespan backend_timeout = std::chrono::seconds(10);
   uint32_t min_password = 8;
+  /// --password-context-words: refused in new passwords, like the
+  /// account's own email and name (core/password_context.hpp).
+  std::vector<std::string> context_words;
   hash_params params;
   /// A hash of a random password made with `params`: unknown emails are
   /// verified against it so they cost the same time as a wrong password.

@@ -52,6 +52,18 @@ error_fn audited_refusal(auth_ptr self, const char* op, std::string source,
   };
 }
 
+error_fn counted_breach(auth_ptr self, const char* op, std::string source,
+                        std::string account, error_fn on_error) {
+  return [=](caf::error err) {
+    if (to_wire(err).code == ec::breached_password) {
+      self->state.counters->breached_password_refused_total += 1;
+      audit_outcome(self, op, "breached_password", source, account,
+                    "new password in the breached index");
+    }
+    on_error(std::move(err));
+  };
+}
+
 caf::error failed_credentials(auth_ptr self) {
   self->state.counters->logins_failed += 1;
   return make_held_error(ec::invalid_credentials,
@@ -94,9 +106,11 @@ session_grant make_grant(auth_ptr self, user_view user, std::string source,
 
 void commit_grant(auth_ptr self, user_view user, std::string source,
                   bool keep_device,
-                  caf::typed_response_promise<session_grant> rp) {
+                  caf::typed_response_promise<session_grant> rp,
+                  bool breached) {
   login_commit commit;
   auto granted = make_grant(self, std::move(user), std::move(source), commit);
+  granted.password_breached = breached;
   if (keep_device) {
     commit.device_digest.clear();
     granted.device_token = secret{};

@@ -62,6 +62,11 @@ void audit_outcome(auth_ptr self, const char* op, const char* outcome,
 error_fn audited_refusal(auth_ptr self, const char* op, std::string source,
                          std::string account, error_fn on_error);
 
+/// Runs `on_error` for a hasher's refusal of a new password, after counting
+/// and writing down a breached_password one (never the password).
+error_fn counted_breach(auth_ptr self, const char* op, std::string source,
+                        std::string account, error_fn on_error);
+
 /// Counts a failed password check and makes its error, held for
 /// failure-delay.
 caf::error failed_credentials(auth_ptr self);
@@ -84,10 +89,12 @@ session_grant make_grant(auth_ptr self, user_view user, std::string source,
 
 /// Grants a session to `user` (make_grant), commits it, caches it and
 /// answers `rp` with it. `keep_device`: the login presented a valid device
-/// token, which it keeps (no new one is made).
+/// token, which it keeps (no new one is made). `breached`: the password
+/// is in the breached index, which the grant says (password_breached).
 void commit_grant(auth_ptr self, user_view user, std::string source,
                   bool keep_device,
-                  caf::typed_response_promise<session_grant> rp);
+                  caf::typed_response_promise<session_grant> rp,
+                  bool breached = false);
 
 /// Sends a request tracked as `call` in the deadline queue: its answer is
 /// taken only while the call is open, so that exactly one of the callbacks

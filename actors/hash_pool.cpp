@@ -192,17 +192,68 @@ void lose(pool_ptr self, const caf::actor_addr& gone) {
     retry(self, std::move(job));
 }
 
+void publish_breached(pool_ptr self, const breached_status& status) {
+  if (auto& counters = self->state.counters) {
+    counters->breached_index_state = static_cast<int64_t>(status.state);
+    counters->breached_index_entries = static_cast<int64_t>(status.entries);
+  }
+}
+
+/// Asks every local hasher to map the index again (`again`) or to tell
+/// its state; runs `done` with the last answer, once all have answered.
+void reload(pool_ptr self, bool again,
+            std::function<void(breached_status)> done) {
+  auto& st = self->state;
+  if (st.local.empty()) {
+    breached_status none;
+    none.path = st.breached_path;
+    if (!none.path.empty())
+      none.problem = "no hasher runs on this node: hasher nodes map their "
+                     "own index";
+    done(std::move(none));
+    return;
+  }
+  auto left = std::make_shared<size_t>(st.local.size());
+  auto last = std::make_shared<breached_status>();
+  auto one_done = [=] {
+    if (--*left > 0)
+      return;
+    publish_breached(self, *last);
+    if (again && !last->problem.empty())
+      log_warning("breached-password index not reloaded: " + last->problem);
+    else if (again)
+      log_info("breached-password index " + last->path + " mapped, "
+               + std::to_string(last->entries) + " entries");
+    done(*last);
+  };
+  for (auto& worker : st.local)
+    self->request(worker, caf::infinite, breached_reload_atom::value, again)
+      .then(
+        [=](breached_status& status) {
+          *last = std::move(status);
+          one_done();
+        },
+        [=](caf::error& err) {
+          last->problem = to_wire(err).message;
+          one_done();
+        });
+}
+
 } // namespace
 
 hash_pool_actor::behavior_type
 hash_pool(pool_ptr self, size_t workers, size_t max_queue,
-          std::shared_ptr<node_counters> counters) {
+          std::shared_ptr<node_counters> counters, breached_settings breached) {
   self->state.counters = std::move(counters);
   self->state.max_queue = max_queue;
   self->state.workers = workers;
+  self->state.breached_path = breached.path;
   for (size_t i = 0; i < workers; ++i)
-    self->state.idle.emplace_back(
-      self->spawn<caf::detached + caf::linked>(hasher));
+    self->state.local.emplace_back(
+      self->spawn<caf::detached + caf::linked>(hasher, breached));
+  self->state.idle = self->state.local;
+  // The state for stats, once the hashers have mapped the file.
+  reload(self, false, [](breached_status) {});
   self->set_down_handler([=](caf::down_msg& msg) {
     lose(self, msg.source);
   });
@@ -210,6 +261,18 @@ hash_pool(pool_ptr self, size_t workers, size_t max_queue,
     [=](hash_atom a, secret& password, hash_params p) {
       auto rp = self->make_response_promise<std::string>();
       dispatch(self, rp, false, a, std::move(password), p);
+      return rp;
+    },
+    [=](hash_new_atom a, secret& password, hash_params p) {
+      auto rp = self->make_response_promise<std::string>();
+      dispatch(self, rp, false, a, std::move(password), p);
+      return rp;
+    },
+    [=](breached_reload_atom, bool again) {
+      auto rp = self->make_response_promise<breached_status>();
+      reload(self, again, [rp](breached_status status) mutable {
+        rp.deliver(std::move(status));
+      });
       return rp;
     },
     [=](verify_atom a, std::string& phc, secret& password, hash_params p) {

@@ -13,6 +13,10 @@
 // again (hashing has no side effect, so a job done twice is harmless), and
 // with no worker left at all a job is answered `unavailable` at once
 // rather than waiting for a worker that may never come.
+//
+// A reload of the breached-password index (breached_reload_atom) goes to
+// every local hasher at once, past the queue: each maps the file itself
+// (actors/hasher.hpp). Hasher nodes reload on their own (SIGHUP there).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +27,7 @@
 
 #include <caf/actor_addr.hpp>
 
+#include "actors/hasher.hpp"
 #include "actors/interfaces.hpp"
 #include "core/counters.hpp"
 
@@ -30,6 +35,10 @@ namespace authnode {
 
 struct hash_pool_state {
   std::vector<hasher_actor> idle;
+  /// This node's own hashers, busy or not: a reload goes to each.
+  std::vector<hasher_actor> local;
+  /// --breached-passwords, for a reload's answer when no hasher is local.
+  std::string breached_path;
   using job = std::function<void(hasher_actor)>;
   /// Jobs handed to a remote worker, by job number: sent again elsewhere if
   /// that worker is lost before it answers.
@@ -61,6 +70,6 @@ struct hash_pool_state {
 hash_pool_actor::behavior_type
 hash_pool(hash_pool_actor::stateful_pointer<hash_pool_state> self,
           size_t workers, size_t max_queue,
-          std::shared_ptr<node_counters> counters);
+          std::shared_ptr<node_counters> counters, breached_settings breached);
 
 } // namespace authnode

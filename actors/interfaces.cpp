@@ -18,6 +18,18 @@ std::string to_string(attempt_result x) {
   return "attempt_result(" + std::to_string(static_cast<int>(x)) + ")";
 }
 
+std::string to_string(breached_state x) {
+  switch (x) {
+    case breached_state::off:
+      return "off";
+    case breached_state::on:
+      return "on";
+    case breached_state::missing:
+      return "missing";
+  }
+  return "breached_state(" + std::to_string(static_cast<int>(x)) + ")";
+}
+
 namespace {
 
 // A type's wire name carries the cluster protocol version: a node that
@@ -43,6 +55,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   announce<stats_snapshot>(cfg, "stats_snapshot");
   announce<hash_params>(cfg, "hash_params");
   announce<verify_outcome>(cfg, "verify_outcome");
+  announce<breached_status>(cfg, "breached_status");
   announce<session_row>(cfg, "session_row");
   announce<login_commit>(cfg, "login_commit");
   announce<session_owner>(cfg, "session_owner");

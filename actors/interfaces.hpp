@@ -43,6 +43,12 @@ using logout_atom = caf::atom_constant<caf::atom("logout")>;
 using chpass_atom = caf::atom_constant<caf::atom("chpass")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using hash_atom = caf::atom_constant<caf::atom("hash")>;
+/// Hashes a new password, refused breached_password first when the
+/// breached-password index has it (a rehash at login uses hash_atom).
+using hash_new_atom = caf::atom_constant<caf::atom("hash_new")>;
+/// Maps the breached-password index again (true) or only tells its state
+/// (false): SIGHUP, the admin op breached_reload, and stats.
+using breached_reload_atom = caf::atom_constant<caf::atom("br_reload")>;
 using verify_atom = caf::atom_constant<caf::atom("verify")>;
 /// Marks a verification that goes ahead of the queue: a login with a valid
 /// device token, whose owner should get in while anonymous guesses wait.
@@ -175,7 +181,7 @@ using storage_lost_atom = caf::atom_constant<caf::atom("st_lost")>;
 /// two nodes find out they cannot talk. Every other message type is
 /// announced under a name that carries the version (register_message_types),
 /// so a message of another version fails to decode instead of being misread.
-constexpr uint32_t cluster_protocol = 3;
+constexpr uint32_t cluster_protocol = 4;
 
 // -- message types -----------------------------------------------------------
 
@@ -444,6 +450,9 @@ struct session_grant {
   int64_t expires_at = 0;
   /// A new device token, or empty when the login presented a valid one.
   secret device_token;
+  /// The password of this login is in the breached-password index: the
+  /// application should ask for a new one.
+  bool password_breached = false;
 };
 
 /// A stored device token: whose it is and how many wrong passwords came
@@ -458,6 +467,8 @@ struct stats_snapshot {
 #define AUTHNODE_STATS_FIELD(name, ...) int64_t name = 0;
   AUTHNODE_STATS(AUTHNODE_STATS_FIELD)
 #undef AUTHNODE_STATS_FIELD
+  /// --breached-passwords (stats only; its state and entries are rows).
+  std::string breached_path;
 };
 
 /// argon2id cost, sent with every request so hasher nodes need no config.
@@ -470,6 +481,26 @@ struct verify_outcome {
   bool match = false;
   /// The stored hash was made with other parameters than the current ones.
   bool needs_rehash = false;
+  /// A match whose password the breached-password index has (at
+  /// --breached-min-count): the login succeeds and says so.
+  bool breached = false;
+};
+
+/// Whether a hasher checks new passwords against a breached-password
+/// index: off (no --breached-passwords), on, or missing (the file could not
+/// be mapped and --breached-passwords-optional let the node start).
+enum class breached_state : uint8_t { off = 0, on = 1, missing = 2 };
+
+/// "off", "on" or "missing", as stats says it.
+std::string to_string(breached_state x);
+
+/// A hasher's index after a (re)load: its state, the file, its entries,
+/// and why the last load failed (empty when it did not).
+struct breached_status {
+  breached_state state = breached_state::off;
+  std::string path;
+  uint64_t entries = 0;
+  std::string problem;
 };
 
 /// A session as stored: only the digest of its token.
@@ -726,7 +757,8 @@ AUTHNODE_INSPECT(token_code_request, x.token, x.code, x.source,
                  x.client_addr)
 AUTHNODE_INSPECT(email_change_request, x.token, x.password, x.new_email,
                  x.source, x.client_addr)
-AUTHNODE_INSPECT(session_grant, x.user, x.token, x.expires_at, x.device_token)
+AUTHNODE_INSPECT(session_grant, x.user, x.token, x.expires_at, x.device_token,
+                 x.password_breached)
 AUTHNODE_INSPECT(device_record, x.user_id, x.failures)
 
 /// The fields are the rows of core/counter_table.hpp, in order: each row
@@ -735,12 +767,14 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stats_snapshot& x) {
 #define AUTHNODE_STATS_REF(name, ...) , x.name
   return f(caf::meta::type_name("stats_snapshot")
-             AUTHNODE_STATS(AUTHNODE_STATS_REF));
+             AUTHNODE_STATS(AUTHNODE_STATS_REF),
+           x.breached_path);
 #undef AUTHNODE_STATS_REF
 }
 
 AUTHNODE_INSPECT(hash_params, x.ops, x.mem)
-AUTHNODE_INSPECT(verify_outcome, x.match, x.needs_rehash)
+AUTHNODE_INSPECT(verify_outcome, x.match, x.needs_rehash, x.breached)
+AUTHNODE_INSPECT(breached_status, x.state, x.path, x.entries, x.problem)
 AUTHNODE_INSPECT(session_row, x.token_digest, x.user_id, x.created_at,
                  x.expires_at, x.source)
 AUTHNODE_INSPECT(login_commit, x.user_id, x.at, x.session, x.device_digest)
@@ -813,6 +847,8 @@ using auth_actor = caf::typed_actor<
 /// A single hasher and the pool in front of several share this interface.
 using hasher_actor = caf::typed_actor<
   caf::replies_to<hash_atom, secret, hash_params>::with<std::string>,
+  caf::replies_to<hash_new_atom, secret, hash_params>::with<std::string>,
+  caf::replies_to<breached_reload_atom, bool>::with<breached_status>,
   caf::replies_to<verify_atom, std::string, secret,
                   hash_params>::with<verify_outcome>,
   caf::replies_to<urgent_atom, verify_atom, std::string, secret,
@@ -930,7 +966,9 @@ using admin_actor = caf::typed_actor<
   /// Fails with ec::unavailable on a node started without mail.
   caf::replies_to<outbox_status_atom>::with<outbox_status>,
   caf::replies_to<user_verify_atom, std::string, bool>::with<caf::ok_atom>,
-  caf::replies_to<mfa_reset_atom, std::string>::with<caf::ok_atom>>;
+  caf::replies_to<mfa_reset_atom, std::string>::with<caf::ok_atom>,
+  /// This node's hashers map the breached-password index again.
+  caf::replies_to<breached_reload_atom>::with<breached_status>>;
 
 /// What a storage or hasher node publishes on its node port. The reply to a
 /// hello of the same protocol version: (protocol, role, first, second,

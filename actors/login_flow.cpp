@@ -57,6 +57,8 @@ struct login_flow {
   std::optional<user_view> user;
   std::string phc;
   bool disabled = false;
+  /// The password matched and the breached index has it: the grant says so.
+  bool breached = false;
 };
 
 using login_ptr = std::shared_ptr<login_flow>;
@@ -212,9 +214,14 @@ void verify(auth_ptr self, login_ptr login) {
       }
       // With TOTP on the login is not done yet: the audit line is
       // second_factor_required, then login_second_factor's outcome.
+      login->breached = out.breached;
+      if (out.breached)
+        self->state.counters->breached_login_total += 1;
       if (!login->user->totp)
         audit_outcome(self, "login", "ok", login->source, login->email,
-                      out.needs_rehash ? "password, re-hashing" : "password");
+                      out.breached       ? "password, breached"
+                      : out.needs_rehash ? "password, re-hashing"
+                                         : "password");
       if (out.needs_rehash)
         rehash_later(self, login, std::move(password));
       grant(self, login);
@@ -250,7 +257,7 @@ void grant(auth_ptr self, login_ptr login) {
     return;
   }
   commit_grant(self, std::move(*login->user), std::move(login->source),
-               !login->device_digest.empty(), login->rp);
+               !login->device_digest.empty(), login->rp, login->breached);
 }
 
 /// Replaces a hash that verified but is not argon2id at today's cost (an

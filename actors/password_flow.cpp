@@ -79,6 +79,12 @@ void find_session(auth_ptr self, password_ptr change, const secret& token) {
         change->rp.deliver(std::move(err));
         return;
       }
+      if (auto err = check_context(change->new_password, user.user.email,
+                                   user.user.name,
+                                   self->state.cfg.context_words)) {
+        change->rp.deliver(std::move(err));
+        return;
+      }
       change->user_id = user.user.id;
       change->email = user.user.email;
       change->phc = user.password_hash;
@@ -107,13 +113,14 @@ void admit(auth_ptr self, password_ptr change) {
 
 void hash_new(auth_ptr self, password_ptr change) {
   self
-    ->request(self->state.hasher, caf::infinite, hash_atom::value,
+    ->request(self->state.hasher, caf::infinite, hash_new_atom::value,
               std::move(change->new_password), self->state.cfg.params)
     .then(
       [=](std::string& phc) {
         store(self, change, std::move(phc));
       },
-      answer_error(change));
+      counted_breach(self, "change_password", change->source, change->email,
+                     answer_error(change)));
 }
 
 /// The other sessions are revoked with the new hash, in one transaction;

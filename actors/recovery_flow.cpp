@@ -94,6 +94,11 @@ caf::result<session_grant> finish_recovery(auth_ptr self,
   if (auto err = check_new_password(req.new_password, flow->email,
                                     self->state.cfg.min_password))
     return err;
+  // The name is not known before the code is checked: the email's words
+  // and the site's are.
+  if (auto err = check_context(req.new_password, flow->email, "",
+                               self->state.cfg.context_words))
+    return err;
   flow->rp = self->make_response_promise<session_grant>();
   flow->code = std::move(req.code);
   flow->new_password = std::move(req.new_password);
@@ -169,7 +174,7 @@ void refuse(auth_ptr self, finish_ptr flow) {
 
 void hash(auth_ptr self, finish_ptr flow) {
   self
-    ->request(self->state.hasher, caf::infinite, hash_atom::value,
+    ->request(self->state.hasher, caf::infinite, hash_new_atom::value,
               std::move(flow->new_password), self->state.cfg.params)
     .then(
       [=](std::string& phc) {
@@ -177,7 +182,8 @@ void hash(auth_ptr self, finish_ptr flow) {
       },
       [=](caf::error& err) {
         report(self, flow->attempt, attempt_result::aborted);
-        flow->rp.deliver(std::move(err));
+        counted_breach(self, "recovery_finish", flow->source, flow->email,
+                       answer_error(flow))(std::move(err));
       });
 }
 

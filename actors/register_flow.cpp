@@ -53,7 +53,8 @@ caf::result<user_view> start_register(auth_ptr self, register_request& req) {
   if (!source)
     return std::move(source.error());
   if (auto err = check_new_account(req.email, req.name, req.password,
-                                   self->state.cfg.min_password))
+                                   self->state.cfg.min_password,
+                                   self->state.cfg.context_words))
     return err;
   auto reg = std::make_shared<register_flow>();
   reg->rp = self->make_response_promise<user_view>();
@@ -101,13 +102,14 @@ void spend_budget(auth_ptr self, register_ptr reg) {
 
 void hash(auth_ptr self, register_ptr reg) {
   self
-    ->request(self->state.hasher, caf::infinite, hash_atom::value,
+    ->request(self->state.hasher, caf::infinite, hash_new_atom::value,
               std::move(reg->password), self->state.cfg.params)
     .then(
       [=](std::string& phc) {
         store(self, reg, std::move(phc));
       },
-      answer_error(reg));
+      counted_breach(self, "register", reg->source, reg->email,
+                     answer_error(reg)));
 }
 
 void store(auth_ptr self, register_ptr reg, std::string phc) {

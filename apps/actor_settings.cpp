@@ -15,6 +15,7 @@ auth_settings make_auth_settings(const node_settings& s) {
   a.session_ttl = s.session_ttl;
   a.backend_timeout = s.backend_timeout;
   a.min_password = s.min_password;
+  a.context_words = s.password_context_words;
   a.params = hash_params{s.hash_ops, s.hash_mem};
   a.dummy_hash = hash_password(make_token(), a.params);
   // Sessions change on other gateways too, unseen by a gateway's cache.
@@ -42,6 +43,7 @@ admin_settings make_admin_settings(const node_settings& s) {
   a.failure_delay = s.failure_delay;
   a.backend_timeout = s.backend_timeout;
   a.min_password = s.min_password;
+  a.context_words = s.password_context_words;
   a.params = hash_params{s.hash_ops, s.hash_mem};
   return a;
 }

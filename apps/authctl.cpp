@@ -275,7 +275,8 @@ int main(int argc, char** argv) {
 });
 
 auto breached = app.add_subcommand(
-  "breached", "the breached-password index (offline: no node needed)");
+  "breached", "the breached-password index: build it (offline), or have "
+              "the node map it again");
 breached->require_subcommand(1);
 breached_build_args brb;
 auto brbuild = breached->add_subcommand(
@@ -300,6 +301,13 @@ brbuild
 add_progress_flags(brbuild, brb.progress);
 brbuild->callback([&] {
   rc = cmd_breached_build(o, brb);
+});
+auto brreload = breached->add_subcommand(
+  "reload",
+  "have the node's hashers map --breached-passwords again (after the file "
+  "was replaced by rename); a bad new file leaves the old one in place");
+brreload->callback([&] {
+  rc = cmd_breached_reload(o);
 });
 
 auto backup = app.add_subcommand(

@@ -26,6 +26,7 @@
 #include "config/node_config.hpp"
 #include "config/node_settings.hpp"
 #include "core/admin_key.hpp"
+#include "core/breached_index.hpp"
 #include "core/log.hpp"
 #include "core/secrets.hpp"
 #include "storage/database.hpp"
@@ -92,6 +93,30 @@ bool configure_tls(node_config& cfg, const node_settings& s) {
   cfg.openssl_passphrase = files.passphrase;
   cfg.load<caf::openssl::manager>();
   return true;
+}
+
+/// Maps the breached-password index once, where hashers run, so that a
+/// missing, truncated or foreign file stops the node before anything
+/// starts; false after logging why. With --breached-passwords-optional it
+/// only warns, and the hashers run without the check (stats: "missing").
+bool check_breached_index(const node_settings& s) {
+  if (s.breached_passwords.empty() || s.hashers == 0
+      || s.role == node_role::storage)
+    return true;
+  std::string error;
+  if (auto index = breached_index::open(s.breached_passwords, error)) {
+    log_info("breached-password index " + s.breached_passwords + ": "
+             + std::to_string(index->entries()) + " entries");
+    return true;
+  }
+  if (s.breached_passwords_optional) {
+    log_warning("--breached-passwords: " + error
+                + "; starting without the breached-password check "
+                  "(--breached-passwords-optional)");
+    return true;
+  }
+  log_error("--breached-passwords: " + error);
+  return false;
 }
 
 /// Starts the role's actors and serves until a stop signal; the exit status.
@@ -182,7 +207,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!open_audit(s, start.audit_fd)
-      || !load_admin_key_digest(s, start.admin_key_digest))
+      || !load_admin_key_digest(s, start.admin_key_digest)
+      || !check_breached_index(s))
     return 2;
   cfg.load<caf::io::middleman>();
   if (!configure_tls(cfg, s))

@@ -74,10 +74,23 @@ bool start_metrics(caf::actor_system& sys, caf::scoped_actor& self,
   return ok;
 }
 
+/// What SIGHUP does where a hash pool runs: its hashers map the breached
+/// index again (the pool logs how it went).
+std::function<void()> reload_on_hangup(const hash_pool_actor& pool) {
+  if (!pool)
+    return {};
+  return [pool] {
+    caf::anon_send(pool, breached_reload_atom::value, true);
+  };
+}
+
 hash_pool_actor spawn_hash_pool(caf::actor_system& sys, const node_settings& s,
                                 std::shared_ptr<node_counters> counters) {
+  counters->breached_path = s.breached_passwords;
   return sys.spawn(hash_pool, size_t{s.hashers}, size_t{s.max_hash_queue},
-                   std::move(counters));
+                   std::move(counters),
+                   breached_settings{s.breached_passwords,
+                                     s.breached_min_count});
 }
 
 // -- a gateway's links --------------------------------------------------------
@@ -271,7 +284,8 @@ uint16_t open_node_port(caf::actor_system& sys, const node_settings& s,
 int serve_nodes(caf::actor_system& sys, const node_start& start,
                 node_front_actor front, const std::string& what,
                 guard_actor guard, std::vector<caf::actor> others,
-                std::shared_ptr<node_counters> counters) {
+                std::shared_ptr<node_counters> counters,
+                const hash_pool_actor& pool = {}) {
   const auto& s = start.settings;
   caf::scoped_actor self{sys};
   // Watched from the start, before any other node can hold them: see
@@ -286,7 +300,7 @@ int serve_nodes(caf::actor_system& sys, const node_start& start,
   uint16_t port = ok ? open_node_port(sys, s, front, what) : 0;
   ok = ok && port != 0;
   if (ok)
-    wait_for_stop_signal(start.stop_signals);
+    wait_for_stop_signal(start.stop_signals, reload_on_hangup(pool));
   if (guard)
     self->send(guard, drain_atom::value);
   // (CAF 0.17.6's openssl::unpublish does not compile; that port closes
@@ -341,7 +355,7 @@ int serve_clients(caf::actor_system& sys, const node_start& start, backends b,
   caf::scoped_actor self{sys};
   bool ok = open_client_ports(sys, self, s, c, counters);
   if (ok)
-    wait_for_stop_signal(start.stop_signals);
+    wait_for_stop_signal(start.stop_signals, reload_on_hangup(b.pool));
   stop_client_side(self, s, c, b);
   log_info("stopped");
   return ok ? 0 : 1;
@@ -368,7 +382,8 @@ int serve_hasher(caf::actor_system& sys, const node_start& start,
                          s.hashers);
   return serve_nodes(sys, start, front,
                      "hasher: " + std::to_string(s.hashers) + " hashers",
-                     guard_actor{}, {caf::actor_cast<caf::actor>(pool)}, std::move(counters));
+                     guard_actor{}, {caf::actor_cast<caf::actor>(pool)},
+                     std::move(counters), pool);
 }
 
 } // namespace authnode

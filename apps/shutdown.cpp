@@ -27,14 +27,26 @@ sigset_t block_stop_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   return set;
 }
 
-void wait_for_stop_signal(const sigset_t& stop_signals) {
+void wait_for_stop_signal(const sigset_t& stop_signals,
+                          const std::function<void()>& on_hangup) {
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  for (;;) {
+    sigwait(&stop_signals, &sig);
+    if (sig != SIGHUP)
+      break;
+    if (on_hangup) {
+      log_info("received SIGHUP, mapping the breached-password index again");
+      on_hangup();
+    } else {
+      log_info("received SIGHUP; nothing to reload on this node");
+    }
+  }
   log_info(std::string{"received "} + strsignal(sig)
            + ", finishing requests in flight");
 }

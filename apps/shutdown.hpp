@@ -13,6 +13,8 @@
 
 #include <csignal>
 
+#include <functional>
+
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
@@ -20,11 +22,14 @@ namespace authnode {
 
 /// Signals are taken synchronously by the main thread (sigwait), so they are
 /// blocked before any CAF thread exists and every thread inherits the mask.
-/// Call first thing in main(); SIGPIPE is ignored too.
+/// Call first thing in main(); SIGPIPE is ignored too. SIGHUP is taken the
+/// same way: it maps the breached-password index again.
 sigset_t block_stop_signals();
 
-/// Waits for SIGINT or SIGTERM and logs which came.
-void wait_for_stop_signal(const sigset_t& stop_signals);
+/// Waits for SIGINT or SIGTERM and logs which came. SIGHUP on the way runs
+/// `on_hangup` (it must not block: it sends a message) and waits on.
+void wait_for_stop_signal(const sigset_t& stop_signals,
+                          const std::function<void()>& on_hangup = {});
 
 /// Drains a listener: its connections finish what they owe, within `grace`.
 void drain_listener(caf::scoped_actor& self, const caf::actor& lst,

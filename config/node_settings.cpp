@@ -8,6 +8,7 @@
 
 #include "core/admin_key.hpp"
 #include "core/node_keys.hpp"
+#include "core/password_context.hpp"
 
 #include <sodium.h>
 
@@ -189,6 +190,9 @@ std::string resolve_records(const node_options& o, node_settings& s) {
   if (!trusted)
     return "--trusted-sources: not an address or CIDR range: " + bad;
   s.trusted_sources = std::move(*trusted);
+  s.password_context_words = split_word_list(o.password_context_words);
+  if (o.breached_min_count < 1)
+    return "--breached-min-count: must be at least 1";
   auto level = parse_log_level(o.log_level);
   if (!level)
     return "--log-level: must be debug, info, warning or error";

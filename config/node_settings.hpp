@@ -41,6 +41,8 @@ struct node_settings {
   bool throttle = true;
   /// --trusted-sources: peers whose requests may carry client_addr.
   std::vector<cidr> trusted_sources;
+  /// --password-context-words, split on commas.
+  std::vector<std::string> password_context_words;
   authnode::log_level log_level = authnode::log_level::info;
   authnode::log_format log_format = authnode::log_format::text;
   /// --audit: "stderr" or a file path; nothing for off.

@@ -2,6 +2,7 @@
 
 #include "core/email.hpp"
 #include "core/error_code.hpp"
+#include "core/password_context.hpp"
 
 namespace authnode {
 
@@ -37,8 +38,21 @@ caf::error check_new_password(const secret& password, const std::string& email,
   return {};
 }
 
+caf::error check_context(const secret& password, const std::string& email,
+                         const std::string& name,
+                         const std::vector<std::string>& site_words) {
+  if (made_of_context(password.reveal(),
+                      context_words(email, name, site_words)))
+    return caf::make_error(ec::breached_password,
+                           std::string{"the password is made of your name, "
+                                       "your email or this site's name; "
+                                       "choose another"});
+  return {};
+}
+
 caf::error check_new_account(std::string& email, std::string& name,
-                             const secret& password, uint32_t min_password) {
+                             const secret& password, uint32_t min_password,
+                             const std::vector<std::string>& site_words) {
   email = normalize_email(email);
   if (!is_valid_email(email))
     return caf::make_error(ec::invalid_email);
@@ -46,7 +60,7 @@ caf::error check_new_account(std::string& email, std::string& name,
     return err;
   if (!normalize_name(name))
     return caf::make_error(ec::bad_request, std::string{name_rule});
-  return {};
+  return check_context(password, email, name, site_words);
 }
 
 } // namespace authnode

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <caf/error.hpp>
 
@@ -33,9 +34,18 @@ bool normalize_name(std::string& name);
 caf::error check_new_password(const secret& password, const std::string& email,
                               uint32_t min_bytes);
 
+/// Empty unless `password` is made of the context words of the account
+/// (`email`, `name`) and of the site (`site_words`, --password-context-words):
+/// then a breached_password error that says so (core/password_context.hpp).
+caf::error check_context(const secret& password, const std::string& email,
+                         const std::string& name,
+                         const std::vector<std::string>& site_words);
+
 /// Normalizes a new account's email and trims its name, in place, then
-/// checks email, password and name in that order; empty when all are fine.
+/// checks email, password, name and context words in that order; empty when
+/// all are fine.
 caf::error check_new_account(std::string& email, std::string& name,
-                             const secret& password, uint32_t min_password);
+                             const secret& password, uint32_t min_password,
+                             const std::vector<std::string>& site_words);
 
 } // namespace authnode

@@ -64,6 +64,15 @@
   X(second_factor_failed_total, atomic, counter,                               \
     "authnode_second_factor_failed_total",                                     \
     "Second-factor codes refused (wrong, replayed, used or no challenge).")    \
+  X(breached_password_refused_total, atomic, counter,                          \
+    "authnode_breached_password_refused_total",                                \
+    "New passwords refused because the breached index has them.")           \
+  X(breached_login_total, atomic, counter, "authnode_breached_login_total",    \
+    "Successful logins whose password is in the breached index.")             \
+  X(breached_index_state, atomic, gauge, "authnode_breached_index_state",      \
+    "Breached-password index: 0 off, 1 on, 2 missing.")                        \
+  X(breached_index_entries, atomic, gauge, "authnode_breached_index_entries",  \
+    "Entries of the breached-password index the hashers map.")                 \
   X(uptime_seconds, uptime, gauge, "authnode_uptime_seconds",                  \
     "Seconds since the node started.")
 // clang-format on

@@ -15,6 +15,7 @@ stats_snapshot take_stats(const node_counters& c,
 #undef AUTHNODE_READ
 #undef AUTHNODE_READ_uptime
 #undef AUTHNODE_READ_atomic
+  s.breached_path = c.breached_path;
   return s;
 }
 

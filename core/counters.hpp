@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 #include "core/counter_table.hpp"
 #include "core/metrics.hpp"
@@ -33,6 +34,8 @@ struct node_counters {
   histogram login_duration;
   /// One argon2id hash or verification on a hasher, without the queue wait.
   histogram hash_duration;
+  /// --breached-passwords, set before any actor starts and never after.
+  std::string breached_path;
   std::chrono::steady_clock::time_point started
     = std::chrono::steady_clock::now();
 };

@@ -15,7 +15,7 @@ struct code_entry {
   std::string_view message;
 };
 
-constexpr std::array<code_entry, 23> code_table{{
+constexpr std::array<code_entry, 24> code_table{{
   {ec::none, "none", "no error"},
   {ec::bad_json, "bad_json", "the line is not a JSON object"},
   {ec::bad_request, "bad_request", "a field is missing or has the wrong type"},
@@ -44,6 +44,8 @@ constexpr std::array<code_entry, 23> code_table{{
    "the password is right; a second factor is needed to log in"},
   {ec::conflict, "conflict",
    "the account is not in the state this request needs"},
+  {ec::breached_password, "breached_password",
+   "this password is in a list of breached passwords; choose another"},
 }};
 
 const code_entry& entry(ec code) {

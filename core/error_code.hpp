@@ -61,6 +61,9 @@ enum class ec : uint8_t {
   // (TOTP on already, not on, nothing set up to confirm).
   second_factor_required,
   conflict,
+  // A new password is in the breached-password index (--breached-passwords)
+  // or is made of the account's context words (core/password_context.hpp).
+  breached_password,
 };
 
 /// Stable snake_case name used on the wire.

@@ -55,6 +55,10 @@ int cmd_backup(const ctl_options& opts, const std::string& path);
 /// last error (never an address, body or code).
 int cmd_mail_outbox(const ctl_options& opts);
 
+/// `breached reload`: the node's hashers map the index again; 1 (refused)
+/// when the new file was bad and the old one stays.
+int cmd_breached_reload(const ctl_options& opts);
+
 // -- admin port: import (import_command.cpp)
 // -----------------------------------
 

@@ -152,4 +152,23 @@ int cmd_mail_outbox(const ctl_options& opts) {
   return exit_ok;
 }
 
+int cmd_breached_reload(const ctl_options& opts) {
+  auto reply = admin_link(opts)->call({{"op", "breached_reload"}});
+  if (!succeeded(reply))
+    return report_failure(opts, reply);
+  auto& index = reply["breached"];
+  bool reloaded = index["reloaded"] == true;
+  if (opts.json)
+    print_json(index);
+  else
+    print_record(std::cout, {{"state", cell(index["state"])},
+                             {"path", cell(index["path"])},
+                             {"entries", cell(index["entries"])},
+                             {"reloaded", reloaded ? "yes" : "no"}});
+  if (!reloaded)
+    std::cerr << "authctl: the old index stays: "
+              << index["problem"].get<std::string>() << "\n";
+  return reloaded ? exit_ok : exit_refused;
+}
+
 } // namespace authnode::ctl

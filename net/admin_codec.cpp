@@ -241,6 +241,10 @@ problem read_fields(const json&, mail_outbox_op&) {
   return std::nullopt;
 }
 
+problem read_fields(const json&, breached_reload_op&) {
+  return std::nullopt;
+}
+
 /// `verified` may be absent (true).
 problem read_fields(const json& obj, user_verify_op& op) {
   if (auto why = take(obj, "email", op.email))
@@ -270,7 +274,7 @@ std::variant<admin_body, decode_failure> with_fields(const request_id& id,
 }
 
 /// The admin ops (docs/protocol.md, "Admin channel"); no public op is here.
-constexpr std::array<op_entry<body_builder>, 17> admin_ops{{
+constexpr std::array<op_entry<body_builder>, 18> admin_ops{{
   {"stats", with_fields<admin_stats_op>},
   {"user_show", with_fields<user_show_op>},
   {"user_list", with_fields<user_list_op>},
@@ -286,6 +290,7 @@ constexpr std::array<op_entry<body_builder>, 17> admin_ops{{
   {"user_import", with_fields<user_import_op>},
   {"backup", with_fields<backup_op>},
   {"mail_outbox", with_fields<mail_outbox_op>},
+  {"breached_reload", with_fields<breached_reload_op>},
   {"user_verify", with_fields<user_verify_op>},
   {"user_mfa_reset", with_fields<user_mfa_reset_op>},
 }};
@@ -434,6 +439,34 @@ std::string encode_backup(const request_id& id, const backup_result& r) {
   return reply_end(std::move(out));
 }
 
+namespace {
+
+/// `"name":null` for an empty `text`, else `"name":"text"`.
+void append_text_or_null(std::string& out, std::string_view name,
+                         const std::string& text) {
+  append_key(out, name);
+  if (text.empty())
+    out += "null";
+  else
+    append_value(out, text);
+}
+
+} // namespace
+
+std::string encode_breached_status(const request_id& id,
+                                   const breached_status& s) {
+  auto out = reply_head(id, true);
+  append_key(out, "breached");
+  out += '{';
+  append_member(out, "state", to_string(s.state));
+  append_member(out, "path", s.path);
+  append_member(out, "entries", static_cast<int64_t>(s.entries));
+  append_member(out, "reloaded", s.problem.empty());
+  append_text_or_null(out, "problem", s.problem);
+  out += '}';
+  return reply_end(std::move(out));
+}
+
 std::string encode_outbox_status(const request_id& id, const outbox_status& s) {
   auto out = reply_head(id, true);
   append_key(out, "outbox");
@@ -442,11 +475,7 @@ std::string encode_outbox_status(const request_id& id, const outbox_status& s) {
   append_member(out, "oldest_created_at",
                 unix_time{s.oldest_created_ms / 1000, true});
   append_member(out, "most_attempts", s.most_attempts);
-  append_key(out, "last_error");
-  if (s.last_error.empty())
-    out += "null";
-  else
-    append_value(out, s.last_error);
+  append_text_or_null(out, "last_error", s.last_error);
   out += '}';
   return reply_end(std::move(out));
 }

@@ -79,12 +79,16 @@ struct user_verify_op {
   bool verified = true;
 };
 
+/// The hashers map the breached-password index again.
+struct breached_reload_op {};
+
 using admin_body
   = std::variant<admin_stats_op, user_show_op, user_list_op, user_add_op,
                  user_set_password_op, user_disable_op, user_enable_op,
                  user_delete_op, sessions_list_op, sessions_revoke_op,
                  throttle_show_op, throttle_reset_op, user_import_op, backup_op,
-                 mail_outbox_op, user_verify_op, user_mfa_reset_op>;
+                 mail_outbox_op, user_verify_op, user_mfa_reset_op,
+                 breached_reload_op>;
 
 /// Most users in one user_list page, and how many when `limit` is absent.
 constexpr int64_t max_user_page = 1000;
@@ -151,5 +155,11 @@ std::string encode_backup(const request_id& id, const backup_result& r);
 /// RFC 3339 (to the second), null when the outbox is empty; last_error
 /// null when no delivery of a waiting mail has failed.
 std::string encode_outbox_status(const request_id& id, const outbox_status& s);
+
+/// `{"id":..,"ok":true,"breached":{"state":"on"|"off"|"missing","path":..,
+/// "entries":n,"reloaded":bool,"problem":null|".."}}`: reloaded is false
+/// when the new file was bad (the old mapping stays; problem says why).
+std::string encode_breached_status(const request_id& id,
+                                   const breached_status& s);
 
 } // namespace authnode

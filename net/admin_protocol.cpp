@@ -88,6 +88,10 @@ void dispatch(connection_broker* self, const admin_actor& admin,
       ask<backup_result>(self, admin, id, encode_backup, backup_atom::value,
                          std::move(op.path));
     }
+    void operator()(breached_reload_op) {
+      ask<breached_status>(self, admin, id, encode_breached_status,
+                           breached_reload_atom::value);
+    }
     void operator()(mail_outbox_op) {
       ask<outbox_status>(self, admin, id, encode_outbox_status,
                          outbox_status_atom::value);

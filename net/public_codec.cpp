@@ -316,6 +316,7 @@ std::string encode_grant(const request_id& id, const session_grant& grant) {
   append_member(out, "expires_at", unix_time{grant.expires_at});
   if (!grant.device_token.empty())
     append_member(out, "device_token", grant.device_token.reveal());
+  append_member(out, "password_breached", grant.password_breached);
   append_key(out, "user");
   append_user(out, grant.user);
   return reply_end(std::move(out));

@@ -208,6 +208,9 @@ std::string encode_stats(const request_id& id, const stats_snapshot& s) {
 #define AUTHNODE_STATS_MEMBER(name, ...) append_member(out, #name, s.name);
   AUTHNODE_STATS(AUTHNODE_STATS_MEMBER)
 #undef AUTHNODE_STATS_MEMBER
+  append_member(out, "breached_passwords",
+                to_string(static_cast<breached_state>(s.breached_index_state)));
+  append_member(out, "breached_path", s.breached_path);
   out += '}';
   return reply_end(std::move(out));
 }

@@ -158,11 +158,19 @@ TEST_CASE("login carries an optional device token and client address") {
 
 TEST_CASE("a grant with a new device token shows it") {
   session_grant g{user_view{1, "a@b.co", "A", 1, 2}, secret{"tok"}, 86401,
-                  secret{"dev"}};
+                  secret{"dev"}, false};
   auto reply = json::parse(encode_grant(json(1), g));
   CHECK(reply["device_token"] == "dev");
   g.device_token = secret{};
   CHECK_FALSE(json::parse(encode_grant(json(1), g)).contains("device_token"));
+}
+
+TEST_CASE("a grant always says whether its password is breached") {
+  session_grant g;
+  g.token = secret{"tok"};
+  CHECK(json::parse(encode_grant(json(1), g))["password_breached"] == false);
+  g.password_breached = true;
+  CHECK(json::parse(encode_grant(json(1), g))["password_breached"] == true);
 }
 
 TEST_CASE("a byte order mark before the object makes the line bad_json") {

@@ -536,6 +536,7 @@ TEST_CASE("every authctl command has its own help") {
     {"backup"},
     {"breached"},
     {"breached", "build"},
+    {"breached", "reload"},
   };
   for (auto args : commands) {
     std::string name = "authctl";

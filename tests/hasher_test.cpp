@@ -131,7 +131,7 @@ void verify_twenty_at_once(caf::scoped_actor& self, const hasher_actor& pool) {
 TEST_CASE("a hashed password verifies and a wrong one does not", "[hasher]") {
   system_fixture fx;
   caf::scoped_actor self{*fx.sys};
-  running_hasher hasher{self, fx.sys->spawn<caf::detached>(authnode::hasher)};
+  running_hasher hasher{self, fx.sys->spawn<caf::detached>(authnode::hasher, breached_settings{})};
 
   auto phc = hash(self, hasher.hdl, "correct horse battery");
   REQUIRE(phc);
@@ -154,7 +154,7 @@ TEST_CASE("a hash made with other parameters asks for a rehash on a correct "
           "[hasher]") {
   system_fixture fx;
   caf::scoped_actor self{*fx.sys};
-  running_hasher hasher{self, fx.sys->spawn<caf::detached>(authnode::hasher)};
+  running_hasher hasher{self, fx.sys->spawn<caf::detached>(authnode::hasher, breached_settings{})};
 
   auto old = hash(self, hasher.hdl, "correct horse battery", {2, 8192});
   REQUIRE(old);
@@ -174,7 +174,7 @@ TEST_CASE("a hash made with other parameters asks for a rehash on a correct "
 TEST_CASE("a garbage PHC string is a non-match, not a crash", "[hasher]") {
   system_fixture fx;
   caf::scoped_actor self{*fx.sys};
-  running_hasher hasher{self, fx.sys->spawn<caf::detached>(authnode::hasher)};
+  running_hasher hasher{self, fx.sys->spawn<caf::detached>(authnode::hasher, breached_settings{})};
 
   std::vector<std::string> garbages{
     "",           "not a hash",          "$argon2id$v=19$m=8,t=1,p=1$",
@@ -200,7 +200,8 @@ TEST_CASE("a pool of two hashers answers 20 concurrent verifications",
   caf::scoped_actor self{*fx.sys};
   running_hasher pool{self,
                       fx.sys->spawn(hash_pool, size_t{2}, size_t{100},
-                                    std::shared_ptr<node_counters>{})};
+                                    std::shared_ptr<node_counters>{},
+                                    breached_settings{})};
   verify_twenty_at_once(self, pool.hdl);
 }
 
@@ -210,7 +211,8 @@ TEST_CASE("a pool of one hasher still answers 20 concurrent verifications",
   caf::scoped_actor self{*fx.sys};
   running_hasher pool{self,
                       fx.sys->spawn(hash_pool, size_t{1}, size_t{100},
-                                    std::shared_ptr<node_counters>{})};
+                                    std::shared_ptr<node_counters>{},
+                                    breached_settings{})};
   verify_twenty_at_once(self, pool.hdl);
 }
 
@@ -219,7 +221,8 @@ TEST_CASE("a pool whose queue is full answers busy at once", "[hasher][pool]") {
   caf::scoped_actor self{*fx.sys};
   running_hasher pool{self,
                       fx.sys->spawn(hash_pool, size_t{1}, size_t{2},
-                                    std::shared_ptr<node_counters>{})};
+                                    std::shared_ptr<node_counters>{},
+                                    breached_settings{})};
   // The default cost takes tens of milliseconds: all six requests reach the
   // pool while the first is still being hashed.
   hash_params slow{2, 67108864};
@@ -264,7 +267,8 @@ arrival_log send_to_one_slow_hasher(size_t max_queue, int normal, int urgent) {
   caf::scoped_actor self{*fx.sys};
   running_hasher pool{self,
                       fx.sys->spawn(hash_pool, size_t{1}, max_queue,
-                                    std::shared_ptr<node_counters>{})};
+                                    std::shared_ptr<node_counters>{},
+                                    breached_settings{})};
   hash_params slow{2, 67108864};
   auto phc = hash(self, pool.hdl, "pw", slow);
   REQUIRE(phc);

@@ -254,6 +254,10 @@ database_actor::behavior_type fake_database(database_actor::pointer self,
 
 namespace {
 
+std::string fake_hash(hash_log& log, const secret& password) {
+  log.hashed.push_back(password.reveal());
+  return "H:" + password.reveal();
+}
 
 verify_outcome fake_verify(hash_log& log, const std::string& phc,
                            const secret& password) {
@@ -270,9 +274,15 @@ verify_outcome fake_verify(hash_log& log, const std::string& phc,
 hasher_actor::behavior_type fake_hasher(hasher_actor::pointer,
                                         hash_log_ptr log) {
   return {
-    [=](hash_atom, const secret& password, const hash_params&) -> std::string {
-      log->hashed.push_back(password.reveal());
-      return "H:" + password.reveal();
+    [=](hash_atom, const secret& password, const hash_params&) {
+      return fake_hash(*log, password);
+    },
+    // No breached index here: tests/e2e_breached_test.cpp has the real one.
+    [=](hash_new_atom, const secret& password, const hash_params&) {
+      return fake_hash(*log, password);
+    },
+    [=](breached_reload_atom, bool) {
+      return breached_status{};
     },
     [=](verify_atom, const std::string& phc, const secret& password,
         const hash_params&) {
