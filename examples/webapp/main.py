@@ -126,6 +126,11 @@ SECRET = os.environ.get("WEBAPP_SECRET", "").encode() or secrets.token_bytes(32)
 
 SESSION_COOKIE = "session"
 DEVICE_COOKIE = "device"
+#: Set for the session's lifetime when its login's grant said
+#: ``password_breached``: the account page asks for a new password. A cookie
+#: rather than asking the node again, because only a login knows (the node
+#: keeps no such flag); cleared when the password is changed.
+BREACHED_COOKIE = "breached"
 DEVICE_MAX_AGE = 400 * 24 * 3600  # the longest browsers keep a cookie
 #: A login waiting for its second factor (see :class:`PendingLogin`); sent
 #: to the login pages only.
@@ -255,6 +260,14 @@ def set_session(response: Response, request: Request, session: authnode.Session)
         SESSION_COOKIE, session.token, max_age=max(0, int(left)), path="/",
         secure=is_https(request), httponly=True, samesite="lax",
     )
+    if session.password_breached:
+        response.set_cookie(
+            BREACHED_COOKIE, "1", max_age=max(0, int(left)), path="/",
+            secure=is_https(request), httponly=True, samesite="lax",
+        )
+    else:
+        response.delete_cookie(BREACHED_COOKIE, path="/", secure=is_https(request),
+                               httponly=True, samesite="lax")
     if session.device_token is not None:
         response.set_cookie(
             DEVICE_COOKIE, session.device_token, max_age=DEVICE_MAX_AGE, path="/",
@@ -466,7 +479,7 @@ async def register(
     except authnode.EmailTaken:
         return page(request, "register.html", 409, form=form,
                     error="An account with that email exists already. Log in instead?")
-    except (authnode.InvalidEmail, authnode.WeakPassword) as e:
+    except (authnode.InvalidEmail, authnode.WeakPassword, authnode.BreachedPassword) as e:
         return page(request, "register.html", 400, form=form, error=_sentence(e.message))
     except authnode.BadRequest as e:
         if "client_addr" in e.message:
@@ -574,7 +587,8 @@ async def account(request: Request) -> Response:
         return trouble(request, e, "error.html")
     if user is None:
         return back_to_login(request, "expired" if request.cookies.get(SESSION_COOKIE) else None)
-    return page(request, "account.html", user=user, csrf=csrf_token(token))
+    return page(request, "account.html", user=user, csrf=csrf_token(token),
+                breached=request.cookies.get(BREACHED_COOKIE) == "1")
 
 
 @app.post("/account/password")
@@ -603,14 +617,17 @@ async def change_password(
     except authnode.InvalidCredentials:
         return page(request, "account.html", 401, user=user, csrf=csrf,
                     error="Your current password is not right.")
-    except authnode.WeakPassword as e:
+    except (authnode.WeakPassword, authnode.BreachedPassword) as e:
         return page(request, "account.html", 400, user=user, csrf=csrf,
                     error=_sentence(e.message))
     except authnode.Error as e:
         if user is None:
             return trouble(request, e, "error.html")
         return trouble(request, e, "account.html", user=user, csrf=csrf)
-    return redirect("/account?note=changed")
+    response = redirect("/account?note=changed")
+    response.delete_cookie(BREACHED_COOKIE, path="/", secure=is_https(request),
+                           httponly=True, samesite="lax")
+    return response
 
 
 @app.get("/account/logout")
@@ -691,7 +708,7 @@ async def recover_finish(
         # The password is set and the other sessions revoked; recovery by
         # mail does not skip the second factor.
         return second_step(request, e, then="recovered", note="recovered-code")
-    except authnode.WeakPassword as e:
+    except (authnode.WeakPassword, authnode.BreachedPassword) as e:
         return page(request, "recover_code.html", 400, form=form, error=_sentence(e.message))
     except authnode.BadRequest as e:
         if "client_addr" in e.message:

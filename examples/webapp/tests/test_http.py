@@ -7,9 +7,15 @@ the app passes to the node as client_addr.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import os
+import signal
 import socket
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import httpx
 
@@ -32,6 +38,7 @@ from webapp_support import (
     secret_of,
     session_sources,
     unique_email,
+    wait_until,
 )
 
 import authnode
@@ -1025,3 +1032,81 @@ class NodeUnderLoadTest(WebAppTestCase):
             self.assertEqual(r.status_code, 429)
             self.assertEqual(r.headers["retry-after"], "3")
             self.assertIn("Please wait 3 seconds", r.text)
+
+
+class BreachedPasswordTest(WebAppTestCase):
+    """A node with a breached-password index (built by the real authctl from
+    a corpus made here): the forms show the refusal, the account page the
+    advisory after a login whose password is breached."""
+
+    MAIL = True
+    BREACHED = [f"leaked-password-{i}" for i in range(50)]
+    REFUSAL = "This password is in a list of breached passwords; choose another."
+    ADVISORY = "Your password appears in a list of breached passwords; change it."
+
+    @classmethod
+    def build_index(cls, words: list[str], name: str) -> Path:
+        lines = sorted(f"{hashlib.sha1(w.encode()).hexdigest().upper()}:1" for w in words)
+        corpus = cls.dir / f"{name}.txt"
+        corpus.write_text("\n".join(lines) + "\n")
+        index = cls.dir / name
+        authctl = node_support.BINARY.parent / "authctl"
+        subprocess.run([str(authctl), "breached", "build", str(corpus), str(index), "--no-progress"],
+                       check=True, capture_output=True)
+        return index
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        tmp = tempfile.TemporaryDirectory(prefix="webapp-breached-")
+        cls.addClassCleanup(tmp.cleanup)
+        cls.dir = Path(tmp.name)
+        # The node starts with the first half; the whole list comes by reload.
+        cls.live = cls.build_index(cls.BREACHED[:25], "live.idx")
+        cls.EXTRA_NODE_OPTIONS = [f"--breached-passwords={cls.live}"]
+        super().setUpClass()
+
+    def test_register_refuses_a_breached_password_with_a_sentence(self) -> None:
+        browser = self.browser("127.0.0.2")
+        r = self.register(browser, unique_email(), password=self.BREACHED[1])
+        self.assertEqual(r.status_code, 400, r.text)
+        self.assertIn(self.REFUSAL, r.text)
+        self.assertNotIn(self.BREACHED[1], r.text)
+        self.assertNotIn("session", browser.cookies)
+
+    def test_password_change_refuses_a_breached_password(self) -> None:
+        browser, _ = self.new_user("127.0.0.3")
+        csrf = csrf_of(browser.get("/account").text)
+        r = browser.post("/account/password", data={
+            "csrf": csrf, "old_password": PASSWORD, "new_password": self.BREACHED[2]})
+        self.assertEqual(r.status_code, 400, r.text)
+        self.assertIn(self.REFUSAL, r.text)
+
+    def test_recovery_refuses_a_breached_password(self) -> None:
+        _, email = self.new_user("127.0.0.4")
+        browser = self.browser("127.0.0.5")
+        seen = len(mails_to(self.sink, email, RECOVERY_MAIL))
+        self.assertEqual(browser.post("/account/recover", data={"email": email}).status_code, 200)
+        code = self.new_code(email, RECOVERY_MAIL, seen)
+        r = browser.post("/account/recover/code",
+                         data={"email": email, "code": code, "new_password": self.BREACHED[3]})
+        self.assertEqual(r.status_code, 400, r.text)
+        self.assertIn(self.REFUSAL, r.text)
+
+    def test_the_account_page_advises_a_change_after_a_breached_login(self) -> None:
+        browser = self.browser("127.0.0.6")
+        email = unique_email()
+        password = self.BREACHED[40]  # not in the index the node started with
+        self.assertEqual(self.register(browser, email, password=password).status_code, 303)
+        self.assertNotIn(self.ADVISORY, browser.get("/account").text)
+        whole = self.build_index(self.BREACHED, "whole.idx")
+        os.replace(whole, self.live)
+        os.kill(self.node.proc.pid, signal.SIGHUP)
+        wait_until(lambda: "50 entries" in self.node.log(), timeout=10)
+        later = self.browser("127.0.0.7")
+        self.assertEqual(self.login(later, email, password).status_code, 303)
+        self.assertIn(self.ADVISORY, later.get("/account").text)
+        csrf = csrf_of(later.get("/account").text)
+        r = later.post("/account/password", data={
+            "csrf": csrf, "old_password": password, "new_password": "a fresh new secret"})
+        self.assertEqual(r.status_code, 303, r.text)
+        self.assertNotIn(self.ADVISORY, later.get("/account").text)
