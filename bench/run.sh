@@ -3,7 +3,7 @@
 # and a redis-server it starts on loopback, and prints the figures.
 #
 #   bench/run.sh [throughput|login|pending|half-close|timing|attack|
-#                 second-factor|import|breached]...
+#                 second-factor|import|breached|breached-register]...
 #   (default: the first three)
 #   BENCH_BIN=DIR bench/run.sh ...: runs the binaries already built in DIR
 #   (DIR/authnode, DIR/bench/bench_*) instead of building build/, e.g. to
@@ -206,6 +206,27 @@ for b in "${which[@]}"; do
       cmp "$work/breached.idx" "$work/sorted.idx" && echo "--sort: same index"
       rm -f "$work/sorted.idx"
       "$bin/bench/bench_breached" lookup "$lines" "$work/breached.idx"
+      ;;
+    breached-register)
+      # Registration rate with the breached-password check on and off, at
+      # the default hash cost (issue 16): one node without an index, one
+      # with an index of BREACHED_LINES (10 million) entries, the same
+      # options otherwise; throttling off so that the register budget does
+      # not cap the rate. Measured in turns by bench/breached_register.py.
+      [ -n "${BENCH_BIN:-}" ] || "$root/scripts/build.sh" authctl bench_breached
+      lines="${BREACHED_LINES:-10000000}"
+      "$bin/bench/bench_breached" generate "$lines" "$work/corpus.txt"
+      "$bin/authctl" breached build --no-progress "$work/corpus.txt" \
+        "$work/breached.idx" >/dev/null
+      rm -f "$work/corpus.txt"
+      start_node --throttle=off --admin-port=0
+      off_port=$port
+      start_node --throttle=off --admin-port=0 \
+        --breached-passwords="$work/breached.idx"
+      on_port=$port
+      echo "== registration rate, breached check on / off ($lines entries)"
+      /usr/bin/python3 "$root/bench/breached_register.py" --off="$off_port" \
+        --on="$on_port" --seconds="${SECONDS_PER_TURN:-8}" --rounds=3
       ;;
     *) echo "unknown benchmark: $b"; exit 2 ;;
   esac
