@@ -253,7 +253,7 @@ void refuse(auth_ptr self, login_ptr login, const char* reason) {
 void grant(auth_ptr self, login_ptr login) {
   if (login->user->totp) {
     ask_second_factor(self, "login", *login->user, login->source,
-                      login->device_digest, login->rp);
+                      login->device_digest, login->rp, login->breached);
     return;
   }
   commit_grant(self, std::move(*login->user), std::move(login->source),

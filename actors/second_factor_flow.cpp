@@ -214,7 +214,8 @@ caf::result<caf::ok_atom> disable_totp(auth_ptr self,
 void ask_second_factor(auth_ptr self, const char* op, const user_view& user,
                        const std::string& source,
                        const std::string& device_digest,
-                       caf::typed_response_promise<session_grant> rp) {
+                       caf::typed_response_promise<session_grant> rp,
+                       bool breached) {
   auto email = user.email;
   ask_db<second_factor_challenge>(
     self,
@@ -223,7 +224,8 @@ void ask_second_factor(auth_ptr self, const char* op, const user_view& user,
       audit_outcome(self, op, "second_factor_required", source, email,
                     "password");
       rp.deliver(make_second_factor_required(
-        std::move(ch.challenge), ch.expires_at, std::move(ch.methods)));
+        std::move(ch.challenge), ch.expires_at, std::move(ch.methods),
+        breached));
     },
     [=](caf::error err) mutable {
       rp.deliver(std::move(err));

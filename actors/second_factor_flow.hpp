@@ -37,9 +37,12 @@ caf::result<session_grant> finish_second_factor_login(auth_ptr self,
 /// recovery_finish): opens a challenge and answers `rp` with
 /// second_factor_required, which carries it. `device_digest`: the device
 /// token the login presented, if it was honoured (else empty).
+/// `breached`: the password is in the breached index, which the reply says
+/// (password_breached) since the grant of the second step cannot.
 void ask_second_factor(auth_ptr self, const char* op, const user_view& user,
                        const std::string& source,
                        const std::string& device_digest,
-                       caf::typed_response_promise<session_grant> rp);
+                       caf::typed_response_promise<session_grant> rp,
+                       bool breached = false);
 
 } // namespace authnode

@@ -98,9 +98,10 @@ caf::error make_rate_limited(int64_t retry_after_ms) {
 }
 
 caf::error make_second_factor_required(secret challenge, int64_t expires_at,
-                                       std::vector<std::string> methods) {
+                                       std::vector<std::string> methods,
+                                       bool password_breached) {
   return caf::make_error(ec::second_factor_required, std::move(challenge),
-                         expires_at, std::move(methods));
+                         expires_at, std::move(methods), password_breached);
 }
 
 wire_error to_wire(const caf::error& err) {
@@ -110,10 +111,12 @@ wire_error to_wire(const caf::error& err) {
     if (out.code == ec::not_found || out.code == ec::none)
       out.code = ec::internal;
     auto& ctx = err.context();
-    if (ctx.match_elements<secret, int64_t, std::vector<std::string>>())
+    if (ctx.match_elements<secret, int64_t, std::vector<std::string>, bool>()) {
       out.challenge = pending_challenge{ctx.get_as<secret>(0),
                                         ctx.get_as<int64_t>(1),
                                         ctx.get_as<std::vector<std::string>>(2)};
+      out.password_breached = ctx.get_as<bool>(3);
+    }
     else if (ctx.match_elements<int64_t>() && out.code == ec::rate_limited)
       out.retry_after_ms = ctx.get_as<int64_t>(0);
     else if (ctx.match_elements<int64_t>())

@@ -110,6 +110,10 @@ struct wire_error {
   std::optional<int64_t> retry_after_ms;
   /// For second_factor_required.
   std::optional<pending_challenge> challenge;
+  /// For second_factor_required: the password that matched is in the
+  /// breached-password index (the grant of login_second_factor does not
+  /// carry it, so this reply does).
+  bool password_breached = false;
 };
 
 /// Maps any caf::error (ours or CAF's own, such as a request timeout) to what
@@ -126,8 +130,11 @@ caf::error make_rate_limited(int64_t retry_after_ms);
 /// second_factor_required, with the challenge the client answers with a
 /// code (the challenge travels in the error; it is a secret, which has no
 /// operator<<, and the connection writes it only to its own client).
+/// `password_breached`: the password that matched is breached (the reply
+/// says so, see wire_error).
 caf::error make_second_factor_required(secret challenge, int64_t expires_at,
-                                       std::vector<std::string> methods);
+                                       std::vector<std::string> methods,
+                                       bool password_breached = false);
 
 } // namespace authnode
 

@@ -191,6 +191,7 @@ std::string encode_failure(const request_id& id, const wire_error& failure) {
   append_member(out, "challenge", ch.challenge.reveal());
   append_member(out, "methods", ch.methods);
   append_member(out, "expires_at", unix_time{ch.expires_at});
+  append_member(out, "password_breached", failure.password_breached);
   return reply_end(std::move(out));
 }
 

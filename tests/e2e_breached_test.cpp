@@ -24,6 +24,7 @@
 #include "support/node_process.hpp"
 #include "support/program.hpp"
 #include "support/protocol.hpp"
+#include "support/second_factor.hpp"
 #include "support/smtp_sink.hpp"
 #include "support/temp_dir.hpp"
 
@@ -208,7 +209,8 @@ TEST_CASE("a password made of the email, the name or the site's words is "
         == "breached_password");
 }
 
-TEST_CASE("a login with a breached password succeeds and says so",
+TEST_CASE("a login with a breached password succeeds and says so, also "
+          "when a second factor is asked for",
           "[e2e][breached]") {
   temp_dir db;
   {
@@ -218,6 +220,8 @@ TEST_CASE("a login with a breached password succeeds and says so",
                                     breached)));
     REQUIRE(succeeded(register_user(before.port(), "bob@example.org",
                                     fresh)));
+    line_client c{before.port()};
+    enroll(c, "cy@example.org", breached); // TOTP on
   }
   node_process node{breached_options(shared().big), db.path()};
   line_client c{node.port()};
@@ -227,7 +231,12 @@ TEST_CASE("a login with a breached password succeeds and says so",
   auto bob = login(c, "bob@example.org", fresh);
   REQUIRE(succeeded(bob));
   CHECK(bob["password_breached"] == false);
-  CHECK(stats_of(c)["breached_login_total"] == 1);
+  // With TOTP the first step says so: the second step's grant cannot.
+  auto cy = login(c, "cy@example.org", breached);
+  CHECK(error_code(cy) == "second_factor_required");
+  CHECK(cy["password_breached"] == true);
+  CHECK(login(c, "bob@example.org", fresh).contains("password_breached"));
+  CHECK(stats_of(c)["breached_login_total"] == 2);
   CHECK(node.wait_for_log("password, breached"));
 }
 

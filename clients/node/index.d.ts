@@ -276,6 +276,8 @@ export class SecondFactorRequired extends AuthnodeError {
   readonly methods: string[];
   /** When the challenge stops working. */
   readonly expiresAt: Date;
+  /** The password that matched is breached: ask for a change once logged in. */
+  readonly passwordBreached: boolean;
 }
 
 /** Every error code of protocol version 1 and its class. */

@@ -250,6 +250,12 @@ export class SecondFactorRequired extends AuthnodeError {
     this.methods = methods ?? methodsOf(reply);
     /** When the challenge stops working (5 minutes after it was made). */
     this.expiresAt = expiresAt ?? expiresAtOf(reply);
+    /**
+     * The password that matched is in the node's breached-password index:
+     * ask for a change once logged in (the second step's Session says
+     * false). False from an older node.
+     */
+    this.passwordBreached = reply.password_breached === true;
   }
 
   [inspect.custom](depth, options, inspectFn) {

@@ -269,6 +269,9 @@ describe('parsing', () => {
     assert.equal(breached.passwordBreached, true);
     assert.deepEqual(breached.extra, {});
     assert.throws(() => authnode.Session.fromReply({ ...grant, password_breached: 'yes' }), authnode.ProtocolError);
+    const firstStep = authnode.errorFromReply({ ...SECOND_FACTOR_REQUIRED, password_breached: true }, 'login');
+    assert.equal(firstStep.passwordBreached, true);
+    assert.equal(authnode.errorFromReply(SECOND_FACTOR_REQUIRED, 'login').passwordBreached, false);
     const stats = authnode.Stats.fromJSON({ breached_passwords: 'on', breached_index_entries: 7 });
     assert.deepEqual([stats.breachedPasswords, stats.breachedIndexEntries], ['on', 7]);
     assert.deepEqual(stats.extra, {});

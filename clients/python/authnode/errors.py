@@ -253,6 +253,10 @@ class SecondFactorRequired(AuthnodeError):
             "recovery_code"]``.
         expires_at: When the challenge stops working (UTC, aware): 5
             minutes after the password matched.
+        password_breached: The password that matched is in the node's
+            breached-password index: ask for a change once logged in (the
+            second step's :class:`Session` says ``False``). ``False`` from
+            an older node.
 
     A reply with this code but without a string ``challenge``, a list of
     strings ``methods`` and a timestamp ``expires_at`` (beside ``error``)
@@ -280,6 +284,7 @@ class SecondFactorRequired(AuthnodeError):
             raise ProtocolError("second_factor_required: member 'methods' is not a list of strings", op=op)
         self.challenge: str = challenge
         self.methods: list[str] = list(methods)
+        self.password_breached: bool = self.reply.get("password_breached") is True
         self.expires_at: datetime = parse_timestamp(
             self.reply.get("expires_at"), "second_factor_required.expires_at"
         )

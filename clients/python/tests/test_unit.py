@@ -305,6 +305,10 @@ class ParsingTest(unittest.TestCase):
         self.assertEqual(breached.extra, {})
         with self.assertRaises(authnode.ProtocolError):
             authnode.Session.from_reply({**grant, "password_breached": "yes"})
+        first_step = {"ok": False, "error": {"code": "second_factor_required", "message": "m"}, **SECOND_FACTOR}
+        err = authnode.errors.error_from_reply({**first_step, "password_breached": True}, "login")
+        self.assertIs(err.password_breached, True)
+        self.assertIs(authnode.errors.error_from_reply(first_step, "login").password_breached, False)
         stats = authnode.Stats.from_json({"breached_passwords": "on", "breached_index_entries": 7})
         self.assertEqual((stats.breached_passwords, stats.breached_index_entries), ("on", 7))
         self.assertEqual(stats.extra, {})
