@@ -254,13 +254,17 @@ def is_https(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def set_session(response: Response, request: Request, session: authnode.Session) -> None:
+def set_session(response: Response, request: Request, session: authnode.Session,
+                breached: bool = False) -> None:
+    """The session's cookies. ``breached``: the first step of a login with a
+    second factor said the password is breached (the second step's session
+    cannot say it)."""
     left = (session.expires_at - datetime.now(timezone.utc)).total_seconds()
     response.set_cookie(
         SESSION_COOKIE, session.token, max_age=max(0, int(left)), path="/",
         secure=is_https(request), httponly=True, samesite="lax",
     )
-    if session.password_breached:
+    if session.password_breached or breached:
         response.set_cookie(
             BREACHED_COOKIE, "1", max_age=max(0, int(left)), path="/",
             secure=is_https(request), httponly=True, samesite="lax",
@@ -352,6 +356,15 @@ def second_step(request: Request, e: authnode.SecondFactorRequired, then: str = 
     response = redirect("/account/login/code" + (f"?note={note}" if note else ""))
     pending = PendingLogin(e.challenge, int(e.expires_at.timestamp()), then=then)
     set_pending_login(response, request, pending)
+    # Kept for the second step, which makes it the session's (set_session).
+    if e.password_breached:
+        response.set_cookie(
+            BREACHED_COOKIE, "1", max_age=max(0, int(pending.expires_at - time.time())),
+            path="/", secure=is_https(request), httponly=True, samesite="lax",
+        )
+    else:
+        response.delete_cookie(BREACHED_COOKIE, path="/", secure=is_https(request),
+                               httponly=True, samesite="lax")
     return response
 
 
@@ -575,7 +588,7 @@ async def login_code(request: Request, code: str = Form(""), csrf: str = Form(""
         return trouble(request, e, "login_code.html", csrf=csrf)
     response = redirect("/account" + (f"?note={pending.then}" if pending.then else ""))
     clear_pending_login(response, request)
-    set_session(response, request, session)
+    set_session(response, request, session, breached=request.cookies.get(BREACHED_COOKIE) == "1")
     return response
 
 
