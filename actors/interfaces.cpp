@@ -18,18 +18,6 @@ std::string to_string(attempt_result x) {
   return "attempt_result(" + std::to_string(static_cast<int>(x)) + ")";
 }
 
-std::string to_string(breached_state x) {
-  switch (x) {
-    case breached_state::off:
-      return "off";
-    case breached_state::on:
-      return "on";
-    case breached_state::missing:
-      return "missing";
-  }
-  return "breached_state(" + std::to_string(static_cast<int>(x)) + ")";
-}
-
 namespace {
 
 // A type's wire name carries the cluster protocol version: a node that

@@ -491,8 +491,20 @@ struct verify_outcome {
 /// be mapped and --breached-passwords-optional let the node start).
 enum class breached_state : uint8_t { off = 0, on = 1, missing = 2 };
 
-/// "off", "on" or "missing", as stats says it.
-std::string to_string(breached_state x);
+/// "off", "on" or "missing", as stats says it. Inline: the wire encodes it
+/// (net/wire.cpp), and the decoder fuzzer links the wire without this
+/// header's .cpp (fuzz/CMakeLists.txt).
+inline std::string to_string(breached_state x) {
+  switch (x) {
+    case breached_state::off:
+      return "off";
+    case breached_state::on:
+      return "on";
+    case breached_state::missing:
+      return "missing";
+  }
+  return "breached_state(" + std::to_string(static_cast<int>(x)) + ")";
+}
 
 /// A hasher's index after a (re)load: its state, the file, its entries,
 /// and why the last load failed (empty when it did not).
@@ -682,6 +694,9 @@ struct challenge_request {
   /// device's keys, so that its owner gets in while the account is under
   /// attack.
   std::string device_digest;
+  /// The login's password is in the breached-password index: the grant of
+  /// the second step says so (password_breached).
+  bool password_breached = false;
 };
 
 /// Whose a live challenge is, and the device its login presented.
@@ -707,6 +722,8 @@ struct challenge_attempt {
 struct factor_used {
   user_view user;
   std::string method;
+  /// As the challenge's login found it (challenge_request).
+  bool password_breached = false;
 };
 
 // -- inspectors ---------------------------------------------------------------
@@ -804,12 +821,13 @@ AUTHNODE_INSPECT(totp_disable_request, x.token, x.password, x.code, x.source,
                  x.client_addr)
 AUTHNODE_INSPECT(second_factor_login, x.challenge, x.code, x.source,
                  x.client_addr)
-AUTHNODE_INSPECT(challenge_request, x.user_id, x.source, x.device_digest)
+AUTHNODE_INSPECT(challenge_request, x.user_id, x.source, x.device_digest,
+                 x.password_breached)
 AUTHNODE_INSPECT(challenge_info, x.user, x.device_digest)
 AUTHNODE_INSPECT(second_factor_challenge, x.challenge, x.expires_at,
                  x.methods)
 AUTHNODE_INSPECT(challenge_attempt, x.challenge, x.code)
-AUTHNODE_INSPECT(factor_used, x.user, x.method)
+AUTHNODE_INSPECT(factor_used, x.user, x.method, x.password_breached)
 
 #undef AUTHNODE_INSPECT
 

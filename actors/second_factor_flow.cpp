@@ -231,7 +231,7 @@ void ask_second_factor(auth_ptr self, const char* op, const user_view& user,
       rp.deliver(std::move(err));
     },
     challenge_new_atom::value,
-    challenge_request{user.id, source, device_digest});
+    challenge_request{user.id, source, device_digest, breached});
 }
 
 caf::result<session_grant>
@@ -331,7 +331,8 @@ void answer(auth_ptr self, login_ptr flow) {
       // A login that presented a valid device token keeps it, as a
       // login without a second factor does.
       commit_grant(self, std::move(used.user), flow->source,
-                   !flow->device_digest.empty(), flow->rp);
+                   !flow->device_digest.empty(), flow->rp,
+                   used.password_breached);
     },
     [=](caf::error err) {
       if (to_wire(err).code == ec::invalid_code) {

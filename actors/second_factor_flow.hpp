@@ -38,7 +38,8 @@ caf::result<session_grant> finish_second_factor_login(auth_ptr self,
 /// second_factor_required, which carries it. `device_digest`: the device
 /// token the login presented, if it was honoured (else empty).
 /// `breached`: the password is in the breached index, which the reply says
-/// (password_breached) since the grant of the second step cannot.
+/// (password_breached), and the challenge keeps for the second step's
+/// grant.
 void ask_second_factor(auth_ptr self, const char* op, const user_view& user,
                        const std::string& source,
                        const std::string& device_digest,

@@ -10,7 +10,7 @@ namespace {
 
 // migrations[i] takes the schema from version i to version i + 1. Append
 // only: a released migration never changes.
-constexpr std::array<const char*, 5> migrations{{
+constexpr std::array<const char*, 6> migrations{{
   // Version 1. last_login_at is NULL until the first login.
   R"sql(
     CREATE TABLE users (
@@ -112,6 +112,13 @@ constexpr std::array<const char*, 5> migrations{{
     );
     CREATE INDEX login_challenges_user ON login_challenges(user_id);
     CREATE INDEX login_challenges_expires_at ON login_challenges(expires_at);
+  )sql",
+  // Version 6. Whether the password of a login waiting for its second
+  // factor is in the breached-password index, so that the session grant
+  // of the second step says so as a login's grant does.
+  R"sql(
+    ALTER TABLE login_challenges
+      ADD COLUMN password_breached INTEGER NOT NULL DEFAULT 0;
   )sql",
 }};
 

@@ -78,9 +78,11 @@ second_factor_store::open(user_store& users,
     {s->count_codes_, "SELECT count(*) FROM recovery_codes WHERE user_id = ?1"},
     {s->put_challenge_,
      "INSERT INTO login_challenges(challenge_hash, user_id, source,"
-     " created_at, expires_at, device_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+     " created_at, expires_at, device_hash, password_breached)"
+     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
     {s->get_challenge_,
-     "SELECT user_id, failures, device_hash FROM login_challenges"
+     "SELECT user_id, failures, device_hash, password_breached"
+     " FROM login_challenges"
      " WHERE challenge_hash = ?1 AND expires_at > ?2"},
     {s->fail_challenge_,
      "UPDATE login_challenges SET failures = failures + 1"
@@ -211,7 +213,8 @@ second_factor_store::open_challenge(const challenge_request& x, int64_t now) {
     .bind_int64(2, x.user_id)
     .bind_text(3, x.source)
     .bind_int64(4, now)
-    .bind_int64(5, out.expires_at);
+    .bind_int64(5, out.expires_at)
+    .bind_int64(7, x.password_breached ? 1 : 0);
   if (!x.device_digest.empty())
     put_challenge_.bind_blob(6, x.device_digest);
   if (auto ok = run(put_challenge_, "cannot store a login challenge"); !ok)
@@ -240,6 +243,7 @@ second_factor_store::live_challenge(const std::string& digest, int64_t now) {
         user_id = get_challenge_.column_int64(0);
         row.failures = get_challenge_.column_int64(1);
         row.device_digest = get_challenge_.column_blob(2);
+        row.password_breached = get_challenge_.column_int64(3) != 0;
         break;
       case step_result::done:
         return invalid_code();
@@ -292,7 +296,8 @@ second_factor_store::answer_challenge(const challenge_attempt& x, int64_t now) {
   }
   if (auto st = tx.commit(); !st.ok())
     return db_failure("cannot commit a second factor", st);
-  return factor_used{std::move(found->user), std::move(*used)};
+  return factor_used{std::move(found->user), std::move(*used),
+                     found->password_breached};
 }
 
 caf::expected<int64_t> second_factor_store::reset(const std::string& email) {

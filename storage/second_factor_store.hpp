@@ -120,6 +120,7 @@ private:
     user_view user;
     int64_t failures = 0;
     std::string device_digest;
+    bool password_breached = false;
   };
   caf::expected<challenge_row> live_challenge(const std::string& digest,
                                               int64_t now);

@@ -213,6 +213,7 @@ TEST_CASE("a login with a breached password succeeds and says so, also "
           "when a second factor is asked for",
           "[e2e][breached]") {
   temp_dir db;
+  enrolled cy_totp;
   {
     // Registered before the operator turned the check on.
     node_process before{fast_options(), db.path()};
@@ -221,7 +222,7 @@ TEST_CASE("a login with a breached password succeeds and says so, also "
     REQUIRE(succeeded(register_user(before.port(), "bob@example.org",
                                     fresh)));
     line_client c{before.port()};
-    enroll(c, "cy@example.org", breached); // TOTP on
+    cy_totp = enroll(c, "cy@example.org", breached); // TOTP on
   }
   node_process node{breached_options(shared().big), db.path()};
   line_client c{node.port()};
@@ -231,10 +232,14 @@ TEST_CASE("a login with a breached password succeeds and says so, also "
   auto bob = login(c, "bob@example.org", fresh);
   REQUIRE(succeeded(bob));
   CHECK(bob["password_breached"] == false);
-  // With TOTP the first step says so: the second step's grant cannot.
+  // With TOTP the first step says so, and so does the grant of the second.
   auto cy = login(c, "cy@example.org", breached);
-  CHECK(error_code(cy) == "second_factor_required");
+  REQUIRE(error_code(cy) == "second_factor_required");
   CHECK(cy["password_breached"] == true);
+  auto cy_in = second_factor(c, cy["challenge"].get<std::string>(),
+                             cy_totp.recovery_codes[0].get<std::string>());
+  REQUIRE(succeeded(cy_in));
+  CHECK(cy_in["password_breached"] == true);
   CHECK(login(c, "bob@example.org", fresh).contains("password_breached"));
   CHECK(stats_of(c)["breached_login_total"] == 2);
   CHECK(node.wait_for_log("password, breached"));
@@ -272,16 +277,29 @@ TEST_CASE("a missing, truncated or foreign index stops the start, naming "
   }
 }
 
-TEST_CASE("with --breached-passwords-optional the node starts without the index and says "
-          "so in the log and in stats",
+TEST_CASE("with --breached-passwords-optional the node starts without the "
+          "index, says so in the log and in stats, and maps it once it is "
+          "there and reloaded",
           "[e2e][breached]") {
   temp_dir dir;
-  node_process node{breached_options(dir.file("missing.idx"),
-                                     {"--breached-passwords-optional"})};
+  auto path = dir.file("missing.idx");
+  node_process node{breached_options(path, {"--breached-passwords-optional"})};
   CHECK(node.wait_for_log("starting without the breached-password check"));
   line_client c{node.port()};
   CHECK(stats_of(c)["breached_passwords"] == "missing");
   CHECK(succeeded(register_user(c, "ann@example.org", breached)));
+
+  // The operator puts the index in place (by rename) and reloads.
+  copy_file(shared().small, dir.file("next"));
+  REQUIRE(std::rename(dir.file("next").c_str(), path.c_str()) == 0);
+  admin_client a{node};
+  auto reloaded = reload(a);
+  REQUIRE(succeeded(reloaded));
+  CHECK(reloaded["breached"]["reloaded"] == true);
+  CHECK(reloaded["breached"]["state"] == "on");
+  CHECK(stats_of(c)["breached_passwords"] == "on");
+  CHECK(error_code(register_user(c, "bob@example.org", corpus_word(3)))
+        == "breached_password");
 }
 
 TEST_CASE("breached_reload maps a new index and a bad one keeps the old",

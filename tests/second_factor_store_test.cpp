@@ -143,6 +143,26 @@ TEST_CASE_METHOD(fixture, "second factor store: disable needs a code, and "
                    ec::conflict));
 }
 
+TEST_CASE_METHOD(fixture, "second factor store: a challenge keeps whether "
+                          "its login's password is breached, for the grant",
+                 "[second_factor][breached]") {
+  auto codes = enable();
+  challenge_request breached_login{alice_id, "10.0.0.1", std::string{}, true};
+  auto ch = factors->open_challenge(breached_login, t0);
+  REQUIRE(ch);
+  auto used = factors->answer_challenge(
+    {ch->challenge, secret{codes.codes[0].reveal()}}, t0);
+  REQUIRE(used);
+  CHECK(used->password_breached);
+  challenge_request fresh_login{alice_id, "10.0.0.1", std::string{}, false};
+  auto other = factors->open_challenge(fresh_login, t0);
+  REQUIRE(other);
+  auto fresh = factors->answer_challenge(
+    {other->challenge, secret{codes.codes[1].reveal()}}, t0);
+  REQUIRE(fresh);
+  CHECK_FALSE(fresh->password_breached);
+}
+
 TEST_CASE_METHOD(fixture, "second factor store: a challenge is answered "
                           "once, and dies at the fifth wrong code",
                  "[second_factor]") {
