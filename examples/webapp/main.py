@@ -258,7 +258,7 @@ def set_session(response: Response, request: Request, session: authnode.Session,
                 breached: bool = False) -> None:
     """The session's cookies. ``breached``: the first step of a login with a
     second factor said the password is breached (the second step's session
-    cannot say it)."""
+    says so too, from a node of this version; an older one said false)."""
     left = (session.expires_at - datetime.now(timezone.utc)).total_seconds()
     response.set_cookie(
         SESSION_COOKIE, session.token, max_age=max(0, int(left)), path="/",

@@ -252,8 +252,8 @@ export class SecondFactorRequired extends AuthnodeError {
     this.expiresAt = expiresAt ?? expiresAtOf(reply);
     /**
      * The password that matched is in the node's breached-password index:
-     * ask for a change once logged in (the second step's Session says
-     * false). False from an older node.
+     * ask for a change once logged in (the second step's Session says so
+     * too). False from an older node.
      */
     this.passwordBreached = reply.password_breached === true;
   }

@@ -255,8 +255,8 @@ class SecondFactorRequired(AuthnodeError):
             minutes after the password matched.
         password_breached: The password that matched is in the node's
             breached-password index: ask for a change once logged in (the
-            second step's :class:`Session` says ``False``). ``False`` from
-            an older node.
+            second step's :class:`Session` says so too). ``False`` from an
+            older node.
 
     A reply with this code but without a string ``challenge``, a list of
     strings ``methods`` and a timestamp ``expires_at`` (beside ``error``)
