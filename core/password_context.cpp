@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/account_rules.hpp"
+
 namespace authnode {
 
 namespace {
@@ -84,13 +86,9 @@ std::vector<std::string> split_word_list(std::string_view list) {
     auto end = list.find(',', start);
     if (end == std::string_view::npos)
       end = list.size();
-    auto item = list.substr(start, end - start);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
-      item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
-      item.remove_suffix(1);
+    auto item = trim_blanks(list.substr(start, end - start));
     if (!item.empty())
-      out.emplace_back(item);
+      out.push_back(std::move(item));
     start = end + 1;
   }
   return out;
