@@ -254,6 +254,19 @@ def is_https(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
+def set_breached(response: Response, request: Request, breached: bool, seconds: float) -> None:
+    """The ``breached`` cookie: set for ``seconds`` when ``breached``, else
+    removed."""
+    if breached:
+        response.set_cookie(
+            BREACHED_COOKIE, "1", max_age=max(0, int(seconds)), path="/",
+            secure=is_https(request), httponly=True, samesite="lax",
+        )
+    else:
+        response.delete_cookie(BREACHED_COOKIE, path="/", secure=is_https(request),
+                               httponly=True, samesite="lax")
+
+
 def set_session(response: Response, request: Request, session: authnode.Session,
                 breached: bool = False) -> None:
     """The session's cookies. ``breached``: the first step of a login with a
@@ -264,14 +277,7 @@ def set_session(response: Response, request: Request, session: authnode.Session,
         SESSION_COOKIE, session.token, max_age=max(0, int(left)), path="/",
         secure=is_https(request), httponly=True, samesite="lax",
     )
-    if session.password_breached or breached:
-        response.set_cookie(
-            BREACHED_COOKIE, "1", max_age=max(0, int(left)), path="/",
-            secure=is_https(request), httponly=True, samesite="lax",
-        )
-    else:
-        response.delete_cookie(BREACHED_COOKIE, path="/", secure=is_https(request),
-                               httponly=True, samesite="lax")
+    set_breached(response, request, session.password_breached or breached, left)
     if session.device_token is not None:
         response.set_cookie(
             DEVICE_COOKIE, session.device_token, max_age=DEVICE_MAX_AGE, path="/",
@@ -357,14 +363,7 @@ def second_step(request: Request, e: authnode.SecondFactorRequired, then: str = 
     pending = PendingLogin(e.challenge, int(e.expires_at.timestamp()), then=then)
     set_pending_login(response, request, pending)
     # Kept for the second step, which makes it the session's (set_session).
-    if e.password_breached:
-        response.set_cookie(
-            BREACHED_COOKIE, "1", max_age=max(0, int(pending.expires_at - time.time())),
-            path="/", secure=is_https(request), httponly=True, samesite="lax",
-        )
-    else:
-        response.delete_cookie(BREACHED_COOKIE, path="/", secure=is_https(request),
-                               httponly=True, samesite="lax")
+    set_breached(response, request, e.password_breached, pending.expires_at - time.time())
     return response
 
 
@@ -638,8 +637,7 @@ async def change_password(
             return trouble(request, e, "error.html")
         return trouble(request, e, "account.html", user=user, csrf=csrf)
     response = redirect("/account?note=changed")
-    response.delete_cookie(BREACHED_COOKIE, path="/", secure=is_https(request),
-                           httponly=True, samesite="lax")
+    set_breached(response, request, False, 0)
     return response
 
 
