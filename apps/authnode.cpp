@@ -99,7 +99,8 @@ bool configure_tls(node_config& cfg, const node_settings& s) {
 /// missing, truncated or foreign file stops the node before anything
 /// starts; false after logging why. With --breached-passwords-optional it
 /// only warns, and the hashers run without the check (stats: "missing").
-bool check_breached_index(const node_settings& s) {
+/// What it found goes to `start`, for stats.
+bool check_breached_index(const node_settings& s, node_start& start) {
   if (s.breached_passwords.empty() || s.hashers == 0
       || s.role == node_role::storage)
     return true;
@@ -107,8 +108,11 @@ bool check_breached_index(const node_settings& s) {
   if (auto index = breached_index::open(s.breached_passwords, error)) {
     log_info("breached-password index " + s.breached_passwords + ": "
              + std::to_string(index->entries()) + " entries");
+    start.breached = breached_state::on;
+    start.breached_entries = index->entries();
     return true;
   }
+  start.breached = breached_state::missing;
   if (s.breached_passwords_optional) {
     log_warning("--breached-passwords: " + error
                 + "; starting without the breached-password check "
@@ -125,6 +129,9 @@ bool check_breached_index(const node_settings& s) {
 int run(caf::actor_system& sys, const node_start& start) {
   const auto& s = start.settings;
   auto counters = std::make_shared<node_counters>();
+  counters->breached_index_state = static_cast<int64_t>(start.breached);
+  counters->breached_index_entries
+    = static_cast<int64_t>(start.breached_entries);
   switch (s.role) {
     case node_role::hasher:
       return serve_hasher(sys, start, counters);
@@ -208,7 +215,7 @@ int main(int argc, char** argv) {
   }
   if (!open_audit(s, start.audit_fd)
       || !load_admin_key_digest(s, start.admin_key_digest)
-      || !check_breached_index(s))
+      || !check_breached_index(s, start))
     return 2;
   cfg.load<caf::io::middleman>();
   if (!configure_tls(cfg, s))

@@ -38,6 +38,10 @@ struct node_start {
   int audit_fd = -1;
   /// Of the admin key; empty unless the role serves clients.
   std::string admin_key_digest;
+  /// The breached-password index as the start found it, for stats until
+  /// the hashers have mapped it themselves (a stats request may come first).
+  breached_state breached = breached_state::off;
+  uint64_t breached_entries = 0;
   sigset_t stop_signals;
 };
 
