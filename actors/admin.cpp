@@ -250,6 +250,23 @@ caf::result<caf::ok_atom> on_mfa_reset(admin_ptr self, const std::string& raw) {
   return rp;
 }
 
+/// A passkey gone; sessions stay (they were granted, by it or not, and
+/// sessions_revoke ends them).
+caf::result<caf::ok_atom> on_passkey_delete(admin_ptr self,
+                                            const std::string& raw,
+                                            const std::string& id) {
+  auto rp = self->make_response_promise<caf::ok_atom>();
+  auto email = normalize_email(raw);
+  ask_db<int64_t>(
+    self, rp,
+    [=](int64_t) mutable {
+      audit(self, "admin:passkey_delete", "ok", "", email, "admin channel");
+      rp.deliver(caf::ok_atom::value);
+    },
+    pk_delete_atom::value, email, id);
+  return rp;
+}
+
 /// Counts, ages and the last error of the outbox; never an address, a body
 /// or a code (the database's outbox_status holds none).
 caf::result<outbox_status> on_outbox(admin_ptr self) {
@@ -533,6 +550,9 @@ admin_actor::behavior_type admin(admin_ptr self, admin_settings cfg,
     },
     [=](user_verify_atom, const std::string& email, bool verified) {
       return on_verify(self, email, verified);
+    },
+    [=](pk_delete_atom, const std::string& email, const std::string& id) {
+      return on_passkey_delete(self, email, id);
     },
     [=](mfa_reset_atom, const std::string& email) {
       return on_mfa_reset(self, email);

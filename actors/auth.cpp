@@ -11,6 +11,7 @@
 #include "actors/auth_steps.hpp"
 #include "actors/email_flow.hpp"
 #include "actors/login_flow.hpp"
+#include "actors/passkey_flow.hpp"
 #include "actors/password_flow.hpp"
 #include "actors/recovery_flow.hpp"
 #include "actors/register_flow.hpp"
@@ -81,6 +82,24 @@ auth_actor::behavior_type auth(auth_ptr self, auth_settings cfg,
     },
     [=](login_factor_atom, second_factor_login& req) {
       return finish_second_factor_login(self, req);
+    },
+    [=](pk_reg_begin_atom, passkey_begin_request& req) {
+      return start_passkey_register(self, req);
+    },
+    [=](pk_reg_finish_atom, passkey_register_request& req) {
+      return finish_passkey_register(self, req);
+    },
+    [=](pk_login_begin_atom, passkey_login_begin_request& req) {
+      return start_passkey_login(self, req);
+    },
+    [=](pk_login_finish_atom, passkey_login_request& req) {
+      return finish_passkey_login(self, req);
+    },
+    [=](pk_list_atom, token_request& req) {
+      return list_passkeys(self, req);
+    },
+    [=](pk_delete_atom, passkey_delete_request& req) {
+      return delete_passkey(self, req);
     },
     [=](tick_atom) {
       on_tick(self);

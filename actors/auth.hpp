@@ -47,6 +47,12 @@ struct auth_settings {
   bool require_verified = false;
   /// --totp-issuer: the name authenticator apps show beside the account.
   std::string totp_issuer = "authnode";
+  /// Passkeys: the relying party (rp_id empty: passkeys off), its origins,
+  /// user verification; the name browsers show; how long a challenge
+  /// lives.
+  webauthn_policy webauthn;
+  std::string webauthn_rp_name;
+  caf::timespan webauthn_challenge_ttl = std::chrono::minutes(5);
 };
 
 struct auth_state {

@@ -5,6 +5,7 @@
 #include "core/error_code.hpp"
 #include "core/hash_format.hpp"
 #include "core/hash_verify.hpp"
+#include "core/webauthn.hpp"
 
 namespace authnode {
 
@@ -109,6 +110,17 @@ hasher_actor::behavior_type hasher(hasher_ptr self, breached_settings cfg) {
     [=](urgent_atom, verify_atom, const std::string& phc,
         const secret& password, const hash_params& p) {
       return verify(self, phc, password, p);
+    },
+    [](wa_register_atom, const webauthn_registration& reg,
+       const std::string& challenge, const webauthn_policy& policy) {
+      auto checked = verify_registration(reg, challenge, policy);
+      return registration_verdict{checked.refusal, std::move(checked.value)};
+    },
+    [](wa_assert_atom, const webauthn_assertion& assertion,
+       const std::string& challenge, const webauthn_credential& stored,
+       const webauthn_policy& policy) {
+      auto checked = verify_assertion(assertion, challenge, stored, policy);
+      return assertion_verdict{checked.refusal, checked.value};
     },
   };
 }

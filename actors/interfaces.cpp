@@ -93,6 +93,28 @@ void register_message_types(caf::actor_system_config& cfg) {
   announce<second_factor_challenge>(cfg, "second_factor_challenge");
   announce<challenge_attempt>(cfg, "challenge_attempt");
   announce<factor_used>(cfg, "factor_used");
+  announce<passkey_info>(cfg, "passkey_info");
+  announce<passkey_list>(cfg, "passkey_list");
+  announce<webauthn_challenge>(cfg, "webauthn_challenge");
+  announce<webauthn_options>(cfg, "webauthn_options");
+  announce<passkey_owner>(cfg, "passkey_owner");
+  announce<passkey_begin_request>(cfg, "passkey_begin_request");
+  announce<passkey_register_request>(cfg, "passkey_register_request");
+  announce<passkey_login_begin_request>(cfg, "passkey_login_begin_request");
+  announce<passkey_login_options>(cfg, "passkey_login_options");
+  announce<passkey_login_request>(cfg, "passkey_login_request");
+  announce<passkey_delete_request>(cfg, "passkey_delete_request");
+  announce<passkey_new>(cfg, "passkey_new");
+  announce<passkey_claim>(cfg, "passkey_claim");
+  announce<passkey_lookup>(cfg, "passkey_lookup");
+  announce<passkey_use>(cfg, "passkey_use");
+  announce<registration_verdict>(cfg, "registration_verdict");
+  announce<assertion_verdict>(cfg, "assertion_verdict");
+  announce<webauthn_policy>(cfg, "webauthn_policy");
+  announce<webauthn_registration>(cfg, "webauthn_registration");
+  announce<webauthn_credential>(cfg, "webauthn_credential");
+  announce<webauthn_assertion>(cfg, "webauthn_assertion");
+  announce<webauthn_proof>(cfg, "webauthn_proof");
 }
 
 } // namespace authnode

@@ -31,6 +31,7 @@
 #include "core/error_code.hpp"
 #include "core/guess_kind.hpp"
 #include "core/secrets.hpp"
+#include "core/webauthn.hpp"
 
 namespace authnode {
 
@@ -159,6 +160,26 @@ using challenge_use_atom = caf::atom_constant<caf::atom("chal_use")>;
 /// Removes a user's second factors (admin channel: mfa-reset).
 using mfa_reset_atom = caf::atom_constant<caf::atom("u_mfa_rst")>;
 
+// -- passkeys (WebAuthn) -------------------------------------------------------
+
+// The public ops (auth actor); the first five also name the database's part.
+using pk_reg_begin_atom = caf::atom_constant<caf::atom("pk_rbegin")>;
+using pk_reg_finish_atom = caf::atom_constant<caf::atom("pk_rfinish")>;
+using pk_login_begin_atom = caf::atom_constant<caf::atom("pk_lbegin")>;
+using pk_list_atom = caf::atom_constant<caf::atom("pk_list")>;
+using pk_delete_atom = caf::atom_constant<caf::atom("pk_delete")>;
+using pk_login_finish_atom = caf::atom_constant<caf::atom("pk_lfinish")>;
+/// The database: the credential an assertion names, its owner, and the
+/// challenge it answers (used up by the asking).
+using pk_find_atom = caf::atom_constant<caf::atom("pk_find")>;
+/// The database: stores a verified registration.
+using pk_add_atom = caf::atom_constant<caf::atom("pk_add")>;
+/// The database: an assertion verified, its counter stored.
+using pk_use_atom = caf::atom_constant<caf::atom("pk_use")>;
+/// A hasher: checks a registration / an assertion (core/webauthn.hpp).
+using wa_register_atom = caf::atom_constant<caf::atom("wa_reg")>;
+using wa_assert_atom = caf::atom_constant<caf::atom("wa_assert")>;
+
 // -- between nodes (cluster/) -----------------------------------------------
 
 /// The first message a node sends to another, with its cluster protocol
@@ -181,7 +202,7 @@ using storage_lost_atom = caf::atom_constant<caf::atom("st_lost")>;
 /// two nodes find out they cannot talk. Every other message type is
 /// announced under a name that carries the version (register_message_types),
 /// so a message of another version fails to decode instead of being misread.
-constexpr uint32_t cluster_protocol = 4;
+constexpr uint32_t cluster_protocol = 5;
 
 // -- message types -----------------------------------------------------------
 
@@ -207,6 +228,15 @@ struct user_record {
   bool disabled = false;
 };
 
+/// A passkey as its owner and operators see it: `id` is the raw credential
+/// id (base64url on the wire), never the key.
+struct passkey_info {
+  std::string id;
+  std::string name;
+  int64_t created_at = 0;
+  int64_t last_used_at = 0;
+};
+
 /// A user as operators see it on the admin channel: never a hash or token.
 struct user_detail {
   user_view user;
@@ -219,6 +249,8 @@ struct user_detail {
   std::string hash_scheme;
   /// Recovery codes of the second factor not used yet.
   int64_t recovery_codes = 0;
+  /// The user's passkeys (user_show only; empty in user_list's pages).
+  std::vector<passkey_info> passkeys;
 };
 
 /// One page of users in email order: those after `after` whose email starts
@@ -726,6 +758,141 @@ struct factor_used {
   bool password_breached = false;
 };
 
+// -- passkeys ------------------------------------------------------------------
+
+struct passkey_list {
+  std::vector<passkey_info> passkeys;
+};
+
+/// What a WebAuthn challenge was issued for.
+enum class webauthn_purpose : uint8_t { registration = 0, login = 1 };
+
+/// An issued challenge, as the database keeps it (by a keyed digest of
+/// `challenge`): for a registration, whose and the passkey's name; for a
+/// login, the email it was restricted to (empty: discoverable).
+struct webauthn_challenge {
+  std::string challenge;
+  webauthn_purpose purpose = webauthn_purpose::login;
+  int64_t user_id = 0;
+  std::string email;
+  std::string name;
+  int64_t expires_at = 0;
+};
+
+/// The options handed to navigator.credentials: creation options for a
+/// registration (rp, user, exclude list), request options for a login
+/// (allow list). Binary fields raw; the codec writes them in base64url.
+struct webauthn_options {
+  webauthn_purpose purpose = webauthn_purpose::login;
+  std::string challenge;
+  std::string rp_id;
+  std::string rp_name;
+  std::string user_handle;
+  std::string user_name;
+  std::string display_name;
+  /// excludeCredentials (registration) or allowCredentials (login).
+  std::vector<std::string> credential_ids;
+  webauthn_uv user_verification = webauthn_uv::preferred;
+  int64_t timeout_ms = 0;
+};
+
+/// A user's WebAuthn handle (user.id: random, never the email or the id)
+/// and their credentials' ids.
+struct passkey_owner {
+  std::string user_handle;
+  std::vector<std::string> credential_ids;
+};
+
+/// passkey_register_begin: the token's user adds a passkey named `name`.
+struct passkey_begin_request {
+  secret token;
+  std::string name;
+  std::string source;
+};
+
+/// passkey_register_finish: the RegistrationResponseJSON, decoded.
+struct passkey_register_request {
+  secret token;
+  webauthn_registration credential;
+  std::string source;
+};
+
+/// passkey_login_begin: an email (allowCredentials) or none (discoverable).
+struct passkey_login_begin_request {
+  std::string email;
+  std::string source;
+  std::string client_addr;
+};
+
+/// passkey_login_begin's answer: the options and the challenge's id.
+struct passkey_login_options {
+  std::string challenge_id;
+  webauthn_options options;
+};
+
+/// passkey_login_finish: the AuthenticationResponseJSON, decoded;
+/// `challenge_id` raw (the challenge itself, base64url on the wire).
+struct passkey_login_request {
+  std::string challenge_id;
+  webauthn_assertion credential;
+  std::string source;
+  std::string client_addr;
+};
+
+/// passkey_delete: `passkey_id` raw (base64url on the wire).
+struct passkey_delete_request {
+  secret token;
+  std::string passkey_id;
+  std::string source;
+};
+
+/// A verified registration to store for `user_id`, under the challenge's
+/// name.
+struct passkey_new {
+  int64_t user_id = 0;
+  std::string name;
+  webauthn_credential credential;
+  int64_t at = 0;
+};
+
+/// What an assertion is checked against: the challenge it names (used up
+/// by the asking; `live` false: no such challenge, or expired), and the
+/// credential it names with its owner and the owner's handle (`known`
+/// false: no such credential).
+struct passkey_claim {
+  bool live = false;
+  webauthn_challenge challenge;
+  bool known = false;
+  user_record owner;
+  std::string user_handle;
+  webauthn_credential credential;
+};
+
+/// Asks the database for a passkey_claim.
+struct passkey_lookup {
+  std::string challenge;
+  std::string credential_id;
+  int64_t now = 0;
+};
+
+/// An assertion verified: its counter is stored if it still moves on.
+struct passkey_use {
+  std::string credential_id;
+  uint32_t sign_count = 0;
+  int64_t at = 0;
+};
+
+/// A hasher's verdicts (core/webauthn.hpp).
+struct registration_verdict {
+  webauthn_refusal refusal = webauthn_refusal::malformed;
+  webauthn_credential credential;
+};
+
+struct assertion_verdict {
+  webauthn_refusal refusal = webauthn_refusal::malformed;
+  webauthn_proof proof;
+};
+
 // -- inspectors ---------------------------------------------------------------
 
 #define AUTHNODE_INSPECT(type, ...)                                            \
@@ -737,8 +904,9 @@ struct factor_used {
 AUTHNODE_INSPECT(user_view, x.id, x.email, x.name, x.created_at,
                  x.last_login_at, x.email_verified, x.totp)
 AUTHNODE_INSPECT(user_record, x.user, x.password_hash, x.disabled)
+AUTHNODE_INSPECT(passkey_info, x.id, x.name, x.created_at, x.last_used_at)
 AUTHNODE_INSPECT(user_detail, x.user, x.disabled, x.sessions, x.devices,
-                 x.hash_scheme, x.recovery_codes)
+                 x.hash_scheme, x.recovery_codes, x.passkeys)
 AUTHNODE_INSPECT(user_query, x.after, x.prefix, x.limit, x.now)
 AUTHNODE_INSPECT(user_page, x.users)
 AUTHNODE_INSPECT(admin_new_user, x.email, x.name, x.password)
@@ -829,6 +997,38 @@ AUTHNODE_INSPECT(second_factor_challenge, x.challenge, x.expires_at,
 AUTHNODE_INSPECT(challenge_attempt, x.challenge, x.code)
 AUTHNODE_INSPECT(factor_used, x.user, x.method, x.password_breached)
 
+AUTHNODE_INSPECT(passkey_list, x.passkeys)
+AUTHNODE_INSPECT(webauthn_challenge, x.challenge, x.purpose, x.user_id,
+                 x.email, x.name, x.expires_at)
+AUTHNODE_INSPECT(webauthn_options, x.purpose, x.challenge, x.rp_id, x.rp_name,
+                 x.user_handle, x.user_name, x.display_name,
+                 x.credential_ids, x.user_verification, x.timeout_ms)
+AUTHNODE_INSPECT(passkey_owner, x.user_handle, x.credential_ids)
+AUTHNODE_INSPECT(passkey_begin_request, x.token, x.name, x.source)
+AUTHNODE_INSPECT(passkey_register_request, x.token, x.credential, x.source)
+AUTHNODE_INSPECT(passkey_login_begin_request, x.email, x.source,
+                 x.client_addr)
+AUTHNODE_INSPECT(passkey_login_options, x.challenge_id, x.options)
+AUTHNODE_INSPECT(passkey_login_request, x.challenge_id, x.credential,
+                 x.source, x.client_addr)
+AUTHNODE_INSPECT(passkey_delete_request, x.token, x.passkey_id, x.source)
+AUTHNODE_INSPECT(passkey_new, x.user_id, x.name, x.credential, x.at)
+AUTHNODE_INSPECT(passkey_claim, x.live, x.challenge, x.known, x.owner, x.user_handle,
+                 x.credential)
+AUTHNODE_INSPECT(passkey_lookup, x.challenge, x.credential_id, x.now)
+AUTHNODE_INSPECT(passkey_use, x.credential_id, x.sign_count, x.at)
+AUTHNODE_INSPECT(registration_verdict, x.refusal, x.credential)
+AUTHNODE_INSPECT(assertion_verdict, x.refusal, x.proof)
+// The core's WebAuthn types (core/webauthn.hpp knows no CAF).
+AUTHNODE_INSPECT(webauthn_policy, x.rp_id, x.origins, x.user_verification)
+AUTHNODE_INSPECT(webauthn_registration, x.credential_id, x.client_data_json,
+                 x.attestation_object)
+AUTHNODE_INSPECT(webauthn_credential, x.credential_id, x.cose_key, x.alg,
+                 x.sign_count, x.user_verified)
+AUTHNODE_INSPECT(webauthn_assertion, x.credential_id, x.client_data_json,
+                 x.authenticator_data, x.signature, x.user_handle)
+AUTHNODE_INSPECT(webauthn_proof, x.sign_count, x.user_verified)
+
 #undef AUTHNODE_INSPECT
 
 // -- typed interfaces ---------------------------------------------------------
@@ -858,6 +1058,16 @@ using auth_actor = caf::typed_actor<
   caf::replies_to<codes_renew_atom,
                   token_code_request>::with<recovery_code_list>,
   caf::replies_to<login_factor_atom, second_factor_login>::with<session_grant>,
+  caf::replies_to<pk_reg_begin_atom,
+                  passkey_begin_request>::with<webauthn_options>,
+  caf::replies_to<pk_reg_finish_atom,
+                  passkey_register_request>::with<passkey_info>,
+  caf::replies_to<pk_login_begin_atom,
+                  passkey_login_begin_request>::with<passkey_login_options>,
+  caf::replies_to<pk_login_finish_atom,
+                  passkey_login_request>::with<session_grant>,
+  caf::replies_to<pk_list_atom, token_request>::with<passkey_list>,
+  caf::replies_to<pk_delete_atom, passkey_delete_request>::with<caf::ok_atom>,
   caf::replies_to<forget_atom, int64_t>::with<caf::ok_atom>,
   caf::replies_to<forget_atom, user_ids>::with<caf::ok_atom>,
   caf::reacts_to<tick_atom>, caf::reacts_to<storage_lost_atom>>;
@@ -870,7 +1080,14 @@ using hasher_actor = caf::typed_actor<
   caf::replies_to<verify_atom, std::string, secret,
                   hash_params>::with<verify_outcome>,
   caf::replies_to<urgent_atom, verify_atom, std::string, secret,
-                  hash_params>::with<verify_outcome>>;
+                  hash_params>::with<verify_outcome>,
+  /// Passkeys: `challenge` raw (core/webauthn.hpp). Cheap next to argon2,
+  /// so the pool runs them ahead of the queue.
+  caf::replies_to<wa_register_atom, webauthn_registration, std::string,
+                  webauthn_policy>::with<registration_verdict>,
+  caf::replies_to<wa_assert_atom, webauthn_assertion, std::string,
+                  webauthn_credential,
+                  webauthn_policy>::with<assertion_verdict>>;
 
 /// The mailer (actors/mailer.hpp): wakes up when the database queued mail
 /// and on its own retry timer.
@@ -937,7 +1154,30 @@ using database_actor = outbox_actor::extend<
   caf::replies_to<challenge_owner_atom, secret>::with<challenge_info>,
   caf::replies_to<challenge_use_atom, challenge_attempt>::with<factor_used>,
   /// Replies the user's id; ec::not_found if there is no such user.
-  caf::replies_to<mfa_reset_atom, std::string>::with<int64_t>>;
+  caf::replies_to<mfa_reset_atom, std::string>::with<int64_t>,
+  /// Passkeys (storage/passkey_store.hpp). Registration: the challenge is
+  /// stored, the user's handle made if it has none.
+  caf::replies_to<pk_reg_begin_atom, webauthn_challenge>::with<passkey_owner>,
+  /// Uses up the registration challenge (the user's, live): its name.
+  caf::replies_to<pk_reg_finish_atom, std::string /* challenge */,
+                  int64_t /* user */, int64_t /* now */>::with<webauthn_challenge>,
+  /// ec::conflict if the credential is registered already.
+  caf::replies_to<pk_add_atom, passkey_new>::with<passkey_info>,
+  /// Stores the login challenge; the allow list for its email (decoys for
+  /// an email without passkeys, the same each time).
+  caf::replies_to<pk_login_begin_atom,
+                  webauthn_challenge>::with<passkey_owner>,
+  caf::replies_to<pk_find_atom, passkey_lookup>::with<passkey_claim>,
+  /// ec::conflict if the stored counter is not below the new one (a clone
+  /// raced ahead).
+  caf::replies_to<pk_use_atom, passkey_use>::with<caf::ok_atom>,
+  caf::replies_to<pk_list_atom, int64_t /* user */>::with<passkey_list>,
+  /// ec::not_found if the user has no such passkey.
+  caf::replies_to<pk_delete_atom, int64_t /* user */,
+                  std::string /* id */>::with<caf::ok_atom>,
+  /// Admin: by email; the user's id.
+  caf::replies_to<pk_delete_atom, std::string /* email */,
+                  std::string /* id */>::with<int64_t>>;
 
 /// The guard: may a password verification start? Answers ok_atom at once,
 /// later (a held attempt), or fails with rate_limited (retry_after_ms in the
@@ -974,6 +1214,8 @@ using admin_actor = caf::typed_actor<
   caf::replies_to<user_passwd_atom, std::string, secret>::with<caf::ok_atom>,
   caf::replies_to<user_disable_atom, std::string, bool>::with<caf::ok_atom>,
   caf::replies_to<user_delete_atom, std::string>::with<caf::ok_atom>,
+  /// Removes one passkey of the user with that email (the raw id).
+  caf::replies_to<pk_delete_atom, std::string, std::string>::with<caf::ok_atom>,
   caf::replies_to<sessions_list_atom, std::string>::with<session_list>,
   caf::replies_to<sessions_revoke_atom, std::string,
                   int64_t>::with<revoke_result>,

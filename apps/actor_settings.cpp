@@ -24,6 +24,8 @@ auth_settings make_auth_settings(const node_settings& s) {
   a.verify_on_register = s.verify_email;
   a.require_verified = s.require_verified_email;
   a.totp_issuer = s.totp_issuer;
+  a.webauthn = s.webauthn;
+  a.webauthn_rp_name = s.webauthn_rp_name;
   return a;
 }
 

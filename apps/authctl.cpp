@@ -93,7 +93,8 @@ int main(int argc, char** argv) {
     rc = cmd_ping(o);
   });
 
-  std::string email, name, prefix, source, account, throttle_kind, path;
+  std::string email, name, prefix, source, account, throttle_kind, path,
+    passkey_id;
   bool flag = false;
   auto login = app.add_subcommand(
     "login",
@@ -172,6 +173,15 @@ int main(int argc, char** argv) {
   mfa_reset->callback([&] {
     rc = cmd_user_mfa_reset(o, email);
   });
+  auto passkey_delete = user->add_subcommand(
+    "passkey-delete",
+    "delete one of the account's passkeys (its id as user show lists it)");
+  add_email(passkey_delete, email);
+  passkey_delete->add_option("--id", passkey_id, "the passkey's id")
+    ->required();
+  passkey_delete->callback([&] {
+    rc = cmd_user_passkey_delete(o, email, passkey_id);
+  });
   auto del = user->add_subcommand(
     "delete", "delete an account with its sessions and device tokens");
   add_email(del, email);
@@ -219,8 +229,8 @@ int main(int argc, char** argv) {
     cmd->add_option("--kind", throttle_kind,
                     "whose guesses: password (the default), recovery "
                     "(account recovery codes), code (verification and "
-                    "email change codes) or totp (second-factor codes); the "
-                    "node refuses any other");
+                    "email change codes), totp (second-factor codes) or "
+                    "passkey (passkey sign-ins); the node refuses any other");
     cmd->callback([&, s, a, reset] {
       if (!s->count() && !a->count())
         throw CLI::RequiredError("--source or --account");

@@ -274,6 +274,36 @@ std::string resolve_mail(const node_options& o, node_settings& s) {
   return {};
 }
 
+/// Passkeys: the relying party, its origins, user verification.
+std::string resolve_webauthn(const node_options& o, node_settings& s) {
+  auto& w = s.webauthn;
+  w.rp_id = o.webauthn_rp_id;
+  if (o.webauthn_user_verification == "preferred")
+    w.user_verification = webauthn_uv::preferred;
+  else if (o.webauthn_user_verification == "required")
+    w.user_verification = webauthn_uv::required;
+  else
+    return "--webauthn-user-verification: must be preferred or required";
+  if (w.rp_id.empty()) {
+    if (!o.webauthn_origins.empty() || !o.webauthn_rp_name.empty())
+      return "--webauthn-origins and --webauthn-rp-name need "
+             "--webauthn-rp-id";
+    return {};
+  }
+  if (w.rp_id.find_first_of(":/ ") != std::string::npos)
+    return "--webauthn-rp-id: must be a domain name, without scheme or port";
+  w.origins = split_word_list(o.webauthn_origins);
+  if (w.origins.empty())
+    w.origins.push_back("https://" + w.rp_id);
+  for (auto& origin : w.origins)
+    if (origin.rfind("https://", 0) != 0 && origin.rfind("http://", 0) != 0)
+      return "--webauthn-origins: not an origin (https://host[:port]): "
+             + origin;
+  if (s.webauthn_rp_name.empty())
+    s.webauthn_rp_name = w.rp_id;
+  return {};
+}
+
 /// The options used as they are.
 void copy_plain(const node_options& o, node_settings& s) {
 #define AUTHNODE_OPTION(type, field, ...) s.field = o.field;
@@ -288,7 +318,8 @@ std::optional<node_settings> resolve(const node_options& o,
   node_settings s;
   copy_plain(o, s);
   for (auto step : {resolve_role, resolve_service, check_throttle,
-                    resolve_records, resolve_channels, resolve_mail}) {
+                    resolve_records, resolve_channels, resolve_mail,
+                    resolve_webauthn}) {
     problem = step(o, s);
     if (!problem.empty())
       return std::nullopt;

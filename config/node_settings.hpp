@@ -18,6 +18,7 @@
 #include "config/options.hpp"
 #include "core/cidr.hpp"
 #include "core/log.hpp"
+#include "core/webauthn.hpp"
 
 namespace authnode {
 
@@ -62,6 +63,9 @@ struct node_settings {
   bool verify_email = false;
   /// --secret-key-file, or the default beside the database.
   std::string secret_key_path;
+  /// --webauthn-rp-id, --webauthn-origins (default https://<rp id>) and
+  /// --webauthn-user-verification; rp_id empty: passkeys off.
+  webauthn_policy webauthn;
 
   /// --smtp-url given: the storage node sends mail.
   bool mail() const {

@@ -15,7 +15,7 @@ struct code_entry {
   std::string_view message;
 };
 
-constexpr std::array<code_entry, 24> code_table{{
+constexpr std::array<code_entry, 26> code_table{{
   {ec::none, "none", "no error"},
   {ec::bad_json, "bad_json", "the line is not a JSON object"},
   {ec::bad_request, "bad_request", "a field is missing or has the wrong type"},
@@ -46,6 +46,9 @@ constexpr std::array<code_entry, 24> code_table{{
    "the account is not in the state this request needs"},
   {ec::breached_password, "breached_password",
    "this password is in a list of breached passwords; choose another"},
+  {ec::passkey_refused, "passkey_refused",
+   "the passkey's registration did not verify"},
+  {ec::no_such_passkey, "no_such_passkey", "the account has no such passkey"},
 }};
 
 const code_entry& entry(ec code) {

@@ -64,6 +64,10 @@ enum class ec : uint8_t {
   // A new password is in the breached-password index (--breached-passwords)
   // or is made of the account's context words (core/password_context.hpp).
   breached_password,
+  // Passkeys: a registration that did not verify (the message says which
+  // check failed); a passkey_delete of an id the account does not have.
+  passkey_refused,
+  no_such_passkey,
 };
 
 /// Stable snake_case name used on the wire.

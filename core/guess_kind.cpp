@@ -7,11 +7,12 @@ namespace authnode {
 
 namespace {
 
-constexpr std::array<std::pair<guess_kind, std::string_view>, 4> names{{
+constexpr std::array<std::pair<guess_kind, std::string_view>, 5> names{{
   {guess_kind::password, "password"},
   {guess_kind::recovery, "recovery"},
   {guess_kind::code, "code"},
   {guess_kind::totp, "totp"},
+  {guess_kind::passkey, "passkey"},
 }};
 
 } // namespace

@@ -22,9 +22,11 @@ enum class guess_kind : uint8_t {
   code = 2,
   /// Second-factor codes: TOTP and recovery codes.
   totp = 3,
+  /// Passkey assertions (passkey_login_finish).
+  passkey = 4,
 };
 
-/// "password", "recovery", "code", "totp".
+/// "password", "recovery", "code", "totp", "passkey".
 std::string_view to_string(guess_kind kind);
 
 /// The kind of one of to_string's names; nullopt for anything else.
@@ -34,7 +36,7 @@ std::optional<guess_kind> parse_guess_kind(std::string_view name);
 /// colon ("totp:").
 std::string key_prefix(guess_kind kind);
 
-/// "password, recovery, code, totp", for messages that list the choices.
+/// "password, recovery, code, totp, passkey", for messages that list the choices.
 std::string guess_kind_names();
 
 } // namespace authnode

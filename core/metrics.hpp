@@ -39,6 +39,12 @@ enum class op_label : uint8_t {
   totp_disable,
   recovery_codes_renew,
   login_second_factor,
+  passkey_register_begin,
+  passkey_register_finish,
+  passkey_login_begin,
+  passkey_login_finish,
+  passkeys_list,
+  passkey_delete,
   invalid,
 };
 

@@ -27,6 +27,12 @@ std::string_view op_label_name(op_label op) {
     "totp_disable",
     "recovery_codes_renew",
     "login_second_factor",
+    "passkey_register_begin",
+    "passkey_register_finish",
+    "passkey_login_begin",
+    "passkey_login_finish",
+    "passkeys_list",
+    "passkey_delete",
     "invalid",
   };
   return names[static_cast<size_t>(op)];

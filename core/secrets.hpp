@@ -67,6 +67,12 @@ std::string make_token();
 /// The BLAKE2b-256 digest of a token, as raw bytes: what the database keeps.
 std::string token_digest(std::string_view token);
 
+/// base64url without padding (the WebAuthn JSON forms, tokens), and back.
+/// Decoding takes the unpadded form only (what WebAuthn clients send) and
+/// refuses anything else: false, `raw` unspecified.
+std::string base64url(std::string_view raw);
+bool from_base64url(std::string_view text, std::string& raw);
+
 /// Constant-time equality of two byte strings (lengths are not secret).
 bool equal_in_constant_time(std::string_view a, std::string_view b);
 

@@ -34,6 +34,9 @@ int cmd_user_delete(const ctl_options& opts, const std::string& email,
                     bool confirmed);
 /// `verified` false: the address counts as unproven again.
 int cmd_user_mfa_reset(const ctl_options& opts, const std::string& email);
+/// Deletes one passkey (its id as `user show` lists it).
+int cmd_user_passkey_delete(const ctl_options& opts, const std::string& email,
+                            const std::string& id);
 int cmd_user_verify(const ctl_options& opts, const std::string& email,
                     bool verified);
 int cmd_sessions_list(const ctl_options& opts, const std::string& email);

@@ -107,10 +107,22 @@ int cmd_user_show(const ctl_options& opts, const std::string& email) {
   auto reply = admin_link(opts)->call({{"op", "user_show"}, {"email", email}});
   if (!succeeded(reply))
     return report_failure(opts, reply);
-  if (opts.json)
+  if (opts.json) {
     print_json(reply["user"]);
-  else
-    print_user(reply["user"]);
+    return exit_ok;
+  }
+  auto user = reply["user"];
+  auto passkeys = user.value("passkeys", json::array());
+  user.erase("passkeys");
+  print_user(user);
+  if (passkeys.empty())
+    return exit_ok;
+  std::vector<row> rows;
+  for (auto& p : passkeys)
+    rows.push_back({cell(p["id"]), cell(p["name"]), cell(p["created_at"]),
+                    cell(p["last_used_at"])});
+  std::cout << '\n';
+  print_table(std::cout, {"PASSKEY", "NAME", "CREATED", "LAST USED"}, rows);
   return exit_ok;
 }
 
@@ -166,6 +178,13 @@ int cmd_user_mfa_reset(const ctl_options& opts, const std::string& email) {
   return report_done(opts, reply,
                      email + ": second factors removed (TOTP and recovery "
                              "codes)");
+}
+
+int cmd_user_passkey_delete(const ctl_options& opts, const std::string& email,
+                            const std::string& id) {
+  auto reply = admin_link(opts)->call(
+    {{"op", "passkey_delete"}, {"email", email}, {"passkey_id", id}});
+  return report_done(opts, reply, email + ": passkey " + id + " deleted");
 }
 
 int cmd_sessions_list(const ctl_options& opts, const std::string& email) {

@@ -257,6 +257,17 @@ problem read_fields(const json& obj, user_verify_op& op) {
   return std::nullopt;
 }
 
+problem read_fields(const json& obj, passkey_delete_op& op) {
+  std::string id;
+  if (auto why = take(obj, "email", op.email))
+    return why;
+  if (auto why = take(obj, "passkey_id", id))
+    return why;
+  if (!from_base64url(id, op.passkey_id))
+    return field_problem("passkey_id", "must be base64url");
+  return std::nullopt;
+}
+
 // -- the table of ops ---------------------------------------------------------
 
 using body_builder
@@ -274,7 +285,7 @@ std::variant<admin_body, decode_failure> with_fields(const request_id& id,
 }
 
 /// The admin ops (docs/protocol.md, "Admin channel"); no public op is here.
-constexpr std::array<op_entry<body_builder>, 18> admin_ops{{
+constexpr std::array<op_entry<body_builder>, 19> admin_ops{{
   {"stats", with_fields<admin_stats_op>},
   {"user_show", with_fields<user_show_op>},
   {"user_list", with_fields<user_list_op>},
@@ -293,6 +304,7 @@ constexpr std::array<op_entry<body_builder>, 18> admin_ops{{
   {"breached_reload", with_fields<breached_reload_op>},
   {"user_verify", with_fields<user_verify_op>},
   {"user_mfa_reset", with_fields<user_mfa_reset_op>},
+  {"passkey_delete", with_fields<passkey_delete_op>},
 }};
 
 } // namespace
@@ -354,6 +366,8 @@ void append_user_detail(std::string& out, const user_detail& d) {
   append_member(out, "devices", d.devices);
   append_member(out, "hash_scheme", d.hash_scheme);
   append_member(out, "recovery_codes", d.recovery_codes);
+  append_key(out, "passkeys");
+  append_passkeys(out, d.passkeys);
   out += '}';
 }
 

@@ -82,13 +82,20 @@ struct user_verify_op {
 /// The hashers map the breached-password index again.
 struct breached_reload_op {};
 
+/// Removes one of the user's passkeys; `passkey_id` raw (base64url on the
+/// wire, as user_show lists it).
+struct passkey_delete_op {
+  std::string email;
+  std::string passkey_id;
+};
+
 using admin_body
   = std::variant<admin_stats_op, user_show_op, user_list_op, user_add_op,
                  user_set_password_op, user_disable_op, user_enable_op,
                  user_delete_op, sessions_list_op, sessions_revoke_op,
                  throttle_show_op, throttle_reset_op, user_import_op, backup_op,
                  mail_outbox_op, user_verify_op, user_mfa_reset_op,
-                 breached_reload_op>;
+                 breached_reload_op, passkey_delete_op>;
 
 /// Most users in one user_list page, and how many when `limit` is absent.
 constexpr int64_t max_user_page = 1000;

@@ -100,6 +100,10 @@ void dispatch(connection_broker* self, const admin_actor& admin,
       ask<caf::ok_atom>(self, admin, id, encode_done, mfa_reset_atom::value,
                         std::move(op.email));
     }
+    void operator()(passkey_delete_op& op) {
+      ask<caf::ok_atom>(self, admin, id, encode_done, pk_delete_atom::value,
+                        std::move(op.email), std::move(op.passkey_id));
+    }
     void operator()(user_verify_op& op) {
       ask<caf::ok_atom>(self, admin, id, encode_done, user_verify_atom::value,
                         std::move(op.email), op.verified);

@@ -44,6 +44,9 @@ struct totp_enable_op {
 struct codes_renew_op {
   token_code_request req;
 };
+struct passkeys_list_op {
+  token_request req;
+};
 
 using request_body
   = std::variant<ping_op, register_request, login_request, whoami_op, logout_op,
@@ -51,7 +54,10 @@ using request_body
                  recovery_finish_request, verify_start_op, verify_finish_op,
                  email_change_request, email_finish_op, totp_setup_op,
                  totp_enable_op, totp_disable_request, codes_renew_op,
-                 second_factor_login>;
+                 second_factor_login, passkey_begin_request,
+                 passkey_register_request, passkey_login_begin_request,
+                 passkey_login_request, passkeys_list_op,
+                 passkey_delete_request>;
 
 struct decoded_request {
   request_id id;
@@ -73,6 +79,23 @@ std::string encode_totp_setup(const request_id& id,
 /// recovery_codes_renew.
 std::string encode_recovery_codes(const request_id& id,
                                   const recovery_code_list& list);
+
+/// `{"id":..,"ok":true,"options":{..}}`: passkey_register_begin, the
+/// creation options as navigator.credentials.create() takes them (binary
+/// fields in base64url).
+std::string encode_passkey_options(const request_id& id,
+                                   const webauthn_options& options);
+
+/// `{"id":..,"ok":true,"challenge_id":..,"options":{..}}`:
+/// passkey_login_begin.
+std::string encode_passkey_login_options(const request_id& id,
+                                         const passkey_login_options& login);
+
+/// `{"id":..,"ok":true,"passkey":{"id","name","created_at","last_used_at"}}`
+std::string encode_passkey(const request_id& id, const passkey_info& passkey);
+
+/// `{"id":..,"ok":true,"passkeys":[..]}`
+std::string encode_passkeys(const request_id& id, const passkey_list& list);
 
 /// `{"id":..,"ok":true,"token":..,"expires_at":..,["device_token":..,]
 /// "user":{..}}`

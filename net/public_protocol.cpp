@@ -138,6 +138,37 @@ void dispatch(connection_broker* self, const auth_actor& auth,
                               encode_grant, login_factor_atom::value,
                               std::move(r));
     }
+    void operator()(passkey_begin_request& r) {
+      ask_auth<webauthn_options>(self, auth, op_label::passkey_register_begin,
+                                 id, encode_passkey_options,
+                                 pk_reg_begin_atom::value, std::move(r));
+    }
+    void operator()(passkey_register_request& r) {
+      ask_auth<passkey_info>(self, auth, op_label::passkey_register_finish, id,
+                             encode_passkey, pk_reg_finish_atom::value,
+                             std::move(r));
+    }
+    void operator()(passkey_login_begin_request& r) {
+      ask_auth<passkey_login_options>(self, auth,
+                                      op_label::passkey_login_begin, id,
+                                      encode_passkey_login_options,
+                                      pk_login_begin_atom::value,
+                                      std::move(r));
+    }
+    void operator()(passkey_login_request& r) {
+      ask_auth<session_grant>(self, auth, op_label::passkey_login_finish, id,
+                              encode_grant, pk_login_finish_atom::value,
+                              std::move(r));
+    }
+    void operator()(passkeys_list_op& r) {
+      ask_auth<passkey_list>(self, auth, op_label::passkeys_list, id,
+                             encode_passkeys, pk_list_atom::value,
+                             std::move(r.req));
+    }
+    void operator()(passkey_delete_request& r) {
+      ask_auth<caf::ok_atom>(self, auth, op_label::passkey_delete, id,
+                             encode_done, pk_delete_atom::value, std::move(r));
+    }
     caf::timespan floor;
   };
   std::visit(visitor{self, auth, id, floor}, req.body);

@@ -216,4 +216,23 @@ std::string encode_stats(const request_id& id, const stats_snapshot& s) {
   return reply_end(std::move(out));
 }
 
+void append_passkey(std::string& out, const passkey_info& p) {
+  out += '{';
+  append_member(out, "id", base64url(p.id));
+  append_member(out, "name", p.name);
+  append_member(out, "created_at", unix_time{p.created_at});
+  append_member(out, "last_used_at", unix_time{p.last_used_at, true});
+  out += '}';
+}
+
+void append_passkeys(std::string& out, const std::vector<passkey_info>& ps) {
+  out += '[';
+  for (size_t i = 0; i < ps.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    append_passkey(out, ps[i]);
+  }
+  out += ']';
+}
+
 } // namespace authnode

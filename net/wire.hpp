@@ -180,6 +180,11 @@ void append_object(std::string& out, const member_ref<Ts>&... members) {
 /// else []).
 void append_user(std::string& out, const user_view& u);
 
+/// A passkey object: id (base64url), name, created_at, last_used_at (null:
+/// never); and an array of them.
+void append_passkey(std::string& out, const passkey_info& p);
+void append_passkeys(std::string& out, const std::vector<passkey_info>& ps);
+
 std::string encode_ok(const request_id& id);
 /// encode_ok() for a request whose answer is ok_atom.
 std::string encode_done(const request_id& id, caf::ok_atom);

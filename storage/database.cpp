@@ -15,6 +15,7 @@
 
 #include "core/clock.hpp"
 #include "core/error_code.hpp"
+#include "storage/passkey_store.hpp"
 #include "storage/user_store.hpp"
 
 namespace authnode {
@@ -37,6 +38,8 @@ struct database_state {
   std::unique_ptr<account_store> accounts;
   /// Declared after the store too.
   std::unique_ptr<second_factor_store> factors;
+  /// Declared after the store too.
+  std::unique_ptr<passkey_store> passkeys;
   /// Woken when mail is queued; invalid until the node names it.
   mailer_actor mailer;
   database_settings cfg;
@@ -121,14 +124,50 @@ void abort_backup(database_ptr self, const char* why) {
     end_backup(self, caf::make_error(ec::backup_failed, std::string{why}));
 }
 
-/// The store must be open; spawned only by spawn_database, detached.
-database_actor::behavior_type
-database(database_ptr self, std::unique_ptr<user_store> store,
-         std::unique_ptr<account_store> accounts,
-         std::unique_ptr<second_factor_store> factors, database_settings cfg) {
-  self->state.store = std::move(store);
-  self->state.accounts = std::move(accounts);
-  self->state.factors = std::move(factors);
+/// user_show: the user with their passkeys.
+caf::result<user_detail> show_user(database_ptr self, const std::string& email,
+                                   int64_t now) {
+  auto detail = self->state.store->user_detail_of(email, now);
+  if (!detail)
+    return std::move(detail.error());
+  auto passkeys = self->state.passkeys->list(detail->user.id);
+  if (!passkeys)
+    return std::move(passkeys.error());
+  detail->passkeys = std::move(passkeys->passkeys);
+  return std::move(*detail);
+}
+
+/// The admin's passkey_delete: the user's id; not_found for an unknown
+/// email, no_such_passkey for an id the user does not have.
+caf::result<int64_t> delete_passkey(database_ptr self, const std::string& email,
+                                    const std::string& credential_id) {
+  auto user = self->state.store->user_by_email(email);
+  if (!user)
+    return std::move(user.error());
+  auto removed = self->state.passkeys->remove(user->user.id, credential_id);
+  if (!removed && removed.error() == caf::make_error(ec::not_found))
+    return caf::make_error(ec::no_such_passkey);
+  if (!removed)
+    return std::move(removed.error());
+  return user->user.id;
+}
+
+/// The stores a database actor serves, all on one connection.
+struct stores {
+  std::unique_ptr<user_store> users;
+  std::unique_ptr<account_store> accounts;
+  std::unique_ptr<second_factor_store> factors;
+  std::unique_ptr<passkey_store> passkeys;
+};
+
+/// The stores must be open; spawned only by spawn_database, detached.
+database_actor::behavior_type database(database_ptr self,
+                                       std::shared_ptr<stores> open,
+                                       database_settings cfg) {
+  self->state.store = std::move(open->users);
+  self->state.accounts = std::move(open->accounts);
+  self->state.factors = std::move(open->factors);
+  self->state.passkeys = std::move(open->passkeys);
   self->state.cfg = cfg;
   schedule_purge(self);
   // However the actor is stopped, a backup in progress gets its one reply
@@ -171,7 +210,7 @@ database(database_ptr self, std::unique_ptr<user_store> store,
     },
     [=](user_show_atom, const std::string& email,
         int64_t now) -> caf::result<user_detail> {
-      return self->state.store->user_detail_of(email, now);
+      return show_user(self, email, now);
     },
     [=](user_list_atom, const user_query& q) -> caf::result<user_page> {
       return self->state.store->list_users(q);
@@ -205,6 +244,7 @@ database(database_ptr self, std::unique_ptr<user_store> store,
       if (self->state.accounts)
         self->state.accounts->purge(now_seconds());
       self->state.factors->purge(now_seconds());
+      self->state.passkeys->purge(now_seconds());
       // Only the timer's own message re-arms it: a purge sent by anyone else
       // would otherwise start a second timer chain.
       if (self->current_sender().get() == self->ctrl())
@@ -285,6 +325,39 @@ database(database_ptr self, std::unique_ptr<user_store> store,
     [=](mfa_reset_atom, const std::string& email) -> caf::result<int64_t> {
       return self->state.factors->reset(email);
     },
+    // -- passkeys --
+    [=](pk_reg_begin_atom,
+        const webauthn_challenge& c) -> caf::result<passkey_owner> {
+      return self->state.passkeys->begin_registration(c);
+    },
+    [=](pk_reg_finish_atom, const std::string& challenge, int64_t user_id,
+        int64_t now) -> caf::result<webauthn_challenge> {
+      return self->state.passkeys->take_registration(challenge, user_id, now);
+    },
+    [=](pk_add_atom, const passkey_new& x) -> caf::result<passkey_info> {
+      return self->state.passkeys->add(x);
+    },
+    [=](pk_login_begin_atom,
+        const webauthn_challenge& c) -> caf::result<passkey_owner> {
+      return self->state.passkeys->begin_login(c);
+    },
+    [=](pk_find_atom, const passkey_lookup& x) -> caf::result<passkey_claim> {
+      return self->state.passkeys->claim(x);
+    },
+    [=](pk_use_atom, const passkey_use& x) -> caf::result<caf::ok_atom> {
+      return self->state.passkeys->use(x);
+    },
+    [=](pk_list_atom, int64_t user_id) -> caf::result<passkey_list> {
+      return self->state.passkeys->list(user_id);
+    },
+    [=](pk_delete_atom, int64_t user_id,
+        const std::string& id) -> caf::result<caf::ok_atom> {
+      return self->state.passkeys->remove(user_id, id);
+    },
+    [=](pk_delete_atom, const std::string& email,
+        const std::string& id) -> caf::result<int64_t> {
+      return delete_passkey(self, email, id);
+    },
     // -- the outbox --
     [=](outbox_take_atom, int64_t now_ms,
         int64_t limit) -> caf::result<outbox_batch> {
@@ -323,13 +396,14 @@ caf::expected<database_actor> spawn_database(caf::actor_system& sys,
                                              const std::string& path,
                                              database_settings cfg,
                                              std::string& error) {
-  auto store = user_store::open(path, error);
-  if (!store)
+  auto open = std::make_shared<stores>();
+  open->users = user_store::open(path, error);
+  if (!open->users)
     return caf::make_error(ec::unavailable, error);
-  std::unique_ptr<account_store> accounts;
+  auto& store = open->users;
   if (cfg.mail) {
-    accounts = account_store::open(*store, cfg.mail, error);
-    if (!accounts)
+    open->accounts = account_store::open(*store, cfg.mail, error);
+    if (!open->accounts)
       return caf::make_error(ec::unavailable, error);
   }
   auto setup = cfg.factors;
@@ -338,11 +412,13 @@ caf::expected<database_actor> spawn_database(caf::actor_system& sys,
     fresh->keys = random_node_keys();
     setup = std::move(fresh);
   }
-  auto factors = second_factor_store::open(*store, std::move(setup), error);
-  if (!factors)
+  open->passkeys = passkey_store::open(*store, setup->keys, error);
+  if (!open->passkeys)
     return caf::make_error(ec::unavailable, error);
-  return sys.spawn<caf::detached>(database, std::move(store),
-                                  std::move(accounts), std::move(factors), cfg);
+  open->factors = second_factor_store::open(*store, std::move(setup), error);
+  if (!open->factors)
+    return caf::make_error(ec::unavailable, error);
+  return sys.spawn<caf::detached>(database, std::move(open), cfg);
 }
 
 } // namespace authnode

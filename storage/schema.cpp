@@ -10,7 +10,7 @@ namespace {
 
 // migrations[i] takes the schema from version i to version i + 1. Append
 // only: a released migration never changes.
-constexpr std::array<const char*, 6> migrations{{
+constexpr std::array<const char*, 7> migrations{{
   // Version 1. last_login_at is NULL until the first login.
   R"sql(
     CREATE TABLE users (
@@ -119,6 +119,37 @@ constexpr std::array<const char*, 6> migrations{{
   R"sql(
     ALTER TABLE login_challenges
       ADD COLUMN password_breached INTEGER NOT NULL DEFAULT 0;
+  )sql",
+  // Version 7. Passkeys (storage/passkey_store.hpp): each user's WebAuthn
+  // handle (random, made at the first registration; never the email or the
+  // id), their credentials with the COSE public key and the signature
+  // counter, and the challenges issued, by keyed digest, single use, where
+  // every gateway of a cluster sees them.
+  R"sql(
+    ALTER TABLE users ADD COLUMN webauthn_handle BLOB;
+    CREATE UNIQUE INDEX users_webauthn_handle ON users(webauthn_handle);
+    CREATE TABLE passkeys (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      credential_id BLOB NOT NULL UNIQUE,
+      public_key BLOB NOT NULL,
+      alg INTEGER NOT NULL,
+      sign_count INTEGER NOT NULL DEFAULT 0,
+      name TEXT NOT NULL DEFAULT '',
+      created_at INTEGER NOT NULL,
+      last_used_at INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX passkeys_user ON passkeys(user_id);
+    CREATE TABLE webauthn_challenges (
+      challenge_hash BLOB PRIMARY KEY,
+      purpose INTEGER NOT NULL,
+      user_id INTEGER NOT NULL DEFAULT 0,
+      email TEXT NOT NULL DEFAULT '',
+      name TEXT NOT NULL DEFAULT '',
+      expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX webauthn_challenges_expires_at
+      ON webauthn_challenges(expires_at);
   )sql",
 }};
 

@@ -157,7 +157,7 @@ TEST_CASE("the import report lists counts and rejections with stable codes") {
            "\"rejected\":[]}\n");
 }
 
-TEST_CASE("user_show's hash_scheme comes last in an admin user object") {
+TEST_CASE("user_show's admin user object adds the operator's members") {
   user_detail d;
   d.user = {1, "a@x.org", "A", 1700000000, 0};
   d.hash_scheme = "sha512_crypt";
@@ -166,5 +166,6 @@ TEST_CASE("user_show's hash_scheme comes last in an admin user object") {
   CHECK(reply["user"]["email_verified"] == false);
   CHECK(reply["user"]["second_factors"] == json::array());
   CHECK(reply["user"]["recovery_codes"] == 0);
-  CHECK(reply["user"].size() == 12);
+  CHECK(reply["user"]["passkeys"] == json::array());
+  CHECK(reply["user"].size() == 13);
 }

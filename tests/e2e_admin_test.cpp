@@ -165,7 +165,8 @@ TEST_CASE("user_add, user_show and user_list over the admin channel") {
   CHECK(u["email_verified"] == false);
   CHECK(u["second_factors"] == json::array());
   CHECK(u["recovery_codes"] == 0);
-  CHECK(u.size() == 12); // nothing else: no hash, no token
+  CHECK(u["passkeys"] == json::array());
+  CHECK(u.size() == 13); // nothing else: no hash, no token
   CHECK(shown.dump().find("$argon2") == std::string::npos);
   CHECK(error_code(show_user(a, "nobody@example.org")) == "no_such_user");
 

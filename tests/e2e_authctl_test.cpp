@@ -14,6 +14,7 @@
 #include "support/protocol.hpp"
 #include "support/second_factor.hpp"
 #include "support/smtp_sink.hpp"
+#include "support/soft_authenticator.hpp"
 
 using namespace authnode::test;
 
@@ -212,6 +213,44 @@ TEST_CASE("authctl user show lists second factors, and mfa-reset removes "
   CHECK(contains(unknown.err, "no_such_user"));
 }
 
+TEST_CASE("authctl user show lists passkeys, and passkey-delete removes "
+          "one") {
+  auto args = fast_options();
+  args.push_back("--webauthn-rp-id=example.com");
+  node_process node{args};
+  authctl ctl{node};
+  line_client c{node.port()};
+  REQUIRE(succeeded(register_user(c, "eve@example.org")));
+  auto token = session_token(c, "eve@example.org");
+  soft_authenticator key;
+  auto begun = c.call(
+    {{"op", "passkey_register_begin"}, {"token", token}, {"name", "phone"}});
+  auto added = c.call({{"op", "passkey_register_finish"},
+                       {"token", token},
+                       {"credential", key.create(begun["options"])}});
+  REQUIRE(succeeded(added));
+  auto id = added["passkey"]["id"].get<std::string>();
+
+  auto shown = ctl({"user", "show", "eve@example.org"});
+  REQUIRE(shown.status == 0);
+  CHECK(contains(shown.out, "PASSKEY"));
+  CHECK(contains(shown.out, id));
+  CHECK(contains(shown.out, "phone"));
+  CHECK(ctl.call_json({"user", "show", "eve@example.org"})["passkeys"][0]["id"]
+        == id);
+
+  auto removed
+    = ctl({"user", "passkey-delete", "eve@example.org", "--id", id});
+  CHECK(removed.status == 0);
+  CHECK(contains(removed.out, "deleted"));
+  CHECK(ctl.call_json({"user", "show", "eve@example.org"})["passkeys"]
+        == json::array());
+  CHECK(node.wait_for_log("\"op\":\"admin:passkey_delete\""));
+  auto again = ctl({"user", "passkey-delete", "eve@example.org", "--id", id});
+  CHECK(again.status == 1);
+  CHECK(contains(again.err, "no_such_passkey"));
+}
+
 TEST_CASE("authctl mail outbox shows waiting mail without addresses, and "
           "says unavailable on a node without mail") {
   {
@@ -327,7 +366,7 @@ TEST_CASE("authctl throttle reset lets a penalized source log in at once") {
   auto unknown
     = ctl({"throttle", "show", "--source", "127.0.0.7", "--kind", "sms"});
   CHECK(unknown.status == 1);
-  CHECK_THAT(unknown.err, Catch::Contains("password, recovery, code, totp"));
+  CHECK_THAT(unknown.err, Catch::Contains("password, recovery, code, totp, passkey"));
   // The right password from that address now goes through without waiting
   // out the penalty.
   auto start = std::chrono::steady_clock::now();

@@ -16,6 +16,7 @@
 #include "support/protocol.hpp"
 #include "support/second_factor.hpp"
 #include "support/smtp_sink.hpp"
+#include "support/soft_authenticator.hpp"
 
 using namespace authnode::test;
 
@@ -271,4 +272,35 @@ TEST_CASE("a TOTP code sent to two gateways at once is accepted by one") {
   CHECK(error_code(second_factor(c2, challenge_of(c2, "ann@example.org"),
                                  code_at(e.seed, e.step)))
         == "invalid_code");
+}
+
+TEST_CASE("a passkey sign-in begun on one gateway ends on another, once") {
+  node_process storage{storage_args()};
+  std::vector<std::string> passkeys{"--webauthn-rp-id=example.com"};
+  auto one = gateway(storage, passkeys);
+  auto two = gateway(storage, passkeys);
+  line_client c1{one->port()};
+  line_client c2{two->port()};
+  REQUIRE(succeeded(register_user(c1, "ann@example.org")));
+  auto token = session_token(c1, "ann@example.org");
+  soft_authenticator key;
+  auto begun
+    = c1.call({{"op", "passkey_register_begin"}, {"token", token}});
+  REQUIRE(succeeded(begun));
+  // Made on one gateway, finished on the other: the challenge is the
+  // storage node's.
+  REQUIRE(succeeded(c2.call({{"op", "passkey_register_finish"},
+                             {"token", token},
+                             {"credential", key.create(begun["options"])}})));
+  auto login = c1.call({{"op", "passkey_login_begin"}});
+  REQUIRE(succeeded(login));
+  auto assertion = key.get(login["options"]);
+  json finish{{"op", "passkey_login_finish"},
+              {"challenge_id", login["challenge_id"]},
+              {"credential", assertion}};
+  auto granted = c2.call(finish);
+  REQUIRE(succeeded(granted));
+  CHECK(succeeded(whoami(c1, granted["token"])));
+  // The same assertion on the first gateway: its challenge is used up.
+  CHECK(error_code(c1.call(finish)) == "invalid_credentials");
 }

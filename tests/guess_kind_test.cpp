@@ -10,12 +10,12 @@ using namespace authnode;
 TEST_CASE("each kind of guess reads back from its name",
           "[throttle][guess_kind]") {
   for (auto kind : {guess_kind::password, guess_kind::recovery,
-                    guess_kind::code, guess_kind::totp}) {
+                    guess_kind::code, guess_kind::totp, guess_kind::passkey}) {
     auto parsed = parse_guess_kind(to_string(kind));
     REQUIRE(parsed);
     CHECK(*parsed == kind);
   }
-  CHECK(guess_kind_names() == "password, recovery, code, totp");
+  CHECK(guess_kind_names() == "password, recovery, code, totp, passkey");
 }
 
 TEST_CASE("passwords keep the bare keys; the other kinds have prefixes",
@@ -24,6 +24,7 @@ TEST_CASE("passwords keep the bare keys; the other kinds have prefixes",
   CHECK(key_prefix(guess_kind::recovery) == "recovery:");
   CHECK(key_prefix(guess_kind::code) == "code:");
   CHECK(key_prefix(guess_kind::totp) == "totp:");
+  CHECK(key_prefix(guess_kind::passkey) == "passkey:");
 }
 
 TEST_CASE("an unknown kind is no kind", "[throttle][guess_kind]") {

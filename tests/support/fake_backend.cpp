@@ -26,6 +26,10 @@ caf::error no_second_factors() {
   return caf::make_error(ec::conflict, std::string{"TOTP is not on"});
 }
 
+caf::error no_passkeys() {
+  return caf::make_error(ec::unavailable, std::string{"no passkeys here"});
+}
+
 } // namespace
 
 database_actor::behavior_type fake_database(database_actor::pointer self,
@@ -248,6 +252,37 @@ database_actor::behavior_type fake_database(database_actor::pointer self,
     [=](mfa_reset_atom, std::string&) -> caf::result<int64_t> {
       return caf::make_error(ec::not_found);
     },
+    // Passkeys are tested on the real store (passkey_store_test.cpp) and
+    // over TCP (e2e_passkey_test.cpp).
+    [=](pk_reg_begin_atom, webauthn_challenge&) -> caf::result<passkey_owner> {
+      return no_passkeys();
+    },
+    [=](pk_reg_finish_atom, std::string&, int64_t,
+        int64_t) -> caf::result<webauthn_challenge> {
+      return no_passkeys();
+    },
+    [=](pk_add_atom, passkey_new&) -> caf::result<passkey_info> {
+      return no_passkeys();
+    },
+    [=](pk_login_begin_atom,
+        webauthn_challenge&) -> caf::result<passkey_owner> {
+      return no_passkeys();
+    },
+    [=](pk_find_atom, passkey_lookup&) -> caf::result<passkey_claim> {
+      return no_passkeys();
+    },
+    [=](pk_use_atom, passkey_use&) -> caf::result<caf::ok_atom> {
+      return no_passkeys();
+    },
+    [=](pk_list_atom, int64_t) -> caf::result<passkey_list> {
+      return no_passkeys();
+    },
+    [=](pk_delete_atom, int64_t, std::string&) -> caf::result<caf::ok_atom> {
+      return no_passkeys();
+    },
+    [=](pk_delete_atom, std::string&, std::string&) -> caf::result<int64_t> {
+      return no_passkeys();
+    },
   };
 }
 
@@ -291,6 +326,14 @@ hasher_actor::behavior_type fake_hasher(hasher_actor::pointer,
     [=](urgent_atom, verify_atom, const std::string& phc,
         const secret& password, const hash_params&) {
       return fake_verify(*log, phc, password);
+    },
+    [](wa_register_atom, webauthn_registration&, std::string&,
+       webauthn_policy&) {
+      return registration_verdict{};
+    },
+    [](wa_assert_atom, webauthn_assertion&, std::string&,
+       webauthn_credential&, webauthn_policy&) {
+      return assertion_verdict{};
     },
   };
 }
