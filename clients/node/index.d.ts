@@ -8,14 +8,16 @@ export interface ClientOptions {
   poolSize?: number;
   /**
    * Default timeout of ping, whoami, logout, stats, recoveryStart,
-   * verifyEmailStart and totpSetup (default 10000).
+   * verifyEmailStart, totpSetup and the passkey methods but
+   * passkeyLoginFinish (default 10000).
    */
   timeout?: number;
   /**
    * Default timeout of register, login, changePassword, recoveryFinish,
    * verifyEmailFinish, changeEmailStart, changeEmailFinish, totpEnable,
-   * totpDisable, recoveryCodesRenew and loginSecondFactor (default 90000):
-   * longer than the node's --failure-delay plus --max-penalty.
+   * totpDisable, recoveryCodesRenew, loginSecondFactor and
+   * passkeyLoginFinish (default 90000): longer than the node's
+   * --failure-delay plus --max-penalty.
    */
   authTimeout?: number;
   /** Timeout of each connection attempt (default 5000). */
@@ -42,7 +44,8 @@ export interface CallOptions {
 /**
  * Options of register, changePassword, recoveryStart, recoveryFinish,
  * verifyEmailFinish, changeEmailStart, changeEmailFinish, totpEnable,
- * totpDisable, recoveryCodesRenew and loginSecondFactor.
+ * totpDisable, recoveryCodesRenew, loginSecondFactor and
+ * passkeyLoginFinish.
  */
 export interface ClientAddrOptions extends CallOptions {
   /** The end user's IP address; only from a peer in the node's --trusted-sources. */
@@ -53,6 +56,86 @@ export interface ClientAddrOptions extends CallOptions {
 export interface LoginOptions extends ClientAddrOptions {
   /** The device token an earlier login on this device returned. */
   deviceToken?: string;
+}
+
+/** Options of passkeyRegisterBegin. */
+export interface PasskeyRegisterOptions extends CallOptions {
+  /** What to call the passkey (at most 64 bytes); the node's default ("Passkey") if absent. */
+  name?: string;
+}
+
+/** Options of passkeyLoginBegin. */
+export interface PasskeyLoginBeginOptions extends ClientAddrOptions {
+  /** The address the user typed: the options then list that account's passkeys. */
+  email?: string;
+}
+
+/** A credential descriptor of allowCredentials and excludeCredentials. */
+export interface PasskeyDescriptor {
+  type: 'public-key';
+  /** The credential id, base64url. */
+  id: string;
+  transports?: string[];
+  [member: string]: unknown;
+}
+
+/**
+ * PublicKeyCredentialCreationOptionsJSON as passkeyRegisterBegin resolves to
+ * it: binary members base64url. Hand it to the browser unchanged
+ * (PublicKeyCredential.parseCreationOptionsFromJSON).
+ */
+export interface PasskeyCreationOptions {
+  rp: { id: string; name: string };
+  /** `id`: a random handle of the account (not its email or number); `name`: the email. */
+  user: { id: string; name: string; displayName: string };
+  challenge: string;
+  pubKeyCredParams: { type: 'public-key'; alg: number }[];
+  timeout?: number;
+  excludeCredentials?: PasskeyDescriptor[];
+  authenticatorSelection?: {
+    residentKey?: string; requireResidentKey?: boolean; userVerification?: string; authenticatorAttachment?: string;
+  };
+  attestation?: string;
+  [member: string]: unknown;
+}
+
+/**
+ * PublicKeyCredentialRequestOptionsJSON, the `options` of passkeyLoginBegin:
+ * hand it to the browser unchanged (PublicKeyCredential.parseRequestOptionsFromJSON).
+ */
+export interface PasskeyRequestOptions {
+  challenge: string;
+  timeout?: number;
+  rpId?: string;
+  /** Empty without an email: the browser offers the passkeys it holds for the site. */
+  allowCredentials?: PasskeyDescriptor[];
+  userVerification?: string;
+  [member: string]: unknown;
+}
+
+/** RegistrationResponseJSON: what the browser's `credential.toJSON()` gives after navigator.credentials.create. */
+export interface RegistrationResponseJSON {
+  id: string;
+  rawId: string;
+  type: 'public-key';
+  response: { clientDataJSON: string; attestationObject: string; transports?: string[]; [member: string]: unknown };
+  clientExtensionResults?: Record<string, unknown>;
+  authenticatorAttachment?: string | null;
+  [member: string]: unknown;
+}
+
+/** AuthenticationResponseJSON: what the browser's `credential.toJSON()` gives after navigator.credentials.get. */
+export interface AuthenticationResponseJSON {
+  id: string;
+  rawId: string;
+  type: 'public-key';
+  response: {
+    clientDataJSON: string; authenticatorData: string; signature: string; userHandle?: string | null;
+    [member: string]: unknown;
+  };
+  clientExtensionResults?: Record<string, unknown>;
+  authenticatorAttachment?: string | null;
+  [member: string]: unknown;
 }
 
 /** Options of call. */
@@ -112,6 +195,33 @@ export class TotpSetup {
   readonly uri: string;
   readonly extra: Record<string, unknown>;
   static fromReply(reply: unknown): TotpSetup;
+}
+
+/** A passkey of an account, as passkeyRegisterFinish and passkeysList give it. */
+export class Passkey {
+  constructor(fields: {
+    id: string; name: string; createdAt: Date; lastUsedAt: Date | null; extra?: Record<string, unknown>;
+  });
+  /** The credential id, base64url; what passkeyDelete takes. */
+  readonly id: string;
+  /** The name it was registered with ("Passkey" if none was given). */
+  readonly name: string;
+  readonly createdAt: Date;
+  /** Its latest sign-in, or null. */
+  readonly lastUsedAt: Date | null;
+  readonly extra: Record<string, unknown>;
+  static fromJSON(obj: unknown): Passkey;
+}
+
+/** The result of passkeyLoginBegin. */
+export class PasskeyLoginOptions {
+  constructor(fields: { challengeId: string; options: PasskeyRequestOptions; extra?: Record<string, unknown> });
+  /** For passkeyLoginFinish: once, within 5 minutes. */
+  readonly challengeId: string;
+  /** For navigator.credentials.get, unchanged. */
+  readonly options: PasskeyRequestOptions;
+  readonly extra: Record<string, unknown>;
+  static fromReply(reply: unknown): PasskeyLoginOptions;
 }
 
 /** The node's counters (docs/protocol.md, "stats"). */
@@ -203,6 +313,22 @@ export class Client {
   recoveryCodesRenew(token: string, code: string, options?: ClientAddrOptions): Promise<string[]>;
   /** Finish a login that rejected with SecondFactorRequired, with its challenge and a code. */
   loginSecondFactor(challenge: string, code: string, options?: ClientAddrOptions): Promise<Session>;
+  /** Start registering a passkey: the creation options, for the browser unchanged. */
+  passkeyRegisterBegin(token: string, options?: PasskeyRegisterOptions): Promise<PasskeyCreationOptions>;
+  /** Register the browser's new credential; rejects with PasskeyRefused if it does not verify. */
+  passkeyRegisterFinish(
+    token: string, credential: RegistrationResponseJSON | Record<string, unknown>, options?: CallOptions,
+  ): Promise<Passkey>;
+  /** Start a passkey sign-in (of `email`'s passkeys, or of any the browser holds). */
+  passkeyLoginBegin(options?: PasskeyLoginBeginOptions): Promise<PasskeyLoginOptions>;
+  /** Finish a passkey sign-in: the session of a login; InvalidCredentials (late) if it failed. */
+  passkeyLoginFinish(
+    challengeId: string, credential: AuthenticationResponseJSON | Record<string, unknown>, options?: ClientAddrOptions,
+  ): Promise<Session>;
+  /** The account's passkeys, oldest first. */
+  passkeysList(token: string, options?: CallOptions): Promise<Passkey[]>;
+  /** Delete one of the account's passkeys; rejects with NoSuchPasskey for an id it has none with. */
+  passkeyDelete(token: string, passkeyId: string, options?: CallOptions): Promise<void>;
   /** Send any operation (fields by wire name) and resolve with its raw successful reply. */
   call(op: string, fields?: Record<string, unknown>, options?: RawCallOptions): Promise<Reply>;
 }
@@ -259,10 +385,15 @@ export class RateLimited extends AuthnodeError {}
 export class Conflict extends AuthnodeError {}
 /** The new password is breached, or made of the account's email, name or the site's words. */
 export class BreachedPassword extends AuthnodeError {}
+/** passkeyRegisterFinish: the credential does not verify (`message` names the check), or its challenge is not live. */
+export class PasskeyRefused extends AuthnodeError {}
+/** passkeyDelete: the account has no passkey with that id. */
+export class NoSuchPasskey extends AuthnodeError {}
 
 /**
  * login or recoveryFinish: the password (or code) was right but the account
- * has TOTP on; no session yet. Pass `challenge` and a code to
+ * has TOTP on (passkeyLoginFinish: and the passkey did not verify the
+ * user); no session yet. Pass `challenge` and a code to
  * loginSecondFactor before `expiresAt`.
  */
 export class SecondFactorRequired extends AuthnodeError {

@@ -26,7 +26,9 @@ import {
   DEFAULT_AUTH_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_IDLE, DEFAULT_MAX_LINE,
   DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, checkReply, encodeRequest, sentOf, specOf, withOptional,
 } from './protocol.js';
-import { Session, Stats, TotpSetup, User, recoveryCodesOf } from './types.js';
+import {
+  Passkey, PasskeyLoginOptions, Session, Stats, TotpSetup, User, optionsOf, passkeysOf, recoveryCodesOf,
+} from './types.js';
 
 function positive(name, value, { allowNull = false } = {}) {
   if (allowNull && value === null) return value;
@@ -47,8 +49,9 @@ function positive(name, value, { allowNull = false } = {}) {
  * Calls may be made concurrently; they are pipelined over `poolSize`
  * connections and replies are matched by `id`. Timeouts are in
  * milliseconds: `timeout` (10 s) for ping, whoami, logout, stats,
- * recoveryStart, verifyEmailStart and totpSetup, `authTimeout` (90 s) for
- * register, login, changePassword and the account codes' and second
+ * recoveryStart, verifyEmailStart, totpSetup and the passkey methods but
+ * passkeyLoginFinish, `authTimeout` (90 s) for register, login,
+ * changePassword, passkeyLoginFinish and the account codes' and second
  * factor's methods that check a password or a code, which may be answered
  * late on purpose. After a lost connection only ping, whoami and stats are
  * resent (once); the next calls reconnect.
@@ -434,6 +437,133 @@ export class Client {
   async loginSecondFactor(challenge, code, { clientAddr, timeout } = {}) {
     const fields = withOptional({ challenge, code }, { client_addr: clientAddr });
     return Session.fromReply(await this.call('login_second_factor', fields, { timeout }));
+  }
+
+  // -- passkeys (docs/protocol.md, "Passkeys (WebAuthn)") ----------------
+  //
+  // The options go to the browser and the credential comes back from it as
+  // the WebAuthn JSON forms, unchanged: plain objects, binary members
+  // base64url without padding. A node without --webauthn-rp-id answers all
+  // six with Unavailable (the message names the option). A failed sign-in is
+  // InvalidCredentials, late on purpose like a wrong password. None of these
+  // methods is resent after a lost connection.
+
+  /**
+   * Start registering a new passkey for the account of `token`.
+   *
+   * @param {string} token a live session token of the account
+   * @param {{name?: string, timeout?: number}} [options] `name`: what to call
+   *   the passkey (at most 64 bytes), for its owner to tell them apart; the
+   *   node's default ("Passkey") if absent
+   * @returns {Promise<object>} the PublicKeyCredentialCreationOptionsJSON (rp,
+   *   user, challenge, pubKeyCredParams, timeout, excludeCredentials,
+   *   authenticatorSelection, attestation): hand it to the browser unchanged
+   *   (PublicKeyCredential.parseCreationOptionsFromJSON), and what
+   *   navigator.credentials.create makes of it to passkeyRegisterFinish
+   * @throws {InvalidToken|BadRequest|Unavailable|Internal} BadRequest: the
+   *   name is too long; Unavailable also from a node without --webauthn-rp-id
+   */
+  async passkeyRegisterBegin(token, { name, timeout } = {}) {
+    const reply = await this.call('passkey_register_begin', withOptional({ token }, { name }), { timeout });
+    return optionsOf(reply, 'passkey_register_begin');
+  }
+
+  /**
+   * Register the passkey the browser made from the options of
+   * passkeyRegisterBegin.
+   *
+   * @param {string} token a live session token of the same account
+   * @param {object} credential the browser's RegistrationResponseJSON
+   *   (`credential.toJSON()`: id, rawId, type, response with clientDataJSON
+   *   and attestationObject), as received
+   * @param {{timeout?: number}} [options]
+   * @returns {Promise<Passkey>} the new passkey
+   * @throws {PasskeyRefused} the credential does not verify (`message` names
+   *   the check, e.g. wrong_origin), or its challenge is not a live one of
+   *   this account
+   * @throws {Conflict|InvalidToken|BadRequest|Unavailable|Internal} Conflict:
+   *   the credential is registered already; ConnectionLost or Timeout: no
+   *   answer, the passkey may be registered (see passkeysList)
+   */
+  async passkeyRegisterFinish(token, credential, { timeout } = {}) {
+    const reply = await this.call('passkey_register_finish', { token, credential }, { timeout });
+    return Passkey.fromJSON(reply.passkey);
+  }
+
+  /**
+   * Start a passkey sign-in.
+   *
+   * @param {{email?: string, clientAddr?: string, timeout?: number}} [options]
+   *   `email`: the address the user typed, if any: the options then list
+   *   that account's passkeys (an email without an account or without
+   *   passkeys gets a made-up id, the same every time, so the answer tells
+   *   nothing); without it the browser offers whichever passkeys it holds
+   *   for the site. `clientAddr` as for login.
+   * @returns {Promise<PasskeyLoginOptions>} `challengeId` for
+   *   passkeyLoginFinish and `options` (PublicKeyCredentialRequestOptionsJSON)
+   *   for navigator.credentials.get
+   * @throws {BadRequest|Unavailable|Internal} Unavailable also from a node
+   *   without --webauthn-rp-id
+   */
+  async passkeyLoginBegin(options = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('passkeyLoginBegin takes an options object: passkeyLoginBegin({ email })');
+    }
+    const { email, clientAddr, timeout } = options;
+    const fields = withOptional({}, { email, client_addr: clientAddr });
+    return PasskeyLoginOptions.fromReply(await this.call('passkey_login_begin', fields, { timeout }));
+  }
+
+  /**
+   * Finish a passkey sign-in with the browser's answer to the options of
+   * passkeyLoginBegin, and start a session.
+   *
+   * @param {string} challengeId `challengeId` of passkeyLoginBegin
+   * @param {object} credential the browser's AuthenticationResponseJSON
+   *   (`credential.toJSON()`: id, rawId, type, response with clientDataJSON,
+   *   authenticatorData, signature and userHandle), as received
+   * @param {{clientAddr?: string, timeout?: number}} [options] `clientAddr`
+   *   as for login: failed sign-ins are throttled on it
+   * @returns {Promise<Session>} the session, as login resolves to
+   *   (`passwordBreached` false: no password was used)
+   * @throws {InvalidCredentials} (late) the assertion failed: an unknown,
+   *   expired or used challenge, an unknown credential or another
+   *   account's, a bad signature, a counter gone back, a disabled account
+   * @throws {SecondFactorRequired} the account has TOTP on and the passkey
+   *   did not verify the user: finish with loginSecondFactor, as after a
+   *   password
+   * @throws {EmailNotVerified|RateLimited|BadRequest|Busy|Unavailable|Internal}
+   *   ConnectionLost or Timeout: no answer, a session may have started
+   */
+  async passkeyLoginFinish(challengeId, credential, { clientAddr, timeout } = {}) {
+    const fields = withOptional({ challenge_id: challengeId, credential }, { client_addr: clientAddr });
+    return Session.fromReply(await this.call('passkey_login_finish', fields, { timeout }));
+  }
+
+  /**
+   * The passkeys of the account of `token`, oldest first.
+   *
+   * @param {string} token
+   * @param {{timeout?: number}} [options]
+   * @returns {Promise<Passkey[]>}
+   * @throws {InvalidToken|Unavailable|Internal}
+   */
+  async passkeysList(token, { timeout } = {}) {
+    return passkeysOf(await this.call('passkeys_list', { token }, { timeout }));
+  }
+
+  /**
+   * Delete a passkey of the account of `token`; it signs in no more.
+   *
+   * @param {string} token
+   * @param {string} passkeyId the passkey's `id`
+   * @param {{timeout?: number}} [options]
+   * @returns {Promise<void>}
+   * @throws {NoSuchPasskey} the account has no passkey with that id
+   * @throws {InvalidToken|BadRequest|Unavailable|Internal}
+   */
+  async passkeyDelete(token, passkeyId, { timeout } = {}) {
+    await this.call('passkey_delete', { token, passkey_id: passkeyId }, { timeout });
   }
 
   /**

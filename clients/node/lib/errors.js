@@ -98,7 +98,9 @@ export class Busy extends AuthnodeError {
  * `unavailable`: the node's database did not answer in time. The request
  * MAY OR MAY NOT have taken effect; retry later, knowing that. Also the
  * answer to the account codes' methods from a node started without
- * `--smtp-url` (the message names it); there they never take effect.
+ * `--smtp-url`, and to the passkey methods from one started without
+ * `--webauthn-rp-id` (the message names the option); there they never take
+ * effect.
  */
 export class Unavailable extends AuthnodeError {
   static CODE = 'unavailable';
@@ -125,9 +127,12 @@ export class EmailTaken extends AuthnodeError {
 }
 
 /**
- * `invalid_credentials`: `login` with an unknown email or wrong password, or
- * `changePassword` with a wrong old password. Answered late on purpose (the
- * node's `--failure-delay`, more under throttle penalties).
+ * `invalid_credentials`: `login` with an unknown email or wrong password,
+ * `changePassword` with a wrong old password, or `passkeyLoginFinish` with
+ * an assertion that failed (a stale or used challenge, an unknown credential
+ * or another account's, a bad signature, a counter that went back, a
+ * disabled account: one answer). Answered late on purpose (the node's
+ * `--failure-delay`, more under throttle penalties).
  */
 export class InvalidCredentials extends AuthnodeError {
   static CODE = 'invalid_credentials';
@@ -182,7 +187,8 @@ export class EmailNotVerified extends AuthnodeError {
  * `conflict`: a second-factor method found the account in a state it does
  * not apply to: totpSetup or totpEnable with TOTP on already, totpEnable
  * with no totpSetup pending, totpDisable or recoveryCodesRenew with TOTP
- * off. Nothing changed.
+ * off. Also passkeyRegisterFinish of a credential registered already.
+ * Nothing changed.
  */
 export class Conflict extends AuthnodeError {
   static CODE = 'conflict';
@@ -197,6 +203,25 @@ export class Conflict extends AuthnodeError {
  */
 export class BreachedPassword extends AuthnodeError {
   static CODE = 'breached_password';
+}
+
+/**
+ * `passkey_refused`: passkeyRegisterFinish got a credential that does not
+ * verify (`message` names the check that failed, such as `wrong_origin`,
+ * `wrong_rp`, `wrong_challenge` or `no_user_presence`), or whose challenge
+ * is not a live one of this account (used, expired, another account's).
+ * Nothing was registered; start again with passkeyRegisterBegin.
+ */
+export class PasskeyRefused extends AuthnodeError {
+  static CODE = 'passkey_refused';
+}
+
+/**
+ * `no_such_passkey`: passkeyDelete with an id the account has no passkey
+ * with (deleted already, or never its own).
+ */
+export class NoSuchPasskey extends AuthnodeError {
+  static CODE = 'no_such_passkey';
 }
 
 // The members beside `error` of a second_factor_required reply; without them
@@ -222,10 +247,12 @@ function expiresAtOf(reply) {
 /**
  * `second_factor_required`: `login` (with a password or a device token) or
  * `recoveryFinish`: the password (or the recovery mail's code) was right,
- * but the account has TOTP on. No session was started (recoveryFinish did
- * set the new password). Ask the user for a code and pass `challenge` with
- * it to loginSecondFactor before `expiresAt`; `methods` says which codes it
- * takes (`totp`, `recovery_code`). A challenge dies after 5 wrong codes.
+ * but the account has TOTP on; or `passkeyLoginFinish` of such an account
+ * whose passkey did not verify the user (no PIN or fingerprint: one factor
+ * only). No session was started (recoveryFinish did set the new password).
+ * Ask the user for a code and pass `challenge` with it to loginSecondFactor
+ * before `expiresAt`; `methods` says which codes it takes (`totp`,
+ * `recovery_code`). A challenge dies after 5 wrong codes.
  *
  * `challenge` stands in for the password until it expires: util.inspect
  * (console.log) leaves it out. Built from the reply's members (as
@@ -272,8 +299,9 @@ export class SecondFactorRequired extends AuthnodeError {
 }
 
 /**
- * `rate_limited`: too many registrations from this address, or logins for
- * this address or account are penalized and one is held already.
+ * `rate_limited`: too many registrations from this address, or logins
+ * (passkey sign-ins too, on keys of their own) for this address or account
+ * are penalized and one is held already.
  * `retryAfterMs` says when to try again; no password was checked. Wait that
  * long before sending again on the same connection: the node makes a
  * connection refused twice within that time wait, delaying every other
@@ -290,7 +318,7 @@ export const ERROR_CLASSES = Object.freeze(
       BadJson, BadRequest, UnknownOp, LineTooLong, Busy, Unavailable, Internal,
       InvalidEmail, WeakPassword, EmailTaken, InvalidCredentials, InvalidToken,
       Forbidden, NoSuchUser, Exists, BackupFailed, InvalidCode, EmailNotVerified, RateLimited,
-      SecondFactorRequired, Conflict, BreachedPassword,
+      SecondFactorRequired, Conflict, BreachedPassword, PasskeyRefused, NoSuchPasskey,
     ].map((cls) => [cls.CODE, cls]),
   ),
 );

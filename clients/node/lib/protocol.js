@@ -68,6 +68,20 @@ const OPS = new Map([
   ['totp_disable', { retrySafe: false, slow: true }],
   ['recovery_codes_renew', { retrySafe: false, slow: true }],
   ['login_second_factor', { retrySafe: false, slow: true }],
+  // Passkeys (WebAuthn). None is resent: each begin stores a challenge
+  // (harmless, but a change), a finish uses its challenge up (and registers
+  // a credential or starts a session), a delete answers no_such_passkey the
+  // second time. passkeys_list changes nothing but stays out of the resent
+  // ops with the rest (docs/clients.md names those). Only a failed sign-in
+  // is answered late on purpose (held for failure-delay and throttled like
+  // a wrong password), so only passkey_login_finish gets the long timeout;
+  // the signature check of a registration is short and not held.
+  ['passkey_register_begin', { retrySafe: false, slow: false }],
+  ['passkey_register_finish', { retrySafe: false, slow: false }],
+  ['passkey_login_begin', { retrySafe: false, slow: false }],
+  ['passkey_login_finish', { retrySafe: false, slow: true }],
+  ['passkeys_list', { retrySafe: false, slow: false }],
+  ['passkey_delete', { retrySafe: false, slow: false }],
 ]);
 
 /**

@@ -93,8 +93,8 @@ export class User {
 const SESSION_KNOWN = new Set(['id', 'ok', 'token', 'expires_at', 'user', 'device_token', 'password_breached']);
 
 /**
- * The result of a successful login (and of loginSecondFactor and of
- * recoveryFinish, which log in). `token` and `deviceToken` are secrets:
+ * The result of a successful login (and of loginSecondFactor, of
+ * recoveryFinish, which logs in, and of passkeyLoginFinish). `token` and `deviceToken` are secrets:
  * util.inspect (console.log) leaves them out so that they do not land in
  * logs by accident.
  */
@@ -118,14 +118,15 @@ export class Session {
     /**
      * The password of this login is in the node's breached-password index:
      * the login succeeded, but ask the user to change it. False from a node
-     * without the index (or an older node, which does not send it).
+     * without the index (or an older node, which does not send it), and
+     * after a passkey sign-in.
      */
     this.passwordBreached = passwordBreached;
     /** Reply members this version does not know. */
     this.extra = more;
   }
 
-  /** Parse a successful login (or login_second_factor, recovery_finish) reply. */
+  /** Parse a successful login (or login_second_factor, recovery_finish, passkey_login_finish) reply. */
   static fromReply(reply) {
     if (!isObject(reply)) throw new ProtocolError('login reply is not an object');
     const device = reply.device_token;
@@ -190,6 +191,88 @@ export class TotpSetup {
   [inspect.custom](depth, options, inspectFn) {
     const shown = { secret: '<hidden>', uri: '<hidden>' };
     return `TotpSetup ${inspectFn(shown, { ...options, depth: options.depth === null ? null : options.depth - 1 })}`;
+  }
+}
+
+const PASSKEY_KNOWN = new Set(['id', 'name', 'created_at', 'last_used_at']);
+
+/** A passkey (WebAuthn credential) of an account, as passkeyRegisterFinish and passkeysList give it. */
+export class Passkey {
+  /**
+   * @param {{id: string, name: string, createdAt: Date, lastUsedAt: Date|null, extra?: object}} fields
+   */
+  constructor({ id, name, createdAt, lastUsedAt, extra: more = {} }) {
+    /** The credential id, base64url without padding; what passkeyDelete takes. */
+    this.id = id;
+    /** The name it was registered with ("Passkey" if none was given). */
+    this.name = name;
+    /** When it was registered. */
+    this.createdAt = createdAt;
+    /** Its latest sign-in, or null if it has not signed in yet. */
+    this.lastUsedAt = lastUsedAt;
+    /** Members of the passkey object this version does not know. */
+    this.extra = more;
+  }
+
+  /** Parse a passkey object of a reply. */
+  static fromJSON(obj) {
+    if (!isObject(obj)) throw new ProtocolError('passkey is not an object');
+    const last = obj.last_used_at;
+    return new Passkey({
+      id: required(obj, 'id', 'string', 'passkey'),
+      name: required(obj, 'name', 'string', 'passkey'),
+      createdAt: timestamp(obj.created_at, 'passkey.created_at'),
+      lastUsedAt: last === null || last === undefined ? null : timestamp(last, 'passkey.last_used_at'),
+      extra: extra(obj, PASSKEY_KNOWN),
+    });
+  }
+}
+
+/** The `passkeys` of a passkeys_list reply, oldest first. */
+export function passkeysOf(reply) {
+  if (!Array.isArray(reply.passkeys)) throw new ProtocolError('passkeys_list: member passkeys is missing or not a list');
+  return reply.passkeys.map((p) => Passkey.fromJSON(p));
+}
+
+/**
+ * The `options` of a passkey_register_begin (or passkey_login_begin) reply:
+ * the WebAuthn options as the node made them, a plain object for the
+ * browser, unchanged.
+ */
+export function optionsOf(reply, op) {
+  if (!isObject(reply.options)) throw new ProtocolError(`${op}: member options is missing or not an object`);
+  return { ...reply.options };
+}
+
+const PASSKEY_LOGIN_KNOWN = new Set(['id', 'ok', 'challenge_id', 'options']);
+
+/**
+ * The result of passkeyLoginBegin: `challengeId` for passkeyLoginFinish
+ * (once, within 5 minutes; not a secret, only the passkey's signature makes
+ * a session of it) and `options`, the PublicKeyCredentialRequestOptionsJSON
+ * for the browser, unchanged.
+ */
+export class PasskeyLoginOptions {
+  /**
+   * @param {{challengeId: string, options: object, extra?: object}} fields
+   */
+  constructor({ challengeId, options, extra: more = {} }) {
+    /** Names the sign-in's challenge; pass it back to passkeyLoginFinish. */
+    this.challengeId = challengeId;
+    /** challenge, timeout, rpId, allowCredentials, userVerification (binary members base64url). */
+    this.options = options;
+    /** Reply members this version does not know. */
+    this.extra = more;
+  }
+
+  /** Parse a successful passkey_login_begin reply. */
+  static fromReply(reply) {
+    if (!isObject(reply)) throw new ProtocolError('passkey_login_begin reply is not an object');
+    return new PasskeyLoginOptions({
+      challengeId: required(reply, 'challenge_id', 'string', 'passkey_login_begin'),
+      options: optionsOf(reply, 'passkey_login_begin'),
+      extra: extra(reply, PASSKEY_LOGIN_KNOWN),
+    });
   }
 }
 

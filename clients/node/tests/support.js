@@ -12,8 +12,11 @@
 // its links to the storage node and the hasher nodes it was given. Cluster
 // starts a storage node, a hasher node and gateways. SmtpSink is an SMTP
 // server on loopback for nodes that mail (the account codes).
+// PasskeyAuthenticator is a passkey authenticator and browser in software,
+// for the passkey tests.
 
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -471,6 +474,153 @@ export class SmtpSink {
     } finally {
       rmSync(this.dir, { recursive: true, force: true });
     }
+  }
+}
+
+function cborHead(major, n) {
+  if (n < 24) return Buffer.from([(major << 5) | n]);
+  const size = n < 0x100 ? 1 : n < 0x10000 ? 2 : n < 0x100000000 ? 4 : 8;
+  const out = Buffer.alloc(1 + size);
+  out[0] = (major << 5) | { 1: 24, 2: 25, 4: 26, 8: 27 }[size];
+  if (size === 8) out.writeBigUInt64BE(BigInt(n), 1);
+  else out.writeUIntBE(n, 1, size);
+  return out;
+}
+
+/**
+ * CBOR (RFC 8949) of integers, Buffers, strings, arrays and Maps (keys in
+ * the order given; a plain object for text keys), what an authenticator
+ * writes: an encoder of its own, not the node's libcbor.
+ */
+export function cbor(value) {
+  if (Number.isSafeInteger(value)) return value >= 0 ? cborHead(0, value) : cborHead(1, -1 - value);
+  if (Buffer.isBuffer(value)) return Buffer.concat([cborHead(2, value.length), value]);
+  if (typeof value === 'string') {
+    const text = Buffer.from(value, 'utf8');
+    return Buffer.concat([cborHead(3, text.length), text]);
+  }
+  if (Array.isArray(value)) return Buffer.concat([cborHead(4, value.length), ...value.map(cbor)]);
+  if (value === null || typeof value !== 'object') throw new TypeError(`no CBOR for ${value}`);
+  const entries = value instanceof Map ? [...value] : Object.entries(value);
+  return Buffer.concat([cborHead(5, entries.length), ...entries.flatMap(([k, v]) => [cbor(k), cbor(v)])]);
+}
+
+/**
+ * The origin of the pages the passkey tests' "browser" runs on: the default
+ * --webauthn-origins of --webauthn-rp-id=example.com.
+ */
+export const PASSKEY_ORIGIN = 'https://example.com';
+
+const UP = 0x01;
+const UV = 0x04;
+const AT = 0x40;
+const sha256 = (data) => createHash('sha256').update(data).digest();
+
+/**
+ * A passkey authenticator and the browser around it, in software: it takes
+ * the options the node sends and answers with what
+ * navigator.credentials.create() / get() and toJSON() would hand the page
+ * (RegistrationResponseJSON with attestation format "none",
+ * AuthenticationResponseJSON), binary members base64url without padding.
+ *
+ * ES256 keys and signatures (DER, as WebAuthn has them) come from node:crypto;
+ * the CBOR (attestation object, COSE key) is cbor() above. One signature
+ * counter for all its credentials, one up per signature. `origin` goes into
+ * clientDataJSON; with `userVerified` false the authenticator data says the
+ * user was present but not verified (no PIN, no fingerprint).
+ */
+export class PasskeyAuthenticator {
+  constructor({ origin = PASSKEY_ORIGIN, userVerified = true } = {}) {
+    this.origin = origin;
+    this.userVerified = userVerified;
+    this.counter = 0;
+    /** { id (Buffer), privateKey, rpId, userHandle }, oldest first. */
+    this.credentials = [];
+  }
+
+  clientData(type, challenge) {
+    return Buffer.from(JSON.stringify({ type, challenge, origin: this.origin, crossOrigin: false }));
+  }
+
+  flags(extra = 0) {
+    return Buffer.from([UP | (this.userVerified ? UV : 0) | extra]);
+  }
+
+  counterBytes() {
+    const out = Buffer.alloc(4);
+    out.writeUInt32BE(this.counter);
+    return out;
+  }
+
+  /**
+   * A new credential for the creation options' rp and user (with `again`:
+   * this authenticator's newest credential once more, as one that ignores
+   * excludeCredentials would).
+   */
+  create(options, { again = false } = {}) {
+    let credential = this.credentials.at(-1);
+    if (!again) {
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      credential = { id: randomBytes(32), privateKey, rpId: options.rp.id, userHandle: options.user.id };
+      this.credentials.push(credential);
+    }
+    const jwk = credential.privateKey.export({ format: 'jwk' });
+    const coseKey = new Map([
+      [1, 2], [3, -7], [-1, 1], [-2, Buffer.from(jwk.x, 'base64url')], [-3, Buffer.from(jwk.y, 'base64url')],
+    ]);
+    const idLength = Buffer.alloc(2);
+    idLength.writeUInt16BE(credential.id.length);
+    const authData = Buffer.concat([
+      sha256(options.rp.id), this.flags(AT), this.counterBytes(), Buffer.alloc(16), // aaguid
+      idLength, credential.id, cbor(coseKey),
+    ]);
+    const attestation = cbor({ fmt: 'none', attStmt: {}, authData });
+    const id = credential.id.toString('base64url');
+    return {
+      id,
+      rawId: id,
+      type: 'public-key',
+      response: {
+        clientDataJSON: this.clientData('webauthn.create', options.challenge).toString('base64url'),
+        attestationObject: attestation.toString('base64url'),
+        transports: ['internal'],
+      },
+      clientExtensionResults: {},
+      authenticatorAttachment: 'platform',
+    };
+  }
+
+  /**
+   * An assertion for the request options: signed with the first of
+   * allowCredentials that is this authenticator's or, when the list is
+   * empty, with its newest credential for the rpId; null when it has none of
+   * those.
+   */
+  get(options) {
+    const allowed = (options.allowCredentials ?? []).map((c) => c.id);
+    const mine = this.credentials.filter((c) => c.rpId === options.rpId);
+    const credential = allowed.length > 0
+      ? mine.find((c) => allowed.includes(c.id.toString('base64url')))
+      : mine.at(-1);
+    if (credential === undefined) return null;
+    this.counter += 1;
+    const authData = Buffer.concat([sha256(options.rpId), this.flags(), this.counterBytes()]);
+    const clientData = this.clientData('webauthn.get', options.challenge);
+    const signature = sign('sha256', Buffer.concat([authData, sha256(clientData)]), credential.privateKey);
+    const id = credential.id.toString('base64url');
+    return {
+      id,
+      rawId: id,
+      type: 'public-key',
+      response: {
+        clientDataJSON: clientData.toString('base64url'),
+        authenticatorData: authData.toString('base64url'),
+        signature: signature.toString('base64url'),
+        userHandle: credential.userHandle,
+      },
+      clientExtensionResults: {},
+      authenticatorAttachment: 'platform',
+    };
   }
 }
 

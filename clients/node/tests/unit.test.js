@@ -43,6 +43,8 @@ const EXPECTED_CLASSES = {
   second_factor_required: authnode.SecondFactorRequired,
   conflict: authnode.Conflict,
   breached_password: authnode.BreachedPassword,
+  passkey_refused: authnode.PasskeyRefused,
+  no_such_passkey: authnode.NoSuchPasskey,
 };
 
 const CHALLENGE = 'C'.repeat(43);
@@ -68,6 +70,48 @@ const SECOND_FACTOR_OPS_ON_THE_WIRE = [
   { op: 'login_second_factor', challenge: CHALLENGE, code: '492 039' },
 ];
 
+/** A passkey object as the node sends it, and options and credentials the client passes through. */
+const PASSKEY = { id: 'Y3JlZC0x', name: 'laptop', created_at: '2026-11-25T14:58:01Z', last_used_at: null };
+const CREATION_OPTIONS = {
+  rp: { id: 'example.com', name: 'Example' },
+  user: { id: 'aGFuZGxl', name: 'ann@example.org', displayName: 'Ann' },
+  challenge: 'Y2hhbGxlbmdl',
+  pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+  timeout: 300000,
+  excludeCredentials: [],
+  authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
+  attestation: 'none',
+};
+const REQUEST_OPTIONS = {
+  challenge: 'Y2hhbGxlbmdl',
+  timeout: 300000,
+  rpId: 'example.com',
+  allowCredentials: [{ type: 'public-key', id: 'Y3JlZC0x' }],
+  userVerification: 'preferred',
+};
+const REGISTRATION = {
+  id: 'Y3JlZC0x', rawId: 'Y3JlZC0x', type: 'public-key',
+  response: { clientDataJSON: 'e30', attestationObject: 'oA', transports: ['internal'] },
+  clientExtensionResults: {},
+};
+const ASSERTION = {
+  id: 'Y3JlZC0x', rawId: 'Y3JlZC0x', type: 'public-key',
+  response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA', userHandle: 'aGFuZGxl' },
+  clientExtensionResults: {},
+};
+
+/** The requests the passkey methods of these tests send (less `id`). */
+const PASSKEY_OPS_ON_THE_WIRE = [
+  { op: 'passkey_register_begin', token: TOKEN, name: 'laptop' },
+  { op: 'passkey_register_begin', token: TOKEN },
+  { op: 'passkey_register_finish', token: TOKEN, credential: REGISTRATION },
+  { op: 'passkeys_list', token: TOKEN },
+  { op: 'passkey_login_begin', email: 'ann@example.org', client_addr: '203.0.113.9' },
+  { op: 'passkey_login_begin' },
+  { op: 'passkey_login_finish', challenge_id: CHALLENGE, credential: ASSERTION, client_addr: '203.0.113.9' },
+  { op: 'passkey_delete', token: TOKEN, passkey_id: 'Y3JlZC0x' },
+];
+
 /** The requests the account codes' methods of these tests send (less `id`). */
 const CODE_OPS_ON_THE_WIRE = [
   { op: 'recovery_start', email: 'a@example.org', client_addr: '203.0.113.9' },
@@ -83,10 +127,14 @@ function answer(req) {
   const reply = { id: req.id, ok: true };
   if (['whoami', 'register', 'verify_email_finish', 'change_email_finish'].includes(req.op)) reply.user = { ...USER };
   if (req.op === 'verify_email_start') reply.sent = true;
-  if (['login', 'recovery_finish', 'login_second_factor'].includes(req.op)) Object.assign(reply, { token: TOKEN, expires_at: '2026-11-26T14:58:01Z', user: { ...USER } });
+  if (['login', 'recovery_finish', 'login_second_factor', 'passkey_login_finish'].includes(req.op)) Object.assign(reply, { token: TOKEN, expires_at: '2026-11-26T14:58:01Z', user: { ...USER } });
   if (req.op === 'totp_setup') Object.assign(reply, { secret: SECRET, uri: `otpauth://totp/authnode:ann%40example.org?secret=${SECRET}&issuer=authnode` });
   if (req.op === 'totp_enable' || req.op === 'recovery_codes_renew') reply.recovery_codes = [...RECOVERY_CODES];
   if (req.op === 'stats') reply.stats = { connections: 1, uptime_seconds: 3 };
+  if (req.op === 'passkey_register_begin') reply.options = { ...CREATION_OPTIONS };
+  if (req.op === 'passkey_register_finish') reply.passkey = { ...PASSKEY };
+  if (req.op === 'passkey_login_begin') Object.assign(reply, { challenge_id: CHALLENGE, options: { ...REQUEST_OPTIONS } });
+  if (req.op === 'passkeys_list') reply.passkeys = [{ ...PASSKEY }, { ...PASSKEY, id: 'Y3JlZC0y', last_used_at: '2026-11-26T09:00:00Z' }];
   return reply;
 }
 
@@ -286,6 +334,26 @@ describe('parsing', () => {
     assert.throws(() => authnode.TotpSetup.fromReply({ ok: true, secret: SECRET }), authnode.ProtocolError);
   });
 
+  it('parses passkeys and the passkey options', () => {
+    const passkey = authnode.Passkey.fromJSON({ ...PASSKEY, backed_up: true });
+    assert.ok(passkey instanceof authnode.Passkey);
+    assert.deepEqual([passkey.id, passkey.name, passkey.lastUsedAt], ['Y3JlZC0x', 'laptop', null]);
+    assert.equal(passkey.createdAt.toISOString(), '2026-11-25T14:58:01.000Z');
+    assert.deepEqual(passkey.extra, { backed_up: true });
+    const used = authnode.Passkey.fromJSON({ ...PASSKEY, last_used_at: '2026-11-26T09:00:00Z' });
+    assert.equal(used.lastUsedAt.toISOString(), '2026-11-26T09:00:00.000Z');
+    const { name: _, ...nameless } = PASSKEY;
+    for (const bad of [{ ...PASSKEY, id: 1 }, { ...PASSKEY, created_at: 'yesterday' }, { ...PASSKEY, last_used_at: 5 }, nameless, 'x']) {
+      assert.throws(() => authnode.Passkey.fromJSON(bad), authnode.ProtocolError, JSON.stringify(bad));
+    }
+    const begun = authnode.PasskeyLoginOptions.fromReply({ id: 1, ok: true, challenge_id: CHALLENGE, options: REQUEST_OPTIONS, hint: 1 });
+    assert.ok(begun instanceof authnode.PasskeyLoginOptions);
+    assert.deepEqual([begun.challengeId, begun.options, begun.extra], [CHALLENGE, REQUEST_OPTIONS, { hint: 1 }]);
+    for (const bad of [{ ok: true, options: REQUEST_OPTIONS }, { ok: true, challenge_id: CHALLENGE }, { ok: true, challenge_id: CHALLENGE, options: [] }]) {
+      assert.throws(() => authnode.PasskeyLoginOptions.fromReply(bad), authnode.ProtocolError, JSON.stringify(bad));
+    }
+  });
+
   it('needs the sent member of a verify_email_start reply', () => {
     assert.equal(sentOf({ ok: true, sent: false }), false);
     assert.throws(() => sentOf({ ok: true }), authnode.ProtocolError);
@@ -426,6 +494,69 @@ describe('a fake node', () => {
     assert.deepEqual(f.lines.map(({ id, ...rest }) => rest), SECOND_FACTOR_OPS_ON_THE_WIRE);
   });
 
+  it('sends the fields of the passkey methods and parses their replies', async () => {
+    const f = await fake(serveForever);
+    const c = await client(f.port);
+    assert.deepEqual(await c.passkeyRegisterBegin(TOKEN, { name: 'laptop' }), CREATION_OPTIONS);
+    assert.equal((await c.passkeyRegisterBegin(TOKEN)).rp.id, 'example.com');
+    const passkey = await c.passkeyRegisterFinish(TOKEN, REGISTRATION);
+    assert.ok(passkey instanceof authnode.Passkey);
+    assert.deepEqual([passkey.id, passkey.name], ['Y3JlZC0x', 'laptop']);
+    const listed = await c.passkeysList(TOKEN);
+    assert.deepEqual(listed.map((p) => p.id), ['Y3JlZC0x', 'Y3JlZC0y']);
+    assert.deepEqual(listed[0], passkey);
+    assert.ok(listed[1].lastUsedAt instanceof Date);
+    const begun = await c.passkeyLoginBegin({ email: 'ann@example.org', clientAddr: '203.0.113.9' });
+    assert.ok(begun instanceof authnode.PasskeyLoginOptions);
+    assert.deepEqual([begun.challengeId, begun.options], [CHALLENGE, REQUEST_OPTIONS]);
+    assert.equal((await c.passkeyLoginBegin()).challengeId, CHALLENGE);
+    const session = await c.passkeyLoginFinish(CHALLENGE, ASSERTION, { clientAddr: '203.0.113.9' });
+    assert.ok(session instanceof authnode.Session);
+    assert.equal(session.token, TOKEN);
+    assert.equal(await c.passkeyDelete(TOKEN, 'Y3JlZC0x'), undefined);
+    assert.deepEqual(f.lines.map(({ id, ...rest }) => rest), PASSKEY_OPS_ON_THE_WIRE);
+    // An email where the options belong is a mistake, not a sign-in of any passkey.
+    await assert.rejects(c.passkeyLoginBegin('ann@example.org'), TypeError);
+    assert.equal(f.lines.length, PASSKEY_OPS_ON_THE_WIRE.length);
+  });
+
+  it('rejects the passkey refusals with their classes', async () => {
+    const refusals = {
+      passkey_register_finish: ['passkey_refused', 'wrong_origin'],
+      passkey_delete: ['no_such_passkey', 'no such passkey'],
+      passkey_login_finish: ['second_factor_required', 'a second factor is needed'],
+    };
+    const f = await fake(async (peer) => {
+      for (;;) {
+        const [req] = await peer.readLines(1, 30_000);
+        const [code, message] = refusals[req.op];
+        peer.write({ ...SECOND_FACTOR_REQUIRED, id: req.id, error: { code, message } });
+      }
+    });
+    const c = await client(f.port);
+    const refused = await c.passkeyRegisterFinish(TOKEN, REGISTRATION).catch((e) => e);
+    assert.ok(refused instanceof authnode.PasskeyRefused, String(refused));
+    assert.deepEqual([refused.op, refused.message], ['passkey_register_finish', 'wrong_origin']);
+    await assert.rejects(c.passkeyDelete(TOKEN, 'Y3JlZC0x'), authnode.NoSuchPasskey);
+    const second = await c.passkeyLoginFinish(CHALLENGE, ASSERTION).catch((e) => e);
+    assert.ok(second instanceof authnode.SecondFactorRequired, String(second));
+    assert.deepEqual([second.op, second.challenge], ['passkey_login_finish', CHALLENGE]);
+  });
+
+  it('rejects passkey replies without what the client relies on', async () => {
+    const f = await fake(async (peer) => {
+      for (;;) {
+        const [req] = await peer.readLines(1, 30_000);
+        peer.write({ id: req.id, ok: true, options: 'x', passkeys: {}, passkey: null });
+      }
+    });
+    const c = await client(f.port);
+    await assert.rejects(c.passkeyRegisterBegin(TOKEN), authnode.ProtocolError);
+    await assert.rejects(c.passkeyRegisterFinish(TOKEN, REGISTRATION), authnode.ProtocolError);
+    await assert.rejects(c.passkeyLoginBegin(), authnode.ProtocolError);
+    await assert.rejects(c.passkeysList(TOKEN), authnode.ProtocolError);
+  });
+
   it('throws SecondFactorRequired from login and ProtocolError for a malformed one', async () => {
     const f = await fake(async (peer) => {
       const [first] = await peer.readLines(1);
@@ -503,6 +634,12 @@ describe('a fake node', () => {
       totp_disable: () => c.totpDisable(TOKEN, 'p'.repeat(8), '492039'),
       recovery_codes_renew: () => c.recoveryCodesRenew(TOKEN, CODE),
       login_second_factor: () => c.loginSecondFactor(CHALLENGE, '492039'),
+      passkey_register_begin: () => c.passkeyRegisterBegin(TOKEN),
+      passkey_register_finish: () => c.passkeyRegisterFinish(TOKEN, REGISTRATION),
+      passkey_login_begin: () => c.passkeyLoginBegin(),
+      passkey_login_finish: () => c.passkeyLoginFinish(CHALLENGE, ASSERTION),
+      passkeys_list: () => c.passkeysList(TOKEN),
+      passkey_delete: () => c.passkeyDelete(TOKEN, 'Y3JlZC0x'),
     };
     for (const [op, call] of Object.entries(calls)) {
       const before = f.lines.length;

@@ -3,9 +3,18 @@
 
 import {
   AuthnodeClientError, AuthnodeError, Client, Conflict, ConnectionLost, ERROR_CLASSES, EmailNotVerified, InvalidCode,
-  InvalidCredentials, RETRY_SAFE_OPS, RateLimited, SecondFactorRequired, Session, Stats, Timeout, TotpSetup,
-  TransportError, User,
+  InvalidCredentials, NoSuchPasskey, Passkey, PasskeyLoginOptions, PasskeyRefused, RETRY_SAFE_OPS, RateLimited,
+  SecondFactorRequired, Session, Stats, Timeout, TotpSetup, TransportError, User,
 } from 'authnode';
+import type {
+  AuthenticationResponseJSON, PasskeyCreationOptions, PasskeyRequestOptions, RegistrationResponseJSON,
+} from 'authnode';
+
+/** Stands in for the browser: navigator.credentials.create / get, then toJSON(). */
+declare function browserCreate(options: PasskeyCreationOptions): Promise<RegistrationResponseJSON>;
+declare function browserGet(options: PasskeyRequestOptions): Promise<AuthenticationResponseJSON>;
+/** A request body as a web framework hands it over. */
+declare const body: Record<string, unknown>;
 
 export async function usage(): Promise<void> {
   const node: Client = await Client.connect('127.0.0.1', 7411, { poolSize: 2, authTimeout: 90_000, maxIdle: null });
@@ -60,6 +69,25 @@ export async function usage(): Promise<void> {
     challenge: 'c', methods: ['totp'], expiresAt: new Date(),
   });
   void [factors, made];
+  try {
+    const creation: PasskeyCreationOptions = await node.passkeyRegisterBegin(session.token, { name: 'laptop', timeout: 1000 });
+    const rpId: string = creation.rp.id;
+    const handle: string = creation.user.id;
+    const added: Passkey = await node.passkeyRegisterFinish(session.token, await browserCreate(creation));
+    await node.passkeyRegisterFinish(session.token, body, { timeout: 1000 });
+    const passkeys: Passkey[] = await node.passkeysList(session.token);
+    const lastUsed: Date | null = passkeys[0].lastUsedAt;
+    const begun: PasskeyLoginOptions = await node.passkeyLoginBegin({ email: 'ann@example.org', clientAddr: '203.0.113.9' });
+    const anyPasskey: PasskeyLoginOptions = await node.passkeyLoginBegin();
+    const challengeId: string = begun.challengeId;
+    const allowed: string[] = (begun.options.allowCredentials ?? []).map((c) => c.id);
+    const signedIn: Session = await node.passkeyLoginFinish(challengeId, await browserGet(begun.options), { clientAddr: '203.0.113.9' });
+    await node.passkeyLoginFinish(anyPasskey.challengeId, body);
+    await node.passkeyDelete(session.token, added.id, { timeout: 1000 });
+    void [rpId, handle, lastUsed, allowed, signedIn.user.email, added.createdAt, added.name];
+  } catch (e) {
+    if (e instanceof PasskeyRefused || e instanceof NoSuchPasskey) void e.message;
+  }
   const raw = await node.call('user_list', { limit: 1 }, { retry: true, timeout: 1000 });
   const ok: boolean = raw.ok;
   await node.ping({ timeout: 100 });

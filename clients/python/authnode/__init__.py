@@ -10,8 +10,12 @@ Both have one method per operation of the public protocol (``ping``,
 ``verify_email_start``, ``verify_email_finish``, ``change_email_start``,
 ``change_email_finish``, and the second factor's ``totp_setup``,
 ``totp_enable``, ``totp_disable``, ``recovery_codes_renew``,
-``login_second_factor``) returning typed results (:class:`User`,
-:class:`Session`, :class:`Stats`, :class:`TotpSetup`), and raise one
+``login_second_factor``, and the passkeys' ``passkey_register_begin``,
+``passkey_register_finish``, ``passkey_login_begin``,
+``passkey_login_finish``, ``passkeys_list``, ``passkey_delete``)
+returning typed results (:class:`User`, :class:`Session`, :class:`Stats`,
+:class:`TotpSetup`, :class:`Passkey`, :class:`PasskeyLoginOptions`; the
+WebAuthn options for the browser as plain dicts), and raise one
 exception class per error code (see :mod:`authnode.errors`).
 docs/clients.md explains timeouts, the retry policy and the
 trusted-caller setup; docs/protocol.md is the protocol.
@@ -40,7 +44,9 @@ from .errors import (
     InvalidEmail,
     InvalidToken,
     LineTooLong,
+    NoSuchPasskey,
     NoSuchUser,
+    PasskeyRefused,
     ProtocolError,
     RateLimited,
     SecondFactorRequired,
@@ -50,7 +56,7 @@ from .errors import (
     UnknownOp,
     WeakPassword,
 )
-from .types import Session, Stats, TotpSetup, User
+from .types import Passkey, PasskeyLoginOptions, Session, Stats, TotpSetup, User
 
 __version__ = "0.1.0"
 
@@ -61,6 +67,8 @@ __all__ = [
     "Session",
     "Stats",
     "TotpSetup",
+    "Passkey",
+    "PasskeyLoginOptions",
     "RETRY_SAFE_OPS",
     "ERROR_CLASSES",
     "Error",
@@ -84,6 +92,8 @@ __all__ = [
     "SecondFactorRequired",
     "Conflict",
     "BreachedPassword",
+    "PasskeyRefused",
+    "NoSuchPasskey",
     "RateLimited",
     "TransportError",
     "ConnectFailed",

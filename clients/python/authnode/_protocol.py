@@ -94,6 +94,21 @@ OPS: Mapping[str, OpSpec] = {
     "totp_disable": OpSpec(retry_safe=False, slow=True),
     "recovery_codes_renew": OpSpec(retry_safe=False, slow=True),
     "login_second_factor": OpSpec(retry_safe=False, slow=True),
+    # Passkeys (WebAuthn). None is resent: each begin stores a challenge
+    # (harmless, but a change), a finish uses its challenge up (and
+    # registers a credential or starts a session), a delete answers
+    # no_such_passkey the second time. passkeys_list changes nothing but
+    # is kept out of the retried ops with the rest (docs/clients.md names
+    # those). Only a failed sign-in is answered late on purpose (held for
+    # failure-delay and throttled like a wrong password), so only
+    # passkey_login_finish gets the long timeout; the signature check of a
+    # registration is short and is not held.
+    "passkey_register_begin": OpSpec(retry_safe=False, slow=False),
+    "passkey_register_finish": OpSpec(retry_safe=False, slow=False),
+    "passkey_login_begin": OpSpec(retry_safe=False, slow=False),
+    "passkey_login_finish": OpSpec(retry_safe=False, slow=True),
+    "passkeys_list": OpSpec(retry_safe=False, slow=False),
+    "passkey_delete": OpSpec(retry_safe=False, slow=False),
 }
 
 #: Operations the clients resend once, on a new connection, when the
@@ -176,6 +191,16 @@ def recovery_codes_of(reply: Mapping[str, Any], op: str) -> list[str]:
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
         raise ProtocolError(f"{op}: member 'recovery_codes' is missing or not a list of strings")
     return list(codes)
+
+
+def options_of(reply: Mapping[str, Any], op: str) -> dict[str, Any]:
+    """The ``options`` member of a ``passkey_register_begin`` (or
+    ``passkey_login_begin``) reply: the WebAuthn options as the node made
+    them, a plain ``dict`` to hand to the browser unchanged."""
+    options = reply.get("options")
+    if not isinstance(options, Mapping):
+        raise ProtocolError(f"{op}: member 'options' is missing or not an object")
+    return dict(options)
 
 
 def reply_id(reply: Mapping[str, Any]) -> Any:

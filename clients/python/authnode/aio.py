@@ -36,7 +36,7 @@ from .errors import (
     Timeout,
     error_from_reply,
 )
-from .types import Session, Stats, TotpSetup, User
+from .types import Passkey, PasskeyLoginOptions, Session, Stats, TotpSetup, User
 
 __all__ = ["AsyncClient"]
 
@@ -565,6 +565,78 @@ class AsyncClient:
         ``--failure-delay``."""
         fields = proto.with_optional({"challenge": challenge, "code": code}, client_addr=client_addr)
         return Session.from_reply(await self.call("login_second_factor", fields, timeout=timeout))
+
+    # -- passkeys: see authnode.Client -------------------------------------
+
+    async def passkey_register_begin(
+        self,
+        token: str,
+        name: Optional[str] = None,
+        *,
+        timeout: Optional[float] = None,
+    ) -> dict[str, Any]:
+        """The creation options (a plain ``dict``, for the browser
+        unchanged) of a new passkey named ``name``; see
+        :meth:`authnode.Client.passkey_register_begin`."""
+        fields = proto.with_optional({"token": token}, name=name)
+        reply = await self.call("passkey_register_begin", fields, timeout=timeout)
+        return proto.options_of(reply, "passkey_register_begin")
+
+    async def passkey_register_finish(
+        self,
+        token: str,
+        credential: Mapping[str, Any],
+        *,
+        timeout: Optional[float] = None,
+    ) -> Passkey:
+        """Register the browser's ``RegistrationResponseJSON``; the new
+        :class:`~authnode.Passkey`, or :class:`~authnode.PasskeyRefused`.
+        See :meth:`authnode.Client.passkey_register_finish`."""
+        fields = {"token": token, "credential": dict(credential)}
+        reply = await self.call("passkey_register_finish", fields, timeout=timeout)
+        return Passkey.from_json(reply.get("passkey"))
+
+    async def passkey_login_begin(
+        self,
+        email: Optional[str] = None,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> PasskeyLoginOptions:
+        """The ``challenge_id`` and request options of a passkey sign-in
+        (of ``email``'s passkeys, or of any the browser holds); see
+        :meth:`authnode.Client.passkey_login_begin`."""
+        fields = proto.with_optional({}, email=email, client_addr=client_addr)
+        return PasskeyLoginOptions.from_reply(await self.call("passkey_login_begin", fields, timeout=timeout))
+
+    async def passkey_login_finish(
+        self,
+        challenge_id: str,
+        credential: Mapping[str, Any],
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> Session:
+        """The session of a passkey sign-in, from the browser's
+        ``AuthenticationResponseJSON``; a failed one raises
+        :class:`~authnode.InvalidCredentials` after the node's
+        ``--failure-delay``. See :meth:`authnode.Client.passkey_login_finish`."""
+        fields = proto.with_optional(
+            {"challenge_id": challenge_id, "credential": dict(credential)}, client_addr=client_addr
+        )
+        return Session.from_reply(await self.call("passkey_login_finish", fields, timeout=timeout))
+
+    async def passkeys_list(self, token: str, *, timeout: Optional[float] = None) -> list[Passkey]:
+        """The account's passkeys, oldest first; see
+        :meth:`authnode.Client.passkeys_list`."""
+        reply = await self.call("passkeys_list", {"token": token}, timeout=timeout)
+        return Passkey.list_from_json(reply.get("passkeys"))
+
+    async def passkey_delete(self, token: str, passkey_id: str, *, timeout: Optional[float] = None) -> None:
+        """Delete one of the account's passkeys
+        (:class:`~authnode.NoSuchPasskey` if it has none with that id); see
+        :meth:`authnode.Client.passkey_delete`."""
+        await self.call("passkey_delete", {"token": token, "passkey_id": passkey_id}, timeout=timeout)
 
     async def call(
         self,

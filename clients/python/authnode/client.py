@@ -37,7 +37,7 @@ from .errors import (
     Timeout,
     error_from_reply,
 )
-from .types import Session, Stats, TotpSetup, User
+from .types import Passkey, PasskeyLoginOptions, Session, Stats, TotpSetup, User
 
 __all__ = ["Client"]
 
@@ -275,7 +275,9 @@ class Client:
     ``recovery_finish``, ``verify_email_finish`` and ``change_email_*``:
     those hash or check a password or a code, and a failed one is answered
     no sooner than the node's ``--failure-delay`` (2 s by default), a
-    penalized one up to ``--max-penalty`` (60 s) later. A
+    penalized one up to ``--max-penalty`` (60 s) later. The second
+    factor's operations that check a code and ``passkey_login_finish`` get
+    ``auth_timeout`` too, the other passkey operations ``timeout``. A
     shorter ``auth_timeout`` turns slow but legitimate answers into
     :class:`~authnode.Timeout`, whose outcome is unknown.
 
@@ -835,6 +837,187 @@ class Client:
         """
         fields = proto.with_optional({"challenge": challenge, "code": code}, client_addr=client_addr)
         return Session.from_reply(self.call("login_second_factor", fields, timeout=timeout))
+
+    # -- passkeys (docs/protocol.md, "Passkeys (WebAuthn)") ----------------
+    #
+    # The options go to the browser and the credential comes back from it
+    # as the WebAuthn JSON forms, unchanged: plain dicts, binary members
+    # base64url without padding. A node without --webauthn-rp-id answers
+    # all six with Unavailable (the message names the option). A failed
+    # sign-in is InvalidCredentials, late on purpose like a wrong
+    # password. None of them is resent after a lost connection.
+
+    def passkey_register_begin(
+        self,
+        token: str,
+        name: Optional[str] = None,
+        *,
+        timeout: Optional[float] = None,
+    ) -> dict[str, Any]:
+        """Start registering a new passkey for the account of ``token``.
+
+        Args:
+            token: A live session token of the account.
+            name: What to call the passkey (at most 64 bytes), for its
+                owner to tell their passkeys apart; the node's default
+                (``"Passkey"``) if ``None``.
+            timeout: Seconds to wait; default ``timeout``.
+
+        Returns:
+            The ``PublicKeyCredentialCreationOptionsJSON`` (``rp``, ``user``,
+            ``challenge``, ``pubKeyCredParams``, ``timeout``,
+            ``excludeCredentials``, ``authenticatorSelection``,
+            ``attestation``) as a plain ``dict``: hand it to the browser
+            unchanged (``PublicKeyCredential.parseCreationOptionsFromJSON``
+            and ``navigator.credentials.create``), and what the browser
+            makes of it to :meth:`passkey_register_finish`. Its challenge
+            lasts 5 minutes.
+
+        Raises:
+            InvalidToken, BadRequest (the name is too long), Unavailable
+            (also: no ``--webauthn-rp-id``), Internal.
+        """
+        fields = proto.with_optional({"token": token}, name=name)
+        reply = self.call("passkey_register_begin", fields, timeout=timeout)
+        return proto.options_of(reply, "passkey_register_begin")
+
+    def passkey_register_finish(
+        self,
+        token: str,
+        credential: Mapping[str, Any],
+        *,
+        timeout: Optional[float] = None,
+    ) -> Passkey:
+        """Register the passkey the browser made from the options of
+        :meth:`passkey_register_begin`.
+
+        Args:
+            token: A live session token of the same account.
+            credential: The browser's ``RegistrationResponseJSON``
+                (``navigator.credentials.create(...)`` then ``.toJSON()``:
+                ``id``, ``rawId``, ``type``, ``response`` with
+                ``clientDataJSON`` and ``attestationObject``), as received.
+            timeout: Seconds to wait; default ``timeout``.
+
+        Returns:
+            The new passkey.
+
+        Raises:
+            PasskeyRefused: The credential does not verify (``message``
+                names the check, e.g. ``wrong_origin``), or its challenge
+                is not a live one of this account.
+            Conflict: That credential is registered already.
+            InvalidToken, BadRequest (``credential`` is not a
+            RegistrationResponseJSON), Unavailable, Internal.
+            ConnectionLost, Timeout: no answer; the passkey may be
+                registered (see :meth:`passkeys_list`).
+        """
+        fields = {"token": token, "credential": dict(credential)}
+        reply = self.call("passkey_register_finish", fields, timeout=timeout)
+        return Passkey.from_json(reply.get("passkey"))
+
+    def passkey_login_begin(
+        self,
+        email: Optional[str] = None,
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> PasskeyLoginOptions:
+        """Start a passkey sign-in.
+
+        Args:
+            email: The address the user typed, if any: the options then
+                list that account's passkeys. Without it the browser offers
+                whichever passkeys it holds for the site (discoverable
+                credentials). An email without an account or without
+                passkeys gets a made-up id, the same each time, so the
+                answer tells nothing about the account.
+            client_addr: The end user's address, for trusted callers (see
+                :meth:`login`).
+            timeout: Seconds to wait; default ``timeout``.
+
+        Returns:
+            The ``challenge_id`` for :meth:`passkey_login_finish` and the
+            ``options`` (``PublicKeyCredentialRequestOptionsJSON``, a plain
+            ``dict``) for the browser's ``navigator.credentials.get``.
+
+        Raises:
+            BadRequest, Unavailable (also: no ``--webauthn-rp-id``),
+            Internal.
+        """
+        fields = proto.with_optional({}, email=email, client_addr=client_addr)
+        return PasskeyLoginOptions.from_reply(self.call("passkey_login_begin", fields, timeout=timeout))
+
+    def passkey_login_finish(
+        self,
+        challenge_id: str,
+        credential: Mapping[str, Any],
+        *,
+        client_addr: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> Session:
+        """Finish a passkey sign-in with the browser's answer to the options
+        of :meth:`passkey_login_begin`, and start a session.
+
+        Args:
+            challenge_id: The ``challenge_id`` of the begin.
+            credential: The browser's ``AuthenticationResponseJSON``
+                (``navigator.credentials.get(...)`` then ``.toJSON()``:
+                ``id``, ``rawId``, ``type``, ``response`` with
+                ``clientDataJSON``, ``authenticatorData``, ``signature``
+                and ``userHandle``), as received.
+            client_addr: The end user's address, for trusted callers (see
+                :meth:`login`): failed sign-ins are throttled on it.
+            timeout: Seconds to wait; default ``auth_timeout``.
+
+        Returns:
+            The session, as :meth:`login` returns it (``password_breached``
+            false: no password was used).
+
+        Raises:
+            InvalidCredentials (late): the assertion failed: the challenge
+                is unknown, expired or used, the credential unknown or not
+                the begin's account's, the signature bad, the counter gone
+                back, or the account disabled. One answer for all.
+            SecondFactorRequired: The account has TOTP on and the passkey
+                did not verify the user (no PIN or fingerprint): finish
+                with :meth:`login_second_factor`, as after a password.
+            EmailNotVerified, RateLimited (with ``retry_after_ms``),
+            BadRequest, Busy, Unavailable, Internal.
+            ConnectionLost, Timeout: no answer; a session may have started
+                and the challenge may be used up.
+        """
+        fields = proto.with_optional(
+            {"challenge_id": challenge_id, "credential": dict(credential)}, client_addr=client_addr
+        )
+        return Session.from_reply(self.call("passkey_login_finish", fields, timeout=timeout))
+
+    def passkeys_list(self, token: str, *, timeout: Optional[float] = None) -> list[Passkey]:
+        """The passkeys of the account of ``token``, oldest first.
+
+        Raises:
+            InvalidToken, Unavailable (also: no ``--webauthn-rp-id``),
+            Internal.
+        """
+        reply = self.call("passkeys_list", {"token": token}, timeout=timeout)
+        return Passkey.list_from_json(reply.get("passkeys"))
+
+    def passkey_delete(self, token: str, passkey_id: str, *, timeout: Optional[float] = None) -> None:
+        """Delete a passkey of the account of ``token``; it signs in no
+        more.
+
+        Args:
+            token: A live session token of the account.
+            passkey_id: The passkey's :attr:`~authnode.Passkey.id`.
+            timeout: Seconds to wait; default ``timeout``.
+
+        Raises:
+            NoSuchPasskey: The account has no passkey with that id.
+            InvalidToken, BadRequest, Unavailable, Internal.
+            ConnectionLost, Timeout: no answer; the passkey may be gone (a
+                second delete then raises NoSuchPasskey).
+        """
+        self.call("passkey_delete", {"token": token, "passkey_id": passkey_id}, timeout=timeout)
 
     # -- the generic call ------------------------------------------------
 

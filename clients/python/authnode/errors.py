@@ -48,6 +48,8 @@ __all__ = [
     "SecondFactorRequired",
     "Conflict",
     "BreachedPassword",
+    "PasskeyRefused",
+    "NoSuchPasskey",
     "RateLimited",
     "TransportError",
     "ConnectFailed",
@@ -153,8 +155,9 @@ class Unavailable(AuthnodeError):
     """``unavailable``: the node's database did not answer in time. The
     request **may or may not** have taken effect; retry later, knowing
     that. Also the answer to the account codes' operations of a node
-    started without ``--smtp-url`` (the message names it): those never
-    take effect there."""
+    started without ``--smtp-url``, and to the passkey operations of one
+    started without ``--webauthn-rp-id`` (the message names the option):
+    those never take effect there."""
 
     CODE = "unavailable"
 
@@ -189,7 +192,10 @@ class EmailTaken(AuthnodeError):
 
 class InvalidCredentials(AuthnodeError):
     """``invalid_credentials``: ``login`` with an unknown email or a wrong
-    password, or ``change_password`` with a wrong old password. The node
+    password, ``change_password`` with a wrong old password, or
+    ``passkey_login_finish`` with an assertion that failed (a stale or used
+    challenge, an unknown credential or another account's, a bad signature,
+    a counter that went back, a disabled account: one answer). The node
     answers this late on purpose (``--failure-delay``, 2 s by default, more
     under throttle penalties)."""
 
@@ -237,9 +243,11 @@ class EmailNotVerified(AuthnodeError):
 
 class SecondFactorRequired(AuthnodeError):
     """``second_factor_required``: ``login`` (or ``recovery_finish``) with
-    the right password (or code) of an account that has TOTP on. No session
-    was started; the user's TOTP code or one of their recovery codes, given
-    to ``login_second_factor`` with :attr:`challenge`, starts it.
+    the right password (or code) of an account that has TOTP on, or
+    ``passkey_login_finish`` of such an account whose passkey did not verify
+    the user (no PIN or fingerprint: one factor only). No session was
+    started; the user's TOTP code or one of their recovery codes, given to
+    ``login_second_factor`` with :attr:`challenge`, starts it.
     ``recovery_finish`` has set the new password (and revoked every
     session) all the same.
 
@@ -301,7 +309,9 @@ class Conflict(AuthnodeError):
     state than it needs: ``totp_setup`` or ``totp_enable`` while TOTP is on
     already, ``totp_enable`` with nothing set up to confirm (call
     ``totp_setup`` first), or ``totp_disable`` and
-    ``recovery_codes_renew`` while TOTP is off. Nothing changed."""
+    ``recovery_codes_renew`` while TOTP is off. Also
+    ``passkey_register_finish`` of a credential that is registered already.
+    Nothing changed."""
 
     CODE = "conflict"
 
@@ -317,10 +327,28 @@ class BreachedPassword(AuthnodeError):
     CODE = "breached_password"
 
 
+class PasskeyRefused(AuthnodeError):
+    """``passkey_refused``: ``passkey_register_finish`` got a credential
+    that does not verify (the message names the check that failed, such as
+    ``wrong_origin``, ``wrong_rp``, ``wrong_challenge`` or
+    ``no_user_presence``), or whose challenge is not a live one of this
+    account (used, expired, or another account's). Nothing was registered;
+    start again with ``passkey_register_begin``."""
+
+    CODE = "passkey_refused"
+
+
+class NoSuchPasskey(AuthnodeError):
+    """``no_such_passkey``: ``passkey_delete`` with an id the account has no
+    passkey with (deleted already, or never its own)."""
+
+    CODE = "no_such_passkey"
+
+
 class RateLimited(AuthnodeError):
     """``rate_limited``: too many registrations from this address, or
-    logins for this address or account are penalized and one is held
-    already. ``retry_after_ms`` says when to try again. No password was
+    logins (passkey sign-ins too, on keys of their own) for this address or
+    account are penalized and one is held already. ``retry_after_ms`` says when to try again. No password was
     checked.
 
     Wait at least ``retry_after_ms`` before sending that login again *on the
@@ -355,6 +383,8 @@ ERROR_CLASSES: Mapping[str, type[AuthnodeError]] = {
         SecondFactorRequired,
         Conflict,
         BreachedPassword,
+        PasskeyRefused,
+        NoSuchPasskey,
         RateLimited,
     )
     if cls.CODE is not None

@@ -17,7 +17,7 @@ from typing import Any, Mapping, Optional
 
 from .errors import ProtocolError, parse_timestamp
 
-__all__ = ["User", "Session", "Stats", "TotpSetup"]
+__all__ = ["User", "Session", "Stats", "TotpSetup", "Passkey", "PasskeyLoginOptions"]
 
 
 def _require(obj: Mapping[str, Any], name: str, kind: type, what: str) -> Any:
@@ -106,8 +106,8 @@ class User:
 @dataclass(frozen=True)
 class Session:
     """The result of a successful ``login`` (and of ``recovery_finish``,
-    which logs in, and of ``login_second_factor``, the second step of a
-    login of an account with TOTP on).
+    which logs in, of ``login_second_factor``, the second step of a
+    login of an account with TOTP on, and of ``passkey_login_finish``).
 
     ``token`` and ``device_token`` are secrets: they are left out of
     ``repr()`` so that they do not end up in logs by accident.
@@ -124,7 +124,8 @@ class Session:
         password_breached: The password of this login is in the node's
             breached-password index: the login succeeded, but ask the user
             to change it. ``False`` from a node without the index (or an
-            older node, which does not send it).
+            older node, which does not send it), and after a passkey
+            sign-in.
         extra: Reply members this version of the client does not know.
     """
 
@@ -139,8 +140,8 @@ class Session:
 
     @classmethod
     def from_reply(cls, reply: Mapping[str, Any]) -> "Session":
-        """Parse a successful ``login`` (or ``recovery_finish``, or
-        ``login_second_factor``) reply."""
+        """Parse a successful ``login`` (or ``recovery_finish``,
+        ``login_second_factor``, ``passkey_login_finish``) reply."""
         device = reply.get("device_token")
         if device is not None and not isinstance(device, str):
             raise ProtocolError("login: device_token is not a string")
@@ -187,6 +188,88 @@ class TotpSetup:
         return cls(
             secret=_require(reply, "secret", str, "totp_setup"),
             uri=_require(reply, "uri", str, "totp_setup"),
+            extra=_extra(reply, cls._KNOWN),
+        )
+
+
+@dataclass(frozen=True)
+class Passkey:
+    """A passkey (WebAuthn credential) of an account, as
+    ``passkey_register_finish`` and ``passkeys_list`` return it.
+
+    Attributes:
+        id: The credential id, base64url without padding; what
+            ``passkey_delete`` takes.
+        name: The name it was registered with (``"Passkey"`` if none was
+            given), for the account's owner to tell their passkeys apart.
+        created_at: When it was registered (UTC, aware).
+        last_used_at: Its latest sign-in, or ``None`` if it has not signed
+            in yet.
+        extra: Members of the passkey object this version of the client
+            does not know.
+    """
+
+    id: str
+    name: str
+    created_at: datetime
+    last_used_at: Optional[datetime]
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    _KNOWN = {"id", "name", "created_at", "last_used_at"}
+
+    @classmethod
+    def from_json(cls, obj: Any) -> "Passkey":
+        """Parse a passkey object of a reply."""
+        if not isinstance(obj, Mapping):
+            raise ProtocolError("passkey is not an object")
+        last = obj.get("last_used_at")
+        return cls(
+            id=_require(obj, "id", str, "passkey"),
+            name=_require(obj, "name", str, "passkey"),
+            created_at=_timestamp(obj.get("created_at"), "passkey.created_at"),
+            last_used_at=None if last is None else _timestamp(last, "passkey.last_used_at"),
+            extra=_extra(obj, cls._KNOWN),
+        )
+
+    @classmethod
+    def list_from_json(cls, value: Any) -> list["Passkey"]:
+        """Parse the ``passkeys`` member of a ``passkeys_list`` reply."""
+        if not isinstance(value, list):
+            raise ProtocolError("passkeys_list: member 'passkeys' is missing or not a list")
+        return [cls.from_json(p) for p in value]
+
+
+@dataclass(frozen=True)
+class PasskeyLoginOptions:
+    """The result of ``passkey_login_begin``: what a passkey sign-in needs.
+
+    Attributes:
+        challenge_id: Names the sign-in's challenge; pass it back with the
+            browser's answer to ``passkey_login_finish``. It works once,
+            for 5 minutes. Not a secret: only the passkey's signature
+            turns it into a session.
+        options: The ``PublicKeyCredentialRequestOptionsJSON`` (``challenge``,
+            ``timeout``, ``rpId``, ``allowCredentials``, ``userVerification``;
+            binary members base64url) as a plain ``dict``: hand it to the
+            browser unchanged (``PublicKeyCredential.parseRequestOptionsFromJSON``).
+        extra: Reply members this version of the client does not know.
+    """
+
+    challenge_id: str
+    options: dict[str, Any] = field(hash=False)
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    _KNOWN = {"id", "ok", "challenge_id", "options"}
+
+    @classmethod
+    def from_reply(cls, reply: Mapping[str, Any]) -> "PasskeyLoginOptions":
+        """Parse a successful ``passkey_login_begin`` reply."""
+        options = reply.get("options")
+        if not isinstance(options, Mapping):
+            raise ProtocolError("passkey_login_begin: member 'options' is missing or not an object")
+        return cls(
+            challenge_id=_require(reply, "challenge_id", str, "passkey_login_begin"),
+            options=dict(options),
             extra=_extra(reply, cls._KNOWN),
         )
 

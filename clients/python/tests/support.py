@@ -14,13 +14,16 @@ its links to the storage node and the hasher nodes it was given.
 
 :class:`SmtpSink` is an SMTP server on loopback for nodes that mail
 (the account codes). :class:`Authenticator` is an authenticator app for
-the second-factor tests.
+the second-factor tests; :class:`PasskeyAuthenticator` a passkey
+authenticator and browser for the passkey tests.
 
 Every wait here is bounded in time; nothing polls without a deadline.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 import json
 import os
@@ -513,6 +516,154 @@ class Authenticator:
         now = self.step_now()
         valid = {self.code_of(s) for s in range(now - 2, now + 3)}
         return [c for c in (f"{i:06d}" for i in range(count + len(valid))) if c not in valid][:count]
+
+
+def b64url(data: bytes) -> str:
+    """base64url without padding, WebAuthn's JSON form of binary."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def cbor(value: Any) -> bytes:
+    """CBOR (RFC 8949) of ints, bytes, text, lists and dicts (in the order
+    given), what an authenticator writes: its own encoder, not the node's
+    libcbor."""
+
+    def head(major: int, n: int) -> bytes:
+        if n < 24:
+            return bytes([major << 5 | n])
+        for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+            if n < 1 << (8 * size):
+                return bytes([major << 5 | info]) + n.to_bytes(size, "big")
+        raise ValueError("integer too large for CBOR")
+
+    if isinstance(value, bool):
+        raise TypeError("no booleans here")
+    if isinstance(value, int):
+        return head(0, value) if value >= 0 else head(1, -1 - value)
+    if isinstance(value, bytes):
+        return head(2, len(value)) + value
+    if isinstance(value, str):
+        text = value.encode("utf-8")
+        return head(3, len(text)) + text
+    if isinstance(value, list):
+        return head(4, len(value)) + b"".join(cbor(v) for v in value)
+    if isinstance(value, dict):
+        return head(5, len(value)) + b"".join(cbor(k) + cbor(v) for k, v in value.items())
+    raise TypeError(f"no CBOR for {type(value).__name__}")
+
+
+#: The origin of the pages the passkey tests' "browser" runs on: the
+#: default ``--webauthn-origins`` of ``--webauthn-rp-id=example.com``.
+PASSKEY_ORIGIN = "https://example.com"
+
+_UP, _UV, _AT = 0x01, 0x04, 0x40
+
+
+class PasskeyAuthenticator:
+    """A passkey authenticator and the browser around it, in software: it
+    takes the options the node sends and answers with what
+    ``navigator.credentials.create(...)`` / ``.get(...)`` and ``toJSON()``
+    would hand the page (RegistrationResponseJSON with attestation format
+    ``none``, AuthenticationResponseJSON), binary members base64url.
+
+    ES256 keys and signatures (DER, as WebAuthn has them) come from Debian's
+    python3-cryptography; the CBOR (attestation object, COSE key) is
+    :func:`cbor`. One signature counter for all its credentials, one up per
+    signature. ``origin`` goes into clientDataJSON; with ``user_verified``
+    false the authenticator data says the user was present but not verified
+    (no PIN, no fingerprint).
+    """
+
+    def __init__(self, origin: str = PASSKEY_ORIGIN, user_verified: bool = True) -> None:
+        from cryptography.hazmat.primitives.asymmetric import ec  # only the passkey tests need it
+
+        self._ec = ec
+        self.origin = origin
+        self.user_verified = user_verified
+        self.counter = 0
+        #: (credential id, private key, rp id, user handle), oldest first.
+        self.credentials: list[tuple[bytes, Any, str, str]] = []
+
+    def _client_data(self, kind: str, challenge: str) -> bytes:
+        return json.dumps(
+            {"type": kind, "challenge": challenge, "origin": self.origin, "crossOrigin": False},
+            separators=(",", ":"),
+        ).encode()
+
+    def _flags(self, extra: int = 0) -> bytes:
+        return bytes([_UP | (_UV if self.user_verified else 0) | extra])
+
+    def create(self, options: dict[str, Any], *, again: bool = False) -> dict[str, Any]:
+        """A new credential for the creation options' rp and user (with
+        ``again``: this authenticator's newest credential once more, as one
+        that ignores ``excludeCredentials`` would)."""
+        rp_id, handle = options["rp"]["id"], options["user"]["id"]
+        if again:
+            cred_id, key, _, _ = self.credentials[-1]
+        else:
+            cred_id, key = os.urandom(32), self._ec.generate_private_key(self._ec.SECP256R1())
+            self.credentials.append((cred_id, key, rp_id, handle))
+        public = key.public_key().public_numbers()
+        cose_key = {1: 2, 3: -7, -1: 1, -2: public.x.to_bytes(32, "big"), -3: public.y.to_bytes(32, "big")}
+        auth_data = (
+            hashlib.sha256(rp_id.encode()).digest()
+            + self._flags(_AT)
+            + self.counter.to_bytes(4, "big")
+            + bytes(16)  # aaguid
+            + len(cred_id).to_bytes(2, "big")
+            + cred_id
+            + cbor(cose_key)
+        )
+        attestation = cbor({"fmt": "none", "attStmt": {}, "authData": auth_data})
+        return {
+            "id": b64url(cred_id),
+            "rawId": b64url(cred_id),
+            "type": "public-key",
+            "response": {
+                "clientDataJSON": b64url(self._client_data("webauthn.create", options["challenge"])),
+                "attestationObject": b64url(attestation),
+                "transports": ["internal"],
+            },
+            "clientExtensionResults": {},
+            "authenticatorAttachment": "platform",
+        }
+
+    def get(self, options: dict[str, Any]) -> Optional[dict[str, Any]]:
+        """An assertion for the request options: signed with the first of
+        ``allowCredentials`` that is this authenticator's or, when the list
+        is empty, with its newest credential for the ``rpId``; ``None`` when
+        it has none of those."""
+        from cryptography.hazmat.primitives import hashes
+
+        rp_id = options["rpId"]
+        allowed = [c["id"] for c in options.get("allowCredentials", [])]
+        mine = [c for c in self.credentials if c[2] == rp_id]
+        if allowed:
+            mine = [c for c in mine if b64url(c[0]) in allowed][:1]
+        if not mine:
+            return None
+        cred_id, key, _, handle = mine[-1]
+        self.counter += 1
+        auth_data = hashlib.sha256(rp_id.encode()).digest() + self._flags() + self.counter.to_bytes(4, "big")
+        client_data = self._client_data("webauthn.get", options["challenge"])
+        signature = key.sign(auth_data + hashlib.sha256(client_data).digest(), self._ec.ECDSA(hashes.SHA256()))
+        return {
+            "id": b64url(cred_id),
+            "rawId": b64url(cred_id),
+            "type": "public-key",
+            "response": {
+                "clientDataJSON": b64url(client_data),
+                "authenticatorData": b64url(auth_data),
+                "signature": b64url(signature),
+                "userHandle": handle,
+            },
+            "clientExtensionResults": {},
+            "authenticatorAttachment": "platform",
+        }
 
 
 class NodeTestCase(unittest.TestCase):

@@ -48,6 +48,8 @@ EXPECTED_CLASSES = {
     "second_factor_required": authnode.SecondFactorRequired,
     "conflict": authnode.Conflict,
     "breached_password": authnode.BreachedPassword,
+    "passkey_refused": authnode.PasskeyRefused,
+    "no_such_passkey": authnode.NoSuchPasskey,
     "rate_limited": authnode.RateLimited,
 }
 
@@ -82,6 +84,59 @@ SECOND_FACTOR_OPS = (
     "login_second_factor",
 )
 
+#: The passkeys' operations (docs/protocol.md, "Passkeys (WebAuthn)").
+PASSKEY_OPS = (
+    "passkey_register_begin",
+    "passkey_register_finish",
+    "passkey_login_begin",
+    "passkey_login_finish",
+    "passkeys_list",
+    "passkey_delete",
+)
+
+#: A passkey object as the node sends it, and the options and credentials
+#: the passkey methods of the unit tests pass through (opaque to the client).
+PASSKEY = {"id": "Y3JlZC0x", "name": "laptop", "created_at": "2026-11-25T14:58:01Z", "last_used_at": None}
+CREATION_OPTIONS = {
+    "rp": {"id": "example.com", "name": "Example"},
+    "user": {"id": "aGFuZGxl", "name": "ann@example.org", "displayName": "Ann"},
+    "challenge": "Y2hhbGxlbmdl",
+    "pubKeyCredParams": [{"type": "public-key", "alg": -7}],
+    "timeout": 300000,
+    "excludeCredentials": [],
+    "authenticatorSelection": {"residentKey": "preferred", "userVerification": "preferred"},
+    "attestation": "none",
+}
+REQUEST_OPTIONS = {
+    "challenge": "Y2hhbGxlbmdl",
+    "timeout": 300000,
+    "rpId": "example.com",
+    "allowCredentials": [{"type": "public-key", "id": "Y3JlZC0x"}],
+    "userVerification": "preferred",
+}
+REGISTRATION = {
+    "id": "Y3JlZC0x", "rawId": "Y3JlZC0x", "type": "public-key",
+    "response": {"clientDataJSON": "e30", "attestationObject": "oA", "transports": ["internal"]},
+    "clientExtensionResults": {},
+}
+ASSERTION = {
+    "id": "Y3JlZC0x", "rawId": "Y3JlZC0x", "type": "public-key",
+    "response": {"clientDataJSON": "e30", "authenticatorData": "AA", "signature": "AA", "userHandle": "aGFuZGxl"},
+    "clientExtensionResults": {},
+}
+
+#: The requests the passkey methods of the unit tests send.
+PASSKEY_OPS_ON_THE_WIRE = [
+    {"op": "passkey_register_begin", "token": TOKEN, "name": "laptop"},
+    {"op": "passkey_register_begin", "token": TOKEN},
+    {"op": "passkey_register_finish", "token": TOKEN, "credential": REGISTRATION},
+    {"op": "passkeys_list", "token": TOKEN},
+    {"op": "passkey_login_begin", "email": "ann@example.org", "client_addr": "203.0.113.9"},
+    {"op": "passkey_login_begin"},
+    {"op": "passkey_login_finish", "challenge_id": CHALLENGE, "credential": ASSERTION, "client_addr": "203.0.113.9"},
+    {"op": "passkey_delete", "token": TOKEN, "passkey_id": "Y3JlZC0x"},
+]
+
 #: The requests the second-factor methods of the unit tests send.
 SECOND_FACTOR_OPS_ON_THE_WIRE = [
     {"op": "totp_setup", "token": TOKEN},
@@ -112,7 +167,7 @@ def answer(req: dict[str, Any]) -> dict[str, Any]:
         reply["user"] = dict(USER)
     elif op == "verify_email_start":
         reply["sent"] = True
-    elif op in ("login", "recovery_finish", "login_second_factor"):
+    elif op in ("login", "recovery_finish", "login_second_factor", "passkey_login_finish"):
         reply.update(token=TOKEN, expires_at="2026-11-26T14:58:01Z", user=dict(USER))
     elif op == "totp_setup":
         reply.update(secret=SECRET, uri=URI)
@@ -120,6 +175,14 @@ def answer(req: dict[str, Any]) -> dict[str, Any]:
         reply["recovery_codes"] = list(RECOVERY_CODES)
     elif op == "stats":
         reply["stats"] = {"connections": 1, "uptime_seconds": 3}
+    elif op == "passkey_register_begin":
+        reply["options"] = dict(CREATION_OPTIONS)
+    elif op == "passkey_register_finish":
+        reply["passkey"] = dict(PASSKEY)
+    elif op == "passkey_login_begin":
+        reply.update(challenge_id=CHALLENGE, options=dict(REQUEST_OPTIONS))
+    elif op == "passkeys_list":
+        reply["passkeys"] = [dict(PASSKEY), {**PASSKEY, "id": "Y3JlZC0y", "last_used_at": "2026-11-26T09:00:00Z"}]
     return reply
 
 
@@ -221,18 +284,22 @@ class CallPolicyTest(unittest.TestCase):
             "totp_disable",
             "recovery_codes_renew",
             "login_second_factor",
+            "passkey_login_finish",
             "some_future_op",
         )
         for op in slow:
             self.assertEqual(proto.call_timeout(op, None, Settings()), 90.0, op)
-        for op in ("ping", "whoami", "logout", "stats", "recovery_start", "verify_email_start", "totp_setup"):
+        quick = ("ping", "whoami", "logout", "stats", "recovery_start", "verify_email_start", "totp_setup",
+                 *(op for op in PASSKEY_OPS if op != "passkey_login_finish"))
+        for op in quick:
             self.assertEqual(proto.call_timeout(op, None, Settings()), 10.0, op)
         self.assertEqual(proto.call_timeout("login", 3.0, Settings()), 3.0)
 
     def test_only_read_only_ops_retry_by_default(self) -> None:
         for op in ("ping", "whoami", "stats"):
             self.assertTrue(proto.call_retries(op, None, Settings()), op)
-        for op in ("register", "login", "logout", "change_password", "some_future_op", *CODE_OPS, *SECOND_FACTOR_OPS):
+        for op in ("register", "login", "logout", "change_password", "some_future_op", *CODE_OPS, *SECOND_FACTOR_OPS,
+                   *PASSKEY_OPS):
             self.assertFalse(proto.call_retries(op, None, Settings()), op)
         no_retries = Settings()
         no_retries.retry_idempotent = False
@@ -368,6 +435,40 @@ class ParsingTest(unittest.TestCase):
         for bad in (None, "K7QM-2XPA", [1]):
             with self.subTest(recovery_codes=bad), self.assertRaises(authnode.ProtocolError):
                 proto.recovery_codes_of({"ok": True, "recovery_codes": bad}, "totp_enable")
+
+    def test_passkey_replies(self) -> None:
+        passkey = authnode.Passkey.from_json({**PASSKEY, "backed_up": True})
+        self.assertEqual((passkey.id, passkey.name, passkey.last_used_at), ("Y3JlZC0x", "laptop", None))
+        self.assertEqual(passkey.created_at.isoformat(), "2026-11-25T14:58:01+00:00")
+        self.assertEqual(passkey.extra, {"backed_up": True})
+        used = authnode.Passkey.from_json({**PASSKEY, "last_used_at": "2026-11-26T09:00:00Z"})
+        self.assertEqual(used.last_used_at.isoformat(), "2026-11-26T09:00:00+00:00")
+        self.assertEqual(hash(passkey), hash(authnode.Passkey.from_json(PASSKEY)))
+        self.assertEqual(authnode.Passkey.list_from_json([PASSKEY, PASSKEY]), [passkey, passkey])
+        for bad in ({**PASSKEY, "id": 1}, {**PASSKEY, "created_at": "yesterday"},
+                    {**PASSKEY, "last_used_at": 5}, {k: v for k, v in PASSKEY.items() if k != "name"}, "x"):
+            with self.subTest(passkey=bad), self.assertRaises(authnode.ProtocolError):
+                authnode.Passkey.from_json(bad)
+        for bad in (None, PASSKEY, [1]):
+            with self.subTest(passkeys=bad), self.assertRaises(authnode.ProtocolError):
+                authnode.Passkey.list_from_json(bad)
+
+        begun = authnode.PasskeyLoginOptions.from_reply(
+            {"id": 1, "ok": True, "challenge_id": CHALLENGE, "options": REQUEST_OPTIONS, "hint": 1}
+        )
+        self.assertEqual((begun.challenge_id, begun.options, begun.extra), (CHALLENGE, REQUEST_OPTIONS, {"hint": 1}))
+        self.assertIs(type(begun.options), dict)
+        for bad in ({"ok": True, "options": REQUEST_OPTIONS}, {"ok": True, "challenge_id": CHALLENGE},
+                    {"ok": True, "challenge_id": CHALLENGE, "options": []}):
+            with self.subTest(reply=bad), self.assertRaises(authnode.ProtocolError):
+                authnode.PasskeyLoginOptions.from_reply(bad)
+
+        options = proto.options_of({"ok": True, "options": CREATION_OPTIONS}, "passkey_register_begin")
+        self.assertEqual(options, CREATION_OPTIONS)
+        self.assertIs(type(options), dict)
+        for bad in (None, "x", [1]):
+            with self.subTest(options=bad), self.assertRaises(authnode.ProtocolError):
+                proto.options_of({"ok": True, "options": bad}, "passkey_register_begin")
 
     def test_verify_email_start_needs_its_sent_member(self) -> None:
         self.assertIs(proto.sent_of({"ok": True, "sent": False}), False)
@@ -534,6 +635,12 @@ class FakeNodeSyncTest(unittest.TestCase):
             "totp_disable": lambda: c.totp_disable(TOKEN, "p" * 8, "492039"),
             "recovery_codes_renew": lambda: c.recovery_codes_renew(TOKEN, CODE),
             "login_second_factor": lambda: c.login_second_factor(CHALLENGE, "492039"),
+            "passkey_register_begin": lambda: c.passkey_register_begin(TOKEN),
+            "passkey_register_finish": lambda: c.passkey_register_finish(TOKEN, REGISTRATION),
+            "passkey_login_begin": lambda: c.passkey_login_begin(),
+            "passkey_login_finish": lambda: c.passkey_login_finish(CHALLENGE, ASSERTION),
+            "passkeys_list": lambda: c.passkeys_list(TOKEN),
+            "passkey_delete": lambda: c.passkey_delete(TOKEN, "Y3JlZC0x"),
         }
         for op, call in calls.items():
             with self.subTest(op=op):
@@ -575,6 +682,54 @@ class FakeNodeSyncTest(unittest.TestCase):
         self.assertIsInstance(session, authnode.Session)
         sent = [{k: v for k, v in r.items() if k != "id"} for r in fake.lines]
         self.assertEqual(sent, SECOND_FACTOR_OPS_ON_THE_WIRE)
+
+    def test_the_passkey_methods_send_their_fields_and_parse_their_replies(self) -> None:
+        fake = self.fake(lambda conn, i: serve_forever(fake)(conn, i))
+        c = self.client(fake)
+        self.assertEqual(c.passkey_register_begin(TOKEN, "laptop"), CREATION_OPTIONS)
+        self.assertEqual(c.passkey_register_begin(TOKEN)["rp"]["id"], "example.com")
+        passkey = c.passkey_register_finish(TOKEN, REGISTRATION)
+        self.assertIsInstance(passkey, authnode.Passkey)
+        self.assertEqual((passkey.id, passkey.name), ("Y3JlZC0x", "laptop"))
+        listed = c.passkeys_list(TOKEN)
+        self.assertEqual([p.id for p in listed], ["Y3JlZC0x", "Y3JlZC0y"])
+        self.assertEqual(listed[0], passkey)
+        self.assertIsNotNone(listed[1].last_used_at)
+        begun = c.passkey_login_begin("ann@example.org", client_addr="203.0.113.9")
+        self.assertIsInstance(begun, authnode.PasskeyLoginOptions)
+        self.assertEqual((begun.challenge_id, begun.options), (CHALLENGE, REQUEST_OPTIONS))
+        self.assertEqual(c.passkey_login_begin().challenge_id, CHALLENGE)
+        session = c.passkey_login_finish(CHALLENGE, ASSERTION, client_addr="203.0.113.9")
+        self.assertIsInstance(session, authnode.Session)
+        self.assertEqual(session.token, TOKEN)
+        self.assertIsNone(c.passkey_delete(TOKEN, "Y3JlZC0x"))
+        sent = [{k: v for k, v in r.items() if k != "id"} for r in fake.lines]
+        self.assertEqual(sent, PASSKEY_OPS_ON_THE_WIRE)
+
+    def test_the_passkey_refusals_raise_their_classes(self) -> None:
+        refusals = {
+            "passkey_register_finish": ("passkey_refused", "wrong_origin"),
+            "passkey_delete": ("no_such_passkey", "no such passkey"),
+            "passkey_login_finish": ("second_factor_required", "a second factor is needed"),
+        }
+
+        def handler(conn: socket.socket, index: int) -> None:
+            while True:
+                (req,) = read_lines(conn, 1, fake, timeout=30)
+                code, message = refusals[req["op"]]
+                write_json(conn, {"id": req["id"], "ok": False, "error": {"code": code, "message": message},
+                                  **SECOND_FACTOR})
+
+        fake = self.fake(handler)
+        c = self.client(fake)
+        with self.assertRaises(authnode.PasskeyRefused) as cm:
+            c.passkey_register_finish(TOKEN, REGISTRATION)
+        self.assertEqual((cm.exception.op, cm.exception.message), ("passkey_register_finish", "wrong_origin"))
+        with self.assertRaises(authnode.NoSuchPasskey):
+            c.passkey_delete(TOKEN, "Y3JlZC0x")
+        with self.assertRaises(authnode.SecondFactorRequired) as cm:
+            c.passkey_login_finish(CHALLENGE, ASSERTION)
+        self.assertEqual((cm.exception.op, cm.exception.challenge), ("passkey_login_finish", CHALLENGE))
 
     def test_a_login_answered_second_factor_required_raises_it(self) -> None:
         def handler(conn: socket.socket, index: int) -> None:
@@ -738,6 +893,22 @@ class FakeNodeAsyncTest(unittest.IsolatedAsyncioTestCase):
             self.assertEqual(session.user.id, 7)
         sent = [{k: v for k, v in r.items() if k != "id"} for r in fake.lines]
         self.assertEqual(sent, SECOND_FACTOR_OPS_ON_THE_WIRE)
+
+    async def test_the_passkey_methods_send_their_fields_and_parse_their_replies(self) -> None:
+        fake = self.fake(lambda conn, i: serve_forever(fake)(conn, i))
+        async with authnode.AsyncClient.connect("127.0.0.1", fake.port, pool_size=1) as c:
+            self.assertEqual(await c.passkey_register_begin(TOKEN, "laptop"), CREATION_OPTIONS)
+            self.assertEqual((await c.passkey_register_begin(TOKEN))["attestation"], "none")
+            self.assertEqual((await c.passkey_register_finish(TOKEN, REGISTRATION)).name, "laptop")
+            self.assertEqual(len(await c.passkeys_list(TOKEN)), 2)
+            begun = await c.passkey_login_begin("ann@example.org", client_addr="203.0.113.9")
+            self.assertEqual(begun.options, REQUEST_OPTIONS)
+            self.assertEqual((await c.passkey_login_begin()).challenge_id, CHALLENGE)
+            session = await c.passkey_login_finish(CHALLENGE, ASSERTION, client_addr="203.0.113.9")
+            self.assertEqual(session.user.id, 7)
+            self.assertIsNone(await c.passkey_delete(TOKEN, "Y3JlZC0x"))
+        sent = [{k: v for k, v in r.items() if k != "id"} for r in fake.lines]
+        self.assertEqual(sent, PASSKEY_OPS_ON_THE_WIRE)
 
     async def test_a_busy_line_without_id_refuses_every_request_on_it(self) -> None:
         def handler(conn: socket.socket, index: int) -> None:
