@@ -40,7 +40,7 @@ fi
   fail2ban systemd python3-passlib python3-bcrypt python3-argon2 curl \
   python3-fastapi uvicorn python3-jinja2 python3-multipart python3-httpx \
   python3-selenium chromium chromium-driver python3-aiosmtpd python3-pyotp \
-  python3-qrcode
+  python3-qrcode python3-cryptography
 
 start=$SECONDS
 stage() {

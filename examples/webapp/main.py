@@ -21,6 +21,11 @@ Run it beside a node with ``uvicorn main:app`` in this folder (or
     POST     /account/security/totp/enable   its code: TOTP on, the recovery codes once (CSRF)
     POST     /account/security/codes         new recovery codes for a code (CSRF)
     POST     /account/security/totp/disable  TOTP off, with the password and a code (CSRF)
+    POST     /account/security/passkeys/begin   creation options for a new passkey (JSON, CSRF)
+    POST     /account/security/passkeys/finish  the browser's new credential, stored (JSON, CSRF)
+    POST     /account/security/passkeys/delete  remove a passkey (CSRF)
+    POST     /account/login/passkey/begin    request options for a passkey sign-in (JSON)
+    POST     /account/login/passkey/finish   the browser's assertion, then logged in (JSON)
 
 Decisions a newcomer would question:
 
@@ -80,6 +85,19 @@ Decisions a newcomer would question:
   (``invalid_code``, held by the node like a wrong password) is 401 as
   well; a feature the node has no mail for is 503; a second-factor form
   that does not fit the account's state (``conflict``) is 409.
+* **Passkeys: a static script, JSON in and out.** The options the node
+  makes go to ``navigator.credentials`` unchanged and the credential the
+  browser makes goes back unchanged (static/passkeys.js, a file of the
+  app's own: the CSP allows ``script-src 'self'`` and ``connect-src
+  'self'``, nothing inline, no other host). Its four endpoints take and
+  answer JSON; they accept only ``Content-Type: application/json``, which
+  a page of another site cannot send without a CORS preflight that this
+  app never answers, and the logged-in two carry the CSRF token in an
+  ``X-CSRF-Token`` header. A passkey sign-in sets the same cookies as a
+  password login, or, for an account with TOTP whose passkey did not
+  verify the user, goes on to the code page like a password does. Whether
+  the node offers passkeys at all (``--webauthn-rp-id``) is asked once
+  and remembered: without them, no passkey button is shown.
 
 Nothing here logs a password or a token.
 """
@@ -105,7 +123,7 @@ from typing import Any, Optional
 import qrcode
 import qrcode.image.svg
 from fastapi import FastAPI, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -156,7 +174,13 @@ NOTES = {
     "code-expired": "The time to enter the code has run out. Please log in again.",
     "code-tries": "That was too many wrong codes. Please log in again.",
     "totp-off": "Two-factor authentication is off.",
+    "passkey-added": "Your passkey is added. Next time, sign in with it.",
+    "passkey-removed": "The passkey is removed.",
 }
+
+#: What the passkey pages say (as JSON ``error``, shown by static/passkeys.js).
+PASSKEYS_OFF = "Passkeys are not available on this site right now."
+PASSKEY_FAILED = "That passkey did not sign you in. Try again, or use your password."
 
 #: What a page says when the node has no mail for the feature.
 MAIL_OFF = {
@@ -205,7 +229,8 @@ async def security_headers(request: Request, call_next: Any) -> Response:
     response: Response = await call_next(request)
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; "
+        "connect-src 'self'; form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'",
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -511,7 +536,7 @@ async def register(
 
 @app.get("/account/login")
 async def login_form(request: Request) -> Response:
-    return page(request, "login.html", form={})
+    return page(request, "login.html", form={}, passkeys=await passkeys_offered())
 
 
 @app.post("/account/login")
@@ -877,7 +902,8 @@ async def security(request: Request) -> Response:
         return trouble(request, e, "error.html")
     if user is None:
         return back_to_login(request, "expired" if request.cookies.get(SESSION_COOKIE) else None)
-    return page(request, "security.html", user=user, csrf=csrf_token(token))
+    return page(request, "security.html", user=user, csrf=csrf_token(token),
+                passkeys=await passkeys_of(token))
 
 
 def totp_on(user: Optional[authnode.User]) -> bool:
@@ -983,6 +1009,200 @@ async def totp_disable(
     except authnode.Error as e:
         return trouble(request, e, "security.html", user=user, csrf=csrf)
     return redirect("/account/security?note=totp-off")
+
+
+# -- passkeys ------------------------------------------------------------------
+
+
+def passkeys_off(e: authnode.Error) -> bool:
+    """Whether ``e`` is the answer of a node without passkeys: ``unavailable``
+    naming ``--webauthn-rp-id`` (docs/protocol.md, "Passkeys")."""
+    return isinstance(e, authnode.Unavailable) and "--webauthn-rp-id" in e.message
+
+
+async def passkeys_offered() -> bool:
+    """Whether the node offers passkeys: asked once (a sign-in's begin, whose
+    challenge simply expires), then remembered; ``False`` while the node
+    cannot be asked."""
+    known = getattr(app.state, "passkeys", None)
+    if known is not None:
+        return known
+    try:
+        await node().passkey_login_begin()
+        app.state.passkeys = True
+    except authnode.Error as e:
+        if not passkeys_off(e):
+            return False
+        app.state.passkeys = False
+    return app.state.passkeys
+
+
+async def passkeys_of(token: str) -> Optional[list[authnode.Passkey]]:
+    """The account's passkeys for the security page; ``None`` when the node
+    offers none (the page then has no passkey section)."""
+    if not await passkeys_offered():
+        return None
+    try:
+        return await node().passkeys_list(token)
+    except authnode.Error as e:
+        log.warning("authnode: passkeys_list: %s: %s", type(e).__name__, e)
+        return None
+
+
+def json_answer(status: int, **members: Any) -> JSONResponse:
+    return JSONResponse(members, status_code=status)
+
+
+def json_trouble(e: authnode.Error) -> JSONResponse:
+    """:func:`trouble` for the passkey endpoints, as JSON."""
+    if passkeys_off(e):
+        return json_answer(503, error=PASSKEYS_OFF)
+    if isinstance(e, authnode.RateLimited):
+        wait = retry_after_seconds(e)
+        response = json_answer(
+            429, error=f"Too many attempts. Please wait {wait} seconds before you try again.")
+        response.headers["Retry-After"] = str(wait)
+        return response
+    log.warning("authnode: %s: %s", type(e).__name__, e)
+    return json_answer(503, error="The sign-in service is not available right now.")
+
+
+async def json_body(request: Request) -> Optional[dict[str, Any]]:
+    """The request's JSON object, or ``None`` if it is not one sent as
+    ``application/json`` (see "Passkeys" in this module's docstring)."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return None
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+async def passkey_session(request: Request) -> tuple[Optional[JSONResponse], str, dict[str, Any]]:
+    """The start of the logged-in passkey endpoints: ``(response, token,
+    body)``, ``response`` set when the request ends here."""
+    body = await json_body(request)
+    if body is None:
+        return json_answer(415, error="Send JSON."), "", {}
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return json_answer(401, error="Your session has ended. Please log in again."), "", body
+    if not csrf_ok(token, request.headers.get("x-csrf-token", "")):
+        return json_answer(403, error="This page has expired. Please reload it."), token, body
+    return None, token, body
+
+
+@app.post("/account/security/passkeys/begin")
+async def passkey_add_begin(request: Request) -> Response:
+    """``passkey_register_begin``: the creation options, as the node made them."""
+    done, token, body = await passkey_session(request)
+    if done is not None:
+        return done
+    name = body.get("name")
+    name = name.strip() if isinstance(name, str) and name.strip() else None
+    try:
+        options = await node().passkey_register_begin(token, name=name)
+    except authnode.InvalidToken:
+        return json_answer(401, error="Your session has ended. Please log in again.")
+    except authnode.BadRequest:
+        return json_answer(400, error="The name is too long: at most 64 characters.")
+    except authnode.Error as e:
+        return json_trouble(e)
+    return json_answer(200, options=options)
+
+
+@app.post("/account/security/passkeys/finish")
+async def passkey_add_finish(request: Request) -> Response:
+    """``passkey_register_finish``: the browser's credential, stored."""
+    done, token, body = await passkey_session(request)
+    if done is not None:
+        return done
+    credential = body.get("credential")
+    if not isinstance(credential, dict):
+        return json_answer(400, error="The browser sent no passkey.")
+    try:
+        await node().passkey_register_finish(token, credential)
+    except authnode.InvalidToken:
+        return json_answer(401, error="Your session has ended. Please log in again.")
+    except (authnode.PasskeyRefused, authnode.BadRequest) as e:
+        log.info("passkey refused: %s", e.message)
+        return json_answer(400, error="This passkey could not be added. Please try again.")
+    except authnode.Conflict:
+        return json_answer(409, error="This passkey is added already.")
+    except authnode.Error as e:
+        return json_trouble(e)
+    return json_answer(200, redirect="/account/security?note=passkey-added")
+
+
+@app.post("/account/security/passkeys/delete")
+async def passkey_delete(request: Request, passkey_id: str = Form(""),
+                         csrf: str = Form("")) -> Response:
+    """``passkey_delete``; one already gone is gone, so that is no error."""
+    done, token, user = await logged_in_post(request, csrf)
+    if done is not None:
+        return done
+    try:
+        await node().passkey_delete(token, passkey_id)
+    except authnode.InvalidToken:
+        return back_to_login(request, "expired")
+    except (authnode.NoSuchPasskey, authnode.BadRequest):
+        pass
+    except authnode.Error as e:
+        return trouble(request, e, "security.html", user=user, csrf=csrf)
+    return redirect("/account/security?note=passkey-removed")
+
+
+@app.post("/account/login/passkey/begin")
+async def passkey_login_begin(request: Request) -> Response:
+    """``passkey_login_begin``: with the email typed, that account's passkeys;
+    without, whichever the browser holds for this site."""
+    body = await json_body(request)
+    if body is None:
+        return json_answer(415, error="Send JSON.")
+    addr = browser_address(request)
+    if addr is None:
+        return json_answer(400, error="Your address could not be determined.")
+    email = body.get("email")
+    email = email.strip() if isinstance(email, str) and email.strip() else None
+    try:
+        begun = await node().passkey_login_begin(email, client_addr=addr)
+    except authnode.Error as e:
+        return json_trouble(e)
+    return json_answer(200, challenge_id=begun.challenge_id, options=begun.options)
+
+
+@app.post("/account/login/passkey/finish")
+async def passkey_login_finish(request: Request) -> Response:
+    """``passkey_login_finish``: the same cookies as a password login, or
+    the code page for an account with TOTP."""
+    body = await json_body(request)
+    if body is None:
+        return json_answer(415, error="Send JSON.")
+    challenge_id, credential = body.get("challenge_id"), body.get("credential")
+    if not isinstance(challenge_id, str) or not isinstance(credential, dict):
+        return json_answer(400, error="The browser sent no passkey.")
+    addr = browser_address(request)
+    if addr is None:
+        return json_answer(400, error="Your address could not be determined.")
+    try:
+        session = await node().passkey_login_finish(challenge_id, credential, client_addr=addr)
+    except (authnode.InvalidCredentials, authnode.BadRequest):
+        # Held by the node like a wrong password.
+        return json_answer(401, error=PASSKEY_FAILED)
+    except authnode.EmailNotVerified:
+        return json_answer(403, error="Your email address is not verified yet.")
+    except authnode.SecondFactorRequired as e:
+        step = second_step(request, e)
+        response = json_answer(200, redirect=step.headers["location"])
+        for value in step.headers.getlist("set-cookie"):
+            response.headers.append("set-cookie", value)
+        return response
+    except authnode.Error as e:
+        return json_trouble(e)
+    response = json_answer(200, redirect="/account")
+    set_session(response, request, session)
+    return response
 
 
 def forbidden(request: Request) -> Response:

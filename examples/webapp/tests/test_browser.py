@@ -31,13 +31,20 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.common.virtual_authenticator import Credential, VirtualAuthenticatorOptions
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from webapp_support import (
+    NODE_OPTIONS,
     PASSWORD,
     RECOVERY_MAIL,
     VERIFY_MAIL,
     Authenticator,
+    Node,
+    WebApp,
     WebAppTestCase,
+    free_port,
     mails_to,
     unique_email,
 )
@@ -306,5 +313,109 @@ class BrowserTest(WebAppTestCase):
         self.assertEqual(self.text("#user-name"), "Hedy Lamarr")
 
         # The inline SVG and the pages broke nothing of the page's policy.
+        messages = [e["message"] for e in self.driver.get_log("browser")]
+        self.assertEqual([m for m in messages if "Content Security Policy" in m], [])
+
+
+@unittest.skipUnless(Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(),
+                     "needs Debian's chromium and chromium-driver")
+class PasskeyBrowserTest(WebAppTestCase):
+    """Passkeys with Chromium's virtual authenticator (CTAP2, internal
+    transport, resident keys, user verification), on ``localhost``: an IP
+    address cannot be a WebAuthn rp id, and browsers treat localhost as a
+    secure context over plain http."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super(WebAppTestCase, cls).setUpClass()
+        port = free_port()
+        cls.origin = f"http://localhost:{port}"
+        cls.node = Node(NODE_OPTIONS + ["--webauthn-rp-id=localhost",
+                                        "--webauthn-rp-name=Seed app",
+                                        f"--webauthn-origins={cls.origin}"])
+        cls.addClassCleanup(cls.node.close)
+        cls.app = WebApp(cls.node, port=port)
+        cls.addClassCleanup(cls.app.close)
+
+    setUp = BrowserTest.setUp
+    wait_for = BrowserTest.wait_for
+    fill = BrowserTest.fill
+    submit = BrowserTest.submit
+    text = BrowserTest.text
+    click = BrowserTest.click
+    shot = BrowserTest.shot
+
+    def open(self, path: str) -> None:
+        self.driver.get(self.origin + path)
+
+    def wait_for_path(self, path: str) -> None:
+        WebDriverWait(self.driver, WAIT).until(EC.url_to_be(self.origin + path))
+
+    def authenticator(self) -> None:
+        options = VirtualAuthenticatorOptions(
+            protocol=VirtualAuthenticatorOptions.Protocol.CTAP2,
+            transport=VirtualAuthenticatorOptions.Transport.INTERNAL,
+            has_resident_key=True, has_user_verification=True, is_user_verified=True,
+        )
+        self.driver.add_virtual_authenticator(options)
+
+    def test_add_a_passkey_log_out_sign_in_without_a_password(self) -> None:
+        self.authenticator()
+        email = unique_email("passkey")
+        self.open("/account/register")
+        self.fill(name="Radia Perlman", email=email, password=PASSWORD)
+        self.submit()
+        WebDriverWait(self.driver, WAIT).until(EC.url_to_be(self.origin + "/account"))
+
+        # "Add a passkey" on the security page: the virtual authenticator
+        # makes it (user verified), the app stores it through the node.
+        self.open("/account/security")
+        self.wait_for("#passkey-add")
+        self.assertEqual(self.text("#passkeys-none"), "You have no passkey yet.")
+        self.fill(passkey_name="Test laptop")
+        self.shot("40-security-passkeys")
+        self.click("passkey-add")
+        self.wait_for_path("/account/security?note=passkey-added")
+        self.assertEqual(self.text("#passkeys .passkey-name"), "Test laptop")
+        self.assertEqual(len(self.driver.get_credentials()), 1)
+        self.assertTrue(self.driver.get_credentials()[0].is_resident_credential)
+        self.shot("41-passkey-added")
+
+        # Log out, then "Sign in with a passkey" with no email typed: the
+        # authenticator's resident credential names the account.
+        self.open("/account")
+        self.click("logout")
+        self.wait_for_path("/account/login?note=bye")
+        self.wait_for("#passkey-login")
+        self.shot("42-login-with-passkey")
+        self.click("passkey-login")
+        self.wait_for_path("/account")
+        self.assertEqual(self.text("#user-email"), email)
+        self.assertEqual(self.text("#user-name"), "Radia Perlman")
+        self.shot("43-signed-in-with-a-passkey")
+        session = self.driver.get_cookie("session")
+        self.assertIsNotNone(session)
+        self.assertTrue(session["httpOnly"])
+
+        # Another authenticator, never registered, holding a passkey for
+        # this site that the node never saw: it signs nobody in, and the
+        # node, not the browser, is who refuses it.
+        self.click("logout")
+        self.wait_for_path("/account/login?note=bye")
+        self.driver.remove_virtual_authenticator()
+        self.authenticator()
+        key = ec.generate_private_key(ec.SECP256R1())
+        self.driver.add_credential(Credential.create_resident_credential(
+            os.urandom(16), "localhost", os.urandom(32),
+            key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()), 0))
+        self.click("passkey-login")
+        self.wait_for("#passkey-status:not([hidden])")
+        self.assertEqual(self.text("#passkey-status"),
+                         "That passkey did not sign you in. Try again, or use your password.")
+        self.assertIsNone(self.driver.get_cookie("session"))
+        self.shot("44-unregistered-authenticator")
+
+        # Nothing broke the page's policy: the script is the app's own file.
         messages = [e["message"] for e in self.driver.get_log("browser")]
         self.assertEqual([m for m in messages if "Content Security Policy" in m], [])
