@@ -20,8 +20,10 @@
 # over real HTTP), python3-selenium, chromium and chromium-driver
 # (webapp_browser, in a real headless browser), and python3-aiosmtpd, the
 # SMTP server on loopback that receives the mails the tests make the node
-# send (tests/support/smtp_sink.py), and python3-pyotp, an implementation of
-# TOTP that is not the node's, which the tests compute codes with.
+# send (tests/support/smtp_sink.py), python3-pyotp, an implementation of
+# TOTP that is not the node's, which the tests compute codes with, and
+# python3-cryptography, the ES256 keys of the Python tests' software passkey
+# authenticator (clients/python/tests, the web app's browser test).
 # Before building, it checks for Node.js 20 or later (the Node client's tests,
 # clients/node; Debian 12's own nodejs is 18) and installs that package's one
 # dev dependency, TypeScript, with `npm ci` (its type-declaration check).
