@@ -837,6 +837,8 @@ struct passkey_login_request {
   webauthn_assertion credential;
   std::string source;
   std::string client_addr;
+  /// As login's: from an earlier sign-in on this device; may be empty.
+  secret device_token;
 };
 
 /// passkey_delete: `passkey_id` raw (base64url on the wire).
@@ -1010,7 +1012,7 @@ AUTHNODE_INSPECT(passkey_login_begin_request, x.email, x.source,
                  x.client_addr)
 AUTHNODE_INSPECT(passkey_login_options, x.challenge_id, x.options)
 AUTHNODE_INSPECT(passkey_login_request, x.challenge_id, x.credential,
-                 x.source, x.client_addr)
+                 x.source, x.client_addr, x.device_token)
 AUTHNODE_INSPECT(passkey_delete_request, x.token, x.passkey_id, x.source)
 AUTHNODE_INSPECT(passkey_new, x.user_id, x.name, x.credential, x.at)
 AUTHNODE_INSPECT(passkey_claim, x.live, x.challenge, x.known, x.owner, x.user_handle,

@@ -10,8 +10,10 @@
 //   start_passkey_login --> the database stores the challenge, and gives
 //     the allow list for the email (decoys for one without passkeys)
 //   finish_passkey_login --> claim (the database uses up the challenge and
-//     finds the credential and its owner) --> admit (the guard, on the
-//     passkey keys of the source and the owner) --> check (a hasher
+//     finds the credential and its owner) --> check_device (a device token
+//     of the owner's skips the guard, as for a password login) or admit
+//     (the guard, on the passkey keys of the source and the owner) -->
+//     check (a hasher
 //     verifies the assertion) --> count (the database stores the counter,
 //     if it still moves on) --> grant, or second_factor_required for an
 //     account with TOTP whose passkey did not verify the user
@@ -23,6 +25,9 @@
 // source and account) so that a passkey guesser slows neither the owner's
 // password login nor the reverse; only the audit line says which it was. A
 // counter that went back is audited as a possibly cloned authenticator.
+// Whoever knows an email can keep its passkey account key penalized (the
+// allow list names its credential ids); the owner's device token is what
+// gets them in all the same, and a failure on it counts against the token.
 //
 // Verification runs in the hashers, not here: it is CPU work (a signature
 // check, CBOR decoding of untrusted input), and the hash pool runs it
@@ -58,12 +63,15 @@ struct login_flow {
   passkey_claim claim;
   maybe_guarded attempt;
   webauthn_proof proof;
+  /// Digest of the device token presented, while it is honoured.
+  std::string device_digest;
 };
 
 using login_ptr = std::shared_ptr<login_flow>;
 
 // The login's steps, in the order they run.
 void claim(auth_ptr self, login_ptr login, std::string challenge);
+void check_device(auth_ptr self, login_ptr login);
 void admit(auth_ptr self, login_ptr login);
 void check(auth_ptr self, login_ptr login);
 void count(auth_ptr self, login_ptr login);
@@ -254,6 +262,9 @@ caf::result<session_grant> finish_passkey_login(auth_ptr self,
   login->rp = self->make_response_promise<session_grant>();
   login->source = std::move(*source);
   login->assertion = std::move(req.credential);
+  // Device tokens serve the throttle only: without it, they are ignored.
+  if (!req.device_token.empty() && self->state.guard)
+    login->device_digest = token_digest(req.device_token.reveal());
   claim(self, login, std::move(req.challenge_id));
   return login->rp;
 }
@@ -267,7 +278,7 @@ void claim(auth_ptr self, login_ptr login, std::string challenge) {
     self,
     [=](passkey_claim& found) {
       login->claim = std::move(found);
-      admit(self, login);
+      check_device(self, login);
     },
     [=](caf::error err) { login->rp.deliver(std::move(err)); },
     pk_find_atom::value,
@@ -287,7 +298,26 @@ std::string account_key(const login_flow& login) {
   return "credential:" + base64url(login.assertion.credential_id);
 }
 
+/// A device token of the credential's owner, with fewer than
+/// max_device_failures wrong answers on it: exempt from the passkey keys'
+/// penalties. Anything else takes the guarded path.
+void check_device(auth_ptr self, login_ptr login) {
+  if (login->device_digest.empty() || !login->claim.known)
+    return admit(self, login);
+  ask_db<device_record>(
+    self,
+    [=](device_record& device) {
+      if (device.failures >= max_device_failures
+          || device.user_id != login->claim.owner.user.id)
+        return admit(self, login);
+      check(self, login);
+    },
+    [=](caf::error) { admit(self, login); },
+    device_get_atom::value, login->device_digest);
+}
+
 void admit(auth_ptr self, login_ptr login) {
+  login->device_digest.clear();
   auto account = account_key(*login);
   auto keys = code_keys(guess_kind::passkey, login->source, account);
   admit_then(
@@ -368,14 +398,15 @@ void grant(auth_ptr self, login_ptr login) {
     return;
   }
   if (user.totp && !login->proof.user_verified) {
-    ask_second_factor(self, "passkey_login", user, login->source, {},
-                      login->rp, false);
+    ask_second_factor(self, "passkey_login", user, login->source,
+                      login->device_digest, login->rp, false);
     return;
   }
   audit_outcome(self, "passkey_login", "ok", login->source, user.email,
                 login->proof.user_verified ? "passkey, user verified"
                                            : "passkey");
-  commit_grant(self, user, login->source, false, login->rp);
+  commit_grant(self, user, login->source, !login->device_digest.empty(),
+               login->rp);
 }
 
 void refuse(auth_ptr self, login_ptr login, const char* reason) {
@@ -383,6 +414,8 @@ void refuse(auth_ptr self, login_ptr login, const char* reason) {
   auto& c = login->claim;
   audit_outcome(self, "passkey_login", "invalid_credentials", login->source,
                 c.known ? c.owner.user.email : c.challenge.email, reason);
+  if (!login->device_digest.empty())
+    tell_db<caf::ok_atom>(self, device_fail_atom::value, login->device_digest);
   login->rp.deliver(failed_credentials(self));
 }
 

@@ -368,7 +368,8 @@ bool read_fields(request_reader& r, passkey_login_begin_request& x) {
 bool read_fields(request_reader& r, passkey_login_request& x) {
   return r.need_base64url(field::challenge_id, x.challenge_id)
     && read_credential(r, x.credential)
-    && r.maybe(field::client_addr, x.client_addr);
+    && r.maybe(field::client_addr, x.client_addr)
+    && r.maybe(field::device_token, x.device_token);
 }
 
 bool read_fields(request_reader& r, passkey_delete_request& x) {

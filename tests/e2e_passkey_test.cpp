@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <map>
 #include <string>
 
 #include "core/secrets.hpp"
@@ -254,6 +255,70 @@ TEST_CASE("passkey: what the node refuses, each failure held like a wrong "
     = admin.call({{"op", "throttle_show"}, {"source", "127.0.0.1"}});
   REQUIRE(succeeded(password_keys));
   CHECK(password_keys["throttle"]["failures"] == 0);
+}
+
+TEST_CASE("passkey: guessed assertions are throttled on the source and the "
+          "account, and the owner's password login is not",
+          "[e2e][passkey]") {
+  node_process node{passkey_options()};
+  line_client c{node.port()};
+  soft_authenticator key;
+  with_passkey(c, key, ann);
+  auto first = passkey_login(c, key, ann);
+  REQUIRE(succeeded(first));
+  auto device = first["device_token"].get<std::string>();
+
+  // Six forged sign-ins pipelined from one address at ann's account, each
+  // on a challenge of its own: past the first, the penalty holds one and
+  // refuses the rest, as for guessed passwords.
+  line_client guesser{node.port(), "127.0.0.3"};
+  key.knobs().corrupt_signature = true;
+  std::string burst;
+  for (int i = 0; i < 6; ++i) {
+    auto begun = login_begin(guesser, ann);
+    burst += line_of(with_id(100 + i, {{"op", "passkey_login_finish"},
+                                       {"challenge_id", begun["challenge_id"]},
+                                       {"credential",
+                                        key.get(begun["options"])}}));
+  }
+  guesser.send_raw(burst);
+  std::map<std::string, int> codes;
+  for (int i = 0; i < 6; ++i)
+    ++codes[outcome(guesser.read(std::chrono::seconds(10)))];
+  CHECK(codes["invalid_credentials"] > 0);
+  CHECK(codes["rate_limited"] > 0);
+  CHECK(codes["invalid_credentials"] + codes["rate_limited"] == 6);
+
+  admin_client admin{node};
+  auto source = admin.call({{"op", "throttle_show"},
+                            {"source", "127.0.0.3"},
+                            {"kind", "passkey"}});
+  CHECK(source["throttle"]["failures"].get<int64_t>() >= 1);
+  CHECK(source["throttle"]["key"].get<std::string>().rfind("passkey:", 0)
+        == 0);
+  auto account = admin.call(
+    {{"op", "throttle_show"}, {"account", ann}, {"kind", "passkey"}});
+  CHECK(account["throttle"]["failures"].get<int64_t>() >= 1);
+  CHECK(account["throttle"]["penalty_ms"].get<int64_t>() > 0);
+
+  // The owner, with the device token of their earlier sign-in, gets in at
+  // once all the same (and keeps that token: no new one).
+  key.knobs().corrupt_signature = false;
+  auto begun = login_begin(c, ann);
+  auto started = steady_clock::now();
+  auto owner = c.call({{"op", "passkey_login_finish"},
+                       {"challenge_id", begun["challenge_id"]},
+                       {"credential", key.get(begun["options"])},
+                       {"device_token", device}});
+  CHECK(succeeded(owner));
+  CHECK(steady_clock::now() - started < 300ms);
+  CHECK_FALSE(owner.contains("device_token"));
+
+  // The password keys saw none of it: the owner logs in at once.
+  auto password_account
+    = admin.call({{"op", "throttle_show"}, {"account", ann}});
+  CHECK(password_account["throttle"]["failures"] == 0);
+  CHECK(succeeded(login(c, ann)));
 }
 
 TEST_CASE("passkey: a registration that does not verify is refused with "

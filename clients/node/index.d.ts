@@ -323,7 +323,7 @@ export class Client {
   passkeyLoginBegin(options?: PasskeyLoginBeginOptions): Promise<PasskeyLoginOptions>;
   /** Finish a passkey sign-in: the session of a login; InvalidCredentials (late) if it failed. */
   passkeyLoginFinish(
-    challengeId: string, credential: AuthenticationResponseJSON | Record<string, unknown>, options?: ClientAddrOptions,
+    challengeId: string, credential: AuthenticationResponseJSON | Record<string, unknown>, options?: LoginOptions,
   ): Promise<Session>;
   /** The account's passkeys, oldest first. */
   passkeysList(token: string, options?: CallOptions): Promise<Passkey[]>;

@@ -1186,7 +1186,9 @@ async def passkey_login_finish(request: Request) -> Response:
     if addr is None:
         return json_answer(400, error="Your address could not be determined.")
     try:
-        session = await node().passkey_login_finish(challenge_id, credential, client_addr=addr)
+        session = await node().passkey_login_finish(
+            challenge_id, credential, client_addr=addr, device_token=request.cookies.get(DEVICE_COOKIE)
+        )
     except (authnode.InvalidCredentials, authnode.BadRequest):
         # Held by the node like a wrong password.
         return json_answer(401, error=PASSKEY_FAILED)

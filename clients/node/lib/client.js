@@ -522,10 +522,14 @@ export class Client {
    * @param {object} credential the browser's AuthenticationResponseJSON
    *   (`credential.toJSON()`: id, rawId, type, response with clientDataJSON,
    *   authenticatorData, signature and userHandle), as received
-   * @param {{clientAddr?: string, timeout?: number}} [options] `clientAddr`
-   *   as for login: failed sign-ins are throttled on it
+   * @param {{clientAddr?: string, deviceToken?: string, timeout?: number}} [options]
+   *   `clientAddr` as for login: failed sign-ins are throttled on it;
+   *   `deviceToken` as for login: from an earlier sign-in on this device, it
+   *   exempts this one from the penalties others' forged assertions earn
+   *   the account
    * @returns {Promise<Session>} the session, as login resolves to
-   *   (`passwordBreached` false: no password was used)
+   *   (`passwordBreached` false: no password was used; `deviceToken` set
+   *   when no valid one was presented)
    * @throws {InvalidCredentials} (late) the assertion failed: an unknown,
    *   expired or used challenge, an unknown credential or another
    *   account's, a bad signature, a counter gone back, a disabled account
@@ -535,8 +539,11 @@ export class Client {
    * @throws {EmailNotVerified|RateLimited|BadRequest|Busy|Unavailable|Internal}
    *   ConnectionLost or Timeout: no answer, a session may have started
    */
-  async passkeyLoginFinish(challengeId, credential, { clientAddr, timeout } = {}) {
-    const fields = withOptional({ challenge_id: challengeId, credential }, { client_addr: clientAddr });
+  async passkeyLoginFinish(challengeId, credential, { clientAddr, deviceToken, timeout } = {}) {
+    const fields = withOptional(
+      { challenge_id: challengeId, credential },
+      { client_addr: clientAddr, device_token: deviceToken },
+    );
     return Session.fromReply(await this.call('passkey_login_finish', fields, { timeout }));
   }
 

@@ -108,7 +108,9 @@ const PASSKEY_OPS_ON_THE_WIRE = [
   { op: 'passkeys_list', token: TOKEN },
   { op: 'passkey_login_begin', email: 'ann@example.org', client_addr: '203.0.113.9' },
   { op: 'passkey_login_begin' },
-  { op: 'passkey_login_finish', challenge_id: CHALLENGE, credential: ASSERTION, client_addr: '203.0.113.9' },
+  {
+    op: 'passkey_login_finish', challenge_id: CHALLENGE, credential: ASSERTION, client_addr: '203.0.113.9', device_token: 'device-1',
+  },
   { op: 'passkey_delete', token: TOKEN, passkey_id: 'Y3JlZC0x' },
 ];
 
@@ -510,7 +512,7 @@ describe('a fake node', () => {
     assert.ok(begun instanceof authnode.PasskeyLoginOptions);
     assert.deepEqual([begun.challengeId, begun.options], [CHALLENGE, REQUEST_OPTIONS]);
     assert.equal((await c.passkeyLoginBegin()).challengeId, CHALLENGE);
-    const session = await c.passkeyLoginFinish(CHALLENGE, ASSERTION, { clientAddr: '203.0.113.9' });
+    const session = await c.passkeyLoginFinish(CHALLENGE, ASSERTION, { clientAddr: '203.0.113.9', deviceToken: 'device-1' });
     assert.ok(session instanceof authnode.Session);
     assert.equal(session.token, TOKEN);
     assert.equal(await c.passkeyDelete(TOKEN, 'Y3JlZC0x'), undefined);

@@ -81,7 +81,7 @@ export async function usage(): Promise<void> {
     const anyPasskey: PasskeyLoginOptions = await node.passkeyLoginBegin();
     const challengeId: string = begun.challengeId;
     const allowed: string[] = (begun.options.allowCredentials ?? []).map((c) => c.id);
-    const signedIn: Session = await node.passkeyLoginFinish(challengeId, await browserGet(begun.options), { clientAddr: '203.0.113.9' });
+    const signedIn: Session = await node.passkeyLoginFinish(challengeId, await browserGet(begun.options), { clientAddr: '203.0.113.9', deviceToken: 'from-a-cookie' });
     await node.passkeyLoginFinish(anyPasskey.challengeId, body);
     await node.passkeyDelete(session.token, added.id, { timeout: 1000 });
     void [rpId, handle, lastUsed, allowed, signedIn.user.email, added.createdAt, added.name];

@@ -615,6 +615,7 @@ class AsyncClient:
         credential: Mapping[str, Any],
         *,
         client_addr: Optional[str] = None,
+        device_token: Optional[str] = None,
         timeout: Optional[float] = None,
     ) -> Session:
         """The session of a passkey sign-in, from the browser's
@@ -622,7 +623,9 @@ class AsyncClient:
         :class:`~authnode.InvalidCredentials` after the node's
         ``--failure-delay``. See :meth:`authnode.Client.passkey_login_finish`."""
         fields = proto.with_optional(
-            {"challenge_id": challenge_id, "credential": dict(credential)}, client_addr=client_addr
+            {"challenge_id": challenge_id, "credential": dict(credential)},
+            client_addr=client_addr,
+            device_token=device_token,
         )
         return Session.from_reply(await self.call("passkey_login_finish", fields, timeout=timeout))
 

@@ -954,6 +954,7 @@ class Client:
         credential: Mapping[str, Any],
         *,
         client_addr: Optional[str] = None,
+        device_token: Optional[str] = None,
         timeout: Optional[float] = None,
     ) -> Session:
         """Finish a passkey sign-in with the browser's answer to the options
@@ -968,11 +969,16 @@ class Client:
                 and ``userHandle``), as received.
             client_addr: The end user's address, for trusted callers (see
                 :meth:`login`): failed sign-ins are throttled on it.
+            device_token: As for :meth:`login`: the ``device_token`` an
+                earlier sign-in (with a password or a passkey) on this device
+                returned. It exempts this sign-in from the penalties that
+                others' forged assertions earn the account.
             timeout: Seconds to wait; default ``auth_timeout``.
 
         Returns:
             The session, as :meth:`login` returns it (``password_breached``
-            false: no password was used).
+            false: no password was used; ``device_token`` set when no valid
+            one was presented).
 
         Raises:
             InvalidCredentials (late): the assertion failed: the challenge
@@ -988,7 +994,9 @@ class Client:
                 and the challenge may be used up.
         """
         fields = proto.with_optional(
-            {"challenge_id": challenge_id, "credential": dict(credential)}, client_addr=client_addr
+            {"challenge_id": challenge_id, "credential": dict(credential)},
+            client_addr=client_addr,
+            device_token=device_token,
         )
         return Session.from_reply(self.call("passkey_login_finish", fields, timeout=timeout))
 

@@ -133,7 +133,13 @@ PASSKEY_OPS_ON_THE_WIRE = [
     {"op": "passkeys_list", "token": TOKEN},
     {"op": "passkey_login_begin", "email": "ann@example.org", "client_addr": "203.0.113.9"},
     {"op": "passkey_login_begin"},
-    {"op": "passkey_login_finish", "challenge_id": CHALLENGE, "credential": ASSERTION, "client_addr": "203.0.113.9"},
+    {
+        "op": "passkey_login_finish",
+        "challenge_id": CHALLENGE,
+        "credential": ASSERTION,
+        "client_addr": "203.0.113.9",
+        "device_token": "device-1",
+    },
     {"op": "passkey_delete", "token": TOKEN, "passkey_id": "Y3JlZC0x"},
 ]
 
@@ -699,7 +705,7 @@ class FakeNodeSyncTest(unittest.TestCase):
         self.assertIsInstance(begun, authnode.PasskeyLoginOptions)
         self.assertEqual((begun.challenge_id, begun.options), (CHALLENGE, REQUEST_OPTIONS))
         self.assertEqual(c.passkey_login_begin().challenge_id, CHALLENGE)
-        session = c.passkey_login_finish(CHALLENGE, ASSERTION, client_addr="203.0.113.9")
+        session = c.passkey_login_finish(CHALLENGE, ASSERTION, client_addr="203.0.113.9", device_token="device-1")
         self.assertIsInstance(session, authnode.Session)
         self.assertEqual(session.token, TOKEN)
         self.assertIsNone(c.passkey_delete(TOKEN, "Y3JlZC0x"))
@@ -904,7 +910,9 @@ class FakeNodeAsyncTest(unittest.IsolatedAsyncioTestCase):
             begun = await c.passkey_login_begin("ann@example.org", client_addr="203.0.113.9")
             self.assertEqual(begun.options, REQUEST_OPTIONS)
             self.assertEqual((await c.passkey_login_begin()).challenge_id, CHALLENGE)
-            session = await c.passkey_login_finish(CHALLENGE, ASSERTION, client_addr="203.0.113.9")
+            session = await c.passkey_login_finish(
+                CHALLENGE, ASSERTION, client_addr="203.0.113.9", device_token="device-1"
+            )
             self.assertEqual(session.user.id, 7)
             self.assertIsNone(await c.passkey_delete(TOKEN, "Y3JlZC0x"))
         sent = [{k: v for k, v in r.items() if k != "id"} for r in fake.lines]
