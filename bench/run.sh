@@ -3,7 +3,7 @@
 # and a redis-server it starts on loopback, and prints the figures.
 #
 #   bench/run.sh [throughput|login|pending|half-close|timing|attack|
-#                 second-factor|import|breached|breached-register]...
+#                 second-factor|passkey|import|breached|breached-register]...
 #   (default: the first three)
 #   BENCH_BIN=DIR bench/run.sh ...: runs the binaries already built in DIR
 #   (DIR/authnode, DIR/bench/bench_*) instead of building build/, e.g. to
@@ -162,6 +162,14 @@ for b in "${which[@]}"; do
       echo "== second-factor guessing: two scenarios"
       /usr/bin/python3 "$root/bench/second_factor_attack.py" "$bin/authnode" \
         --seconds="${SECONDS_PER_SCENARIO:-120}"
+      ;;
+    passkey)
+      # Passkey sign-ins next to password logins, and password logins
+      # while forged assertions flood the hashers (issue 15). The script
+      # starts its own node (default hash cost, --throttle=off).
+      echo "== passkey sign-ins and a forged-assertion flood"
+      /usr/bin/python3 "$root/bench/passkey_login.py" "$bin/authnode" \
+        --seconds="${SECONDS_PER_SCENARIO:-10}"
       ;;
     import)
       # user_import of 100,000 users made by scripts/make_passlib_users.py
