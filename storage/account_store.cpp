@@ -1,4 +1,5 @@
 #include "storage/account_store.hpp"
+#include "storage/store_errors.hpp"
 
 #include <algorithm>
 
@@ -11,10 +12,6 @@
 namespace authnode {
 
 namespace {
-
-caf::error db_failure(const char* what, const sql_status& st) {
-  return caf::make_error(ec::internal, std::string{what} + ": " + st.message);
-}
 
 caf::error invalid_code() {
   return caf::make_error(ec::invalid_code);

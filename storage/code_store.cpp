@@ -1,4 +1,5 @@
 #include "storage/code_store.hpp"
+#include "storage/store_errors.hpp"
 
 #include "core/error_code.hpp"
 
@@ -6,19 +7,8 @@ namespace authnode {
 
 namespace {
 
-caf::error db_failure(const char* what, const sql_status& st) {
-  return caf::make_error(ec::internal, std::string{what} + ": " + st.message);
-}
-
 int64_t as_int(code_purpose p) {
   return static_cast<int64_t>(p);
-}
-
-/// Runs a statement that returns no row.
-caf::expected<caf::ok_atom> run(statement& stmt, const char* what) {
-  if (stmt.step() != step_result::done)
-    return db_failure(what, stmt.status());
-  return caf::ok_atom::value;
 }
 
 } // namespace

@@ -1,22 +1,9 @@
 #include "storage/outbox_store.hpp"
+#include "storage/store_errors.hpp"
 
 #include "core/error_code.hpp"
 
 namespace authnode {
-
-namespace {
-
-caf::error db_failure(const char* what, const sql_status& st) {
-  return caf::make_error(ec::internal, std::string{what} + ": " + st.message);
-}
-
-caf::expected<caf::ok_atom> run(statement& stmt, const char* what) {
-  if (stmt.step() != step_result::done)
-    return db_failure(what, stmt.status());
-  return caf::ok_atom::value;
-}
-
-} // namespace
 
 bool outbox_store::prepare(sqlite_db& db, std::string& error) {
   db_ = &db;

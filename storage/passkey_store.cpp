@@ -1,4 +1,5 @@
 #include "storage/passkey_store.hpp"
+#include "storage/store_errors.hpp"
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -16,16 +17,6 @@ constexpr size_t handle_bytes = 32;
 /// Decoy credential ids are as long as those of common platform
 /// authenticators and password managers.
 constexpr size_t decoy_bytes = 32;
-
-caf::error db_failure(const char* what, const sql_status& st) {
-  return caf::make_error(ec::internal, std::string{what} + ": " + st.message);
-}
-
-caf::expected<caf::ok_atom> run(statement& stmt, const char* what) {
-  if (stmt.step() != step_result::done)
-    return db_failure(what, stmt.status());
-  return caf::ok_atom::value;
-}
 
 passkey_info read_info(const statement& stmt) {
   return passkey_info{stmt.column_blob(0), stmt.column_text(1),

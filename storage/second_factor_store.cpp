@@ -1,4 +1,5 @@
 #include "storage/second_factor_store.hpp"
+#include "storage/store_errors.hpp"
 
 #include <sodium.h>
 
@@ -11,10 +12,6 @@ namespace authnode {
 
 namespace {
 
-caf::error db_failure(const char* what, const sql_status& st) {
-  return caf::make_error(ec::internal, std::string{what} + ": " + st.message);
-}
-
 caf::error invalid_code() {
   return caf::make_error(ec::invalid_code);
 }
@@ -25,13 +22,6 @@ bool is(const caf::error& err, ec code) {
 
 caf::error conflict(const char* why) {
   return caf::make_error(ec::conflict, std::string{why});
-}
-
-/// Runs a statement that returns no row.
-caf::expected<caf::ok_atom> run(statement& stmt, const char* what) {
-  if (stmt.step() != step_result::done)
-    return db_failure(what, stmt.status());
-  return caf::ok_atom::value;
 }
 
 /// A user's TOTP row: the live seed (sealed; empty: TOTP off), the pending

@@ -1,4 +1,5 @@
 #include "storage/user_store.hpp"
+#include "storage/store_errors.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -19,10 +20,6 @@ namespace authnode {
 namespace {
 
 constexpr const char* memory_path = ":memory:";
-
-caf::error db_failure(const char* what, const sql_status& st) {
-  return caf::make_error(ec::internal, std::string{what} + ": " + st.message);
-}
 
 // The file holds password hashes: create it readable by its owner only.
 // SQLite gives the -wal and -shm files the mode of the database file. An
