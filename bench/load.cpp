@@ -27,6 +27,7 @@ struct conn {
   std::deque<clock_type::time_point> sent;
   std::string out;
   size_t scanned = 0;
+  int lines = 0; ///< of the reply being read, complete ones
   std::string in;
 };
 
@@ -180,6 +181,11 @@ load_result run_load(const load_spec& spec) {
       size_t pos;
       auto t = clock_type::now();
       while ((pos = c.in.find('\n', c.scanned)) != std::string::npos) {
+        if (++c.lines < spec.lines_per_reply) {
+          c.scanned = pos + 1;
+          continue;
+        }
+        c.lines = 0;
         std::string_view reply{c.in.data(), pos};
         if (t <= stop_at) {
           ++result.replies;

@@ -22,6 +22,9 @@ struct load_spec {
   uint64_t max_replies = 50'000'000;
   /// Count a reply as a success when it contains this (empty: all).
   std::string success_marker;
+  /// Lines that make one reply: 1 for authnode and Redis's simple replies,
+  /// 2 for a Redis bulk string ("$<length>", then the value).
+  int lines_per_reply = 1;
 };
 
 struct load_result {

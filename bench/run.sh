@@ -87,11 +87,35 @@ for b in "${which[@]}"; do
       redis-server --port "$redis_port" --bind 127.0.0.1 --save '' \
         --appendonly no --daemonize no >/dev/null &
       pids+=("$!")
+      # A storage node and a gateway in front of it, for whoami through a
+      # gateway (issue 18), next to the one node.
+      storage_log="$work/storage.log"
+      "$bin/authnode" --role=storage --node-port=0 --db="$work/storage.db" \
+        2>"$storage_log" &
+      pids+=("$!")
+      for _ in $(seq 100); do
+        storage_port=$(sed -n 's/.*node port on [^ ]*:\([0-9]*\).*/\1/p' \
+          "$storage_log")
+        [ -n "$storage_port" ] && break
+        sleep 0.1
+      done
+      gateway_log="$work/gateway.log"
+      "$bin/authnode" --role=gateway --port=0 --admin-port=0 \
+        --db="$work/gateway.db" \
+        --storage="127.0.0.1:$storage_port" --hash-ops=1 --hash-mem=8192 \
+        2>"$gateway_log" &
+      pids+=("$!")
+      for _ in $(seq 100); do
+        grep -q "linked to storage node" "$gateway_log" && break
+        sleep 0.1
+      done
+      gateway_port=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\).*/\1/p' \
+        "$gateway_log")
       start_node --hash-ops=1 --hash-mem=8192
       sleep 0.5
       echo "== throughput: 50 connections, authnode vs redis-server"
       "$bin/bench/bench_throughput" --node-port="$port" --redis-port="$redis_port" \
-        --seconds=3 --rounds=3
+        --gateway-port="$gateway_port" --seconds=3 --rounds=3
       stop_node
       ;;
     login)

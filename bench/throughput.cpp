@@ -1,21 +1,43 @@
 // Cheap-op throughput: authnode `ping` and `whoami` against redis-server
-// `PING`, 50 connections, 1 and 10 requests in flight each, driven by the
-// same load client in the same run. Rounds alternate between the servers so
-// drift on a shared machine hits both; the figure is the median round.
+// `PING` and `GET` of a session-sized value (the node's own whoami reply,
+// stored under the token: what a site that keeps sessions in Redis asks),
+// 50 connections, 1 and 10 requests in flight each, driven by the same load
+// client in the same run. With --gateway-port, `whoami` through a gateway
+// too (its token made there). Rounds alternate between the servers so drift
+// on a shared machine hits both; the figure is the median round.
 //
-//   throughput --node-port=7411 --redis-port=6379 [--seconds=3] [--rounds=3]
-//              [--only=0|1|2]
+//   throughput --node-port=7411 --redis-port=6379 [--gateway-port=N]
+//              [--seconds=3] [--rounds=3] [--only=0|1|2|3|4]
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "load.hpp"
 
 using namespace authnode::bench;
 
 namespace {
+
+/// A RESP command (Redis's request form), for values with spaces.
+std::string resp(std::initializer_list<std::string> words) {
+  std::string out = "*" + std::to_string(words.size()) + "\r\n";
+  for (auto& w : words)
+    out += "$" + std::to_string(w.size()) + "\r\n" + w + "\r\n";
+  return out;
+}
+
+/// Stores `value` under `key` in Redis; exits if it is not stored.
+void redis_set(uint16_t port, const std::string& key,
+               const std::string& value) {
+  int fd = connect_to(port);
+  if (fd < 0 || call(fd, resp({"SET", key, value})).rfind("+OK", 0) != 0) {
+    std::fprintf(stderr, "cannot SET in redis\n");
+    std::exit(1);
+  }
+}
 
 std::string login_token(uint16_t port) {
   int fd = connect_to(port);
@@ -48,25 +70,38 @@ int main(int argc, char** argv) {
   auto rounds = flag(argc, argv, "--rounds", 3);
   // --only=N runs just one target (0 redis, 1 ping, 2 whoami), for profiling.
   auto only = flag(argc, argv, "--only", -1);
+  auto gateway_port
+    = static_cast<uint16_t>(flag(argc, argv, "--gateway-port", 0));
   if (node_port == 0 || redis_port == 0) {
     std::fprintf(stderr,
                  "usage: throughput --node-port=N --redis-port=N "
-                 "[--seconds=3] [--rounds=3]\n");
+                 "[--gateway-port=N] [--seconds=3] [--rounds=3]\n");
     return 2;
   }
   auto token = login_token(node_port);
+  auto whoami = "{\"op\":\"whoami\",\"token\":\"" + token + "\"}\n";
+  {
+    int fd = connect_to(node_port);
+    redis_set(redis_port, "session:" + token, call(fd, whoami));
+  }
   struct target {
     const char* name;
     uint16_t port;
     std::string line;
     const char* marker;
+    int lines = 1;
   };
-  target targets[] = {
+  std::vector<target> targets = {
     {"redis PING", redis_port, "PING\r\n", "+PONG"},
+    {"redis GET", redis_port, "GET session:" + token + "\r\n", "$", 2},
     {"authnode ping", node_port, "{\"op\":\"ping\"}\n", "\"ok\":true"},
-    {"authnode whoami", node_port,
-     "{\"op\":\"whoami\",\"token\":\"" + token + "\"}\n", "\"ok\":true"},
+    {"authnode whoami", node_port, whoami, "\"ok\":true"},
   };
+  if (gateway_port != 0)
+    targets.push_back({"gateway whoami", gateway_port,
+                       "{\"op\":\"whoami\",\"token\":\""
+                         + login_token(gateway_port) + "\"}\n",
+                       "\"ok\":true"});
   std::printf("%-16s %5s %12s %10s %10s\n", "target", "depth", "req/s",
               "p50 us", "p99 us");
   for (int depth : {1, 10}) {
@@ -81,6 +116,7 @@ int main(int argc, char** argv) {
         spec.depth = depth;
         spec.line = t.line;
         spec.success_marker = t.marker;
+        spec.lines_per_reply = t.lines;
         spec.duration = std::chrono::seconds(seconds);
         auto res = run_load(spec);
         if (res.successes != res.replies)
@@ -98,9 +134,16 @@ int main(int argc, char** argv) {
                   median(rates[t.name]), median(p50[t.name]),
                   median(p99[t.name]));
     auto redis = median(rates["redis PING"]);
-    std::printf("ratio at depth %d: ping/redis = %.2f, whoami/redis = %.2f\n",
+    auto get = median(rates["redis GET"]);
+    std::printf("ratio at depth %d: ping/PING = %.2f, whoami/PING = %.2f, "
+                "whoami/GET = %.2f",
                 depth, median(rates["authnode ping"]) / redis,
-                median(rates["authnode whoami"]) / redis);
+                median(rates["authnode whoami"]) / redis,
+                median(rates["authnode whoami"]) / get);
+    if (gateway_port != 0)
+      std::printf(", gateway whoami/GET = %.2f",
+                  median(rates["gateway whoami"]) / get);
+    std::printf("\n");
   }
   return 0;
 }
