@@ -24,8 +24,10 @@ namespace authnode {
 auth_actor::behavior_type auth(auth_ptr self, auth_settings cfg,
                                database_actor db, hasher_actor hasher,
                                guard_actor guard, audit_actor audit,
-                               std::shared_ptr<node_counters> counters) {
+                               std::shared_ptr<node_counters> counters,
+                               caf::actor io_sessions) {
   self->state.guard = std::move(guard);
+  self->state.io_sessions = std::move(io_sessions);
   self->state.audit = std::move(audit);
   randombytes_buf(self->state.fingerprint_key.data(),
                   self->state.fingerprint_key.size());
@@ -43,6 +45,9 @@ auth_actor::behavior_type auth(auth_ptr self, auth_settings cfg,
     },
     [=](whoami_atom, token_request& req) {
       return start_whoami(self, req);
+    },
+    [=](whoami_io_atom, token_request& req) {
+      return start_whoami_io(self, req);
     },
     [=](logout_atom, token_request& req) {
       return start_logout(self, req);
@@ -113,13 +118,23 @@ auth_actor::behavior_type auth(auth_ptr self, auth_settings cfg,
       return take_stats(*self->state.counters);
     },
     [=](forget_atom, int64_t user_id) {
-      self->state.sessions.forget_user(user_id, std::string{});
-      return caf::ok_atom::value;
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      forget_sessions(self, user_id, std::string{},
+                      [=]() mutable { rp.deliver(caf::ok_atom::value); });
+      return rp;
     },
     [=](forget_atom, const user_ids& users) {
+      // One answer once the connections' cache has dropped them all.
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      auto left = std::make_shared<size_t>(users.ids.size());
+      if (users.ids.empty())
+        rp.deliver(caf::ok_atom::value);
       for (auto id : users.ids)
-        self->state.sessions.forget_user(id, std::string{});
-      return caf::ok_atom::value;
+        forget_sessions(self, id, std::string{}, [=]() mutable {
+          if (--*left == 0)
+            rp.deliver(caf::ok_atom::value);
+        });
+      return rp;
     },
   };
 }

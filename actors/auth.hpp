@@ -64,6 +64,9 @@ struct auth_state {
   deadline_queue deadlines;
   bool tick_armed = false;
   session_cache sessions;
+  /// The connections' session cache (net/session_keeper), emptied with
+  /// `sessions`; invalid: there is none.
+  caf::actor io_sessions;
   /// Consulted before every login verification; invalid: throttling off.
   guard_actor guard;
   /// Where login outcomes are written down; invalid: nowhere.
@@ -76,7 +79,8 @@ auth_actor::behavior_type auth(auth_actor::stateful_pointer<auth_state> self,
                                auth_settings cfg, database_actor db,
                                hasher_actor hasher, guard_actor guard,
                                audit_actor audit,
-                               std::shared_ptr<node_counters> counters);
+                               std::shared_ptr<node_counters> counters,
+                               caf::actor io_sessions);
 
 /// Wrong passwords after which a device token is no longer honoured.
 constexpr int64_t max_device_failures = 5;

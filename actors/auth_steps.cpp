@@ -104,6 +104,36 @@ session_grant make_grant(auth_ptr self, user_view user, std::string source,
   return granted;
 }
 
+namespace {
+
+/// Asks the connections' cache to drop what `xs` name, then runs `then`;
+/// at once without one. Its answer cannot be lost (it is an actor of this
+/// process); if it is gone (shutdown), so are the connections it served.
+template <class... Ts>
+void forget_on_io(auth_ptr self, std::function<void()> then, Ts&&... xs) {
+  auto& keeper = self->state.io_sessions;
+  if (!keeper)
+    return then();
+  self->request(keeper, caf::infinite, io_forget_atom::value,
+                std::forward<Ts>(xs)...)
+    .then([then](caf::ok_atom) { then(); },
+          [then](caf::error&) { then(); });
+}
+
+} // namespace
+
+void forget_session(auth_ptr self, const std::string& digest,
+                    std::function<void()> then) {
+  self->state.sessions.forget(digest);
+  forget_on_io(self, std::move(then), digest);
+}
+
+void forget_sessions(auth_ptr self, int64_t user_id, const std::string& keep,
+                     std::function<void()> then) {
+  self->state.sessions.forget_user(user_id, keep);
+  forget_on_io(self, std::move(then), user_id, keep);
+}
+
 void commit_grant(auth_ptr self, user_view user, std::string source,
                   bool keep_device,
                   caf::typed_response_promise<session_grant> rp,

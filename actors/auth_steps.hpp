@@ -82,6 +82,18 @@ caf::error failed_code(auth_ptr self);
 throttle_keys code_keys(guess_kind kind, const std::string& source,
                         const std::string& email);
 
+/// Drops a session (a token digest) from the auth actor's cache and from
+/// the connections' (net/session_keeper), then runs `then`: the op that
+/// ended the session answers only once no cache can still vouch for it.
+void forget_session(auth_ptr self, const std::string& digest,
+                    std::function<void()> then);
+
+/// The same for every session of `user_id` but `keep` (a token digest, or
+/// empty), after a password change, a recovery, a disabled account or any
+/// change to what whoami says of the user.
+void forget_sessions(auth_ptr self, int64_t user_id, const std::string& keep,
+                     std::function<void()> then);
+
 /// Grants a session to `user` as a login does: a token, its expiry, a
 /// device token when throttling is on. `commit` gets what must be stored.
 session_grant make_grant(auth_ptr self, user_view user, std::string source,

@@ -33,6 +33,7 @@ void announce(caf::actor_system_config& cfg, const char* name) {
 void register_message_types(caf::actor_system_config& cfg) {
   announce<secret>(cfg, "secret");
   announce<user_view>(cfg, "user_view");
+  announce<session_view>(cfg, "session_view");
   announce<user_record>(cfg, "user_record");
   announce<new_user>(cfg, "new_user");
   announce<register_request>(cfg, "register_request");

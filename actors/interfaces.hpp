@@ -40,6 +40,11 @@ namespace authnode {
 using register_atom = caf::atom_constant<caf::atom("register")>;
 using login_atom = caf::atom_constant<caf::atom("login")>;
 using whoami_atom = caf::atom_constant<caf::atom("whoami")>;
+/// whoami for a connection's session cache: the user and the expiry.
+using whoami_io_atom = caf::atom_constant<caf::atom("whoami_io")>;
+/// To the connections' session cache (net/session_keeper): drop a session
+/// (a token digest) or a user's sessions (but `keep`); answered once done.
+using io_forget_atom = caf::atom_constant<caf::atom("io_forget")>;
 using logout_atom = caf::atom_constant<caf::atom("logout")>;
 using chpass_atom = caf::atom_constant<caf::atom("chpass")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
@@ -566,6 +571,12 @@ struct login_commit {
   std::string device_digest;
 };
 
+/// What a connection's session cache keeps of a live session.
+struct session_view {
+  user_view user;
+  int64_t expires_at = 0;
+};
+
 /// The live session behind a token and the user who owns it.
 struct session_owner {
   int64_t session_id = 0;
@@ -966,6 +977,7 @@ AUTHNODE_INSPECT(session_row, x.token_digest, x.user_id, x.created_at,
                  x.expires_at, x.source)
 AUTHNODE_INSPECT(login_commit, x.user_id, x.at, x.session, x.device_digest)
 AUTHNODE_INSPECT(session_owner, x.session_id, x.owner, x.expires_at)
+AUTHNODE_INSPECT(session_view, x.user, x.expires_at)
 AUTHNODE_INSPECT(throttle_keys, x.source, x.account)
 AUTHNODE_INSPECT(audit_event, x.time, x.op, x.outcome, x.source, x.account,
                  x.reason)
@@ -1041,6 +1053,7 @@ using auth_actor = caf::typed_actor<
   caf::replies_to<register_atom, register_request>::with<user_view>,
   caf::replies_to<login_atom, login_request>::with<session_grant>,
   caf::replies_to<whoami_atom, token_request>::with<user_view>,
+  caf::replies_to<whoami_io_atom, token_request>::with<session_view>,
   caf::replies_to<logout_atom, token_request>::with<caf::ok_atom>,
   caf::replies_to<chpass_atom, password_change_request>::with<caf::ok_atom>,
   caf::replies_to<stats_atom>::with<stats_snapshot>,

@@ -199,19 +199,21 @@ void recover(auth_ptr self, finish_ptr flow, std::string phc) {
       report(self, flow->attempt, attempt_result::success);
       audit_outcome(self, "recovery_finish", "ok", flow->source, flow->email,
                     "code");
-      // Every session of the user was revoked with the old password.
-      self->state.sessions.forget_user(user.id, std::string{});
-      // Recovery by mail does not remove a second factor: the database
-      // stored no session, and the login goes on with a code.
-      if (user.totp) {
-        ask_second_factor(self, "recovery_finish", user, flow->source, "",
-                          flow->rp);
-        return;
-      }
-      self->state.counters->logins_ok += 1;
-      granted.user = std::move(user);
-      self->state.sessions.put(digest, granted.user, granted.expires_at);
-      flow->rp.deliver(std::move(granted));
+      // Every session of the user was revoked with the old password: the
+      // caches drop them before anything is answered.
+      forget_sessions(self, user.id, std::string{}, [=]() mutable {
+        // Recovery by mail does not remove a second factor: the database
+        // stored no session, and the login goes on with a code.
+        if (user.totp) {
+          ask_second_factor(self, "recovery_finish", user, flow->source, "",
+                            flow->rp);
+          return;
+        }
+        self->state.counters->logins_ok += 1;
+        granted.user = std::move(user);
+        self->state.sessions.put(digest, granted.user, granted.expires_at);
+        flow->rp.deliver(std::move(granted));
+      });
     },
     // invalid_code here: the code was used or replaced since the check.
     on_code_error(self, flow), recover_atom::value, std::move(x));

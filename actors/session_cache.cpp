@@ -2,13 +2,17 @@
 
 namespace authnode {
 
-const user_view* session_cache::find(const std::string& digest,
-                                     int64_t now) const {
+const user_view* session_cache::find(const std::string& digest, int64_t now,
+                                     int64_t* expires_at) const {
   auto i = sessions_.find(digest);
   if (i == sessions_.end() || i->second.expires_at <= now)
     return nullptr;
   auto u = users_.find(i->second.user_id);
-  return u == users_.end() ? nullptr : &u->second;
+  if (u == users_.end())
+    return nullptr;
+  if (expires_at)
+    *expires_at = i->second.expires_at;
+  return &u->second;
 }
 
 void session_cache::put(const std::string& digest, const user_view& user,

@@ -1,5 +1,8 @@
 // Live sessions the auth actor has seen, so that whoami, the most frequent
-// request of a busy site, is answered without a database round trip.
+// request of a busy site, is answered without a database round trip. The
+// connections keep one of these too, on the I/O thread
+// (net/session_keeper.hpp), which the auth actor empties as it empties its
+// own, before it answers the op that ended the sessions.
 //
 // A cache is only as good as its invalidation. This one is coherent while its
 // auth actor sees every change to sessions and users, which holds on a
@@ -26,8 +29,10 @@ public:
     return capacity_ > 0;
   }
 
-  /// The user behind a token digest, if cached and live at `now`.
-  const user_view* find(const std::string& digest, int64_t now) const;
+  /// The user behind a token digest, if cached and live at `now`; its
+  /// expiry goes to `expires_at` if given.
+  const user_view* find(const std::string& digest, int64_t now,
+                        int64_t* expires_at = nullptr) const;
 
   /// Remembers a live session of `user` (and the user's current details).
   void put(const std::string& digest, const user_view& user,

@@ -14,12 +14,18 @@
 
 namespace authnode {
 
-caf::result<user_view> start_whoami(auth_ptr self, token_request& req) {
+namespace {
+
+/// The session behind `req`'s token, from the cache or the database (then
+/// cached); `view` makes the answer of it.
+template <class Result, class View>
+caf::result<Result> look_up(auth_ptr self, token_request& req, View view) {
   auto& cache = self->state.sessions;
   auto digest = token_digest(req.token.reveal());
-  if (auto cached = cache.find(digest, now_seconds()))
-    return *cached;
-  auto rp = self->make_response_promise<user_view>();
+  int64_t expires_at = 0;
+  if (auto cached = cache.find(digest, now_seconds(), &expires_at))
+    return view(*cached, expires_at);
+  auto rp = self->make_response_promise<Result>();
   auto epoch = cache.epoch();
   with_session(
     self, req.token,
@@ -27,12 +33,28 @@ caf::result<user_view> start_whoami(auth_ptr self, token_request& req) {
       auto& cache = self->state.sessions;
       if (cache.epoch() == epoch)
         cache.put(digest, owner.owner.user, owner.expires_at);
-      rp.deliver(owner.owner.user);
+      rp.deliver(view(owner.owner.user, owner.expires_at));
     },
     [=](caf::error err) mutable {
       rp.deliver(std::move(err));
     });
   return rp;
+}
+
+} // namespace
+
+caf::result<user_view> start_whoami(auth_ptr self, token_request& req) {
+  return look_up<user_view>(self, req,
+                            [](const user_view& user, int64_t) {
+                              return user;
+                            });
+}
+
+caf::result<session_view> start_whoami_io(auth_ptr self, token_request& req) {
+  return look_up<session_view>(self, req,
+                               [](const user_view& user, int64_t expires_at) {
+                                 return session_view{user, expires_at};
+                               });
 }
 
 caf::result<caf::ok_atom> start_logout(auth_ptr self, token_request& req) {
@@ -42,13 +64,13 @@ caf::result<caf::ok_atom> start_logout(auth_ptr self, token_request& req) {
   ask_db<caf::ok_atom>(
     self,
     [=](caf::ok_atom ok) mutable {
-      self->state.sessions.forget(digest);
-      rp.deliver(ok);
+      forget_session(self, digest, [=]() mutable { rp.deliver(ok); });
     },
     [=](caf::error err) mutable {
-      self->state.sessions.forget(digest);
-      rp.deliver(is_not_found(err) ? caf::make_error(ec::invalid_token)
-                                   : std::move(err));
+      auto answer = is_not_found(err) ? caf::make_error(ec::invalid_token)
+                                      : std::move(err);
+      forget_session(self, digest,
+                     [=]() mutable { rp.deliver(std::move(answer)); });
     },
     session_del_atom::value, digest, int64_t{now_seconds()});
   return rp;

@@ -30,6 +30,7 @@
 #include "net/listener.hpp"
 #include "net/metrics_listener.hpp"
 #include "net/public_protocol.hpp"
+#include "net/session_keeper.hpp"
 
 namespace authnode {
 
@@ -160,6 +161,8 @@ struct client_side {
   caf::actor listener;
   caf::actor admin_listener;
   caf::actor metrics;
+  /// The connections' session cache's keeper; invalid: no such cache.
+  caf::actor session_keeper;
 };
 
 client_side spawn_client_side(caf::actor_system& sys, const node_start& start,
@@ -169,14 +172,21 @@ client_side spawn_client_side(caf::actor_system& sys, const node_start& start,
   client_side c;
   if (start.audit_fd >= 0)
     c.audit = sys.spawn<caf::detached>(audit, start.audit_fd);
+  // The connections' session cache, where the auth actor sees every change
+  // to sessions: not on a gateway, whose sessions other gateways change.
+  std::shared_ptr<session_cache> sessions;
+  if (s.role == node_role::all && start.auth.session_cache_size > 0) {
+    sessions = std::make_shared<session_cache>(start.auth.session_cache_size);
+    c.session_keeper = sys.middleman().spawn_broker(session_keeper, sessions);
+  }
   c.auth = sys.spawn(auth, start.auth, b.db, b.pool, b.guard, c.audit,
-                     counters);
+                     counters, c.session_keeper);
   if (s.role == node_role::gateway)
     b.cluster.push_back(link_storage(sys, s, b, c.auth));
   c.admin = sys.spawn(admin, make_admin_settings(s), b.db, b.pool, c.auth,
                       b.guard, c.audit);
   c.listener = sys.middleman().spawn_broker(listener, make_listener_settings(s),
-                                            public_protocol(c.auth, make_public_settings(s)), counters);
+                                            public_protocol(c.auth, make_public_settings(s), sessions), counters);
   // Admin connections are not clients: they have counters of their own.
   c.admin_listener = sys.middleman().spawn_broker(
     listener, make_admin_listener_settings(s),
@@ -227,7 +237,8 @@ void stop_client_side(caf::scoped_actor& self, const node_settings& s,
   for (auto& a : b.cluster)
     stop_actor(self, a);
   // The mailer before the database whose outbox it reports to.
-  std::vector<caf::actor> rest{b.mailer, c.metrics, caf::actor_cast<caf::actor>(c.admin),
+  std::vector<caf::actor> rest{b.mailer, c.metrics, c.session_keeper,
+                               caf::actor_cast<caf::actor>(c.admin),
                                caf::actor_cast<caf::actor>(c.auth),
                                caf::actor_cast<caf::actor>(c.audit),
                                caf::actor_cast<caf::actor>(b.pool)};

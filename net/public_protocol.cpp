@@ -2,7 +2,9 @@
 
 #include <chrono>
 
+#include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/secrets.hpp"
 #include "net/public_codec.hpp"
 
 namespace authnode {
@@ -43,8 +45,33 @@ void ask_auth(connection_broker* self, const auth_actor& auth, op_label op,
     std::forward<Ts>(xs)...);
 }
 
+using cache_ptr = std::shared_ptr<session_cache>;
+
+/// whoami from the connections' cache (net/session_keeper.hpp) if it holds
+/// the session, else from the auth actor, whose answer fills the cache
+/// unless a session was dropped meanwhile (the epoch moved).
+void whoami_cached(connection_broker* self, const auth_actor& auth,
+                   const cache_ptr& cache, request_id& id, token_request& r) {
+  auto digest = token_digest(r.token.reveal());
+  if (auto user = cache->find(digest, now_seconds())) {
+    count_answer(self, op_label::whoami, ec::none, self->clock().now());
+    write_line(self, encode_user(id, *user));
+    return;
+  }
+  auto epoch = cache->epoch();
+  ask_auth<session_view>(
+    self, auth, op_label::whoami, id,
+    [cache, digest, epoch](const request_id& id, const session_view& v) {
+      if (cache->epoch() == epoch)
+        cache->put(digest, v.user, v.expires_at);
+      return encode_user(id, v.user);
+    },
+    whoami_io_atom::value, std::move(r));
+}
+
 void dispatch(connection_broker* self, const auth_actor& auth,
-              caf::timespan floor, decoded_request& req) {
+              caf::timespan floor, const cache_ptr& sessions,
+              decoded_request& req) {
   auto& id = req.id;
   struct visitor {
     connection_broker* self;
@@ -67,6 +94,8 @@ void dispatch(connection_broker* self, const auth_actor& auth,
                               login_atom::value, std::move(r));
     }
     void operator()(whoami_op& r) {
+      if (sessions)
+        return whoami_cached(self, auth, sessions, id, r.req);
       ask_auth<user_view>(self, auth, op_label::whoami, id, encode_user,
                           whoami_atom::value, std::move(r.req));
     }
@@ -170,14 +199,17 @@ void dispatch(connection_broker* self, const auth_actor& auth,
                              encode_done, pk_delete_atom::value, std::move(r));
     }
     caf::timespan floor;
+    const cache_ptr& sessions;
   };
-  std::visit(visitor{self, auth, id, floor}, req.body);
+  std::visit(visitor{self, auth, id, floor, sessions}, req.body);
 }
 
 } // namespace
 
-line_handler public_protocol(auth_actor auth, public_settings cfg) {
-  return [auth, cfg](connection_broker* self, std::string_view line) {
+line_handler public_protocol(auth_actor auth, public_settings cfg,
+                             std::shared_ptr<session_cache> sessions) {
+  return [auth, cfg, sessions](connection_broker* self,
+                               std::string_view line) {
     auto decoded = decode_request(line, self->state.source);
     if (auto failure = std::get_if<decode_failure>(&decoded)) {
       count_answer(self, op_label::invalid, failure->code, self->clock().now());
@@ -185,7 +217,7 @@ line_handler public_protocol(auth_actor auth, public_settings cfg) {
                  encode_error(failure->id, failure->code, failure->message));
       return;
     }
-    dispatch(self, auth, cfg.recovery_reply_time,
+    dispatch(self, auth, cfg.recovery_reply_time, sessions,
              std::get<decoded_request>(decoded));
   };
 }

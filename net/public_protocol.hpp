@@ -6,7 +6,10 @@
 // either one knows only framing, backpressure and held replies.
 #pragma once
 
+#include <memory>
+
 #include "actors/interfaces.hpp"
+#include "actors/session_cache.hpp"
 #include "net/connection.hpp"
 
 namespace authnode {
@@ -17,7 +20,9 @@ struct public_settings {
   caf::timespan recovery_reply_time = std::chrono::milliseconds(250);
 };
 
-/// Every op of docs/protocol.md, answered by `auth`.
-line_handler public_protocol(auth_actor auth, public_settings cfg = {});
+/// Every op of docs/protocol.md, answered by `auth`; whoami first from
+/// `sessions`, the connections' cache (net/session_keeper.hpp), if any.
+line_handler public_protocol(auth_actor auth, public_settings cfg = {},
+                             std::shared_ptr<session_cache> sessions = {});
 
 } // namespace authnode

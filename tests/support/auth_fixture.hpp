@@ -109,7 +109,7 @@ struct auth_fixture {
     if (throttle)
       guard = sys->spawn(authnode::guard, *throttle, counters);
     auth = sys->spawn(authnode::auth, settings, db, hasher, guard,
-                      audit_actor{}, counters);
+                      audit_actor{}, counters, caf::actor{});
     sched->run();
   }
 
