@@ -3,7 +3,8 @@
 # and a redis-server it starts on loopback, and prints the figures.
 #
 #   bench/run.sh [throughput|login|pending|half-close|timing|attack|
-#                 second-factor|passkey|import|breached|breached-register]...
+#                 second-factor|passkey|session-memory|import|breached|
+#                 breached-register]...
 #   (default: the first three)
 #   BENCH_BIN=DIR bench/run.sh ...: runs the binaries already built in DIR
 #   (DIR/authnode, DIR/bench/bench_*) instead of building build/, e.g. to
@@ -186,6 +187,13 @@ for b in "${which[@]}"; do
       echo "== second-factor guessing: two scenarios"
       /usr/bin/python3 "$root/bench/second_factor_attack.py" "$bin/authnode" \
         --seconds="${SECONDS_PER_SCENARIO:-120}"
+      ;;
+    session-memory)
+      # RSS per session in the connections' session cache (issue 18): 50,000
+      # logins, then a whoami of each. The script starts its own node.
+      echo "== memory per cached session"
+      /usr/bin/python3 "$root/bench/session_memory.py" "$bin/authnode" \
+        --sessions=50000
       ;;
     passkey)
       # Passkey sign-ins next to password logins, and password logins
