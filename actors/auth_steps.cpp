@@ -151,7 +151,13 @@ void commit_grant(auth_ptr self, user_view user, std::string source,
     [=](caf::ok_atom) mutable {
       self->state.counters->logins_ok += 1;
       self->state.sessions.put(digest, granted.user, granted.expires_at);
-      rp.deliver(std::move(granted));
+      // The connections' cache holds the user as of an earlier login (its
+      // last_login_at): it lets go of them before the answer, so that a
+      // whoami after it tells of this login.
+      auto user_id = granted.user.id;
+      forget_on_io(
+        self, [=]() mutable { rp.deliver(std::move(granted)); }, user_id,
+        std::string{});
     },
     [=](caf::error err) mutable {
       rp.deliver(std::move(err));

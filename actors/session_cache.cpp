@@ -2,8 +2,9 @@
 
 namespace authnode {
 
-const user_view* session_cache::find(const std::string& digest, int64_t now,
-                                     int64_t* expires_at) const {
+const session_cache::user_entry*
+session_cache::live(const std::string& digest, int64_t now,
+                    int64_t* expires_at) const {
   auto i = sessions_.find(digest);
   if (i == sessions_.end() || i->second.expires_at <= now)
     return nullptr;
@@ -15,8 +16,20 @@ const user_view* session_cache::find(const std::string& digest, int64_t now,
   return &u->second;
 }
 
+const user_view* session_cache::find(const std::string& digest, int64_t now,
+                                     int64_t* expires_at) const {
+  auto u = live(digest, now, expires_at);
+  return u ? &u->view : nullptr;
+}
+
+const std::string* session_cache::find_encoded(const std::string& digest,
+                                               int64_t now) const {
+  auto u = live(digest, now, nullptr);
+  return u && !u->encoded.empty() ? &u->encoded : nullptr;
+}
+
 void session_cache::put(const std::string& digest, const user_view& user,
-                        int64_t expires_at) {
+                        int64_t expires_at, std::string encoded) {
   if (!enabled())
     return;
   // Full: start over rather than track recency. Misses refill it from the
@@ -26,7 +39,7 @@ void session_cache::put(const std::string& digest, const user_view& user,
     users_.clear();
   }
   sessions_[digest] = entry{user.id, expires_at};
-  users_[user.id] = user;
+  users_[user.id] = user_entry{user, std::move(encoded)};
 }
 
 void session_cache::forget(const std::string& digest) {

@@ -34,9 +34,16 @@ public:
   const user_view* find(const std::string& digest, int64_t now,
                         int64_t* expires_at = nullptr) const;
 
-  /// Remembers a live session of `user` (and the user's current details).
+  /// The same, as the `encoded` given to put() (the connections' cache
+  /// keeps the user's JSON so that a hit only copies it); null if not
+  /// cached, not live, or put without it.
+  const std::string* find_encoded(const std::string& digest,
+                                  int64_t now) const;
+
+  /// Remembers a live session of `user` (and the user's current details,
+  /// with `encoded`, their JSON, if given).
   void put(const std::string& digest, const user_view& user,
-           int64_t expires_at);
+           int64_t expires_at, std::string encoded = {});
 
   /// Drops one session (logout).
   void forget(const std::string& digest);
@@ -60,8 +67,14 @@ private:
   };
   size_t capacity_;
   uint64_t epoch_ = 0;
+  struct user_entry {
+    user_view view;
+    std::string encoded;
+  };
+  const user_entry* live(const std::string& digest, int64_t now,
+                         int64_t* expires_at) const;
   std::unordered_map<std::string, entry> sessions_;
-  std::unordered_map<int64_t, user_view> users_;
+  std::unordered_map<int64_t, user_entry> users_;
 };
 
 } // namespace authnode

@@ -53,18 +53,20 @@ using cache_ptr = std::shared_ptr<session_cache>;
 void whoami_cached(connection_broker* self, const auth_actor& auth,
                    const cache_ptr& cache, request_id& id, token_request& r) {
   auto digest = token_digest(r.token.reveal());
-  if (auto user = cache->find(digest, now_seconds())) {
+  if (auto user = cache->find_encoded(digest, now_seconds())) {
     count_answer(self, op_label::whoami, ec::none, self->clock().now());
-    write_line(self, encode_user(id, *user));
+    write_line(self, encode_user_reply(id, *user));
     return;
   }
   auto epoch = cache->epoch();
   ask_auth<session_view>(
     self, auth, op_label::whoami, id,
     [cache, digest, epoch](const request_id& id, const session_view& v) {
+      auto object = encode_user_object(v.user);
+      auto reply = encode_user_reply(id, object);
       if (cache->epoch() == epoch)
-        cache->put(digest, v.user, v.expires_at);
-      return encode_user(id, v.user);
+        cache->put(digest, v.user, v.expires_at, std::move(object));
+      return reply;
     },
     whoami_io_atom::value, std::move(r));
 }

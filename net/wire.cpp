@@ -202,6 +202,20 @@ std::string encode_user(const request_id& id, const user_view& user) {
   return reply_end(std::move(out));
 }
 
+std::string encode_user_object(const user_view& user) {
+  std::string out;
+  append_user(out, user);
+  return out;
+}
+
+std::string encode_user_reply(const request_id& id,
+                              std::string_view user_object) {
+  auto out = reply_head(id, true);
+  append_key(out, "user");
+  out += user_object;
+  return reply_end(std::move(out));
+}
+
 std::string encode_stats(const request_id& id, const stats_snapshot& s) {
   auto out = reply_head(id, true);
   append_key(out, "stats");

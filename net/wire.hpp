@@ -197,6 +197,12 @@ std::string encode_error(const request_id& id, ec code,
 std::string encode_failure(const request_id& id, const wire_error& failure);
 /// `{"id":..,"ok":true,"user":{..}}`: register, whoami, user_add.
 std::string encode_user(const request_id& id, const user_view& user);
+
+/// The user object of encode_user alone, and a reply made of one: a cached
+/// session's whoami copies the object instead of formatting the user again.
+std::string encode_user_object(const user_view& user);
+std::string encode_user_reply(const request_id& id,
+                              std::string_view user_object);
 /// `{"id":..,"ok":true,"stats":{..}}`: the public and the admin `stats`.
 std::string encode_stats(const request_id& id, const stats_snapshot& stats);
 

@@ -249,3 +249,27 @@ TEST_CASE("coherence: a session checked just before its expiry is refused "
   CHECK(error_code(whoami(b, token)) == "invalid_token");
   CHECK(error_code(whoami(a, token)) == "invalid_token");
 }
+
+TEST_CASE("coherence: whoami on another connection tells of the latest "
+          "login at once",
+          "[e2e][coherence]") {
+  node_process node;
+  line_client a{node.port()};
+  line_client b{node.port(), "127.0.0.2"};
+  REQUIRE(succeeded(register_user(a, ann)));
+  auto first = login(a, ann);
+  REQUIRE(succeeded(first));
+  auto token = first["token"].get<std::string>();
+  auto warm = whoami(b, token);
+  REQUIRE(succeeded(warm));
+  REQUIRE(succeeded(whoami(b, token)));
+  // last_login_at has whole seconds: the next login is in another one.
+  auto next_second = parse_utc(warm["user"]["last_login_at"]) + 1s;
+  std::this_thread::sleep_until(next_second);
+  auto second = login(a, ann);
+  REQUIRE(succeeded(second));
+  auto seen = whoami(b, token);
+  REQUIRE(succeeded(seen));
+  CHECK(seen["user"]["last_login_at"] == second["user"]["last_login_at"]);
+  CHECK(seen["user"]["last_login_at"] != warm["user"]["last_login_at"]);
+}
