@@ -137,6 +137,50 @@ struct encoder {
                     secret{std::string{r.challenge.reveal()}}, 3, secret{}};
     check_reply(encode_grant(id, g), true);
   }
+  // The passkey ops: the fuzzer writes the decoded bytes (raw, any value)
+  // where the node writes its ids, names and challenges, which the encoder
+  // turns to base64url or escapes.
+  void operator()(const request_id& id, const passkey_begin_request& r) {
+    webauthn_options o;
+    o.purpose = webauthn_purpose::registration;
+    o.challenge = std::string{r.token.reveal()};
+    o.rp_id = r.name;
+    o.rp_name = r.name;
+    o.user_handle = r.name;
+    o.user_name = r.name;
+    o.display_name = r.name;
+    o.credential_ids = {r.name, std::string{r.token.reveal()}};
+    check_reply(encode_passkey_options(id, o), true);
+  }
+  void operator()(const request_id& id, const passkey_register_request& r) {
+    passkey_info p{r.credential.credential_id, r.credential.client_data_json,
+                   1, 0};
+    check_reply(encode_passkey(id, p), true);
+  }
+  void operator()(const request_id& id, const passkey_login_begin_request& r) {
+    passkey_login_options o;
+    o.challenge_id = r.email;
+    o.options.rp_id = r.client_addr;
+    o.options.challenge = r.email;
+    o.options.credential_ids = {r.email};
+    check_reply(encode_passkey_login_options(id, o), true);
+  }
+  void operator()(const request_id& id, const passkey_login_request& r) {
+    session_grant g{user_view{7, r.credential.user_handle,
+                              r.credential.client_data_json, 1, 2},
+                    secret{r.challenge_id}, 3,
+                    secret{std::string{r.device_token.reveal()}}};
+    check_reply(encode_grant(id, g), true);
+  }
+  void operator()(const request_id& id, const passkeys_list_op& r) {
+    passkey_list list;
+    list.passkeys.push_back(
+      passkey_info{std::string{r.req.token.reveal()}, "", 1, 2});
+    check_reply(encode_passkeys(id, list), true);
+  }
+  void operator()(const request_id& id, const passkey_delete_request& r) {
+    check_reply(encode_error(id, ec::no_such_passkey, r.passkey_id), false);
+  }
 };
 
 void handle_line(std::string_view line) {
