@@ -56,6 +56,23 @@ constexpr size_t challenge_bytes = 32;
 constexpr const char* default_name = "Passkey";
 constexpr size_t max_name = 64;
 
+struct register_flow {
+  caf::typed_response_promise<passkey_info> rp;
+  std::string source;
+  webauthn_registration credential;
+  /// The challenge the clientDataJSON names (raw).
+  std::string challenge;
+  user_view user;
+  webauthn_challenge issued;
+};
+
+using register_ptr = std::shared_ptr<register_flow>;
+
+// The registration's steps, in the order they run.
+void take_challenge(auth_ptr self, register_ptr reg);
+void verify(auth_ptr self, register_ptr reg);
+void store(auth_ptr self, register_ptr reg, webauthn_credential credential);
+
 struct login_flow {
   caf::typed_response_promise<session_grant> rp;
   std::string source;
@@ -167,61 +184,76 @@ finish_passkey_register(auth_ptr self, passkey_register_request& req) {
   auto challenge = webauthn_client_challenge(req.credential.client_data_json);
   if (challenge.empty())
     return refused_registration("malformed: clientDataJSON names no challenge");
-  auto rp = self->make_response_promise<passkey_info>();
-  auto reg = std::make_shared<webauthn_registration>(std::move(req.credential));
-  auto source = req.source;
+  auto reg = std::make_shared<register_flow>();
+  reg->rp = self->make_response_promise<passkey_info>();
+  reg->source = req.source;
+  reg->credential = std::move(req.credential);
+  reg->challenge = std::move(challenge);
   with_session(
     self, req.token,
-    [=](session_owner& session) mutable {
-      auto user = session.owner.user;
-      auto on_error = [=](caf::error err) mutable {
-        rp.deliver(std::move(err));
-      };
-      auto store = [=](webauthn_challenge& c,
-                       registration_verdict& verdict) mutable {
-        ask_db<passkey_info>(
-          self,
-          [=](passkey_info& added) mutable {
-            audit_outcome(self, "passkey_register", "ok", source, user.email,
-                          "passkey added");
-            rp.deliver(std::move(added));
-          },
-          on_error, pk_add_atom::value,
-          passkey_new{user.id, c.name, std::move(verdict.credential),
-                      now_seconds()});
-      };
-      auto verify = [=](webauthn_challenge& found) mutable {
-        auto c = std::make_shared<webauthn_challenge>(std::move(found));
-        self
-          ->request(self->state.hasher, caf::infinite, wa_register_atom::value,
-                    *reg, challenge, self->state.cfg.webauthn)
-          .then(
-            [=](registration_verdict& verdict) mutable {
-              if (verdict.refusal != webauthn_refusal::none) {
-                auto why = webauthn_refusal_name(verdict.refusal);
-                audit_outcome(self, "passkey_register", "passkey_refused",
-                              source, user.email, why);
-                rp.deliver(refused_registration(why));
-                return;
-              }
-              store(*c, verdict);
-            },
-            [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      };
-      ask_db<webauthn_challenge>(
-        self, verify,
-        [=](caf::error err) mutable {
-          if (err == caf::make_error(ec::invalid_code))
-            err = refused_registration("no live challenge of this account: "
-                                       "begin again");
-          rp.deliver(std::move(err));
-        },
-        pk_reg_finish_atom::value, challenge, user.id,
-        int64_t{now_seconds()});
+    [=](session_owner& session) {
+      reg->user = session.owner.user;
+      take_challenge(self, reg);
     },
-    [=](caf::error err) mutable { rp.deliver(std::move(err)); });
-  return rp;
+    [=](caf::error err) { reg->rp.deliver(std::move(err)); });
+  return reg->rp;
 }
+
+namespace {
+
+/// Uses up the challenge, if it is a live one of this user's.
+void take_challenge(auth_ptr self, register_ptr reg) {
+  ask_db<webauthn_challenge>(
+    self,
+    [=](webauthn_challenge& found) {
+      reg->issued = std::move(found);
+      verify(self, reg);
+    },
+    [=](caf::error err) {
+      if (err == caf::make_error(ec::invalid_code))
+        err = refused_registration("no live challenge of this account: "
+                                   "begin again");
+      reg->rp.deliver(std::move(err));
+    },
+    pk_reg_finish_atom::value, reg->challenge, reg->user.id,
+    int64_t{now_seconds()});
+}
+
+/// A hasher checks the credential (core/webauthn.hpp); a refusal names the
+/// check that failed.
+void verify(auth_ptr self, register_ptr reg) {
+  self
+    ->request(self->state.hasher, caf::infinite, wa_register_atom::value,
+              reg->credential, reg->challenge, self->state.cfg.webauthn)
+    .then(
+      [=](registration_verdict& verdict) {
+        if (verdict.refusal != webauthn_refusal::none) {
+          auto why = webauthn_refusal_name(verdict.refusal);
+          audit_outcome(self, "passkey_register", "passkey_refused",
+                        reg->source, reg->user.email, why);
+          reg->rp.deliver(refused_registration(why));
+          return;
+        }
+        store(self, reg, std::move(verdict.credential));
+      },
+      [=](caf::error& err) { reg->rp.deliver(std::move(err)); });
+}
+
+void store(auth_ptr self, register_ptr reg, webauthn_credential credential) {
+  ask_db<passkey_info>(
+    self,
+    [=](passkey_info& added) {
+      audit_outcome(self, "passkey_register", "ok", reg->source,
+                    reg->user.email, "passkey added");
+      reg->rp.deliver(std::move(added));
+    },
+    [=](caf::error err) { reg->rp.deliver(std::move(err)); },
+    pk_add_atom::value,
+    passkey_new{reg->user.id, reg->issued.name, std::move(credential),
+                now_seconds()});
+}
+
+} // namespace
 
 // -- sign-in --------------------------------------------------------------------
 
