@@ -27,13 +27,12 @@ is independent of the node's code.
 """
 import argparse
 import asyncio
-import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
+
+from line_conn import AsyncLine as Line, start_node
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "clients", "python"))
@@ -41,46 +40,6 @@ from tests.support import PasskeyAuthenticator  # noqa: E402
 
 PASSWORD = "correct horse battery"
 RP_ID = "example.com"
-
-
-class Line:
-    """One connection; one request at a time."""
-
-    @classmethod
-    async def open(cls, port):
-        self = cls()
-        self.reader, self.writer = await asyncio.open_connection(
-            "127.0.0.1", port, limit=1 << 20)
-        self.next_id = 0
-        return self
-
-    async def call(self, request):
-        self.next_id += 1
-        self.writer.write((json.dumps(dict(request, id=self.next_id)) + "\n").encode())
-        await self.writer.drain()
-        line = await asyncio.wait_for(self.reader.readline(), 120)
-        return json.loads(line)
-
-    def close(self):
-        self.writer.close()
-
-
-def start_node(binary, work):
-    log = open(os.path.join(work, "node.log"), "w")
-    node = subprocess.Popen(
-        [binary, "--port=0", f"--db={work}/auth.db", "--throttle=off",
-         "--failure-delay=1ms", "--register-rate=1000000",
-         f"--webauthn-rp-id={RP_ID}", "--log-level=info"],
-        stderr=log)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        with open(log.name) as f:
-            found = re.search(r"listening on [^ ]*:(\d+)", f.read())
-        if found:
-            return node, int(found.group(1))
-        time.sleep(0.05)
-    node.kill()
-    sys.exit("the node did not start: see " + log.name)
 
 
 async def account(port, email, authenticator):
@@ -136,7 +95,10 @@ def figures(name, times, seconds):
 
 async def main(args):
     with tempfile.TemporaryDirectory() as work:
-        node, port = start_node(args.binary, work)
+        node, port = start_node(
+            args.binary, work,
+            ["--throttle=off", "--failure-delay=1ms", "--register-rate=1000000",
+             f"--webauthn-rp-id={RP_ID}"])
         try:
             keys = [PasskeyAuthenticator() for _ in range(args.clients)]
             emails = [f"p{i}@example.org" for i in range(args.clients)]

@@ -18,13 +18,11 @@ Everything is on loopback in a temporary directory; every wait is bounded.
 """
 import argparse
 import asyncio
-import json
 import os
 import re
-import subprocess
-import sys
 import tempfile
-import time
+
+from line_conn import AsyncLine, start_node
 
 PASSWORD = "correct horse battery"
 
@@ -32,22 +30,6 @@ PASSWORD = "correct horse battery"
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
-
-
-class Line:
-    @classmethod
-    async def open(cls, port):
-        self = cls()
-        self.reader, self.writer = await asyncio.open_connection(
-            "127.0.0.1", port, limit=1 << 20)
-        self.next_id = 0
-        return self
-
-    async def call(self, request):
-        self.next_id += 1
-        self.writer.write((json.dumps(dict(request, id=self.next_id)) + "\n").encode())
-        await self.writer.drain()
-        return json.loads(await asyncio.wait_for(self.reader.readline(), 60))
 
 
 async def each(lines, requests):
@@ -63,23 +45,12 @@ async def each(lines, requests):
 
 async def main(args):
     with tempfile.TemporaryDirectory() as work:
-        log = open(os.path.join(work, "node.log"), "w")
-        node = subprocess.Popen(
-            [args.binary, "--port=0", "--admin-port=0", f"--db={work}/auth.db",
-             "--throttle=off", "--hash-ops=1", "--hash-mem=8192",
-             f"--session-cache={max(65536, args.sessions)}"],
-            stderr=log)
+        node, port = start_node(
+            args.binary, work,
+            ["--throttle=off", "--hash-ops=1", "--hash-mem=8192",
+             f"--session-cache={max(65536, args.sessions)}"])
         try:
-            port = None
-            deadline = time.time() + 30
-            while port is None and time.time() < deadline:
-                with open(log.name) as f:
-                    found = re.search(r"listening on [^ ]*:(\d+)", f.read())
-                port = int(found.group(1)) if found else None
-                time.sleep(0.05)
-            if port is None:
-                sys.exit("the node did not start: see " + log.name)
-            lines = [await Line.open(port) for _ in range(args.connections)]
+            lines = [await AsyncLine.open(port, timeout=60) for _ in range(args.connections)]
             assert (await lines[0].call({"op": "register", "email": "m@example.org",
                                          "password": PASSWORD, "name": "M"}))["ok"]
             start = rss_kib(node.pid)
