@@ -122,6 +122,19 @@ void forget_on_io(auth_ptr self, std::function<void()> then, Ts&&... xs) {
 
 } // namespace
 
+void with_device(auth_ptr self, const std::string& digest,
+                 std::function<void(int64_t)> honoured,
+                 std::function<void()> not_honoured) {
+  ask_db<device_record>(
+    self,
+    [=](device_record& device) {
+      if (device.failures >= max_device_failures)
+        return not_honoured();
+      honoured(device.user_id);
+    },
+    [=](caf::error) { not_honoured(); }, device_get_atom::value, digest);
+}
+
 void forget_session(auth_ptr self, const std::string& digest,
                     std::function<void()> then) {
   self->state.sessions.forget(digest);

@@ -82,6 +82,13 @@ caf::error failed_code(auth_ptr self);
 throttle_keys code_keys(guess_kind kind, const std::string& source,
                         const std::string& email);
 
+/// The user of the device token whose digest is `digest`, if the token is
+/// honoured (the database knows it, with fewer than max_device_failures
+/// wrong answers on it): `honoured(user id)`, else `not_honoured()`.
+void with_device(auth_ptr self, const std::string& digest,
+                 std::function<void(int64_t)> honoured,
+                 std::function<void()> not_honoured);
+
 /// Drops a session (a token digest) from the auth actor's cache and from
 /// the connections' (net/session_keeper), then runs `then`: the op that
 /// ended the session answers only once no cache can still vouch for it.

@@ -105,20 +105,13 @@ namespace {
 /// A device token with too many wrong passwords, or none the database
 /// knows, is not honoured: the login takes the guarded path.
 void check_device(auth_ptr self, login_ptr login) {
-  ask_db<device_record>(
-    self,
-    [=](device_record& device) {
-      if (device.failures >= max_device_failures) {
-        admit(self, login);
-        return;
-      }
-      login->device_user = device.user_id;
+  with_device(
+    self, login->device_digest,
+    [=](int64_t user_id) {
+      login->device_user = user_id;
       check_device_owner(self, login);
     },
-    [=](caf::error) {
-      admit(self, login);
-    },
-    device_get_atom::value, login->device_digest);
+    [=] { admit(self, login); });
 }
 
 /// A login that presented a valid device token for this account: exempt

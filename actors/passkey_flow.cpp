@@ -336,16 +336,14 @@ std::string account_key(const login_flow& login) {
 void check_device(auth_ptr self, login_ptr login) {
   if (login->device_digest.empty() || !login->claim.known)
     return admit(self, login);
-  ask_db<device_record>(
-    self,
-    [=](device_record& device) {
-      if (device.failures >= max_device_failures
-          || device.user_id != login->claim.owner.user.id)
+  with_device(
+    self, login->device_digest,
+    [=](int64_t user_id) {
+      if (user_id != login->claim.owner.user.id)
         return admit(self, login);
       check(self, login);
     },
-    [=](caf::error) { admit(self, login); },
-    device_get_atom::value, login->device_digest);
+    [=] { admit(self, login); });
 }
 
 void admit(auth_ptr self, login_ptr login) {
