@@ -1,5 +1,7 @@
 #include "actors/session_cache.hpp"
 
+#include <algorithm>
+
 namespace authnode {
 
 const session_cache::user_entry*
@@ -32,29 +34,67 @@ void session_cache::put(const std::string& digest, const user_view& user,
                         int64_t expires_at, std::string encoded) {
   if (!enabled())
     return;
+  auto known = sessions_.find(digest);
   // Full: start over rather than track recency. Misses refill it from the
   // database, and a full cache is rare at the default size.
-  if (sessions_.size() >= capacity_ && sessions_.count(digest) == 0) {
+  if (known == sessions_.end() && sessions_.size() >= capacity_) {
+    // No new epoch: nothing was dropped that a lookup on its way could
+    // put back stale.
     sessions_.clear();
     users_.clear();
   }
-  sessions_[digest] = entry{user.id, expires_at};
-  users_[user.id] = user_entry{user, std::move(encoded)};
+  auto& owner = users_[user.id];
+  owner.view = user;
+  owner.encoded = std::move(encoded);
+  if (known != sessions_.end()) {
+    known->second.expires_at = expires_at;
+    return;
+  }
+  auto added = sessions_.emplace(digest, entry{user.id, expires_at}).first;
+  owner.digests.push_back(&added->first);
 }
 
 void session_cache::forget(const std::string& digest) {
   ++epoch_;
-  sessions_.erase(digest);
+  auto i = sessions_.find(digest);
+  if (i == sessions_.end())
+    return;
+  auto u = users_.find(i->second.user_id);
+  if (u != users_.end()) {
+    auto& digests = u->second.digests;
+    auto mine = std::find(digests.begin(), digests.end(), &i->first);
+    if (mine != digests.end()) {
+      *mine = digests.back();
+      digests.pop_back();
+    }
+    if (digests.empty())
+      users_.erase(u);
+  }
+  sessions_.erase(i);
 }
 
 void session_cache::forget_user(int64_t user_id, const std::string& keep) {
   ++epoch_;
-  for (auto i = sessions_.begin(); i != sessions_.end();) {
-    if (i->second.user_id == user_id && i->first != keep)
-      i = sessions_.erase(i);
+  auto u = users_.find(user_id);
+  if (u == users_.end())
+    return;
+  std::vector<const std::string*> kept;
+  for (auto digest : u->second.digests) {
+    if (*digest == keep)
+      kept.push_back(digest);
     else
-      ++i;
+      sessions_.erase(sessions_.find(*digest)); // not by the key it frees
   }
+  if (kept.empty())
+    users_.erase(u);
+  else
+    u->second.digests = std::move(kept);
+}
+
+void session_cache::clear() {
+  ++epoch_;
+  sessions_.clear();
+  users_.clear();
 }
 
 } // namespace authnode

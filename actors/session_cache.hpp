@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "actors/interfaces.hpp"
 
@@ -48,8 +49,12 @@ public:
   /// Drops one session (logout).
   void forget(const std::string& digest);
 
-  /// Drops every session of a user except `keep` (password change).
+  /// Drops every session of a user except `keep` (password change); costs
+  /// the user's sessions, not the cache's.
   void forget_user(int64_t user_id, const std::string& keep);
+
+  /// Drops everything (the node that owns the sessions is out of reach).
+  void clear();
 
   /// Changes whenever a session is dropped.
   uint64_t epoch() const {
@@ -70,6 +75,9 @@ private:
   struct user_entry {
     user_view view;
     std::string encoded;
+    /// The user's cached sessions: keys of sessions_, which stay where they
+    /// are until erased.
+    std::vector<const std::string*> digests;
   };
   const user_entry* live(const std::string& digest, int64_t now,
                          int64_t* expires_at) const;
