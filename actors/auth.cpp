@@ -119,8 +119,9 @@ auth_actor::behavior_type auth(auth_ptr self, auth_settings cfg,
     },
     [=](forget_atom, int64_t user_id) {
       auto rp = self->make_response_promise<caf::ok_atom>();
-      forget_sessions(self, user_id, std::string{},
-                      [=]() mutable { rp.deliver(caf::ok_atom::value); });
+      forget_sessions(
+        self, user_id, std::string{},
+        [=]() mutable { rp.deliver(caf::ok_atom::value); }, answer_error(rp));
       return rp;
     },
     [=](forget_atom, const user_ids& users) {
@@ -129,11 +130,20 @@ auth_actor::behavior_type auth(auth_ptr self, auth_settings cfg,
       auto left = std::make_shared<size_t>(users.ids.size());
       if (users.ids.empty())
         rp.deliver(caf::ok_atom::value);
+      // The first failure answers, and nothing after it.
       for (auto id : users.ids)
-        forget_sessions(self, id, std::string{}, [=]() mutable {
-          if (--*left == 0)
-            rp.deliver(caf::ok_atom::value);
-        });
+        forget_sessions(
+          self, id, std::string{},
+          [=]() mutable {
+            if (*left > 0 && --*left == 0)
+              rp.deliver(caf::ok_atom::value);
+          },
+          [=](caf::error err) mutable {
+            if (*left > 0) {
+              *left = 0;
+              rp.deliver(std::move(err));
+            }
+          });
       return rp;
     },
   };

@@ -106,18 +106,25 @@ session_grant make_grant(auth_ptr self, user_view user, std::string source,
 
 namespace {
 
-/// Asks the connections' cache to drop what `xs` name, then runs `then`;
-/// at once without one. Its answer cannot be lost (it is an actor of this
-/// process); if it is gone (shutdown), so are the connections it served.
+/// Asks the connections' cache (or, on a gateway, the session hub) to drop
+/// what `xs` name, then runs `then`; at once without one. Under the backend
+/// time limit, and failed if the storage node is lost meanwhile, as a
+/// database request is.
 template <class... Ts>
-void forget_on_io(auth_ptr self, std::function<void()> then, Ts&&... xs) {
-  auto& keeper = self->state.io_sessions;
-  if (!keeper)
+void forget_on_io(auth_ptr self, std::function<void()> then, error_fn failed,
+                  Ts&&... xs) {
+  auto& st = self->state;
+  if (!st.io_sessions)
     return then();
-  self->request(keeper, caf::infinite, io_forget_atom::value,
-                std::forward<Ts>(xs)...)
-    .then([then](caf::ok_atom) { then(); },
-          [then](caf::error&) { then(); });
+  auto call = st.deadlines.open(self->clock().now() + st.cfg.backend_timeout,
+                                [failed] {
+                                  failed(caf::make_error(
+                                    caf::sec::request_timeout));
+                                });
+  arm_tick(self);
+  ask_tracked<caf::ok_atom>(
+    self, st.io_sessions, call, [then](caf::ok_atom) { then(); },
+    std::move(failed), io_forget_atom::value, std::forward<Ts>(xs)...);
 }
 
 } // namespace
@@ -136,15 +143,15 @@ void with_device(auth_ptr self, const std::string& digest,
 }
 
 void forget_session(auth_ptr self, const std::string& digest,
-                    std::function<void()> then) {
+                    std::function<void()> then, error_fn failed) {
   self->state.sessions.forget(digest);
-  forget_on_io(self, std::move(then), digest);
+  forget_on_io(self, std::move(then), std::move(failed), digest);
 }
 
 void forget_sessions(auth_ptr self, int64_t user_id, const std::string& keep,
-                     std::function<void()> then) {
+                     std::function<void()> then, error_fn failed) {
   self->state.sessions.forget_user(user_id, keep);
-  forget_on_io(self, std::move(then), user_id, keep);
+  forget_on_io(self, std::move(then), std::move(failed), user_id, keep);
 }
 
 void commit_grant(auth_ptr self, user_view user, std::string source,
@@ -169,8 +176,8 @@ void commit_grant(auth_ptr self, user_view user, std::string source,
       // whoami after it tells of this login.
       auto user_id = granted.user.id;
       forget_on_io(
-        self, [=]() mutable { rp.deliver(std::move(granted)); }, user_id,
-        std::string{});
+        self, [=]() mutable { rp.deliver(std::move(granted)); },
+        answer_error(rp), user_id, std::string{});
     },
     [=](caf::error err) mutable {
       rp.deliver(std::move(err));

@@ -45,6 +45,14 @@ error_fn answer_error(std::shared_ptr<Flow> flow) {
   };
 }
 
+/// Answers `rp` with the error (for promises outside a flow).
+template <class T>
+error_fn answer_error(caf::typed_response_promise<T> rp) {
+  return [rp](caf::error err) mutable {
+    rp.deliver(std::move(err));
+  };
+}
+
 bool is_not_found(const caf::error& err);
 
 /// The address a request is throttled and recorded under: the peer's, or
@@ -90,16 +98,20 @@ void with_device(auth_ptr self, const std::string& digest,
                  std::function<void()> not_honoured);
 
 /// Drops a session (a token digest) from the auth actor's cache and from
-/// the connections' (net/session_keeper), then runs `then`: the op that
-/// ended the session answers only once no cache can still vouch for it.
+/// the connections' (net/session_keeper; on a gateway, every gateway's,
+/// through the storage node's session hub), then runs `then`: the op that
+/// ended the session answers only once no cache can still vouch for it. If
+/// that cannot be known (the storage node is out of reach, or took longer
+/// than --backend-timeout), `failed` runs instead: the op answers the error,
+/// though the database may have made its change.
 void forget_session(auth_ptr self, const std::string& digest,
-                    std::function<void()> then);
+                    std::function<void()> then, error_fn failed);
 
 /// The same for every session of `user_id` but `keep` (a token digest, or
 /// empty), after a password change, a recovery, a disabled account or any
 /// change to what whoami says of the user.
 void forget_sessions(auth_ptr self, int64_t user_id, const std::string& keep,
-                     std::function<void()> then);
+                     std::function<void()> then, error_fn failed);
 
 /// Grants a session to `user` as a login does: a token, its expiry, a
 /// device token when throttling is on. `commit` gets what must be stored.

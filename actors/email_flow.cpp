@@ -207,8 +207,10 @@ void use(auth_ptr self, code_ptr flow) {
       report(self, flow->attempt, attempt_result::success);
       audit_outcome(self, op_name(flow->purpose), "ok", flow->source,
                     flow->email, "code");
-      forget_sessions(self, flow->user_id, std::string{},
-                      [=]() mutable { flow->rp.deliver(std::move(user)); });
+      forget_sessions(
+        self, flow->user_id, std::string{},
+        [=]() mutable { flow->rp.deliver(std::move(user)); },
+        answer_error(flow));
     },
     [=](caf::error err) {
       auto code = to_wire(err).code;

@@ -45,6 +45,9 @@ using whoami_io_atom = caf::atom_constant<caf::atom("whoami_io")>;
 /// To the connections' session cache (net/session_keeper): drop a session
 /// (a token digest) or a user's sessions (but `keep`); answered once done.
 using io_forget_atom = caf::atom_constant<caf::atom("io_forget")>;
+/// To a gateway's session cache: drop everything (another gateway was lost,
+/// whose drops may not have come through).
+using io_clear_atom = caf::atom_constant<caf::atom("io_clear")>;
 using logout_atom = caf::atom_constant<caf::atom("logout")>;
 using chpass_atom = caf::atom_constant<caf::atom("chpass")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
@@ -199,6 +202,11 @@ using route_atom = caf::atom_constant<caf::atom("route")>;
 using hasher_join_atom = caf::atom_constant<caf::atom("h_join")>;
 /// The storage node was lost: requests waiting for it get unavailable now.
 using storage_lost_atom = caf::atom_constant<caf::atom("st_lost")>;
+/// To a storage node's front: the actor that tells the gateways' session
+/// caches what to drop (cluster/session_hub).
+using session_hub_atom = caf::atom_constant<caf::atom("s_hub")>;
+/// A gateway's session cache asks the hub for its lease (and joins).
+using session_lease_atom = caf::atom_constant<caf::atom("s_lease")>;
 
 /// The version of the messages nodes exchange. Raise it whenever a message
 /// type or an interface below changes in a way an older node would
@@ -207,7 +215,7 @@ using storage_lost_atom = caf::atom_constant<caf::atom("st_lost")>;
 /// two nodes find out they cannot talk. Every other message type is
 /// announced under a name that carries the version (register_message_types),
 /// so a message of another version fails to decode instead of being misread.
-constexpr uint32_t cluster_protocol = 5;
+constexpr uint32_t cluster_protocol = 6;
 
 // -- message types -----------------------------------------------------------
 
@@ -1252,9 +1260,22 @@ using admin_actor = caf::typed_actor<
 /// it runs at once. Built from CAF's own types only, so that nodes of any
 /// two versions understand it; a hello of another version gets an error
 /// that says both versions.
+/// A storage node's front also names its session hub (an invalid handle on
+/// a hasher node), asked after the hello.
 using node_front_actor
   = caf::typed_actor<caf::replies_to<hello_atom, uint32_t>::with<
-    uint32_t, std::string, caf::actor, caf::actor, uint32_t>>;
+                       uint32_t, std::string, caf::actor, caf::actor, uint32_t>,
+                     caf::replies_to<session_hub_atom>::with<caf::actor>>;
+
+/// The storage node's session hub (cluster/session_hub): a gateway's
+/// session cache joins and renews its lease with session_lease_atom, and
+/// gets (lease in ms, whether it joined just now: then it must drop what it
+/// holds). A gateway's auth actor sends it the drops of io_forget_atom,
+/// answered once every joined cache has answered or lost its lease.
+using session_hub_actor = caf::typed_actor<
+  caf::replies_to<session_lease_atom, caf::actor>::with<int64_t, bool>,
+  caf::replies_to<io_forget_atom, std::string>::with<caf::ok_atom>,
+  caf::replies_to<io_forget_atom, int64_t, std::string>::with<caf::ok_atom>>;
 
 /// The hash pool: a hasher to its users, and the place where hasher nodes
 /// join (a gateway's pool sends them work and, when one is lost, sends its

@@ -130,8 +130,9 @@ void store(auth_ptr self, password_ptr change, std::string phc) {
   ask_db<caf::ok_atom>(
     self,
     [=](caf::ok_atom ok) {
-      forget_sessions(self, change->user_id, change->keep_digest,
-                      [=] { change->rp.deliver(ok); });
+      forget_sessions(
+        self, change->user_id, change->keep_digest,
+        [=] { change->rp.deliver(ok); }, answer_error(change));
     },
     answer_error(change), password_set_atom::value, std::move(row));
 }

@@ -213,7 +213,7 @@ void recover(auth_ptr self, finish_ptr flow, std::string phc) {
         granted.user = std::move(user);
         self->state.sessions.put(digest, granted.user, granted.expires_at);
         flow->rp.deliver(std::move(granted));
-      });
+      }, answer_error(flow));
     },
     // invalid_code here: the code was used or replaced since the check.
     on_code_error(self, flow), recover_atom::value, std::move(x));

@@ -290,8 +290,10 @@ void use(auth_ptr self, code_ptr<Result> flow, Atom atom) {
       audit_outcome(self, flow->op, "ok", flow->source, flow->email, "code");
       // totp_enable and totp_disable change the user that cached sessions
       // hold; a renewal does not, and forgetting costs one lookup.
-      forget_sessions(self, flow->user_id, std::string{},
-                      [=]() mutable { flow->rp.deliver(std::move(result)); });
+      forget_sessions(
+        self, flow->user_id, std::string{},
+        [=]() mutable { flow->rp.deliver(std::move(result)); },
+        answer_error(flow));
     },
     [=](caf::error err) {
       if (to_wire(err).code == ec::invalid_code) {

@@ -12,6 +12,7 @@
 // stale answer back: epoch() tells them.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -56,6 +57,18 @@ public:
   /// Drops everything (the node that owns the sessions is out of reach).
   void clear();
 
+  using clock = std::chrono::steady_clock;
+
+  /// Hits are answered until `t` only: a gateway's lease from the storage
+  /// node (net/session_keeper). Without a call, always.
+  void answer_until(clock::time_point t) {
+    answer_until_ = t;
+  }
+
+  bool answering(clock::time_point now) const {
+    return now < answer_until_;
+  }
+
   /// Changes whenever a session is dropped.
   uint64_t epoch() const {
     return epoch_;
@@ -72,6 +85,7 @@ private:
   };
   size_t capacity_;
   uint64_t epoch_ = 0;
+  clock::time_point answer_until_ = clock::time_point::max();
   struct user_entry {
     user_view view;
     std::string encoded;

@@ -64,13 +64,15 @@ caf::result<caf::ok_atom> start_logout(auth_ptr self, token_request& req) {
   ask_db<caf::ok_atom>(
     self,
     [=](caf::ok_atom ok) mutable {
-      forget_session(self, digest, [=]() mutable { rp.deliver(ok); });
+      forget_session(
+        self, digest, [=]() mutable { rp.deliver(ok); }, answer_error(rp));
     },
     [=](caf::error err) mutable {
       auto answer = is_not_found(err) ? caf::make_error(ec::invalid_token)
                                       : std::move(err);
-      forget_session(self, digest,
-                     [=]() mutable { rp.deliver(std::move(answer)); });
+      forget_session(
+        self, digest, [=]() mutable { rp.deliver(std::move(answer)); },
+        answer_error(rp));
     },
     session_del_atom::value, digest, int64_t{now_seconds()});
   return rp;

@@ -24,6 +24,7 @@
 #include "cluster/forwarder.hpp"
 #include "cluster/node_front.hpp"
 #include "cluster/peer_link.hpp"
+#include "cluster/session_hub.hpp"
 #include "core/error_code.hpp"
 #include "core/log.hpp"
 #include "net/admin_protocol.hpp"
@@ -126,27 +127,36 @@ caf::actor link_hasher(caf::actor_system& sys, const node_settings& s,
 }
 
 /// Starts the gateway's link to the storage node, once the auth actor that
-/// it tells about a loss exists.
+/// it tells about a loss exists, and the connections' session cache's
+/// keeper (if any) that answers hits only while linked.
 caf::actor link_storage(caf::actor_system& sys, const node_settings& s,
-                        const backends& b, const auth_actor& auth_handle) {
+                        const backends& b, const auth_actor& auth_handle,
+                        const caf::actor& keeper) {
   auto cfg = link_settings(sys, s, *s.storage, node_role::storage);
   auto db = b.db_forwarder;
   auto guard = b.guard_forwarder;
+  auto hub = b.sessions_forwarder;
   bool throttling = s.throttle;
   return sys.spawn(
     peer_link, cfg,
-    [db, guard, throttling](const peer_offer& offer) {
+    [db, guard, hub, keeper, throttling](const peer_offer& offer) {
       caf::anon_send(db, route_atom::value, offer.first);
       if (guard)
         caf::anon_send(guard, route_atom::value, offer.second);
+      caf::anon_send(hub, route_atom::value, offer.sessions);
+      if (keeper)
+        caf::anon_send(keeper, route_atom::value, offer.sessions);
       if (throttling && !offer.second)
         log_error("the storage node runs with --throttle=off and this "
                   "gateway with on: logins are unavailable until they agree");
     },
-    [db, guard, auth_handle] {
+    [db, guard, hub, keeper, auth_handle] {
       caf::anon_send(db, route_atom::value, caf::actor{});
       if (guard)
         caf::anon_send(guard, route_atom::value, caf::actor{});
+      caf::anon_send(hub, route_atom::value, caf::actor{});
+      if (keeper)
+        caf::anon_send(keeper, route_atom::value, caf::actor{});
       caf::anon_send(auth_handle, storage_lost_atom::value);
     });
 }
@@ -172,17 +182,21 @@ client_side spawn_client_side(caf::actor_system& sys, const node_start& start,
   client_side c;
   if (start.audit_fd >= 0)
     c.audit = sys.spawn<caf::detached>(audit, start.audit_fd);
-  // The connections' session cache, where the auth actor sees every change
-  // to sessions: not on a gateway, whose sessions other gateways change.
+  // The connections' session cache. On a gateway it answers under the
+  // storage node's lease, and the auth actor sends its drops to the storage
+  // node's session hub, which passes them to every gateway's cache.
+  bool gateway = s.role == node_role::gateway;
   std::shared_ptr<session_cache> sessions;
-  if (s.role == node_role::all && start.auth.session_cache_size > 0) {
-    sessions = std::make_shared<session_cache>(start.auth.session_cache_size);
-    c.session_keeper = sys.middleman().spawn_broker(session_keeper, sessions);
+  if (s.session_cache > 0) {
+    sessions = std::make_shared<session_cache>(s.session_cache);
+    c.session_keeper = sys.middleman().spawn_broker(session_keeper, sessions,
+                                                    gateway);
   }
+  auto drops = gateway ? b.sessions_forwarder : c.session_keeper;
   c.auth = sys.spawn(auth, start.auth, b.db, b.pool, b.guard, c.audit,
-                     counters, c.session_keeper);
-  if (s.role == node_role::gateway)
-    b.cluster.push_back(link_storage(sys, s, b, c.auth));
+                     counters, drops);
+  if (gateway)
+    b.cluster.push_back(link_storage(sys, s, b, c.auth, c.session_keeper));
   c.admin = sys.spawn(admin, make_admin_settings(s), b.db, b.pool, c.auth,
                       b.guard, c.audit);
   c.listener = sys.middleman().spawn_broker(listener, make_listener_settings(s),
@@ -350,8 +364,10 @@ backends gateway_backends(caf::actor_system& sys, const node_settings& s,
     b.guard_forwarder = sys.spawn(forwarder, std::string{"the storage node"});
     b.guard = caf::actor_cast<guard_actor>(b.guard_forwarder);
   }
+  b.sessions_forwarder = sys.spawn(forwarder,
+                                   std::string{"the storage node"});
   b.pool = spawn_hash_pool(sys, s, counters);
-  b.cluster = {b.db_forwarder};
+  b.cluster = {b.db_forwarder, b.sessions_forwarder};
   if (b.guard_forwarder)
     b.cluster.push_back(b.guard_forwarder);
   for (auto& addr : s.hasher_nodes)
@@ -374,13 +390,15 @@ int serve_clients(caf::actor_system& sys, const node_start& start, backends b,
 
 int serve_storage(caf::actor_system& sys, const node_start& start, backends b,
                   std::shared_ptr<node_counters> counters) {
+  auto hub = sys.spawn(session_hub, start.settings.session_lease);
   auto front = sys.spawn(node_front, node_role::storage,
                          caf::actor_cast<caf::actor>(b.db),
-                         caf::actor_cast<caf::actor>(b.guard), 0u);
+                         caf::actor_cast<caf::actor>(b.guard), 0u,
+                         caf::actor_cast<caf::actor>(hub));
   return serve_nodes(
     sys, start, front, "storage: database " + start.settings.db, b.guard,
-    {b.mailer, caf::actor_cast<caf::actor>(b.guard),
-     caf::actor_cast<caf::actor>(b.db)},
+    {caf::actor_cast<caf::actor>(hub), b.mailer,
+     caf::actor_cast<caf::actor>(b.guard), caf::actor_cast<caf::actor>(b.db)},
     std::move(counters));
 }
 
@@ -390,7 +408,7 @@ int serve_hasher(caf::actor_system& sys, const node_start& start,
   auto pool = spawn_hash_pool(sys, s, counters);
   auto front = sys.spawn(node_front, node_role::hasher,
                          caf::actor_cast<caf::actor>(pool), caf::actor{},
-                         s.hashers);
+                         s.hashers, caf::actor{});
   return serve_nodes(sys, start, front,
                      "hasher: " + std::to_string(s.hashers) + " hashers",
                      guard_actor{}, {caf::actor_cast<caf::actor>(pool)},

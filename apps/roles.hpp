@@ -58,6 +58,9 @@ struct backends {
   /// node's database and guard, and clears when it is lost.
   caf::actor db_forwarder;
   caf::actor guard_forwarder;
+  /// Gateway: the forwarder to the storage node's session hub, where the
+  /// auth actor sends the sessions every gateway's cache must drop.
+  caf::actor sessions_forwarder;
   /// Roles all and storage with mail: delivers the database's outbox.
   caf::actor mailer;
 };

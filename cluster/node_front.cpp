@@ -12,8 +12,9 @@ namespace authnode {
 node_front_actor::behavior_type
 node_front(node_front_actor::stateful_pointer<node_front_state> self,
            node_role role, caf::actor first, caf::actor second,
-           uint32_t hashers) {
+           uint32_t hashers, caf::actor sessions) {
   auto& st = self->state;
+  st.sessions = std::move(sessions);
   st.role = role;
   st.first = std::move(first);
   st.second = std::move(second);
@@ -39,6 +40,9 @@ node_front(node_front_actor::stateful_pointer<node_front_state> self,
       log_info("a gateway linked (node " + peer + ")");
       return {cluster_protocol, std::string{to_string(st.role)}, st.first,
               st.second, st.hashers};
+    },
+    [=](session_hub_atom) {
+      return self->state.sessions;
     },
   };
 }

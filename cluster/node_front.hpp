@@ -4,7 +4,9 @@
 // error naming both versions, so that mismatched nodes stop at the door
 // instead of misreading each other's messages (actors/interfaces.hpp,
 // cluster_protocol). The reply names the role as a string: that is the wire
-// form of the hello, kept as nodes of other builds read it.
+// form of the hello, kept as nodes of other builds read it. A storage node's
+// front also names its session hub, asked for after the hello (a later
+// message, so of the versioned kind).
 #pragma once
 
 #include <cstdint>
@@ -22,12 +24,14 @@ struct node_front_state {
   caf::actor first;
   caf::actor second;
   uint32_t hashers = 0;
+  /// A storage node's session hub (cluster/session_hub); invalid elsewhere.
+  caf::actor sessions;
   static inline const char* name = "node_front";
 };
 
 node_front_actor::behavior_type
 node_front(node_front_actor::stateful_pointer<node_front_state> self,
            node_role role, caf::actor first, caf::actor second,
-           uint32_t hashers);
+           uint32_t hashers, caf::actor sessions);
 
 } // namespace authnode

@@ -84,6 +84,21 @@ void linked(peer_link_ptr self, const caf::strong_actor_ptr& front,
   st.on_up(offer);
 }
 
+/// A storage node's front also names the session hub; then the link is up.
+void ask_session_hub(peer_link_ptr self, const caf::strong_actor_ptr& front,
+                     peer_offer offer) {
+  if (offer.role != node_role::storage)
+    return linked(self, front, std::move(offer));
+  auto hdl = caf::actor_cast<node_front_actor>(front);
+  self->request(hdl, self->state.cfg.attempt_timeout, session_hub_atom::value)
+    .then(
+      [=](caf::actor& hub) mutable {
+        offer.sessions = std::move(hub);
+        linked(self, front, std::move(offer));
+      },
+      [=](caf::error& err) { try_again_later(self, describe(err)); });
+}
+
 void say_hello(peer_link_ptr self, const caf::strong_actor_ptr& front) {
   auto& st = self->state;
   if (!front) {
@@ -97,9 +112,9 @@ void say_hello(peer_link_ptr self, const caf::strong_actor_ptr& front) {
       [=](uint32_t, const std::string& role, caf::actor& first,
           caf::actor& second, uint32_t hashers) {
         if (has_role(self, role))
-          linked(self, front,
-                 peer_offer{self->state.cfg.role, std::move(first),
-                            std::move(second), hashers});
+          ask_session_hub(self, front,
+                          peer_offer{self->state.cfg.role, std::move(first),
+                                     std::move(second), hashers, {}});
       },
       [=](caf::error& err) {
         try_again_later(self, describe(err));

@@ -36,6 +36,8 @@ struct peer_offer {
   caf::actor first;
   caf::actor second;
   uint32_t hashers = 0;
+  /// A storage node's session hub (cluster/session_hub).
+  caf::actor sessions;
 };
 
 struct peer_link_settings {

@@ -229,6 +229,8 @@ std::string resolve_channels(const node_options& o, node_settings& s) {
     s.metrics_port = static_cast<uint16_t>(o.metrics_port);
   if (o.backend_timeout < std::chrono::milliseconds(10))
     return "--backend-timeout: must be at least 10ms";
+  if (o.session_lease < std::chrono::milliseconds(20))
+    return "--session-lease: must be at least 20ms";
   return {};
 }
 

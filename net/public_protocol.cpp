@@ -48,12 +48,15 @@ void ask_auth(connection_broker* self, const auth_actor& auth, op_label op,
 using cache_ptr = std::shared_ptr<session_cache>;
 
 /// whoami from the connections' cache (net/session_keeper.hpp) if it holds
-/// the session, else from the auth actor, whose answer fills the cache
+/// the session (and, on a gateway, has a lease), else from the auth actor, whose answer fills the cache
 /// unless a session was dropped meanwhile (the epoch moved).
 void whoami_cached(connection_broker* self, const auth_actor& auth,
                    const cache_ptr& cache, request_id& id, token_request& r) {
   auto digest = token_digest(r.token.reveal());
-  if (auto user = cache->find_encoded(digest, now_seconds())) {
+  auto user = cache->answering(session_cache::clock::now())
+                ? cache->find_encoded(digest, now_seconds())
+                : nullptr;
+  if (user) {
     count_answer(self, op_label::whoami, ec::none, self->clock().now());
     write_line(self, encode_user_reply(id, *user));
     return;

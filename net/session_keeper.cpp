@@ -1,14 +1,53 @@
 #include "net/session_keeper.hpp"
 
+#include <chrono>
 #include <string>
 
 #include "actors/interfaces.hpp"
 
 namespace authnode {
 
+namespace {
+
+using clock = session_cache::clock;
+
+/// Asks the hub for a lease, counted from now; joining drops the cache.
+void renew(session_keeper_broker* self) {
+  auto hub = caf::actor_cast<session_hub_actor>(self->state.hub);
+  if (!hub)
+    return;
+  auto asked = clock::now();
+  auto lease = self->state.renew_every * 4;
+  self->request(hub, lease, session_lease_atom::value,
+                caf::actor_cast<caf::actor>(self))
+    .then(
+      [=](int64_t ms, bool joined) {
+        auto& st = self->state;
+        if (caf::actor_cast<session_hub_actor>(st.hub) != hub)
+          return; // an answer of a hub since lost
+        if (joined)
+          st.sessions->clear();
+        st.sessions->answer_until(asked + std::chrono::milliseconds(ms));
+        st.renew_every = std::chrono::milliseconds(ms) / 4;
+      },
+      [](caf::error&) {
+        // The lease runs out by itself; the next tick asks again.
+      });
+}
+
+void tick(session_keeper_broker* self) {
+  renew(self);
+  self->delayed_send(self, self->state.renew_every, tick_atom::value);
+}
+
+} // namespace
+
 caf::behavior session_keeper(session_keeper_broker* self,
-                             std::shared_ptr<session_cache> sessions) {
+                             std::shared_ptr<session_cache> sessions,
+                             bool leased) {
   self->state.sessions = std::move(sessions);
+  if (leased)
+    self->state.sessions->answer_until(clock::time_point::min());
   return {
     [=](io_forget_atom, const std::string& digest) {
       self->state.sessions->forget(digest);
@@ -17,6 +56,27 @@ caf::behavior session_keeper(session_keeper_broker* self,
     [=](io_forget_atom, int64_t user_id, const std::string& keep) {
       self->state.sessions->forget_user(user_id, keep);
       return caf::ok_atom::value;
+    },
+    [=](io_clear_atom) {
+      self->state.sessions->clear();
+    },
+    [=](route_atom, caf::actor hub) {
+      auto& st = self->state;
+      st.hub = std::move(hub);
+      if (!st.hub) {
+        st.sessions->clear();
+        st.sessions->answer_until(clock::time_point::min());
+        return;
+      }
+      if (!st.ticking) {
+        st.ticking = true;
+        tick(self);
+        return;
+      }
+      renew(self);
+    },
+    [=](tick_atom) {
+      tick(self);
     },
   };
 }

@@ -14,11 +14,20 @@
 // answered. A whoami that was on its way to the auth actor meanwhile must
 // not put its stale answer back: the connection notes the cache's epoch
 // before it asks and fills only if no drop came in between.
+//
+// On a gateway the drops come from the storage node's session hub
+// (cluster/session_hub), which hears them from every gateway's auth actor.
+// There the cache answers hits only under the hub's lease: the keeper
+// renews it every quarter lease, counting it from when it asked, drops
+// everything when it joins a hub (it may have missed drops before) and
+// when the link to the storage node is lost (route_atom with no hub).
 #pragma once
 
 #include <memory>
 
+#include <caf/actor.hpp>
 #include <caf/io/broker.hpp>
+#include <caf/timespan.hpp>
 
 #include "actors/session_cache.hpp"
 
@@ -26,6 +35,10 @@ namespace authnode {
 
 struct session_keeper_state {
   std::shared_ptr<session_cache> sessions;
+  /// A gateway's: the storage node's session hub while linked to it.
+  caf::actor hub;
+  caf::timespan renew_every = std::chrono::milliseconds(250);
+  bool ticking = false;
   static inline const char* name = "session_keeper";
 };
 
@@ -33,7 +46,10 @@ using session_keeper_broker = caf::io::stateful_broker<session_keeper_state>;
 
 /// Answers (io_forget_atom, token digest) and (io_forget_atom, user id,
 /// keep digest) with ok_atom once the sessions are out of `sessions`.
+/// `leased` (a gateway): hits wait for a lease from the hub that
+/// (route_atom, hub) names.
 caf::behavior session_keeper(session_keeper_broker* self,
-                             std::shared_ptr<session_cache> sessions);
+                             std::shared_ptr<session_cache> sessions,
+                             bool leased);
 
 } // namespace authnode

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <signal.h>
 #include <memory>
 #include <string>
 #include <thread>
@@ -76,18 +77,21 @@ struct service {
     return s;
   }
 
-  static std::unique_ptr<service> gateways() {
+  /// `lease`: the storage node's --session-lease; `timeout`: the
+  /// gateways' --backend-timeout.
+  static std::unique_ptr<service> gateways(std::string lease = "2s",
+                                           std::string timeout = "10s") {
     auto s = std::make_unique<service>();
     s->storage = std::make_unique<node_process>(std::vector<std::string>{
       "--role=storage", "--node-port=0", "--smtp-url=" + s->sink.url(),
       "--mail-from=noreply@example.org", "--app-url=https://app.example.org",
-      "--failure-delay=300ms"});
+      "--failure-delay=300ms", "--session-lease=" + lease});
     auto gateway = [&] {
       auto g = std::make_unique<node_process>(std::vector<std::string>{
         "--role=gateway",
         "--storage=127.0.0.1:" + std::to_string(s->storage->port()),
         "--hash-ops=1", "--hash-mem=8192", "--failure-delay=300ms",
-        "--hashers=1", "--verify-email=off"});
+        "--hashers=1", "--verify-email=off", "--backend-timeout=" + timeout});
       REQUIRE(g->wait_for_log("linked to storage node"));
       return g;
     };
@@ -203,6 +207,28 @@ std::chrono::system_clock::time_point parse_utc(const std::string& text) {
   return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
+/// SIGSTOP for as long as it lives (a hung process), SIGCONT after.
+struct frozen {
+  explicit frozen(const node_process& node) : pid(node.pid()) {
+    REQUIRE(::kill(pid, SIGSTOP) == 0);
+  }
+  ~frozen() {
+    ::kill(pid, SIGCONT);
+  }
+  pid_t pid;
+};
+
+/// Waits until whoami of `token` through `c` succeeds (the gateway's cache
+/// has its lease): at most 50 tries, 50 ms apart.
+bool answered_in_time(line_client& c, const std::string& token) {
+  for (int i = 0; i < 50; ++i) {
+    if (succeeded(whoami(c, token)))
+      return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
 const std::vector<ender> all_enders{
   ender::logout,       ender::change_password, ender::sessions_revoke,
   ender::user_disable, ender::user_delete,     ender::user_set_password,
@@ -272,4 +298,47 @@ TEST_CASE("coherence: whoami on another connection tells of the latest "
   REQUIRE(succeeded(seen));
   CHECK(seen["user"]["last_login_at"] == second["user"]["last_login_at"]);
   CHECK(seen["user"]["last_login_at"] != warm["user"]["last_login_at"]);
+}
+
+TEST_CASE("coherence: a gateway that hangs holds a logout up one lease at "
+          "most, and refuses the session once it runs again",
+          "[e2e][coherence][cluster]") {
+  // A lease well under the gateways' backend timeout and under the 1.5 s
+  // after which CAF's heartbeats drop a silent node: what ends the wait
+  // here is the lease.
+  auto s = service::gateways("400ms", "3s");
+  line_client a{s->a().port()};
+  line_client b{s->b().port(), "127.0.0.2"};
+  REQUIRE(succeeded(register_user(a, ann)));
+  auto token = session_token(a, ann);
+  REQUIRE(answered_in_time(b, token));
+  REQUIRE(succeeded(whoami(b, token)));
+  {
+    frozen hung{s->b()};
+    // Not unavailable after 3 s: the hub stopped waiting for b.
+    call_ok(a, {{"op", "logout"}, {"token", token}});
+  }
+  CHECK(error_code(whoami(b, token)) == "invalid_token");
+  CHECK(error_code(whoami(a, token)) == "invalid_token");
+}
+
+TEST_CASE("coherence: a gateway answers from its cache only under the "
+          "storage node's lease",
+          "[e2e][coherence][cluster]") {
+  auto s = service::gateways("1s", "300ms");
+  line_client a{s->a().port()};
+  line_client b{s->b().port(), "127.0.0.2"};
+  REQUIRE(succeeded(register_user(a, ann)));
+  auto token = session_token(a, ann);
+  auto other = session_token(a, ann);
+  REQUIRE(answered_in_time(b, token));
+  frozen hung{*s->storage};
+  // The cached session is answered at once, without the storage node; one
+  // that b has not seen waits for it and is unavailable.
+  CHECK(succeeded(whoami(b, token)));
+  CHECK(error_code(whoami(b, other)) == "unavailable");
+  // Once the lease has run out, nothing is vouched for without the storage
+  // node (whether its link is lost by then or not).
+  std::this_thread::sleep_for(1200ms);
+  CHECK(error_code(whoami(b, token)) == "unavailable");
 }

@@ -28,6 +28,7 @@ struct front_fixture {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   caf::actor first;
+  caf::actor hub;
   node_front_actor front;
 
   front_fixture() {
@@ -36,13 +37,16 @@ struct front_fixture {
     first = sys->spawn([](caf::event_based_actor*) -> caf::behavior {
       return {[](int) {}};
     });
+    hub = sys->spawn([](caf::event_based_actor*) -> caf::behavior {
+      return {[](int) {}};
+    });
     front = sys->spawn(node_front, node_role::storage, first,
-                       caf::actor{}, 0u);
+                       caf::actor{}, 0u, hub);
   }
 
   ~front_fixture() {
     caf::scoped_actor self{*sys};
-    for (auto a : {caf::actor_cast<caf::actor>(front), first}) {
+    for (auto a : {caf::actor_cast<caf::actor>(front), first, hub}) {
       self->send_exit(a, caf::exit_reason::user_shutdown);
       self->wait_for(a);
     }
@@ -68,6 +72,16 @@ TEST_CASE("a hello of this cluster protocol version gets the node's actors") {
       },
       [&](caf::error& err) { FAIL(fx.sys->render(err)); });
   CHECK(answered);
+}
+
+TEST_CASE("a storage node's front names its session hub") {
+  front_fixture fx;
+  caf::scoped_actor self{*fx.sys};
+  caf::actor named;
+  self->request(fx.front, patience, session_hub_atom::value)
+    .receive([&](const caf::actor& hub) { named = hub; },
+             [&](caf::error& err) { FAIL(fx.sys->render(err)); });
+  CHECK(named == fx.hub);
 }
 
 TEST_CASE("a hello of another version is refused with both versions named") {
