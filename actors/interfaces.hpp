@@ -79,6 +79,8 @@ using due_atom = caf::atom_constant<caf::atom("due")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 /// A connection's tarpit time is over (sent to itself).
 using tarpit_over_atom = caf::atom_constant<caf::atom("tarpit_end")>;
+/// A connection writes out the replies of this turn (sent to itself).
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
 /// A connection's idle timer fired (sent to itself).
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 /// The peer of a connection sent its FIN (half-close): nothing more will be

@@ -36,6 +36,8 @@ void maybe_finish(connection_broker* self) {
   if (st.in_flight > 0 || !st.held.empty())
     return;
   if (st.draining || (st.input_ended && !st.lines_waiting)) {
+    // close() discards what was not flushed yet (a reply of this turn).
+    self->flush(st.hdl);
     self->close(st.hdl);
     self->quit();
   }
@@ -222,8 +224,17 @@ void write_line(connection_broker* self, const std::string& line) {
   auto& st = self->state;
   st.last_active = self->clock().now();
   self->write(st.hdl, line.size(), line.data());
-  if (!st.in_read)
+  if (st.in_read)
+    return;
+  if (self->mailbox().empty()) {
     self->flush(st.hdl);
+    return;
+  }
+  // Behind what waits now, so that its replies join this one.
+  if (!st.flush_queued) {
+    st.flush_queued = true;
+    self->send(self, flush_atom::value);
+  }
 }
 
 void answer_error(connection_broker* self, const request_id& id,
@@ -318,6 +329,10 @@ caf::behavior connection(connection_broker* self,
     },
     [=](due_atom) {
       send_due_replies(self);
+    },
+    [=](flush_atom) {
+      self->state.flush_queued = false;
+      self->flush(self->state.hdl);
     },
     [=](idle_atom) {
       check_idle(self);

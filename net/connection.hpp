@@ -143,6 +143,8 @@ struct connection_state {
   bool lines_waiting = false;
   /// True while handling new data: CAF flushes after that handler itself.
   bool in_read = false;
+  /// A flush_atom is on its way to this connection.
+  bool flush_queued = false;
   /// When the connection last completed a line or had a reply go out: the
   /// idle timeout counts from here, once nothing is pending.
   caf::actor_clock::time_point last_active;
@@ -156,7 +158,10 @@ caf::behavior connection(connection_broker* self,
 
 // -- for line handlers --------------------------------------------------------
 
-/// Writes one reply line (flushed unless CAF flushes after the read).
+/// Writes one reply line. It goes out with the others of the same turn:
+/// after the read that made it (CAF flushes then), or once the messages
+/// waiting in the connection's mailbox (answers from the auth actor, most
+/// likely) have been handled, in one send.
 void write_line(connection_broker* self, const std::string& line);
 
 /// Writes the reply for a failed request, or holds it until its hold has
