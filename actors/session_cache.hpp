@@ -65,8 +65,9 @@ public:
     answer_until_ = t;
   }
 
-  bool answering(clock::time_point now) const {
-    return now < answer_until_;
+  bool answering() const {
+    return answer_until_ == clock::time_point::max()
+           || clock::now() < answer_until_;
   }
 
   /// Changes whenever a session is dropped.

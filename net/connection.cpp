@@ -222,10 +222,11 @@ void check_idle(connection_broker* self) {
 
 void write_line(connection_broker* self, const std::string& line) {
   auto& st = self->state;
-  st.last_active = self->clock().now();
   self->write(st.hdl, line.size(), line.data());
+  // A reply during the read: the line it answers set last_active already.
   if (st.in_read)
     return;
+  st.last_active = self->clock().now();
   if (self->mailbox().empty()) {
     self->flush(st.hdl);
     return;
