@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config libcaf-dev libsodium-dev
           libsqlite3-dev nlohmann-json3-dev catch2 libcli11-dev libcrypt-dev
           libssl-dev openssl libcurl4-openssl-dev liboath-dev
-          libfido2-dev libcbor-dev
+          libfido2-dev libcbor-dev libpq-dev
           "$@")
 
 missing=()

@@ -23,7 +23,9 @@
 # send (tests/support/smtp_sink.py), python3-pyotp, an implementation of
 # TOTP that is not the node's, which the tests compute codes with, and
 # python3-cryptography, the ES256 keys of the Python tests' software passkey
-# authenticator (clients/python/tests, the web app's browser test).
+# authenticator (clients/python/tests, the web app's browser test), and
+# postgresql, the server the tests start of their own in a temporary
+# directory (tests/support/postgres_server, issue 17).
 # Before building, it checks for Node.js 20 or later (the Node client's tests,
 # clients/node; Debian 12's own nodejs is 18) and installs that package's one
 # dev dependency, TypeScript, with `npm ci` (its type-declaration check).
@@ -42,7 +44,7 @@ fi
   fail2ban systemd python3-passlib python3-bcrypt python3-argon2 curl \
   python3-fastapi uvicorn python3-jinja2 python3-multipart python3-httpx \
   python3-selenium chromium chromium-driver python3-aiosmtpd python3-pyotp \
-  python3-qrcode python3-cryptography
+  python3-qrcode python3-cryptography postgresql
 
 start=$SECONDS
 stage() {

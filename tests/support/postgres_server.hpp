@@ -1,0 +1,51 @@
+// A PostgreSQL server of a test's own (issue 17): Debian's postgresql 15,
+// initdb'd in a temporary directory and listening on a free loopback port
+// only, stopped and removed with the object.
+//
+// initdb and postgres refuse to run as root, and CI runs as root: then both
+// run as the `postgres` user that Debian's package makes (runuser), in a
+// directory handed to that user. Run as anyone else, they run as the test
+// does. Trust authentication on loopback and fsync off: the server lives
+// for one test, and a killed server process (not a crashed machine) loses
+// nothing that was committed, fsync or not.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "support/temp_dir.hpp"
+
+namespace authnode::test {
+
+class postgres_server {
+public:
+  /// Starts the server and waits (bounded) until it accepts connections;
+  /// throws std::runtime_error, with its log, if it does not.
+  postgres_server();
+  ~postgres_server();
+  postgres_server(const postgres_server&) = delete;
+
+  uint16_t port() const {
+    return port_;
+  }
+
+  /// A libpq URI for `database` as the server's superuser "authnode".
+  std::string uri(const std::string& database = "postgres") const;
+
+  /// The server's log so far.
+  std::string log() const;
+
+private:
+  /// Runs a PostgreSQL program (as `postgres` when we are root); its exit
+  /// status.
+  int run(const std::string& program, const std::vector<std::string>& args,
+          std::string* output = nullptr) const;
+
+  temp_dir dir_;
+  std::string data_;
+  uint16_t port_ = 0;
+  bool started_ = false;
+};
+
+} // namespace authnode::test
