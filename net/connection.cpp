@@ -231,10 +231,12 @@ void write_line(connection_broker* self, const std::string& line) {
     self->flush(st.hdl);
     return;
   }
-  // Behind what waits now, so that its replies join this one.
+  // Behind what waits now, so that its replies join this one. Without a
+  // sender, as the timers (net/broker_timer.hpp): a message naming this
+  // broker, left in its mailbox when it ends, would keep it alive.
   if (!st.flush_queued) {
     st.flush_queued = true;
-    self->send(self, flush_atom::value);
+    caf::anon_send(caf::actor_cast<caf::actor>(self), flush_atom::value);
   }
 }
 

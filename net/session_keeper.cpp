@@ -4,6 +4,7 @@
 #include <string>
 
 #include "actors/interfaces.hpp"
+#include "net/broker_timer.hpp"
 
 namespace authnode {
 
@@ -37,7 +38,8 @@ void renew(session_keeper_broker* self) {
 
 void tick(session_keeper_broker* self) {
   renew(self);
-  self->delayed_send(self, self->state.renew_every, tick_atom::value);
+  // Without a sender: see net/broker_timer.hpp.
+  send_self_later(self, self->state.renew_every, tick_atom::value);
 }
 
 } // namespace
