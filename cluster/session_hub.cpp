@@ -36,18 +36,21 @@ caf::typed_response_promise<caf::ok_atom> fan_out(hub_ptr self,
   for (auto& [addr, cache] : caches) {
     auto who = addr;
     self->request(cache, self->state.lease, io_forget_atom::value, xs...)
-      .then([one_done](caf::ok_atom) mutable { one_done(); },
-            [self, who, one_done](caf::error&) mutable {
-              // Its lease has run out by now: it answers no hit until it
-              // joins again, and joining drops what it holds.
-              if (self->state.caches.erase(who) > 0) {
-                self->demonitor(who);
-                log_warning("a gateway's session cache did not answer a drop "
-                            "within its lease; it answers from the storage "
-                            "node until it joins again");
-              }
-              one_done();
-            });
+      .then(
+        [one_done](caf::ok_atom) mutable {
+          one_done();
+        },
+        [self, who, one_done](caf::error&) mutable {
+          // Its lease has run out by now: it answers no hit until it
+          // joins again, and joining drops what it holds.
+          if (self->state.caches.erase(who) > 0) {
+            self->demonitor(who);
+            log_warning("a gateway's session cache did not answer a drop "
+                        "within its lease; it answers from the storage "
+                        "node until it joins again");
+          }
+          one_done();
+        });
   }
   return rp;
 }

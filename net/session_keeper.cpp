@@ -19,8 +19,9 @@ void renew(session_keeper_broker* self) {
     return;
   auto asked = clock::now();
   auto lease = self->state.renew_every * 4;
-  self->request(hub, lease, session_lease_atom::value,
-                caf::actor_cast<caf::actor>(self))
+  self
+    ->request(hub, lease, session_lease_atom::value,
+              caf::actor_cast<caf::actor>(self))
     .then(
       [=](int64_t ms, bool joined) {
         auto& st = self->state;

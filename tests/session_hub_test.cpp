@@ -52,7 +52,9 @@ caf::behavior fake_cache(caf::event_based_actor* self,
       log->drops += 1;
       return caf::ok_atom::value;
     },
-    [=](io_clear_atom) { log->clears += 1; },
+    [=](io_clear_atom) {
+      log->clears += 1;
+    },
   };
 }
 
@@ -87,7 +89,9 @@ struct hub_fixture {
           CHECK(ms == lease.count());
           joined = fresh;
         },
-        [&](caf::error& err) { FAIL(sys->render(err)); });
+        [&](caf::error& err) {
+          FAIL(sys->render(err));
+        });
     return joined;
   }
 
@@ -97,7 +101,9 @@ struct hub_fixture {
     auto start = std::chrono::steady_clock::now();
     self->request(hub, patience, io_forget_atom::value, digest)
       .receive([](caf::ok_atom) {},
-               [&](caf::error& err) { FAIL(sys->render(err)); });
+               [&](caf::error& err) {
+                 FAIL(sys->render(err));
+               });
     return std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start);
   }
@@ -142,10 +148,13 @@ TEST_CASE("a drop is answered once every joined cache has dropped") {
   CHECK(one->drops == 1);
   CHECK(two->drops == 1);
   caf::scoped_actor self{*fx.sys};
-  self->request(fx.hub, patience, io_forget_atom::value, int64_t{7},
-                std::string{"keep"})
+  self
+    ->request(fx.hub, patience, io_forget_atom::value, int64_t{7},
+              std::string{"keep"})
     .receive([](caf::ok_atom) {},
-             [&](caf::error& err) { FAIL(fx.sys->render(err)); });
+             [&](caf::error& err) {
+               FAIL(fx.sys->render(err));
+             });
   CHECK(one->drops == 2);
   CHECK(two->drops == 2);
   fx.stop(a);
@@ -181,7 +190,9 @@ TEST_CASE("when a cache is lost the others drop everything") {
   fx.join(a);
   fx.join(b);
   fx.stop(a);
-  CHECK(eventually([&] { return stays->clears == 1; }));
+  CHECK(eventually([&] {
+    return stays->clears == 1;
+  }));
   CHECK(gone->clears == 0);
   // The lost one is no longer waited for.
   CHECK(fx.drop("digest") < lease);

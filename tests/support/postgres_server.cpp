@@ -22,7 +22,7 @@ namespace {
 std::string pg_bin(const std::string& program) {
   for (auto version : {"15", "16", "17"}) {
     auto path = std::string{"/usr/lib/postgresql/"} + version + "/bin/"
-                + program;
+      + program;
     if (access(path.c_str(), X_OK) == 0)
       return path;
   }
@@ -61,17 +61,19 @@ postgres_server::postgres_server() : data_(dir_.file("data")) {
       throw std::runtime_error("cannot hand " + dir_.path() + " to postgres");
   }
   std::string out;
-  if (run("initdb", {"-D", data_, "-U", "authnode", "--auth=trust",
-                     "--encoding=UTF8", "--no-sync"},
+  if (run("initdb",
+          {"-D", data_, "-U", "authnode", "--auth=trust", "--encoding=UTF8",
+           "--no-sync"},
           &out)
       != 0)
     throw std::runtime_error("initdb failed:\n" + out);
   port_ = free_port();
   auto options = "-p " + std::to_string(port_)
-                 + " -c listen_addresses=127.0.0.1 -c unix_socket_directories="
-                 + dir_.path() + " -c fsync=off";
-  if (run("pg_ctl", {"-D", data_, "-l", dir_.file("server.log"), "-o",
-                     options, "-w", "-t", "30", "start"},
+    + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + dir_.path()
+    + " -c fsync=off";
+  if (run("pg_ctl",
+          {"-D", data_, "-l", dir_.file("server.log"), "-o", options, "-w",
+           "-t", "30", "start"},
           &out)
       != 0)
     throw std::runtime_error("PostgreSQL did not start:\n" + out + log());
@@ -85,7 +87,7 @@ postgres_server::~postgres_server() {
 
 std::string postgres_server::uri(const std::string& database) const {
   return "postgresql://authnode@127.0.0.1:" + std::to_string(port_) + "/"
-         + database;
+    + database;
 }
 
 std::string postgres_server::log() const {
