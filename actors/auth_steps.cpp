@@ -113,18 +113,12 @@ namespace {
 template <class... Ts>
 void forget_on_io(auth_ptr self, std::function<void()> then, error_fn failed,
                   Ts&&... xs) {
-  auto& st = self->state;
-  if (!st.io_sessions)
+  auto& keeper = self->state.io_sessions;
+  if (!keeper)
     return then();
-  auto call = st.deadlines.open(self->clock().now() + st.cfg.backend_timeout,
-                                [failed] {
-                                  failed(caf::make_error(
-                                    caf::sec::request_timeout));
-                                });
-  arm_tick(self);
-  ask_tracked<caf::ok_atom>(
-    self, st.io_sessions, call, [then](caf::ok_atom) { then(); },
-    std::move(failed), io_forget_atom::value, std::forward<Ts>(xs)...);
+  ask_timed<caf::ok_atom>(
+    self, keeper, [then](caf::ok_atom) { then(); }, std::move(failed),
+    io_forget_atom::value, std::forward<Ts>(xs)...);
 }
 
 } // namespace

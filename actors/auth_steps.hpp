@@ -149,20 +149,28 @@ void ask_tracked(auth_ptr self, const Dest& dest, deadline_queue::call_id call,
 /// Arms the deadline queue's timer if it is not armed (see on_tick).
 void arm_tick(auth_ptr self);
 
-/// Asks the database under the backend time limit, which the deadline queue
-/// keeps instead of a CAF timer per request. Exactly one of the callbacks
-/// runs: `on_error` with the database's error, or with request_timeout when
-/// the limit passes first (a late answer is then dropped).
-template <class Result, class OnResult, class... Ts>
-void ask_db(auth_ptr self, OnResult on_result, error_fn on_error, Ts&&... xs) {
+/// Asks `dest` under the backend time limit, which the deadline queue keeps
+/// instead of a CAF timer per request. Exactly one of the callbacks runs:
+/// `on_error` with the answer's error, or with request_timeout when the
+/// limit passes first (a late answer is then dropped).
+template <class Result, class Dest, class OnResult, class... Ts>
+void ask_timed(auth_ptr self, const Dest& dest, OnResult on_result,
+               error_fn on_error, Ts&&... xs) {
   auto& st = self->state;
   auto now = self->clock().now();
   auto call = st.deadlines.open(now + st.cfg.backend_timeout, [on_error] {
     on_error(caf::make_error(caf::sec::request_timeout));
   });
   arm_tick(self);
-  ask_tracked<Result>(self, st.db, call, std::move(on_result),
+  ask_tracked<Result>(self, dest, call, std::move(on_result),
                       std::move(on_error), std::forward<Ts>(xs)...);
+}
+
+/// Asks the database (ask_timed).
+template <class Result, class OnResult, class... Ts>
+void ask_db(auth_ptr self, OnResult on_result, error_fn on_error, Ts&&... xs) {
+  ask_timed<Result>(self, self->state.db, std::move(on_result),
+                    std::move(on_error), std::forward<Ts>(xs)...);
 }
 
 /// Tells the database something whose answer nobody waits for (it still
