@@ -133,30 +133,28 @@ caf::actor link_storage(caf::actor_system& sys, const node_settings& s,
                         const backends& b, const auth_actor& auth_handle,
                         const caf::actor& keeper) {
   auto cfg = link_settings(sys, s, *s.storage, node_role::storage);
-  auto db = b.db_forwarder;
-  auto guard = b.guard_forwarder;
-  auto hub = b.sessions_forwarder;
+  // Points the stand-ins at what the storage node offers, or (an empty
+  // offer) at nothing.
+  auto route = [db = b.db_forwarder, guard = b.guard_forwarder,
+                hub = b.sessions_forwarder, keeper](const peer_offer& offer) {
+    caf::anon_send(db, route_atom::value, offer.first);
+    if (guard)
+      caf::anon_send(guard, route_atom::value, offer.second);
+    caf::anon_send(hub, route_atom::value, offer.sessions);
+    if (keeper)
+      caf::anon_send(keeper, route_atom::value, offer.sessions);
+  };
   bool throttling = s.throttle;
   return sys.spawn(
     peer_link, cfg,
-    [db, guard, hub, keeper, throttling](const peer_offer& offer) {
-      caf::anon_send(db, route_atom::value, offer.first);
-      if (guard)
-        caf::anon_send(guard, route_atom::value, offer.second);
-      caf::anon_send(hub, route_atom::value, offer.sessions);
-      if (keeper)
-        caf::anon_send(keeper, route_atom::value, offer.sessions);
+    [route, throttling](const peer_offer& offer) {
+      route(offer);
       if (throttling && !offer.second)
         log_error("the storage node runs with --throttle=off and this "
                   "gateway with on: logins are unavailable until they agree");
     },
-    [db, guard, hub, keeper, auth_handle] {
-      caf::anon_send(db, route_atom::value, caf::actor{});
-      if (guard)
-        caf::anon_send(guard, route_atom::value, caf::actor{});
-      caf::anon_send(hub, route_atom::value, caf::actor{});
-      if (keeper)
-        caf::anon_send(keeper, route_atom::value, caf::actor{});
+    [route, auth_handle] {
+      route(peer_offer{});
       caf::anon_send(auth_handle, storage_lost_atom::value);
     });
 }
