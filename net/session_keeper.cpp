@@ -18,9 +18,8 @@ void renew(session_keeper_broker* self) {
   if (!hub)
     return;
   auto asked = clock::now();
-  auto lease = self->state.renew_every * 4;
   self
-    ->request(hub, lease, session_lease_atom::value,
+    ->request(hub, self->state.lease, session_lease_atom::value,
               caf::actor_cast<caf::actor>(self))
     .then(
       [=](int64_t ms, bool joined) {
@@ -29,8 +28,8 @@ void renew(session_keeper_broker* self) {
           return; // an answer of a hub since lost
         if (joined)
           st.sessions->clear();
-        st.sessions->answer_until(asked + std::chrono::milliseconds(ms));
-        st.renew_every = std::chrono::milliseconds(ms) / 4;
+        st.lease = std::chrono::milliseconds(ms);
+        st.sessions->answer_until(asked + st.lease);
       },
       [](caf::error&) {
         // The lease runs out by itself; the next tick asks again.
@@ -40,7 +39,7 @@ void renew(session_keeper_broker* self) {
 void tick(session_keeper_broker* self) {
   renew(self);
   // Without a sender: see net/broker_timer.hpp.
-  send_self_later(self, self->state.renew_every, tick_atom::value);
+  send_self_later(self, self->state.lease / 4, tick_atom::value);
 }
 
 } // namespace

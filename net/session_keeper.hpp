@@ -37,7 +37,8 @@ struct session_keeper_state {
   std::shared_ptr<session_cache> sessions;
   /// A gateway's: the storage node's session hub while linked to it.
   caf::actor hub;
-  caf::timespan renew_every = std::chrono::milliseconds(250);
+  /// The hub's lease (its answer says how long), renewed every quarter.
+  caf::timespan lease = std::chrono::seconds(1);
   bool ticking = false;
   static inline const char* name = "session_keeper";
 };
