@@ -50,8 +50,9 @@ void ask_auth(connection_broker* self, const auth_actor& auth, op_label op,
 using cache_ptr = std::shared_ptr<session_cache>;
 
 /// whoami from the connections' cache (net/session_keeper.hpp) if it holds
-/// the session (and, on a gateway, has a lease), else from the auth actor, whose answer fills the cache
-/// unless a session was dropped meanwhile (the epoch moved).
+/// the session (and, on a gateway, has a lease), else from the auth actor,
+/// whose answer fills the cache unless a session was dropped meanwhile (the
+/// epoch moved).
 void whoami_cached(connection_broker* self, const auth_actor& auth,
                    const cache_ptr& cache, request_id& id, token_request& r) {
   auto digest = token_digest(r.token.reveal());
