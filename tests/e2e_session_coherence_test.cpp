@@ -12,6 +12,8 @@
 
 #include <chrono>
 #include <ctime>
+#include <fstream>
+#include <iterator>
 #include <signal.h>
 #include <memory>
 #include <string>
@@ -207,10 +209,28 @@ std::chrono::system_clock::time_point parse_utc(const std::string& text) {
   return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
-/// SIGSTOP for as long as it lives (a hung process), SIGCONT after.
+/// SIGSTOP for as long as it lives (a hung process), SIGCONT after. The
+/// signal is only queued when kill() returns: this waits (at most 2 s) until
+/// the kernel shows the process stopped, so that nothing sent after it is
+/// answered.
 struct frozen {
   explicit frozen(const node_process& node) : pid(node.pid()) {
     REQUIRE(::kill(pid, SIGSTOP) == 0);
+    REQUIRE(stopped_within(2s));
+  }
+  bool stopped_within(std::chrono::milliseconds limit) const {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
+      std::string text{std::istreambuf_iterator<char>{stat}, {}};
+      // "PID (comm) STATE ...": the state follows the last ')'.
+      auto paren = text.rfind(')');
+      if (paren != std::string::npos && paren + 2 < text.size()
+          && text[paren + 2] == 'T')
+        return true;
+      std::this_thread::sleep_for(5ms);
+    }
+    return false;
   }
   ~frozen() {
     ::kill(pid, SIGCONT);
