@@ -246,20 +246,14 @@ void account_store::purge(int64_t now) {
 
 caf::expected<outbox_batch> account_store::take(int64_t now_ms,
                                                 int64_t limit) {
-  for (auto i = leased_.begin(); i != leased_.end();)
-    i = i->second <= now_ms ? leased_.erase(i) : std::next(i);
-  auto rows = outbox_.due(now_ms, limit + static_cast<int64_t>(leased_.size()));
-  if (!rows)
-    return std::move(rows.error());
   auto lease = std::chrono::duration_cast<std::chrono::milliseconds>(
                  setup_->lease)
                  .count();
+  auto rows = outbox_.claim(now_ms, limit, now_ms + lease);
+  if (!rows)
+    return std::move(rows.error());
   outbox_batch batch;
   for (auto& row : *rows) {
-    if (static_cast<int64_t>(batch.mails.size()) >= limit)
-      break;
-    if (leased_.count(row.id) > 0)
-      continue;
     auto plain = unseal(setup_->keys.mail, row.sealed);
     auto parsed = plain ? nlohmann::json::parse(*plain, nullptr, false)
                         : nlohmann::json{};
@@ -275,7 +269,6 @@ caf::expected<outbox_batch> account_store::take(int64_t now_ms,
       outbox_.remove(row.id);
       continue;
     }
-    leased_[row.id] = now_ms + lease;
     batch.mails.push_back(outgoing_mail{
       row.id, parsed["to"].get<std::string>(),
       parsed["subject"].get<std::string>(), parsed["body"].get<std::string>(),
@@ -285,29 +278,24 @@ caf::expected<outbox_batch> account_store::take(int64_t now_ms,
   if (!pending)
     return std::move(pending.error());
   batch.pending = pending->first;
+  // A leased mail falls due again when its lease ends, which is its
+  // next_at_ms.
   batch.next_due_ms = pending->second;
-  // A leased mail falls due again when its lease ends.
-  for (auto& [id, until] : leased_)
-    if (batch.next_due_ms == 0 || until < batch.next_due_ms)
-      batch.next_due_ms = until;
   return batch;
 }
 
 caf::expected<caf::ok_atom> account_store::sent(int64_t id) {
-  leased_.erase(id);
   return outbox_.remove(id);
 }
 
 caf::expected<caf::ok_atom> account_store::retry(int64_t id,
                                                  int64_t next_at_ms,
                                                  const std::string& error) {
-  leased_.erase(id);
   return outbox_.retry(id, next_at_ms, error);
 }
 
 caf::expected<caf::ok_atom> account_store::drop(int64_t id,
                                                 const std::string& error) {
-  leased_.erase(id);
   log_warning("outbox: mail " + std::to_string(id) + " given up: " + error);
   return outbox_.remove(id);
 }

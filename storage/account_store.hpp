@@ -6,14 +6,15 @@
 // without its mail, nor a mail queued for a code that was not. Using a code
 // writes what it proves (a new password, a proven or new address) and uses
 // it up in one transaction too. The outbox hands each due mail to one
-// mailer at a time: a mail taken and not yet reported is leased (in memory:
-// after a restart every undelivered mail is due again) so that two takes
-// never send it twice.
+// mailer at a time: a mail taken and not yet reported is leased, in the
+// database (its next_at_ms is the lease's end), so that two takes never send
+// it twice, whether from two database actors or two nodes on one
+// PostgreSQL. A mail whose mailer died before reporting falls due again
+// when its lease ends, restart or not.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 
@@ -99,8 +100,6 @@ private:
   std::shared_ptr<const mail_setup> setup_;
   code_store codes_;
   outbox_store outbox_;
-  /// Mails handed out and not yet reported: id -> lease end (Unix ms).
-  std::map<int64_t, int64_t> leased_;
 };
 
 } // namespace authnode

@@ -13,7 +13,7 @@ int64_t as_int(code_purpose p) {
 
 } // namespace
 
-bool code_store::prepare(sqlite_db& db, std::string& error) {
+bool code_store::prepare(sql_db& db, std::string& error) {
   db_ = &db;
   struct entry {
     statement& stmt;
@@ -26,9 +26,11 @@ bool code_store::prepare(sqlite_db& db, std::string& error) {
     {log_mail_,
      "INSERT INTO code_mails(user_id, purpose, sent_at) VALUES (?1, ?2, ?3)"},
     {put_,
-     "INSERT OR REPLACE INTO account_codes(user_id, purpose, code_hash,"
+     "INSERT INTO account_codes(user_id, purpose, code_hash,"
      " new_email, created_at, expires_at, failures)"
-     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)"},
+     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)"
+     " ON CONFLICT(user_id, purpose) DO UPDATE SET code_hash = ?3,"
+     " new_email = ?4, created_at = ?5, expires_at = ?6, failures = 0"},
     {get_,
      "SELECT code_hash, new_email, expires_at, failures FROM account_codes"
      " WHERE user_id = ?1 AND purpose = ?2"},

@@ -15,7 +15,7 @@
 #include <caf/expected.hpp>
 
 #include "core/account_code.hpp"
-#include "storage/sqlite.hpp"
+#include "storage/sql.hpp"
 
 namespace authnode {
 
@@ -30,7 +30,7 @@ struct code_row {
 class code_store {
 public:
   /// Prepares the statements on `db`, which must outlive the store.
-  bool prepare(sqlite_db& db, std::string& error);
+  bool prepare(sql_db& db, std::string& error);
 
   /// Mails sent to the user for `purpose` at or after `since`.
   caf::expected<int64_t> mails_since(int64_t user_id, code_purpose purpose,
@@ -60,7 +60,7 @@ public:
   caf::expected<caf::ok_atom> purge(int64_t now, int64_t mails_before);
 
 private:
-  sqlite_db* db_ = nullptr;
+  sql_db* db_ = nullptr;
   statement mails_since_;
   statement log_mail_;
   statement put_;

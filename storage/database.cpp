@@ -1,12 +1,15 @@
 #include "storage/database.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <utility>
 
+#include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/result.hpp>
+#include <caf/send.hpp>
 #include <caf/spawn_options.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/system_messages.hpp>
@@ -15,7 +18,10 @@
 
 #include "core/clock.hpp"
 #include "core/error_code.hpp"
+#include "core/log.hpp"
+#include "storage/database_pool.hpp"
 #include "storage/passkey_store.hpp"
+#include "storage/postgres_sql.hpp"
 #include "storage/user_store.hpp"
 
 namespace authnode {
@@ -53,6 +59,33 @@ struct database_state {
 
 using database_ptr = database_actor::stateful_pointer<database_state>;
 
+/// How often a request that met a serialization conflict runs: PostgreSQL
+/// undid all of it, and the conflict was with another transaction that
+/// committed, so each try makes progress.
+constexpr int max_attempts = 5;
+
+/// Runs one request's store calls `f`: connects again first if the server
+/// was lost (answering `unavailable` at once while it stays lost), and runs
+/// `f` again while it fails on a serialization conflict. A request that
+/// lost the server on the way is not run again: its COMMIT may have taken
+/// effect, and a second run could answer for the first (a registration
+/// told email_taken by itself). It answers `unavailable`, which says so.
+template <class F>
+auto serve(database_ptr self, F f) -> decltype(f()) {
+  auto& db = self->state.store->connection();
+  for (int attempt = 1;; ++attempt) {
+    if (auto st = db.reconnect(); !st.ok())
+      return caf::make_error(ec::unavailable,
+                             "the database is unreachable: " + st.message);
+    db.forget_failure();
+    auto result = f();
+    if (result || !db.last_failure().retry() || attempt == max_attempts)
+      return result;
+    log_debug("database: a serialization conflict; the request runs again",
+              {{"attempt", attempt}});
+  }
+}
+
 caf::error no_mail() {
   return caf::make_error(ec::unavailable,
                          std::string{"mail is not configured: start the node "
@@ -61,11 +94,13 @@ caf::error no_mail() {
 
 /// Runs `f` on the account store, or fails with no_mail().
 template <class F>
-auto with_accounts(database_ptr self, F f) -> decltype(f(
-  *self->state.accounts)) {
+auto with_accounts(database_ptr self, F f)
+  -> decltype(f(*self->state.accounts)) {
   if (!self->state.accounts)
     return no_mail();
-  return f(*self->state.accounts);
+  return serve(self, [&] {
+    return f(*self->state.accounts);
+  });
 }
 
 void schedule_purge(database_ptr self) {
@@ -125,8 +160,8 @@ void abort_backup(database_ptr self, const char* why) {
 }
 
 /// user_show: the user with their passkeys.
-caf::result<user_detail> show_user(database_ptr self, const std::string& email,
-                                   int64_t now) {
+caf::expected<user_detail> show_user(database_ptr self,
+                                     const std::string& email, int64_t now) {
   auto detail = self->state.store->user_detail_of(email, now);
   if (!detail)
     return std::move(detail.error());
@@ -139,8 +174,9 @@ caf::result<user_detail> show_user(database_ptr self, const std::string& email,
 
 /// The admin's passkey_delete: the user's id; not_found for an unknown
 /// email, no_such_passkey for an id the user does not have.
-caf::result<int64_t> delete_passkey(database_ptr self, const std::string& email,
-                                    const std::string& credential_id) {
+caf::expected<int64_t> delete_passkey(database_ptr self,
+                                      const std::string& email,
+                                      const std::string& credential_id) {
   auto user = self->state.store->user_by_email(email);
   if (!user)
     return std::move(user.error());
@@ -150,6 +186,64 @@ caf::result<int64_t> delete_passkey(database_ptr self, const std::string& email,
   if (!removed)
     return std::move(removed.error());
   return user->user.id;
+}
+
+/// Holds PostgreSQL's session-level advisory lock `key` while it lives, if
+/// no other connection held it: work that one node at a time should do.
+/// On SQLite (one node per file) it is always held.
+class work_claim {
+public:
+  work_claim(sql_db& db, int64_t key) : db_(db), key_(key) {
+    if (db_.dialect() != sql_dialect::postgresql) {
+      held_ = true;
+      return;
+    }
+    held_ = ask("SELECT pg_try_advisory_lock(?1)");
+  }
+  work_claim(const work_claim&) = delete;
+  work_claim& operator=(const work_claim&) = delete;
+  ~work_claim() {
+    if (held_ && db_.dialect() == sql_dialect::postgresql)
+      ask("SELECT pg_advisory_unlock(?1)");
+  }
+  bool held() const {
+    return held_;
+  }
+
+private:
+  bool ask(const char* sql) {
+    statement stmt;
+    if (!stmt.prepare(db_, sql).ok())
+      return false;
+    stmt.bind_int64(1, key_);
+    return stmt.step() == step_result::row && stmt.column_int64(0) == 1;
+  }
+
+  sql_db& db_;
+  int64_t key_;
+  bool held_ = false;
+};
+
+/// The advisory lock of purges (see work_claim).
+constexpr int64_t purge_lock = 7303010002;
+
+/// Removes what expired. A failed purge has nobody to report to; the next
+/// tick tries again and lookups ignore expired rows meanwhile. Of the nodes
+/// on one PostgreSQL database, the one that holds the lock purges for all;
+/// the others skip this tick.
+void purge_expired(database_ptr self) {
+  auto& st = self->state;
+  if (!st.store->connection().reconnect().ok())
+    return;
+  work_claim claim{st.store->connection(), purge_lock};
+  if (!claim.held())
+    return;
+  auto now = now_seconds();
+  st.store->purge_expired(now);
+  if (st.accounts)
+    st.accounts->purge(now);
+  st.factors->purge(now);
+  st.passkeys->purge(now);
 }
 
 /// The stores a database actor serves, all on one connection.
@@ -180,71 +274,97 @@ database_actor::behavior_type database(database_ptr self,
   });
   return {
     [=](user_add_atom, const new_user& x) -> caf::result<user_view> {
-      return self->state.store->add_user(x);
+      return serve(self, [&] {
+        return self->state.store->add_user(x);
+      });
     },
     [=](user_get_atom, const std::string& email) -> caf::result<user_record> {
-      return self->state.store->user_by_email(email);
+      return serve(self, [&] {
+        return self->state.store->user_by_email(email);
+      });
     },
     [=](login_commit_atom, const login_commit& x) -> caf::result<caf::ok_atom> {
-      return self->state.store->commit_login(x);
+      return serve(self, [&] {
+        return self->state.store->commit_login(x);
+      });
     },
     [=](session_get_atom, const std::string& token_digest,
         int64_t now) -> caf::result<session_owner> {
-      return self->state.store->session_owner_of(token_digest, now);
+      return serve(self, [&] {
+        return self->state.store->session_owner_of(token_digest, now);
+      });
     },
     [=](session_del_atom, const std::string& token_digest,
         int64_t now) -> caf::result<caf::ok_atom> {
-      return self->state.store->delete_session(token_digest, now);
+      return serve(self, [&] {
+        return self->state.store->delete_session(token_digest, now);
+      });
     },
     [=](device_get_atom,
         const std::string& token_digest) -> caf::result<device_record> {
-      return self->state.store->device_of(token_digest);
+      return serve(self, [&] {
+        return self->state.store->device_of(token_digest);
+      });
     },
     [=](device_fail_atom,
         const std::string& token_digest) -> caf::result<caf::ok_atom> {
-      return self->state.store->device_failed(token_digest);
+      return serve(self, [&] {
+        return self->state.store->device_failed(token_digest);
+      });
     },
     [=](password_set_atom,
         const password_change& x) -> caf::result<caf::ok_atom> {
-      return self->state.store->set_password(x);
+      return serve(self, [&] {
+        return self->state.store->set_password(x);
+      });
     },
     [=](user_show_atom, const std::string& email,
         int64_t now) -> caf::result<user_detail> {
-      return show_user(self, email, now);
+      return serve(self, [&] {
+        return show_user(self, email, now);
+      });
     },
     [=](user_list_atom, const user_query& q) -> caf::result<user_page> {
-      return self->state.store->list_users(q);
+      return serve(self, [&] {
+        return self->state.store->list_users(q);
+      });
     },
     [=](user_disable_atom, const std::string& email,
         bool disabled) -> caf::result<int64_t> {
-      return self->state.store->set_disabled(email, disabled);
+      return serve(self, [&] {
+        return self->state.store->set_disabled(email, disabled);
+      });
     },
     [=](user_delete_atom, const std::string& email) -> caf::result<int64_t> {
-      return self->state.store->delete_user(email);
+      return serve(self, [&] {
+        return self->state.store->delete_user(email);
+      });
     },
     [=](sessions_list_atom, const std::string& email,
         int64_t now) -> caf::result<session_list> {
-      return self->state.store->sessions_of(email, now);
+      return serve(self, [&] {
+        return self->state.store->sessions_of(email, now);
+      });
     },
     [=](sessions_revoke_atom, const std::string& email,
         int64_t session_id) -> caf::result<revoke_result> {
-      return self->state.store->revoke_sessions(email, session_id);
+      return serve(self, [&] {
+        return self->state.store->revoke_sessions(email, session_id);
+      });
     },
     [=](user_import_atom,
         const import_batch& batch) -> caf::result<import_outcome> {
-      return self->state.store->import_users(batch);
+      return serve(self, [&] {
+        return self->state.store->import_users(batch);
+      });
     },
     [=](rehash_atom, const password_rehash& x) -> caf::result<bool> {
-      return self->state.store->rehash_password(x);
+      return serve(self, [&] {
+        return self->state.store->rehash_password(x);
+      });
     },
     [=](purge_atom) {
-      // A failed purge has nobody to report to; the next tick tries again and
-      // lookups ignore expired sessions meanwhile.
-      self->state.store->purge_expired(now_seconds());
-      if (self->state.accounts)
-        self->state.accounts->purge(now_seconds());
-      self->state.factors->purge(now_seconds());
-      self->state.passkeys->purge(now_seconds());
+      purge_expired(self);
       // Only the timer's own message re-arms it: a purge sent by anyone else
       // would otherwise start a second timer chain.
       if (self->current_sender().get() == self->ctrl())
@@ -265,7 +385,9 @@ database_actor::behavior_type database(database_ptr self,
     },
     [=](user_verify_atom, const std::string& email,
         bool verified) -> caf::result<int64_t> {
-      return self->state.store->set_verified(email, verified);
+      return serve(self, [&] {
+        return self->state.store->set_verified(email, verified);
+      });
     },
     // -- account codes --
     [=](mailer_atom, mailer_actor mailer) {
@@ -296,67 +418,101 @@ database_actor::behavior_type database(database_ptr self,
     },
     // -- second factors --
     [=](totp_setup_atom, int64_t user_id) -> caf::result<secret> {
-      return self->state.factors->setup(user_id);
+      return serve(self, [&] {
+        return self->state.factors->setup(user_id);
+      });
     },
     [=](totp_enable_atom,
         const factor_attempt& x) -> caf::result<recovery_code_list> {
-      return self->state.factors->enable(x, now_seconds());
+      return serve(self, [&] {
+        return self->state.factors->enable(x, now_seconds());
+      });
     },
     [=](totp_disable_atom,
         const factor_attempt& x) -> caf::result<caf::ok_atom> {
-      return self->state.factors->disable(x, now_seconds());
+      return serve(self, [&] {
+        return self->state.factors->disable(x, now_seconds());
+      });
     },
     [=](codes_renew_atom,
         const factor_attempt& x) -> caf::result<recovery_code_list> {
-      return self->state.factors->renew(x, now_seconds());
+      return serve(self, [&] {
+        return self->state.factors->renew(x, now_seconds());
+      });
     },
-    [=](challenge_new_atom, const challenge_request& x)
-      -> caf::result<second_factor_challenge> {
-      return self->state.factors->open_challenge(x, now_seconds());
+    [=](challenge_new_atom,
+        const challenge_request& x) -> caf::result<second_factor_challenge> {
+      return serve(self, [&] {
+        return self->state.factors->open_challenge(x, now_seconds());
+      });
     },
     [=](challenge_owner_atom,
         const secret& challenge) -> caf::result<challenge_info> {
-      return self->state.factors->challenge_owner(challenge, now_seconds());
+      return serve(self, [&] {
+        return self->state.factors->challenge_owner(challenge, now_seconds());
+      });
     },
     [=](challenge_use_atom,
         const challenge_attempt& x) -> caf::result<factor_used> {
-      return self->state.factors->answer_challenge(x, now_seconds());
+      return serve(self, [&] {
+        return self->state.factors->answer_challenge(x, now_seconds());
+      });
     },
     [=](mfa_reset_atom, const std::string& email) -> caf::result<int64_t> {
-      return self->state.factors->reset(email);
+      return serve(self, [&] {
+        return self->state.factors->reset(email);
+      });
     },
     // -- passkeys --
     [=](pk_reg_begin_atom,
         const webauthn_challenge& c) -> caf::result<passkey_owner> {
-      return self->state.passkeys->begin_registration(c);
+      return serve(self, [&] {
+        return self->state.passkeys->begin_registration(c);
+      });
     },
     [=](pk_reg_finish_atom, const std::string& challenge, int64_t user_id,
         int64_t now) -> caf::result<webauthn_challenge> {
-      return self->state.passkeys->take_registration(challenge, user_id, now);
+      return serve(self, [&] {
+        return self->state.passkeys->take_registration(challenge, user_id, now);
+      });
     },
     [=](pk_add_atom, const passkey_new& x) -> caf::result<passkey_info> {
-      return self->state.passkeys->add(x);
+      return serve(self, [&] {
+        return self->state.passkeys->add(x);
+      });
     },
     [=](pk_login_begin_atom,
         const webauthn_challenge& c) -> caf::result<passkey_owner> {
-      return self->state.passkeys->begin_login(c);
+      return serve(self, [&] {
+        return self->state.passkeys->begin_login(c);
+      });
     },
     [=](pk_find_atom, const passkey_lookup& x) -> caf::result<passkey_claim> {
-      return self->state.passkeys->claim(x);
+      return serve(self, [&] {
+        return self->state.passkeys->claim(x);
+      });
     },
     [=](pk_use_atom, const passkey_use& x) -> caf::result<caf::ok_atom> {
-      return self->state.passkeys->use(x);
+      return serve(self, [&] {
+        return self->state.passkeys->use(x);
+      });
     },
     [=](pk_list_atom, int64_t user_id) -> caf::result<passkey_list> {
-      return self->state.passkeys->list(user_id);
+      return serve(self, [&] {
+        return self->state.passkeys->list(user_id);
+      });
     },
     [=](pk_delete_atom, int64_t user_id,
         const std::string& id) -> caf::result<caf::ok_atom> {
-      return self->state.passkeys->remove(user_id, id);
+      return serve(self, [&] {
+        return self->state.passkeys->remove(user_id, id);
+      });
     },
     [=](pk_delete_atom, const std::string& email,
         const std::string& id) -> caf::result<int64_t> {
-      return delete_passkey(self, email, id);
+      return serve(self, [&] {
+        return delete_passkey(self, email, id);
+      });
     },
     // -- the outbox --
     [=](outbox_take_atom, int64_t now_ms,
@@ -392,10 +548,13 @@ database_actor::behavior_type database(database_ptr self,
 
 } // namespace
 
-caf::expected<database_actor> spawn_database(caf::actor_system& sys,
-                                             const std::string& path,
-                                             database_settings cfg,
-                                             std::string& error) {
+namespace {
+
+/// One database actor with stores of its own on a connection of its own.
+caf::expected<database_actor> spawn_member(caf::actor_system& sys,
+                                           const std::string& path,
+                                           const database_settings& cfg,
+                                           std::string& error) {
   auto open = std::make_shared<stores>();
   open->users = user_store::open(path, error);
   if (!open->users)
@@ -407,11 +566,6 @@ caf::expected<database_actor> spawn_database(caf::actor_system& sys,
       return caf::make_error(ec::unavailable, error);
   }
   auto setup = cfg.factors;
-  if (!setup) {
-    auto fresh = std::make_shared<factor_setup>();
-    fresh->keys = random_node_keys();
-    setup = std::move(fresh);
-  }
   open->passkeys = passkey_store::open(*store, setup->keys, error);
   if (!open->passkeys)
     return caf::make_error(ec::unavailable, error);
@@ -419,6 +573,37 @@ caf::expected<database_actor> spawn_database(caf::actor_system& sys,
   if (!open->factors)
     return caf::make_error(ec::unavailable, error);
   return sys.spawn<caf::detached>(database, std::move(open), cfg);
+}
+
+} // namespace
+
+caf::expected<database_actor> spawn_database(caf::actor_system& sys,
+                                             const std::string& path,
+                                             database_settings cfg,
+                                             std::string& error) {
+  if (!cfg.factors) {
+    // One set of keys for all members: a seed one seals, another opens.
+    auto fresh = std::make_shared<factor_setup>();
+    fresh->keys = random_node_keys();
+    cfg.factors = std::move(fresh);
+  }
+  auto size = is_postgres_conninfo(path) ? std::max(cfg.pool, 1) : 1;
+  std::vector<database_actor> members;
+  for (int i = 0; i < size; ++i) {
+    auto member = spawn_member(sys, path, cfg, error);
+    if (!member) {
+      for (auto& m : members)
+        caf::anon_send_exit(m, caf::exit_reason::user_shutdown);
+      return member;
+    }
+    members.push_back(std::move(*member));
+    // One member's timer purges for the pool.
+    cfg.purge_interval = caf::timespan{0};
+  }
+  if (size == 1)
+    return members.front();
+  return caf::actor_cast<database_actor>(
+    sys.spawn(database_pool, std::move(members)));
 }
 
 } // namespace authnode

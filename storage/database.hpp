@@ -43,13 +43,17 @@ struct database_settings {
   /// keys of fresh random bytes, kept nowhere (for tests and in-memory
   /// databases, whose seeds die with the process anyway).
   std::shared_ptr<const factor_setup> factors = nullptr;
+  /// Database actors, each with a connection of its own, for a PostgreSQL
+  /// `path` (storage/database_pool.hpp); SQLite always has one.
+  int pool = 1;
 };
 
 /// The one way to start the database actor, for the node and the tests
 /// alike: opens the store at `path` first, so a bad path fails before
-/// anything is spawned, then spawns the actor detached. On failure `error`
-/// holds a message for people and the result an ec::unavailable with that
-/// message. The first purge runs one interval after start. Stop the actor
+/// anything is spawned, then spawns the actor detached (or, for a
+/// PostgreSQL `path` and a `pool` above 1, that many behind a pool). On failure
+/// `error` holds a message for people and the result an ec::unavailable with
+/// that message. The first purge runs one interval after start. Stop the actor
 /// (send_exit + wait_for) before the actor system goes away.
 caf::expected<database_actor> spawn_database(caf::actor_system& sys,
                                              const std::string& path,

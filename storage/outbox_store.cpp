@@ -1,12 +1,32 @@
 #include "storage/outbox_store.hpp"
+
 #include "storage/store_errors.hpp"
+#include <algorithm>
 
 #include "core/error_code.hpp"
 
 namespace authnode {
 
-bool outbox_store::prepare(sqlite_db& db, std::string& error) {
+namespace {
+
+// The lease is written by the statement that takes the mails. On
+// PostgreSQL, SKIP LOCKED lets two nodes' takes pass each other instead of
+// one waiting for the other's rows; SQLite has one writer and no such
+// clause.
+std::string claim_sql(sql_db& db) {
+  std::string pick = "SELECT id FROM mail_outbox WHERE next_at_ms <= ?1"
+                     " ORDER BY next_at_ms, id LIMIT ?2";
+  if (db.dialect() == sql_dialect::postgresql)
+    pick += " FOR UPDATE SKIP LOCKED";
+  return "UPDATE mail_outbox SET next_at_ms = ?3 WHERE id IN (" + pick
+    + ") RETURNING id, sealed, created_at_ms, attempts";
+}
+
+} // namespace
+
+bool outbox_store::prepare(sql_db& db, std::string& error) {
   db_ = &db;
+  auto claim = claim_sql(db);
   struct entry {
     statement& stmt;
     const char* sql;
@@ -14,12 +34,11 @@ bool outbox_store::prepare(sqlite_db& db, std::string& error) {
   entry entries[] = {
     {insert_,
      "INSERT INTO mail_outbox(created_at_ms, next_at_ms, sealed)"
-     " VALUES (?1, ?1, ?2)"},
-    {due_,
-     "SELECT id, sealed, created_at_ms, attempts FROM mail_outbox"
-     " WHERE next_at_ms <= ?1 ORDER BY next_at_ms, id LIMIT ?2"},
+     " VALUES (?1, ?1, ?2) RETURNING id"},
+    {claim_, claim.c_str()},
     {count_, "SELECT count(*) FROM mail_outbox"},
-    {next_due_, "SELECT min(next_at_ms) FROM mail_outbox WHERE next_at_ms > ?1"},
+    {next_due_,
+     "SELECT min(next_at_ms) FROM mail_outbox WHERE next_at_ms > ?1"},
     {remove_, "DELETE FROM mail_outbox WHERE id = ?1"},
     {retry_,
      "UPDATE mail_outbox SET attempts = attempts + 1, next_at_ms = ?2,"
@@ -44,26 +63,32 @@ caf::expected<int64_t> outbox_store::enqueue(const std::string& sealed,
                                              int64_t now_ms) {
   reset_guard guard{insert_};
   insert_.bind_int64(1, now_ms).bind_blob(2, sealed);
-  if (insert_.step() != step_result::done)
+  if (insert_.step() != step_result::row)
     return db_failure("cannot queue mail", insert_.status());
-  return db_->last_insert_rowid();
+  return insert_.column_int64(0);
 }
 
-caf::expected<std::vector<outbox_row>> outbox_store::due(int64_t now_ms,
-                                                         int64_t limit) {
-  reset_guard guard{due_};
-  due_.bind_int64(1, now_ms).bind_int64(2, limit);
+caf::expected<std::vector<outbox_row>>
+outbox_store::claim(int64_t now_ms, int64_t limit, int64_t lease_until_ms) {
+  reset_guard guard{claim_};
+  claim_.bind_int64(1, now_ms).bind_int64(2, limit).bind_int64(3,
+                                                               lease_until_ms);
   std::vector<outbox_row> rows;
   for (;;) {
-    switch (due_.step()) {
+    switch (claim_.step()) {
       case step_result::row:
-        rows.push_back(outbox_row{due_.column_int64(0), due_.column_blob(1),
-                                  due_.column_int64(2), due_.column_int64(3)});
+        rows.push_back(outbox_row{claim_.column_int64(0), claim_.column_blob(1),
+                                  claim_.column_int64(2),
+                                  claim_.column_int64(3)});
         break;
       case step_result::done:
+        // RETURNING keeps no order: oldest (lowest id) first again.
+        std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) {
+          return a.id < b.id;
+        });
         return rows;
       default:
-        return db_failure("cannot read the outbox", due_.status());
+        return db_failure("cannot take mail from the outbox", claim_.status());
     }
   }
 }

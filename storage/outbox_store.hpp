@@ -17,7 +17,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/interfaces.hpp"
-#include "storage/sqlite.hpp"
+#include "storage/sql.hpp"
 
 namespace authnode {
 
@@ -31,13 +31,17 @@ struct outbox_row {
 class outbox_store {
 public:
   /// Prepares the statements on `db`, which must outlive the store.
-  bool prepare(sqlite_db& db, std::string& error);
+  bool prepare(sql_db& db, std::string& error);
 
   /// Queues a sealed mail, due at once; returns its id.
   caf::expected<int64_t> enqueue(const std::string& sealed, int64_t now_ms);
 
-  /// The mails due at `now_ms`, oldest first, at most `limit`.
-  caf::expected<std::vector<outbox_row>> due(int64_t now_ms, int64_t limit);
+  /// Takes the mails due at `now_ms`, oldest first, at most `limit`: each is
+  /// leased until `lease_until_ms` (due again then, unless reported before),
+  /// in the same statement, so that no other take (another database actor,
+  /// another node) gets it meanwhile.
+  caf::expected<std::vector<outbox_row>> claim(int64_t now_ms, int64_t limit,
+                                               int64_t lease_until_ms);
 
   /// How many mails wait in all, and when the first of those due after
   /// `now_ms` falls due (0: none).
@@ -55,9 +59,9 @@ public:
   caf::expected<outbox_status> status();
 
 private:
-  sqlite_db* db_ = nullptr;
+  sql_db* db_ = nullptr;
   statement insert_;
-  statement due_;
+  statement claim_;
   statement count_;
   statement next_due_;
   statement remove_;

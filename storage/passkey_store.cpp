@@ -2,7 +2,6 @@
 #include "storage/store_errors.hpp"
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "core/error_code.hpp"
 #include "core/secrets.hpp"
@@ -131,7 +130,7 @@ caf::expected<passkey_info> passkey_store::add(const passkey_new& x) {
     .bind_text(6, x.name)
     .bind_int64(7, x.at);
   if (insert_.step() != step_result::done) {
-    if (insert_.status().code == SQLITE_CONSTRAINT_UNIQUE)
+    if (insert_.status().unique_violation())
       return caf::make_error(ec::conflict,
                              std::string{"this passkey is registered already"});
     return db_failure("cannot store a passkey", insert_.status());

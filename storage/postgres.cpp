@@ -5,6 +5,8 @@
 
 #include <libpq-fe.h>
 
+#include "core/log.hpp"
+
 namespace authnode {
 
 // -- pg_params ----------------------------------------------------------------
@@ -139,11 +141,28 @@ void pg_db::close() noexcept {
   conn_ = nullptr;
 }
 
+namespace {
+
+void log_notice(void*, const char* message) {
+  std::string text = message != nullptr ? message : "";
+  while (!text.empty() && text.back() == '\n')
+    text.pop_back();
+  log_debug("postgresql notice", {{"notice", text}});
+}
+
+} // namespace
+
 pg_status pg_db::open(const std::string& conninfo) {
   close();
-  conn_ = PQconnectdb(conninfo.c_str());
-  if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK)
+  // Later keywords override earlier ones, and dbname expands to everything
+  // the string says: the default timeout goes first.
+  const char* keys[] = {"connect_timeout", "dbname", nullptr};
+  const char* values[] = {"5", conninfo.c_str(), nullptr};
+  conn_ = PQconnectdbParams(keys, values, 1 /* expand dbname */);
+  if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) {
+    PQsetNoticeProcessor(conn_, log_notice, nullptr);
     return {};
+  }
   pg_status st;
   st.message = conn_ != nullptr ? PQerrorMessage(conn_)
                                 : "out of memory for a connection";
@@ -153,6 +172,13 @@ pg_status pg_db::open(const std::string& conninfo) {
 
 bool pg_db::connected() const {
   return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
+}
+
+bool pg_db::in_transaction() const {
+  if (conn_ == nullptr)
+    return false;
+  auto st = PQtransactionStatus(conn_);
+  return st == PQTRANS_INTRANS || st == PQTRANS_INERROR;
 }
 
 pg_status pg_db::status_of(::pg_result* res) const {
@@ -176,6 +202,7 @@ pg_status pg_db::exec(const char* sql) {
   if (conn_ == nullptr)
     return {"", "no connection"};
   pg_rows res{PQexec(conn_, sql)};
+  last_command_ = res.res_ != nullptr ? PQcmdStatus(res.res_) : "";
   return status_of(res.res_);
 }
 

@@ -116,10 +116,20 @@ public:
 
   /// Connects with any libpq connection string or URI (multi-host with
   /// target_session_attrs=read-write included), closing any previous one.
-  /// Statements prepared on an earlier connection are gone with it.
+  /// Statements prepared on an earlier connection are gone with it. A
+  /// connect_timeout of 5 s applies unless the string sets one. The
+  /// server's notices go to the node's log (debug), not to stderr.
   pg_status open(const std::string& conninfo);
 
   bool connected() const;
+
+  /// Whether a transaction is open (or failed and not yet rolled back).
+  bool in_transaction() const;
+
+  /// The command tag of the last exec() ("COMMIT", "ROLLBACK", ...).
+  const std::string& last_command() const {
+    return last_command_;
+  }
 
   /// Runs SQL without parameters (schema, BEGIN/COMMIT, SET).
   pg_status exec(const char* sql);
@@ -135,6 +145,7 @@ private:
   void close() noexcept;
   pg_status status_of(::pg_result* res) const;
   ::pg_conn* conn_ = nullptr;
+  std::string last_command_;
 };
 
 /// A transaction: BEGIN (at `isolation`, e.g. "SERIALIZABLE") on

@@ -1,6 +1,8 @@
-// What the stores (storage/*_store) answer when SQLite fails: `internal`,
-// with what was being done and SQLite's message. One place, so that every
-// store words its failures alike.
+// What the stores (storage/*_store) answer when the database fails:
+// `internal`, with what was being done and the database's message, or
+// `unavailable` when the PostgreSQL server is gone (a failover: the request
+// may have taken effect, as the protocol says of `unavailable`). One place,
+// so that every store words its failures alike.
 #pragma once
 
 #include <string>
@@ -10,13 +12,14 @@
 #include <caf/atom.hpp>
 
 #include "core/error_code.hpp"
-#include "storage/sqlite.hpp"
+#include "storage/sql.hpp"
 
 namespace authnode {
 
-/// `internal`: "<what>: <SQLite's message>".
+/// `internal` (or `unavailable`): "<what>: <the database's message>".
 inline caf::error db_failure(const char* what, const sql_status& st) {
-  return caf::make_error(ec::internal, std::string{what} + ": " + st.message);
+  auto code = st.connection_lost() ? ec::unavailable : ec::internal;
+  return caf::make_error(code, std::string{what} + ": " + st.message);
 }
 
 /// Runs a statement that returns no row.

@@ -13,7 +13,9 @@
 
 #include "core/error_code.hpp"
 #include "core/hash_format.hpp"
+#include "storage/postgres_sql.hpp"
 #include "storage/schema.hpp"
+#include "storage/sqlite.hpp"
 
 namespace authnode {
 
@@ -129,6 +131,34 @@ user_detail read_detail(const statement& stmt) {
   " (SELECT count(*) FROM recovery_codes c WHERE c.user_id = u.id)"          \
   " FROM users u"
 
+std::unique_ptr<sql_db> open_sqlite(const std::string& path,
+                                    std::string& error) {
+  bool in_memory = path == memory_path;
+  if (!in_memory && !create_private_file(path, error))
+    return nullptr;
+  auto db = std::make_unique<sqlite_db>();
+  // NOMUTEX: only the database actor's thread ever touches the connection.
+  auto flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (auto st = db->open(path, flags); !st.ok()) {
+    error = "cannot open database " + path + ": " + st.message;
+    return nullptr;
+  }
+  if (!check_readable(*db, path, error) || !configure(*db, in_memory, error))
+    return nullptr;
+  return db;
+}
+
+std::unique_ptr<sql_db> open_postgres(const std::string& conninfo,
+                                      std::string& error) {
+  auto db = std::make_unique<postgres_db>();
+  if (auto st = db->open(conninfo); !st.ok()) {
+    // The message, not the string: it may hold a password.
+    error = "cannot connect to PostgreSQL: " + st.message;
+    return nullptr;
+  }
+  return db;
+}
+
 } // namespace
 
 std::unique_ptr<user_store> user_store::open(const std::string& path,
@@ -137,21 +167,13 @@ std::unique_ptr<user_store> user_store::open(const std::string& path,
     error = "the database path is empty";
     return nullptr;
   }
-  bool in_memory = path == memory_path;
-  if (!in_memory && !create_private_file(path, error))
-    return nullptr;
+  bool postgres = is_postgres_conninfo(path);
   std::unique_ptr<user_store> store{new user_store};
-  auto& db = store->db_;
-  // NOMUTEX: only the database actor's thread ever touches the connection.
-  auto flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  if (auto st = db.open(path, flags); !st.ok()) {
-    error = "cannot open database " + path + ": " + st.message;
+  store->db_ = postgres ? open_postgres(path, error) : open_sqlite(path, error);
+  if (!store->db_)
     return nullptr;
-  }
-  if (!check_readable(db, path, error) || !configure(db, in_memory, error))
-    return nullptr;
-  if (!migrate(db, error)) {
-    error = path + ": " + error;
+  if (!migrate(*store->db_, error)) {
+    error = (postgres ? std::string{"PostgreSQL"} : path) + ": " + error;
     return nullptr;
   }
   if (!store->prepare_all(error))
@@ -167,7 +189,7 @@ bool user_store::prepare_all(std::string& error) {
   entry entries[] = {
     {insert_user_,
      "INSERT INTO users(email, name, password_hash, created_at)"
-     " VALUES (?1, ?2, ?3, ?4)"},
+     " VALUES (?1, ?2, ?3, ?4) RETURNING id"},
     {user_by_email_,
      "SELECT id, email, name, password_hash, created_at, last_login_at,"
      " disabled, email_verified," AUTHNODE_TOTP_COLUMN
@@ -202,7 +224,7 @@ bool user_store::prepare_all(std::string& error) {
     {user_detail_, AUTHNODE_DETAIL_COLUMNS " WHERE u.email = ?2"},
     {list_users_,
      AUTHNODE_DETAIL_COLUMNS " WHERE u.email > ?2"
-                             " AND substr(u.email, 1, length(?3)) = ?3"
+                             " AND substr(u.email, 1, length(CAST(?3 AS TEXT))) = ?3"
                              " ORDER BY u.email LIMIT ?4"},
     {set_disabled_,
      "UPDATE users SET disabled = ?2 WHERE email = ?1 RETURNING id"},
@@ -225,7 +247,7 @@ bool user_store::prepare_all(std::string& error) {
      "UPDATE users SET email = ?2, email_verified = 1 WHERE id = ?1"},
   };
   for (auto& e : entries) {
-    if (auto st = e.stmt.prepare(db_, e.sql); !st.ok()) {
+    if (auto st = e.stmt.prepare(*db_, e.sql); !st.ok()) {
       error = "cannot prepare a statement: " + st.message;
       return false;
     }
@@ -239,14 +261,14 @@ caf::expected<user_view> user_store::add_user(const new_user& x) {
     .bind_text(2, x.name)
     .bind_text(3, x.password_hash)
     .bind_int64(4, x.created_at);
-  if (insert_user_.step() != step_result::done) {
+  if (insert_user_.step() != step_result::row) {
     // email is the only UNIQUE column a new row can collide on.
-    if (insert_user_.status().code == SQLITE_CONSTRAINT_UNIQUE)
+    if (insert_user_.status().unique_violation())
       return caf::make_error(ec::email_taken);
     return db_failure("cannot add user", insert_user_.status());
   }
   user_view result;
-  result.id = db_.last_insert_rowid();
+  result.id = insert_user_.column_int64(0);
   result.email = x.email;
   result.name = x.name;
   result.created_at = x.created_at;
@@ -286,7 +308,7 @@ caf::expected<caf::ok_atom> user_store::commit_login(const login_commit& x) {
                            "login of user " + std::to_string(x.user_id)
                              + " carries a session of user "
                              + std::to_string(s.user_id));
-  transaction tx{db_};
+  transaction tx{*db_};
   if (!tx.active())
     return db_failure("cannot begin login", tx.status());
   if (auto written = write_login(x); !written)
@@ -303,7 +325,7 @@ caf::expected<caf::ok_atom> user_store::write_login(const login_commit& x) {
     touch_login_.bind_int64(1, x.user_id).bind_int64(2, x.at);
     if (touch_login_.step() != step_result::done)
       return db_failure("cannot record login", touch_login_.status());
-    if (db_.changes() == 0)
+    if (db_->changes() == 0)
       return caf::make_error(ec::not_found);
   }
   {
@@ -385,13 +407,13 @@ user_store::device_failed(const std::string& token_digest) {
   device_failed_.bind_blob(1, token_digest);
   if (device_failed_.step() != step_result::done)
     return db_failure("cannot count device failure", device_failed_.status());
-  if (db_.changes() == 0)
+  if (db_->changes() == 0)
     return caf::make_error(ec::not_found);
   return caf::ok_atom::value;
 }
 
 caf::expected<caf::ok_atom> user_store::set_password(const password_change& x) {
-  transaction tx{db_};
+  transaction tx{*db_};
   if (!tx.active())
     return db_failure("cannot begin password change", tx.status());
   {
@@ -399,7 +421,7 @@ caf::expected<caf::ok_atom> user_store::set_password(const password_change& x) {
     set_hash_.bind_int64(1, x.user_id).bind_text(2, x.password_hash);
     if (set_hash_.step() != step_result::done)
       return db_failure("cannot store password", set_hash_.status());
-    if (db_.changes() == 0)
+    if (db_->changes() == 0)
       return caf::make_error(ec::not_found);
   }
   {
@@ -477,7 +499,7 @@ int64_t id_of_changed(statement& stmt, const std::string& email,
 
 caf::expected<int64_t> user_store::set_disabled(const std::string& email,
                                                 bool disabled) {
-  transaction tx{db_};
+  transaction tx{*db_};
   if (!tx.active())
     return db_failure("cannot begin disabling", tx.status());
   auto id = id_of_changed(set_disabled_, email, disabled);
@@ -493,7 +515,7 @@ caf::expected<int64_t> user_store::set_disabled(const std::string& email,
 }
 
 caf::expected<int64_t> user_store::delete_user(const std::string& email) {
-  transaction tx{db_};
+  transaction tx{*db_};
   if (!tx.active())
     return db_failure("cannot begin deleting", tx.status());
   // The foreign keys cascade too; deleting explicitly does not depend on
@@ -549,7 +571,7 @@ user_store::revoke_sessions(const std::string& email, int64_t session_id) {
     stmt.bind_int64(2, session_id);
   if (stmt.step() != step_result::done)
     return db_failure("cannot revoke sessions", stmt.status());
-  return revoke_result{id, db_.changes()};
+  return revoke_result{id, db_->changes()};
 }
 
 caf::expected<bool> user_store::rehash_password(const password_rehash& x) {
@@ -559,12 +581,12 @@ caf::expected<bool> user_store::rehash_password(const password_rehash& x) {
     .bind_text(3, x.new_hash);
   if (rehash_.step() != step_result::done)
     return db_failure("cannot store rehashed password", rehash_.status());
-  return db_.changes() == 1;
+  return db_->changes() == 1;
 }
 
 caf::expected<import_outcome>
 user_store::import_users(const import_batch& batch) {
-  transaction tx{db_};
+  transaction tx{*db_};
   if (!tx.active())
     return db_failure("cannot begin import", tx.status());
   import_outcome out;
@@ -610,12 +632,17 @@ caf::expected<int64_t> user_store::purge_expired(int64_t now) {
   purge_.bind_int64(1, now);
   if (purge_.step() != step_result::done)
     return db_failure("cannot purge sessions", purge_.status());
-  return db_.changes();
+  return db_->changes();
 }
 
 caf::expected<std::unique_ptr<backup_job>>
 user_store::begin_backup(const std::string& path) {
-  return backup_job::start(db_.handle(), path);
+  if (db_->dialect() != sql_dialect::sqlite)
+    return caf::make_error(
+      ec::backup_failed,
+      std::string{"backup copies SQLite databases only; back PostgreSQL up "
+                  "with pg_dump or pg_basebackup (see docs/operations.md)"});
+  return backup_job::start(static_cast<sqlite_db&>(*db_).handle(), path);
 }
 
 caf::expected<int64_t> user_store::set_verified(const std::string& email,
@@ -635,7 +662,7 @@ user_store::replace_hash(int64_t user_id, const std::string& password_hash) {
     set_hash_.bind_int64(1, user_id).bind_text(2, password_hash);
     if (set_hash_.step() != step_result::done)
       return db_failure("cannot store password", set_hash_.status());
-    if (db_.changes() == 0)
+    if (db_->changes() == 0)
       return caf::make_error(ec::not_found);
   }
   if (!run_for_user(revoke_all_, user_id))
@@ -646,7 +673,7 @@ user_store::replace_hash(int64_t user_id, const std::string& password_hash) {
 caf::expected<caf::ok_atom> user_store::mark_verified(int64_t user_id) {
   if (!run_for_user(verify_user_, user_id))
     return db_failure("cannot mark the address", verify_user_.status());
-  if (db_.changes() == 0)
+  if (db_->changes() == 0)
     return caf::make_error(ec::not_found);
   return caf::ok_atom::value;
 }
@@ -656,11 +683,11 @@ caf::expected<caf::ok_atom> user_store::change_email(int64_t user_id,
   reset_guard guard{set_email_};
   set_email_.bind_int64(1, user_id).bind_text(2, email);
   if (set_email_.step() != step_result::done) {
-    if (set_email_.status().code == SQLITE_CONSTRAINT_UNIQUE)
+    if (set_email_.status().unique_violation())
       return caf::make_error(ec::email_taken);
     return db_failure("cannot change the address", set_email_.status());
   }
-  if (db_.changes() == 0)
+  if (db_->changes() == 0)
     return caf::make_error(ec::not_found);
   return caf::ok_atom::value;
 }

@@ -1,4 +1,5 @@
-// Users and sessions in SQLite, as plain blocking calls.
+// Users and sessions in the database (SQLite, or PostgreSQL for a --db
+// that names one: storage/sql.hpp), as plain blocking calls.
 //
 // The database actor owns the one store and calls it from its own thread, so
 // the connection is opened without SQLite's mutexes. Every statement is
@@ -15,7 +16,7 @@
 
 #include "actors/interfaces.hpp"
 #include "storage/backup.hpp"
-#include "storage/sqlite.hpp"
+#include "storage/sql.hpp"
 
 namespace authnode {
 
@@ -25,8 +26,9 @@ public:
   user_store& operator=(const user_store&) = delete;
 
   /// Opens (creating if needed, with mode 0600) and migrates the database at
-  /// `path`; ":memory:" gives a private in-memory database. Returns null and
-  /// a message for people in `error` on failure.
+  /// `path`; ":memory:" gives a private in-memory database, and a PostgreSQL
+  /// URI or connection string (is_postgres_conninfo) that database. Returns
+  /// null and a message for people in `error` on failure.
   static std::unique_ptr<user_store> open(const std::string& path,
                                           std::string& error);
 
@@ -119,8 +121,8 @@ public:
   // change and a session in one transaction on this connection; these run
   // inside it and begin none of their own.
 
-  sqlite_db& connection() {
-    return db_;
+  sql_db& connection() {
+    return *db_;
   }
 
   /// What commit_login writes.
@@ -143,7 +145,7 @@ private:
 
   bool prepare_all(std::string& error);
 
-  sqlite_db db_;
+  std::unique_ptr<sql_db> db_;
   statement insert_user_;
   statement user_by_email_;
   statement user_by_id_;

@@ -30,7 +30,7 @@ std::string code_in_body(const std::string& body) {
 }
 
 struct fixture {
-  std::unique_ptr<user_store> users = open_store(":memory:");
+  std::unique_ptr<user_store> users = open_store(authnode::test::each_database());
   std::shared_ptr<mail_setup> setup = make_setup();
   std::unique_ptr<account_store> accounts;
   int64_t alice_id = 0;

@@ -88,7 +88,8 @@ caf::expected<T> ask(caf::scoped_actor& self, const database_actor& db,
 TEST_CASE("the database actor answers with the store's results", "[database]") {
   system_fixture fx;
   caf::scoped_actor self{*fx.sys};
-  running_database db{self, spawn_or_fail(*fx.sys, ":memory:", 0s)};
+  running_database db{
+    self, spawn_or_fail(*fx.sys, authnode::test::each_database(), 0s)};
 
   auto added = ask<user_view>(self, db.hdl, user_add_atom::value, alice());
   REQUIRE(added);
@@ -116,7 +117,8 @@ TEST_CASE("the database actor answers with the store's results", "[database]") {
 TEST_CASE("sessions travel through the database actor", "[database]") {
   system_fixture fx;
   caf::scoped_actor self{*fx.sys};
-  running_database db{self, spawn_or_fail(*fx.sys, ":memory:", 0s)};
+  running_database db{
+    self, spawn_or_fail(*fx.sys, authnode::test::each_database(), 0s)};
   auto user = ask<user_view>(self, db.hdl, user_add_atom::value, alice());
   REQUIRE(user);
   auto now = now_seconds();

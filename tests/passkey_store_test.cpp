@@ -27,7 +27,7 @@ bool fails_with(const caf::expected<T>& x, ec code) {
 }
 
 struct fixture {
-  std::unique_ptr<user_store> users = open_store(":memory:");
+  std::unique_ptr<user_store> users = open_store(authnode::test::each_database());
   node_keys keys = random_node_keys();
   std::unique_ptr<passkey_store> passkeys;
   int64_t alice_id = 0;

@@ -26,7 +26,7 @@ bool fails_with(const caf::expected<T>& x, ec code) {
 }
 
 struct fixture {
-  std::unique_ptr<user_store> users = open_store(":memory:");
+  std::unique_ptr<user_store> users = open_store(authnode::test::each_database());
   std::shared_ptr<factor_setup> setup = std::make_shared<factor_setup>();
   std::unique_ptr<second_factor_store> factors;
   int64_t alice_id = 0;

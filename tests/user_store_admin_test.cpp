@@ -36,7 +36,7 @@ std::vector<std::string> emails(const user_page& page) {
 TEST_CASE("the schema has the disabled flag (version 3), off for everyone",
           "[user_store]") {
   CHECK(schema_version() >= 3);
-  auto store = open_store();
+  auto store = open_store(authnode::test::each_database());
   add(*store, "ann@example.org");
   auto found = store->user_by_email("ann@example.org");
   REQUIRE(found);
@@ -46,7 +46,7 @@ TEST_CASE("the schema has the disabled flag (version 3), off for everyone",
 TEST_CASE("schema version 4 adds email_verified, off for everyone",
           "[user_store]") {
   CHECK(schema_version() >= 4);
-  auto store = open_store();
+  auto store = open_store(authnode::test::each_database());
   add(*store, "ann@example.org");
   auto found = store->user_by_email("ann@example.org");
   REQUIRE(found);
@@ -60,7 +60,7 @@ TEST_CASE("schema version 4 adds email_verified, off for everyone",
 
 TEST_CASE("user_detail_of counts live sessions and device tokens",
           "[user_store]") {
-  auto store = open_store();
+  auto store = open_store(authnode::test::each_database());
   auto id = add(*store, "ann@example.org");
   log_in(*store, id, "digest-1", 5000, "device-1");
   log_in(*store, id, "digest-2", 3000);
@@ -80,7 +80,7 @@ TEST_CASE("user_detail_of counts live sessions and device tokens",
 
 TEST_CASE("list_users pages in email order, after a cursor, by prefix",
           "[user_store]") {
-  auto store = open_store();
+  auto store = open_store(authnode::test::each_database());
   for (auto e : {"dora@x.org", "ann@x.org", "carl@y.org", "bob@x.org",
                  "anna@y.org", "a%b@x.org"})
     add(*store, e);
@@ -109,7 +109,7 @@ TEST_CASE("list_users pages in email order, after a cursor, by prefix",
 
 TEST_CASE("disabling revokes every session and hides the user's sessions",
           "[user_store]") {
-  auto store = open_store();
+  auto store = open_store(authnode::test::each_database());
   auto id = add(*store, "ann@example.org");
   auto other = add(*store, "bob@example.org");
   log_in(*store, id, "digest-1", 5000);
@@ -136,7 +136,7 @@ TEST_CASE("disabling revokes every session and hides the user's sessions",
 
 TEST_CASE("deleting a user removes its sessions and device tokens",
           "[user_store]") {
-  auto store = open_store();
+  auto store = open_store(authnode::test::each_database());
   auto id = add(*store, "ann@example.org");
   auto other = add(*store, "bob@example.org");
   log_in(*store, id, "digest-1", 5000, "device-1");
@@ -158,7 +158,7 @@ TEST_CASE("deleting a user removes its sessions and device tokens",
 
 TEST_CASE("sessions_of lists live sessions without tokens, revoke one or all",
           "[user_store]") {
-  auto store = open_store();
+  auto store = open_store(authnode::test::each_database());
   auto id = add(*store, "ann@example.org");
   auto other = add(*store, "bob@example.org");
   log_in(*store, id, "digest-1", 5000);
@@ -198,7 +198,7 @@ TEST_CASE("sessions_of lists live sessions without tokens, revoke one or all",
 TEST_CASE("schema version 5 adds second factors, off for everyone",
           "[user_store]") {
   CHECK(schema_version() >= 5);
-  auto store = open_store();
+  auto store = open_store(authnode::test::each_database());
   add(*store, "ann@example.org");
   auto found = store->user_by_email("ann@example.org");
   REQUIRE(found);

@@ -44,7 +44,7 @@ user_record stored(user_store& store, const std::string& email) {
 
 TEST_CASE("an import adds new users with their hashes and creation times",
           "[user_store][import]") {
-  auto store = open_store();
+  auto store = open_store(authnode::test::each_database());
   auto done = import_ok(
     *store,
     {false, {row("a@example.org"), row("b@example.org", sha512_hash, "Bea")}});
@@ -65,7 +65,7 @@ TEST_CASE("an import adds new users with their hashes and creation times",
 
 TEST_CASE("without update an existing user is skipped and left alone",
           "[user_store][import]") {
-  auto store = open_store();
+  auto store = open_store(authnode::test::each_database());
   import_ok(*store, {false, {row("a@example.org")}});
   auto id = stored(*store, "a@example.org").user.id;
   log_in(*store, id, "digest-1");
@@ -84,7 +84,7 @@ TEST_CASE("without update an existing user is skipped and left alone",
 
 TEST_CASE("with update a new hash replaces the old and revokes every session",
           "[user_store][import]") {
-  auto store = open_store();
+  auto store = open_store(authnode::test::each_database());
   import_ok(*store, {false, {row("a@example.org")}});
   auto a = stored(*store, "a@example.org");
   log_in(*store, a.user.id, "digest-1", far_future, "device-1");
@@ -112,7 +112,7 @@ TEST_CASE("with update a new hash replaces the old and revokes every session",
 TEST_CASE("with update an unchanged user is skipped and a new name alone "
           "keeps the sessions",
           "[user_store][import]") {
-  auto store = open_store();
+  auto store = open_store(authnode::test::each_database());
   import_ok(*store, {false, {row("a@example.org"), row("b@example.org")}});
   log_in(*store, stored(*store, "a@example.org").user.id, "digest-a");
   log_in(*store, stored(*store, "b@example.org").user.id, "digest-b");
@@ -132,7 +132,7 @@ TEST_CASE("an email twice in one batch is stored once",
           "[user_store][import]") {
   // The admin actor rejects such rows as duplicate before they get here;
   // the store still never stores two.
-  auto store = open_store();
+  auto store = open_store(authnode::test::each_database());
   auto done = import_ok(
     *store, {false, {row("a@example.org"), row("a@example.org", sha512_hash)}});
   CHECK(done.counts.imported == 1);

@@ -54,7 +54,7 @@ const std::string digest_c = std::string("\0\x03\xfd", 3) + "c-digest";
 } // namespace
 
 TEST_CASE("a new user can be read back by email", "[user_store]") {
-  auto store = open_store(":memory:");
+  auto store = open_store(authnode::test::each_database());
   auto added = add_or_fail(*store, alice());
   CHECK(added.id > 0);
   CHECK(added.email == "alice@example.org");
@@ -71,14 +71,14 @@ TEST_CASE("a new user can be read back by email", "[user_store]") {
 }
 
 TEST_CASE("an unknown email is not_found", "[user_store]") {
-  auto store = open_store(":memory:");
+  auto store = open_store(authnode::test::each_database());
   auto found = store->user_by_email("nobody@example.org");
   REQUIRE(!found);
   CHECK(code_of(found.error()) == ec::not_found);
 }
 
 TEST_CASE("a second user with the same email is email_taken", "[user_store]") {
-  auto store = open_store(":memory:");
+  auto store = open_store(authnode::test::each_database());
   add_or_fail(*store, alice());
   auto again = alice();
   again.name = "Mallory";
@@ -91,7 +91,7 @@ TEST_CASE("a second user with the same email is email_taken", "[user_store]") {
 }
 
 TEST_CASE("values are bound, never spliced into SQL", "[user_store]") {
-  auto store = open_store(":memory:");
+  auto store = open_store(authnode::test::each_database());
   auto x = alice();
   x.email = "x'); DROP TABLE users; --@example.org";
   x.name = "Robert'); --";
@@ -104,7 +104,7 @@ TEST_CASE("values are bound, never spliced into SQL", "[user_store]") {
 }
 
 TEST_CASE("a login records its time and opens a session", "[user_store]") {
-  auto store = open_store(":memory:");
+  auto store = open_store(authnode::test::each_database());
   auto user = add_or_fail(*store, alice());
   auto done = store->commit_login(login_of(user.id, digest_a, 2000, 5000));
   REQUIRE(done);
@@ -124,7 +124,7 @@ TEST_CASE("a login records its time and opens a session", "[user_store]") {
 
 TEST_CASE("a rehash replaces the stored hash only if it is still the old one",
           "[user_store]") {
-  auto store = open_store(":memory:");
+  auto store = open_store(authnode::test::each_database());
   auto user = add_or_fail(*store, alice());
   auto stored = [&] {
     auto found = store->user_by_email("alice@example.org");
@@ -152,7 +152,7 @@ TEST_CASE("a rehash replaces the stored hash only if it is still the old one",
 }
 
 TEST_CASE("a session's created_at defaults to the login time", "[user_store]") {
-  auto store = open_store(":memory:");
+  auto store = open_store(authnode::test::each_database());
   auto user = add_or_fail(*store, alice());
   auto c = login_of(user.id, digest_a, 2000, 5000);
   c.session.created_at = 0;
@@ -162,7 +162,7 @@ TEST_CASE("a session's created_at defaults to the login time", "[user_store]") {
 }
 
 TEST_CASE("a login for an unknown user changes nothing", "[user_store]") {
-  auto store = open_store(":memory:");
+  auto store = open_store(authnode::test::each_database());
   auto done = store->commit_login(login_of(4711, digest_a, 2000, 5000));
   REQUIRE(!done);
   CHECK(code_of(done.error()) == ec::not_found);
@@ -171,7 +171,7 @@ TEST_CASE("a login for an unknown user changes nothing", "[user_store]") {
 
 TEST_CASE("a login whose session belongs to someone else is refused",
           "[user_store]") {
-  auto store = open_store(":memory:");
+  auto store = open_store(authnode::test::each_database());
   auto user = add_or_fail(*store, alice());
   auto c = login_of(user.id, digest_a, 2000, 5000);
   c.session.user_id = user.id + 1;
@@ -183,7 +183,7 @@ TEST_CASE("a login whose session belongs to someone else is refused",
 
 TEST_CASE("a failed login commit rolls back all of its writes",
           "[user_store]") {
-  auto store = open_store(":memory:");
+  auto store = open_store(authnode::test::each_database());
   auto user = add_or_fail(*store, alice());
   REQUIRE(store->commit_login(login_of(user.id, digest_a, 2000, 5000)));
   // The same digest again violates UNIQUE after last_login_at was updated
@@ -205,7 +205,7 @@ TEST_CASE("a failed login commit rolls back all of its writes",
 }
 
 TEST_CASE("a session is valid until, not at, its expiry", "[user_store]") {
-  auto store = open_store(":memory:");
+  auto store = open_store(authnode::test::each_database());
   auto user = add_or_fail(*store, alice());
   REQUIRE(store->commit_login(login_of(user.id, digest_a, 2000, 5000)));
   CHECK(store->session_owner_of(digest_a, 4999));
@@ -217,7 +217,7 @@ TEST_CASE("a session is valid until, not at, its expiry", "[user_store]") {
 }
 
 TEST_CASE("a deleted session is gone", "[user_store]") {
-  auto store = open_store(":memory:");
+  auto store = open_store(authnode::test::each_database());
   auto user = add_or_fail(*store, alice());
   REQUIRE(store->commit_login(login_of(user.id, digest_a, 2000, 5000)));
   REQUIRE(store->commit_login(login_of(user.id, digest_b, 2000, 5000)));
@@ -233,7 +233,7 @@ TEST_CASE("a deleted session is gone", "[user_store]") {
 
 TEST_CASE("a password change revokes every other session of the user",
           "[user_store]") {
-  auto store = open_store(":memory:");
+  auto store = open_store(authnode::test::each_database());
   auto user = add_or_fail(*store, alice());
   auto bob = alice();
   bob.email = "bob@example.org";
@@ -254,7 +254,7 @@ TEST_CASE("a password change revokes every other session of the user",
 
 TEST_CASE("a password change without a kept token revokes all sessions",
           "[user_store]") {
-  auto store = open_store(":memory:");
+  auto store = open_store(authnode::test::each_database());
   auto user = add_or_fail(*store, alice());
   REQUIRE(store->commit_login(login_of(user.id, digest_a, 2000, 5000)));
   REQUIRE(store->set_password({user.id, "$argon2id$new", ""}));
@@ -263,14 +263,14 @@ TEST_CASE("a password change without a kept token revokes all sessions",
 
 TEST_CASE("a password change for an unknown user is not_found",
           "[user_store]") {
-  auto store = open_store(":memory:");
+  auto store = open_store(authnode::test::each_database());
   auto done = store->set_password({4711, "$argon2id$new", digest_a});
   REQUIRE(!done);
   CHECK(code_of(done.error()) == ec::not_found);
 }
 
 TEST_CASE("purge removes the expired sessions only", "[user_store]") {
-  auto store = open_store(":memory:");
+  auto store = open_store(authnode::test::each_database());
   auto user = add_or_fail(*store, alice());
   REQUIRE(store->commit_login(login_of(user.id, digest_a, 2000, 3000)));
   REQUIRE(store->commit_login(login_of(user.id, digest_b, 2000, 4000)));
@@ -288,7 +288,7 @@ TEST_CASE("purge removes the expired sessions only", "[user_store]") {
 
 TEST_CASE("deleting an expired session reports it was not live",
           "[user_store]") {
-  auto store = open_store(":memory:");
+  auto store = open_store(authnode::test::each_database());
   auto user = add_or_fail(*store, alice());
   REQUIRE(store->commit_login(login_of(user.id, digest_a, 2000, 3000)));
   auto late = store->delete_session(digest_a, 3000);

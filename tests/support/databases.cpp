@@ -4,8 +4,38 @@
 
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "storage/postgres.hpp"
+#include "storage/sqlite.hpp"
+#include "support/postgres_server.hpp"
 
 namespace authnode::test {
+
+std::string each_database() {
+  auto backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+  auto path = backend == "sqlite" ? std::string{":memory:"}
+                                  : postgres_database();
+  UNSCOPED_INFO("database: " << path);
+  return path;
+}
+
+std::string postgres_database() {
+  // One server per test process, stopped when the process ends.
+  static postgres_server server;
+  static int made = 0;
+  auto name = "test_" + std::to_string(::getpid()) + "_"
+    + std::to_string(++made);
+  pg_db admin;
+  auto st = admin.open(server.uri());
+  INFO(st.message);
+  REQUIRE(st.ok());
+  // The name is ours, made of digits and underscores.
+  st = admin.exec(("CREATE DATABASE " + name).c_str());
+  INFO(st.message);
+  REQUIRE(st.ok());
+  return server.uri(name);
+}
 
 std::unique_ptr<user_store> open_store(const std::string& path) {
   std::string error;
@@ -56,7 +86,7 @@ void add_bulk_users(const std::string& path, int count,
   REQUIRE(insert.step() == step_result::done);
 }
 
-std::string query(sqlite_db& db, const char* sql) {
+std::string query(sql_db& db, const char* sql) {
   statement stmt;
   INFO(sql);
   REQUIRE(stmt.prepare(db, sql).ok());

@@ -15,6 +15,17 @@
 
 namespace authnode::test {
 
+/// A fresh, empty database for a store test, once for each backend: the
+/// test case runs twice, with ":memory:" (SQLite) and with a PostgreSQL
+/// database of its own on the test process's server (support/
+/// postgres_server.hpp, started at the first use). Call it once per test
+/// case, directly in its body (a Catch generator); its value says which
+/// backend a failure happened on.
+std::string each_database();
+
+/// A new, empty PostgreSQL database on the test process's server; its URI.
+std::string postgres_database();
+
 /// The node's store at `path` (created and migrated if need be), or the
 /// running test fails.
 std::unique_ptr<user_store> open_store(const std::string& path = ":memory:");
@@ -43,7 +54,7 @@ void add_bulk_users(const std::string& path, int count,
                     const std::string& prefix = "bulk");
 
 /// The first column of the one row `sql` gives on `db`, as text.
-std::string query(sqlite_db& db, const char* sql);
+std::string query(sql_db& db, const char* sql);
 
 /// The permission bits of the file at `path`.
 int file_mode(const std::string& path);

@@ -1,0 +1,39 @@
+// Several database actors behind one handle (issue 17, `--db-pool`): each
+// has a PostgreSQL connection of its own, so that requests wait for the
+// server in parallel rather than in one line. The pool hands each request to
+// the next member in turn (delegated, so that the member answers the asker
+// directly) and tells every member the mailer's name.
+//
+// Only PostgreSQL gets a pool: SQLite has one writer, and ":memory:" is a
+// database per connection. Members may serve one client's requests out of
+// the order they were sent; every op already waits for its reply before the
+// next one depends on it.
+//
+// The members are linked to the pool: stopping the pool stops them, and a
+// member that fails stops the pool, as the one database actor would.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/interfaces.hpp"
+
+namespace authnode {
+
+struct database_pool_state {
+  std::vector<caf::actor> members;
+  size_t next = 0;
+  static inline const char* name = "database_pool";
+};
+
+using database_pool_ptr = caf::stateful_actor<database_pool_state>*;
+
+/// Serves as a database_actor (actor_cast it) over `members`, at least one.
+caf::behavior database_pool(database_pool_ptr self,
+                            std::vector<database_actor> members);
+
+} // namespace authnode
