@@ -89,6 +89,7 @@ database_settings make_database_settings(const node_settings& s) {
   database_settings d;
   d.purge_interval = std::chrono::minutes(1);
   d.backup_step_pages = static_cast<int>(s.backup_step_pages);
+  d.pool = static_cast<int>(s.db_pool);
   return d;
 }
 

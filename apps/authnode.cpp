@@ -30,6 +30,7 @@
 #include "core/log.hpp"
 #include "core/secrets.hpp"
 #include "storage/database.hpp"
+#include "storage/database_name.hpp"
 
 using namespace authnode;
 
@@ -152,7 +153,7 @@ int run(caf::actor_system& sys, const node_start& start) {
   std::string error;
   auto db = spawn_database(sys, s.db, db_settings, error);
   if (!db) {
-    log_error("--db " + s.db + ": " + error);
+    log_error("--db " + describe_database(s.db) + ": " + error);
     return 1;
   }
   auto b = local_backends(sys, s, std::move(*db), counters);

@@ -32,6 +32,7 @@
 #include "net/metrics_listener.hpp"
 #include "net/public_protocol.hpp"
 #include "net/session_keeper.hpp"
+#include "storage/database_name.hpp"
 
 namespace authnode {
 
@@ -89,10 +90,9 @@ std::function<void()> reload_on_hangup(const hash_pool_actor& pool) {
 hash_pool_actor spawn_hash_pool(caf::actor_system& sys, const node_settings& s,
                                 std::shared_ptr<node_counters> counters) {
   counters->breached_path = s.breached_passwords;
-  return sys.spawn(hash_pool, size_t{s.hashers}, size_t{s.max_hash_queue},
-                   std::move(counters),
-                   breached_settings{s.breached_passwords,
-                                     s.breached_min_count});
+  return sys.spawn(
+    hash_pool, size_t{s.hashers}, size_t{s.max_hash_queue}, std::move(counters),
+    breached_settings{s.breached_passwords, s.breached_min_count});
 }
 
 // -- a gateway's links --------------------------------------------------------
@@ -191,14 +191,15 @@ client_side spawn_client_side(caf::actor_system& sys, const node_start& start,
                                                     gateway);
   }
   auto drops = gateway ? b.sessions_forwarder : c.session_keeper;
-  c.auth = sys.spawn(auth, start.auth, b.db, b.pool, b.guard, c.audit,
-                     counters, drops);
+  c.auth = sys.spawn(auth, start.auth, b.db, b.pool, b.guard, c.audit, counters,
+                     drops);
   if (gateway)
     b.cluster.push_back(link_storage(sys, s, b, c.auth, c.session_keeper));
   c.admin = sys.spawn(admin, make_admin_settings(s), b.db, b.pool, c.auth,
                       b.guard, c.audit);
-  c.listener = sys.middleman().spawn_broker(listener, make_listener_settings(s),
-                                            public_protocol(c.auth, make_public_settings(s), sessions), counters);
+  c.listener = sys.middleman().spawn_broker(
+    listener, make_listener_settings(s),
+    public_protocol(c.auth, make_public_settings(s), sessions), counters);
   // Admin connections are not clients: they have counters of their own.
   c.admin_listener = sys.middleman().spawn_broker(
     listener, make_admin_listener_settings(s),
@@ -220,7 +221,7 @@ bool open_client_ports(caf::actor_system& sys, caf::scoped_actor& self,
     return false;
   auto where = s.role == node_role::gateway
     ? "gateway to storage node " + s.storage->text
-    : "database " + s.db;
+    : "database " + describe_database(s.db);
   log_info("listening on " + s.host + ":" + std::to_string(port) + " (" + where
            + ", " + std::to_string(s.hashers) + " hashers)");
   log_info("admin channel on " + s.admin_host + ":" + std::to_string(admin_port)
@@ -249,7 +250,9 @@ void stop_client_side(caf::scoped_actor& self, const node_settings& s,
   for (auto& a : b.cluster)
     stop_actor(self, a);
   // The mailer before the database whose outbox it reports to.
-  std::vector<caf::actor> rest{b.mailer, c.metrics, c.session_keeper,
+  std::vector<caf::actor> rest{b.mailer,
+                               c.metrics,
+                               c.session_keeper,
                                caf::actor_cast<caf::actor>(c.admin),
                                caf::actor_cast<caf::actor>(c.auth),
                                caf::actor_cast<caf::actor>(c.audit),
@@ -362,8 +365,7 @@ backends gateway_backends(caf::actor_system& sys, const node_settings& s,
     b.guard_forwarder = sys.spawn(forwarder, std::string{"the storage node"});
     b.guard = caf::actor_cast<guard_actor>(b.guard_forwarder);
   }
-  b.sessions_forwarder = sys.spawn(forwarder,
-                                   std::string{"the storage node"});
+  b.sessions_forwarder = sys.spawn(forwarder, std::string{"the storage node"});
   b.pool = spawn_hash_pool(sys, s, counters);
   b.cluster = {b.db_forwarder, b.sessions_forwarder};
   if (b.guard_forwarder)
@@ -394,7 +396,8 @@ int serve_storage(caf::actor_system& sys, const node_start& start, backends b,
                          caf::actor_cast<caf::actor>(b.guard), 0u,
                          caf::actor_cast<caf::actor>(hub));
   return serve_nodes(
-    sys, start, front, "storage: database " + start.settings.db, b.guard,
+    sys, start, front,
+    "storage: database " + describe_database(start.settings.db), b.guard,
     {caf::actor_cast<caf::actor>(hub), b.mailer,
      caf::actor_cast<caf::actor>(b.guard), caf::actor_cast<caf::actor>(b.db)},
     std::move(counters));

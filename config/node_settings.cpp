@@ -8,6 +8,7 @@
 
 #include "core/admin_key.hpp"
 #include "core/node_keys.hpp"
+#include "storage/database_name.hpp"
 #include "core/password_context.hpp"
 
 #include <sodium.h>
@@ -126,6 +127,8 @@ std::string resolve_service(const node_options& o, node_settings& s) {
     return "--host: must not be empty";
   if (o.db.empty())
     return "--db: must not be empty (use :memory: for a throwaway database)";
+  if (o.db_pool < 1 || o.db_pool > 64)
+    return "--db-pool: must be between 1 and 64";
   if (o.failure_delay.count() < 0)
     return "--failure-delay: must not be negative";
   if (o.failure_delay > std::chrono::minutes(10))
@@ -158,6 +161,12 @@ std::string resolve_service(const node_options& o, node_settings& s) {
     return "--min-password: must be between 1 and 1024";
   if (o.session_cache > 10'000'000)
     return "--session-cache: must be at most 10000000 sessions";
+  // Other nodes on a PostgreSQL database end sessions this node's caches
+  // never hear of (a notification would come after the logout's answer):
+  // every whoami asks the database, so that a logout counts everywhere at
+  // once.
+  if (is_postgres_conninfo(o.db))
+    s.session_cache = 0;
   if (o.throttle != "on" && o.throttle != "off")
     return "--throttle: must be on or off";
   s.throttle = o.throttle == "on";
@@ -214,7 +223,9 @@ std::string resolve_channels(const node_options& o, node_settings& s) {
     return "--admin-host: must not be empty";
   if (o.admin_port != 0 && o.admin_port == o.port && o.admin_host == o.host)
     return "--admin-port: must differ from --port";
-  s.admin_key_path = o.admin_key_file.empty() ? default_admin_key_path(o.db)
+  // A connection string is no file name to put .admin-key after.
+  auto key_base = is_postgres_conninfo(o.db) ? ":memory:" : o.db;
+  s.admin_key_path = o.admin_key_file.empty() ? default_admin_key_path(key_base)
                                               : o.admin_key_file;
   if (o.backup_step_pages < 1 || o.backup_step_pages > 1000000)
     return "--backup-step-pages: must be between 1 and 1000000";
@@ -265,6 +276,12 @@ std::string resolve_mail(const node_options& o, node_settings& s) {
     s.verify_email = o.verify_email == "on";
   else
     return "--verify-email: must be auto, on or off";
+  // Codes, queued mail and TOTP seeds in a shared database must open on
+  // every node on it: one key for all, which a node cannot make alone.
+  if (is_postgres_conninfo(o.db) && o.secret_key_file.empty())
+    return "--secret-key-file: needed with a PostgreSQL --db (every node on "
+           "the database must use the same key: the first node makes the "
+           "file if it is missing, copy it to the others; docs/deployment.md)";
   s.secret_key_path = o.secret_key_file.empty()
                         ? default_secret_key_path(o.db)
                         : o.secret_key_file;

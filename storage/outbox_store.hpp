@@ -1,4 +1,4 @@
-// The mail outbox in SQLite, as plain blocking calls on the user store's
+// The mail outbox, as plain blocking calls on the user store's
 // connection (the database actor's thread only).
 //
 // A mail is written in the transaction that made its code

@@ -7,19 +7,6 @@
 
 namespace authnode {
 
-bool is_postgres_conninfo(const std::string& db) {
-  if (db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0)
-    return true;
-  // key=value: a word of letters and underscores, then '=' (host=...,
-  // dbname=...). A file path of that shape would have to be given as
-  // ./host=x.
-  size_t i = 0;
-  while (i < db.size()
-         && (std::isalpha(static_cast<unsigned char>(db[i])) || db[i] == '_'))
-    ++i;
-  return i > 0 && i < db.size() && db[i] == '=';
-}
-
 sql_status to_sql_status(const pg_status& st) {
   if (st.ok())
     return {};

@@ -23,14 +23,11 @@
 #include <string>
 #include <string_view>
 
+#include "storage/database_name.hpp"
 #include "storage/postgres.hpp"
 #include "storage/sql.hpp"
 
 namespace authnode {
-
-/// Whether `db` (a --db value) names a PostgreSQL database: a libpq URI
-/// (postgresql:// or postgres://) or a key=value connection string.
-bool is_postgres_conninfo(const std::string& db);
 
 class postgres_db final : public sql_db {
 public:

@@ -20,6 +20,7 @@
 #include "core/error_code.hpp"
 #include "storage/database.hpp"
 #include "storage/sqlite.hpp"
+#include "support/database_actor.hpp"
 #include "support/databases.hpp"
 #include "support/db_peek.hpp"
 #include "support/temp_dir.hpp"
@@ -27,33 +28,14 @@
 using namespace authnode;
 using namespace std::chrono_literals;
 using authnode::test::alice;
+using authnode::test::ask;
 using authnode::test::login_of;
+using authnode::test::running_database;
 using authnode::test::session_count;
+using authnode::test::system_fixture;
 using authnode::test::temp_dir;
 
 namespace {
-
-struct system_fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-
-  system_fixture() {
-    register_message_types(cfg);
-    sys = std::make_unique<caf::actor_system>(cfg);
-  }
-};
-
-/// Stops the detached actor before the system goes down: CAF 0.17 can hang
-/// at shutdown on detached actors that are still running.
-struct running_database {
-  caf::scoped_actor& self;
-  database_actor hdl;
-
-  ~running_database() {
-    self->send_exit(hdl, caf::exit_reason::user_shutdown);
-    self->wait_for(hdl);
-  }
-};
 
 database_actor spawn_or_fail(caf::actor_system& sys, const std::string& path,
                              caf::timespan purge_interval,
@@ -65,22 +47,6 @@ database_actor spawn_or_fail(caf::actor_system& sys, const std::string& path,
   INFO(error);
   REQUIRE(db);
   return *db;
-}
-
-/// One request, waited for; the reply or the error as an expected.
-template <class T, class... Ts>
-caf::expected<T> ask(caf::scoped_actor& self, const database_actor& db,
-                     Ts&&... xs) {
-  caf::expected<T> result = caf::make_error(ec::internal, "no reply");
-  self->request(db, caf::infinite, std::forward<Ts>(xs)...)
-    .receive(
-      [&](T& x) {
-        result = std::move(x);
-      },
-      [&](caf::error& err) {
-        result = std::move(err);
-      });
-  return result;
 }
 
 } // namespace

@@ -21,10 +21,12 @@
 #include <vector>
 
 #include "support/admin_client.hpp"
+#include "support/databases.hpp"
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
 #include "support/protocol.hpp"
 #include "support/smtp_sink.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace authnode::test;
 using namespace std::chrono_literals;
@@ -68,6 +70,7 @@ const char* name_of(ender e) {
 /// node.
 struct service {
   smtp_sink sink;
+  std::unique_ptr<temp_dir> keys; // the shared secret key on PostgreSQL
   std::unique_ptr<node_process> storage;
   std::unique_ptr<node_process> node_a;
   std::unique_ptr<node_process> node_b; // null: b is a's node too
@@ -99,6 +102,19 @@ struct service {
     };
     s->node_a = gateway();
     s->node_b = gateway();
+    return s;
+  }
+
+  /// Two nodes of role all on one PostgreSQL database, with one secret key
+  /// (issue 17): nothing between them but the database.
+  static std::unique_ptr<service> postgres() {
+    auto s = std::make_unique<service>();
+    s->keys = std::make_unique<temp_dir>();
+    std::vector<std::string> shared{
+      "--verify-email=off", "--db=" + postgres_database(),
+      "--secret-key-file=" + s->keys->file("secret-key")};
+    s->node_a = std::make_unique<node_process>(mail_options(s->sink, shared));
+    s->node_b = std::make_unique<node_process>(mail_options(s->sink, shared));
     return s;
   }
 
@@ -269,6 +285,14 @@ TEST_CASE("coherence: a session ended through one gateway is refused "
           "[e2e][coherence][cluster]") {
   auto how = GENERATE(from_range(all_enders));
   auto s = service::gateways();
+  check_ended_everywhere(*s, how);
+}
+
+TEST_CASE("coherence: a session ended on one node is refused on another "
+          "node on the same PostgreSQL database at once, however warm",
+          "[e2e][coherence][postgres]") {
+  auto how = GENERATE(from_range(all_enders));
+  auto s = service::postgres();
   check_ended_everywhere(*s, how);
 }
 

@@ -142,3 +142,24 @@ TEST_CASE("the first bad option is the one named", "[config]") {
   CHECK(refusal(trusted)
         == "--trusted-sources: not an address or CIDR range: bad");
 }
+
+TEST_CASE("a PostgreSQL database needs the shared secret key named, and "
+          "keeps no key file beside a connection string",
+          "[config]") {
+  node_options o;
+  o.db = "postgresql://authnode@db1,db2/authnode?target_session_attrs="
+         "read-write";
+  CHECK(refusal(o).rfind("--secret-key-file: needed with a PostgreSQL --db",
+                         0)
+        == 0);
+  o.secret_key_file = "/etc/authnode/secret-key";
+  auto s = resolved(o);
+  CHECK(s.secret_key_path == "/etc/authnode/secret-key");
+  CHECK(s.admin_key_path == "authnode.admin-key");
+  CHECK(s.db_pool == 4);
+  CHECK(s.session_cache == 0);
+  o.db_pool = 0;
+  CHECK(refusal(o) == "--db-pool: must be between 1 and 64");
+  o.db_pool = 65;
+  CHECK(refusal(o) == "--db-pool: must be between 1 and 64");
+}

@@ -171,8 +171,16 @@ node_process::node_process(std::vector<std::string> args, std::string db_dir)
     db_dir_ = make_temp_dir();
     own_dir_ = true;
   }
-  std::vector<std::string> argv_s{"--port=0", "--admin-port=0",
-                                  "--db=" + db_dir_ + "/auth.db"};
+  std::vector<std::string> argv_s{"--port=0", "--admin-port=0"};
+  // A test that names its database (PostgreSQL) keeps the admin key in the
+  // directory all the same, where admin_key() reads it.
+  bool own_db = std::any_of(args.begin(), args.end(), [](auto& arg) {
+    return arg.rfind("--db=", 0) == 0;
+  });
+  if (own_db)
+    argv_s.push_back("--admin-key-file=" + db_dir_ + "/auth.db.admin-key");
+  else
+    argv_s.push_back("--db=" + db_dir_ + "/auth.db");
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   auto [pid, err_fd] = start_binary(argv_s, false);
   pid_ = pid;

@@ -49,6 +49,8 @@ class node_process {
 public:
   /// Starts `AUTHNODE_BINARY --port=0 --db=<dir>/auth.db <args...>` and waits
   /// (bounded) until it listens. `db_dir` empty: a new temporary directory.
+  /// With a --db in `args` (a PostgreSQL database), that one instead, and
+  /// the admin key still in <dir>/auth.db.admin-key.
   explicit node_process(std::vector<std::string> args = fast_options(),
                         std::string db_dir = {});
   ~node_process();
