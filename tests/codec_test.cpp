@@ -218,7 +218,7 @@ TEST_CASE("the account code ops name their missing fields") {
         == "field email must be a string");
 }
 
-TEST_CASE("a user object says whether its address is verified; sent is a "
+TEST_CASE("a user object says whether its address is verified, sent is a "
           "boolean") {
   user_view u{12, "a@b.co", "Ann", 1764081289, 0, true};
   auto reply = json::parse(encode_user(json("u"), u));

@@ -51,7 +51,7 @@ TEST_CASE("the shipped config/authnode.ini starts a node") {
         == json{{"id", "p"}, {"ok", true}});
 }
 
-TEST_CASE("a value from the INI file takes effect; the command line wins") {
+TEST_CASE("a value from the INI file takes effect, the command line wins") {
   temp_dir dir;
   auto ini = fs::path{dir.path()} / "node.ini";
   {

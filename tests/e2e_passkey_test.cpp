@@ -147,7 +147,7 @@ TEST_CASE("passkey: registered with the options as given, then a sign-in "
   CHECK(key.create(again["options"]).is_null());
 }
 
-TEST_CASE("passkey: a deleted passkey signs in no more; an operator sees "
+TEST_CASE("passkey: a deleted passkey signs in no more, an operator sees "
           "and deletes passkeys too",
           "[e2e][passkey]") {
   node_process node{passkey_options()};
@@ -379,7 +379,7 @@ TEST_CASE("passkey: an unknown email gets an allow list that looks real and "
 }
 
 TEST_CASE("passkey: with TOTP on, a passkey that verified the user is both "
-          "factors; one that did not asks for a code",
+          "factors, one that did not asks for a code",
           "[e2e][passkey][totp]") {
   node_process node{passkey_options()};
   line_client c{node.port()};

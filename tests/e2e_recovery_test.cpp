@@ -138,7 +138,7 @@ TEST_CASE("recovery: a wrong code is held, and five kill the code",
   CHECK(succeeded(login(c, ann)));
 }
 
-TEST_CASE("recovery: a new code replaces the old one; codes expire",
+TEST_CASE("recovery: a new code replaces the old one, codes expire",
           "[e2e][recovery]") {
   smtp_sink sink;
   node_process node{
@@ -164,7 +164,7 @@ TEST_CASE("recovery: a new code replaces the old one; codes expire",
 }
 
 TEST_CASE("recovery: unknown and disabled emails get the same reply, and no "
-          "mail; the per-account budget",
+          "mail, the per-account budget",
           "[e2e][recovery]") {
   smtp_sink sink;
   node_process node{
@@ -320,7 +320,7 @@ TEST_CASE("without mail the code ops answer unavailable, naming --smtp-url",
         == "unavailable");
 }
 
-TEST_CASE("recovery_start is paid from the source's budget; a password "
+TEST_CASE("recovery_start is paid from the source's budget, a password "
           "guesser does not slow the owner's recovery",
           "[e2e][recovery]") {
   smtp_sink sink;

@@ -227,7 +227,7 @@ TEST_CASE("totp: code guesses are throttled on keys of their own, not the "
         == 0);
 }
 
-TEST_CASE("totp: renewing voids the old recovery codes; disabling needs the "
+TEST_CASE("totp: renewing voids the old recovery codes, disabling needs the "
           "password and a code",
           "[e2e][totp]") {
   node_process node;

@@ -18,7 +18,7 @@ TEST_CASE("each kind of guess reads back from its name",
   CHECK(guess_kind_names() == "password, recovery, code, totp, passkey");
 }
 
-TEST_CASE("passwords keep the bare keys; the other kinds have prefixes",
+TEST_CASE("passwords keep the bare keys, the other kinds have prefixes",
           "[throttle][guess_kind]") {
   CHECK(key_prefix(guess_kind::password).empty());
   CHECK(key_prefix(guess_kind::recovery) == "recovery:");

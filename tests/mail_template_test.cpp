@@ -150,7 +150,7 @@ TEST_CASE("a template without its Subject line or empty line is refused",
   CHECK(error.find("subject is empty") != std::string::npos);
 }
 
-TEST_CASE("a code mail needs {code}; the change notice must not have it",
+TEST_CASE("a code mail needs {code}, the change notice must not have it",
           "[mail_template]") {
   std::string error;
   CHECK_FALSE(parse_mail_template(mail_purpose::verification,

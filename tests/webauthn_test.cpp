@@ -92,7 +92,7 @@ TEST_CASE("an ES256 or EdDSA passkey registers and then signs in, its "
   CHECK(second.value.sign_count == 3);
 }
 
-TEST_CASE("packed self attestation is checked; other formats are refused",
+TEST_CASE("packed self attestation is checked, other formats are refused",
           "[webauthn]") {
   auto kind = GENERATE(soft_key::es256, soft_key::eddsa);
   soft_authenticator a{kind};
