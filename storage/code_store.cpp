@@ -15,11 +15,7 @@ int64_t as_int(code_purpose p) {
 
 bool code_store::prepare(sql_db& db, std::string& error) {
   db_ = &db;
-  struct entry {
-    statement& stmt;
-    const char* sql;
-  };
-  entry entries[] = {
+  const statement_text entries[] = {
     {mails_since_,
      "SELECT count(*) FROM code_mails"
      " WHERE user_id = ?1 AND purpose = ?2 AND sent_at >= ?3"},
@@ -44,12 +40,8 @@ bool code_store::prepare(sql_db& db, std::string& error) {
     {purge_codes_, "DELETE FROM account_codes WHERE expires_at <= ?1"},
     {purge_mails_, "DELETE FROM code_mails WHERE sent_at < ?1"},
   };
-  for (auto& e : entries) {
-    if (auto st = e.stmt.prepare(db, e.sql); !st.ok()) {
-      error = "cannot prepare statement: " + st.message;
-      return false;
-    }
-  }
+  if (!prepare_statements(db, entries, error))
+    return false;
   return true;
 }
 

@@ -27,11 +27,7 @@ std::string claim_sql(sql_db& db) {
 bool outbox_store::prepare(sql_db& db, std::string& error) {
   db_ = &db;
   auto claim = claim_sql(db);
-  struct entry {
-    statement& stmt;
-    const char* sql;
-  };
-  entry entries[] = {
+  const statement_text entries[] = {
     {insert_,
      "INSERT INTO mail_outbox(created_at_ms, next_at_ms, sealed)"
      " VALUES (?1, ?1, ?2) RETURNING id"},
@@ -50,12 +46,8 @@ bool outbox_store::prepare(sql_db& db, std::string& error) {
      "SELECT last_error FROM mail_outbox WHERE attempts > 0"
      " ORDER BY next_at_ms DESC LIMIT 1"},
   };
-  for (auto& e : entries) {
-    if (auto st = e.stmt.prepare(db, e.sql); !st.ok()) {
-      error = "cannot prepare statement: " + st.message;
-      return false;
-    }
-  }
+  if (!prepare_statements(db, entries, error))
+    return false;
   return true;
 }
 

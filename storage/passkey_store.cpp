@@ -28,11 +28,7 @@ std::unique_ptr<passkey_store> passkey_store::open(user_store& users,
                                                    const node_keys& keys,
                                                    std::string& error) {
   std::unique_ptr<passkey_store> s{new passkey_store(users, keys)};
-  struct entry {
-    statement& stmt;
-    const char* sql;
-  };
-  entry entries[] = {
+  const statement_text entries[] = {
     {s->handle_of_, "SELECT webauthn_handle FROM users WHERE id = ?1"},
     {s->set_handle_,
      "UPDATE users SET webauthn_handle = ?2"
@@ -65,12 +61,8 @@ std::unique_ptr<passkey_store> passkey_store::open(user_store& users,
      " RETURNING purpose, user_id, email, name, expires_at"},
     {s->purge_, "DELETE FROM webauthn_challenges WHERE expires_at <= ?1"},
   };
-  for (auto& e : entries) {
-    if (auto st = e.stmt.prepare(users.connection(), e.sql); !st.ok()) {
-      error = "cannot prepare statement: " + st.message;
-      return nullptr;
-    }
-  }
+  if (!prepare_statements(users.connection(), entries, error))
+    return nullptr;
   return s;
 }
 

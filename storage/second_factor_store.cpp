@@ -40,11 +40,7 @@ second_factor_store::open(user_store& users,
                           std::string& error) {
   std::unique_ptr<second_factor_store> s{
     new second_factor_store(users, std::move(setup))};
-  struct entry {
-    statement& stmt;
-    const char* sql;
-  };
-  entry entries[] = {
+  const statement_text entries[] = {
     {s->seed_of_,
      "SELECT totp_sealed, pending_sealed, last_step FROM second_factors"
      " WHERE user_id = ?1"},
@@ -85,12 +81,8 @@ second_factor_store::open(user_store& users,
     {s->purge_challenges_,
      "DELETE FROM login_challenges WHERE expires_at <= ?1"},
   };
-  for (auto& e : entries) {
-    if (auto st = e.stmt.prepare(users.connection(), e.sql); !st.ok()) {
-      error = "cannot prepare statement: " + st.message;
-      return nullptr;
-    }
-  }
+  if (!prepare_statements(users.connection(), entries, error))
+    return nullptr;
   return s;
 }
 

@@ -68,4 +68,15 @@ sql_status transaction::commit() {
   return status_;
 }
 
+bool prepare_statements(sql_db& db, const statement_text* first, size_t count,
+                        std::string& error) {
+  for (auto x = first; x != first + count; ++x) {
+    if (auto st = x->stmt.prepare(db, x->sql); !st.ok()) {
+      error = "cannot prepare statement: " + st.message;
+      return false;
+    }
+  }
+  return true;
+}
+
 } // namespace authnode

@@ -245,4 +245,21 @@ private:
   sql_status status_;
 };
 
+/// A store's statement and its SQL, for prepare_statements.
+struct statement_text {
+  statement& stmt;
+  const char* sql;
+};
+
+/// Prepares every statement of a store on `db`; false at the first that
+/// fails, with `error` saying why.
+bool prepare_statements(sql_db& db, const statement_text* first, size_t count,
+                        std::string& error);
+
+template <size_t N>
+bool prepare_statements(sql_db& db, const statement_text (&list)[N],
+                        std::string& error) {
+  return prepare_statements(db, list, N, error);
+}
+
 } // namespace authnode

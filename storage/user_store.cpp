@@ -182,11 +182,7 @@ std::unique_ptr<user_store> user_store::open(const std::string& path,
 }
 
 bool user_store::prepare_all(std::string& error) {
-  struct entry {
-    statement& stmt;
-    const char* sql;
-  };
-  entry entries[] = {
+  const statement_text entries[] = {
     {insert_user_,
      "INSERT INTO users(email, name, password_hash, created_at)"
      " VALUES (?1, ?2, ?3, ?4) RETURNING id"},
@@ -246,12 +242,8 @@ bool user_store::prepare_all(std::string& error) {
     {set_email_,
      "UPDATE users SET email = ?2, email_verified = 1 WHERE id = ?1"},
   };
-  for (auto& e : entries) {
-    if (auto st = e.stmt.prepare(*db_, e.sql); !st.ok()) {
-      error = "cannot prepare a statement: " + st.message;
-      return false;
-    }
-  }
+  if (!prepare_statements(*db_, entries, error))
+    return false;
   return true;
 }
 
