@@ -4,6 +4,7 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include "core/clock.hpp"
 #include "core/error_code.hpp"
 
 namespace authnode {
@@ -39,14 +40,15 @@ void publish_held(guard_ptr self) {
 void refuse(guard_ptr self, caf::typed_response_promise<caf::ok_atom>& rp,
             time_point until, time_point now) {
   self->state.counters->rate_limited_total += 1;
-  auto ms
-    = std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(until - now)
+              .count();
   rp.deliver(make_rate_limited(std::max<int64_t>(ms, 1)));
 }
 
-/// Decides about an attempt; `was_held` when it is asked about again.
-void decide(guard_ptr self, throttle_keys keys,
-            caf::typed_response_promise<caf::ok_atom> rp, bool was_held) {
+/// Decides about an attempt now, on what this node knows; `was_held` when
+/// it is asked about again.
+void decide_now(guard_ptr self, throttle_keys keys,
+                caf::typed_response_promise<caf::ok_atom> rp, bool was_held) {
   auto& st = self->state;
   auto now = self->clock().now();
   auto v = st.policy.admit(keys, now, was_held);
@@ -79,6 +81,86 @@ void decide(guard_ptr self, throttle_keys keys,
   publish_held(self);
 }
 
+// -- failures shared through the database ------------------------------------
+
+throttle_lookup lookup_of(guard_ptr self, const throttle_keys& keys,
+                          bool source = true, bool account = true) {
+  throttle_lookup x;
+  if (source)
+    x.source = throttle_key_digest(false, keys.source);
+  if (account)
+    x.account = throttle_key_digest(true, keys.account);
+  x.now_ms = now_millis();
+  x.window_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  self->state.cfg.failure_window)
+                  .count();
+  return x;
+}
+
+/// Takes the database's counts into the policy. Its times are wall-clock
+/// milliseconds, the policy's the actor clock's: placed as long before now
+/// as they were before `x.now_ms`.
+void adopt(guard_ptr self, const throttle_keys& keys, const throttle_lookup& x,
+           const shared_failures& f) {
+  auto now = self->clock().now();
+  auto at = [&](int64_t last_ms) {
+    return now - std::chrono::milliseconds(x.now_ms - last_ms);
+  };
+  auto& policy = self->state.policy;
+  policy.adopt(false, keys.source, f.source, at(f.source_last_ms), now);
+  policy.adopt(true, keys.account, f.account, at(f.account_last_ms), now);
+}
+
+/// A new attempt: with a shared database, its keys' failures are read
+/// first. A database out of reach leaves the decision to what this node
+/// remembers, rather than refusing every login.
+void decide(guard_ptr self, throttle_keys keys,
+            caf::typed_response_promise<caf::ok_atom> rp) {
+  auto& shared = self->state.shared;
+  if (!shared.db) {
+    decide_now(self, std::move(keys), rp, false);
+    return;
+  }
+  auto x = lookup_of(self, keys);
+  self->request(shared.db, shared.timeout, throttle_load_atom::value, x)
+    .then(
+      [=](const shared_failures& f) mutable {
+        adopt(self, keys, x, f);
+        decide_now(self, std::move(keys), rp, false);
+      },
+      [=](const caf::error&) mutable {
+        decide_now(self, std::move(keys), rp, false);
+      });
+}
+
+/// Writes what a verification changed to the shared database: a failure
+/// on the keys it counted on (and takes the counts back, which hold the
+/// other nodes' failures too), a success clears the account.
+void share(guard_ptr self, const attempt_report& report,
+           throttle::counted counted) {
+  auto& shared = self->state.shared;
+  if (!shared.db)
+    return;
+  if (report.result == attempt_result::success) {
+    self
+      ->request(shared.db, shared.timeout, throttle_forget_atom::value,
+                throttle_key_digest(true, report.keys.account))
+      .then([](bool) {}, [](const caf::error&) {});
+    return;
+  }
+  if (report.result != attempt_result::failure
+      || !(counted.source || counted.account))
+    return;
+  auto x = lookup_of(self, report.keys, counted.source, counted.account);
+  auto keys = report.keys;
+  self->request(shared.db, shared.timeout, throttle_fail_atom::value, x)
+    .then(
+      [=](const shared_failures& f) {
+        adopt(self, keys, x, f);
+      },
+      [](const caf::error&) {});
+}
+
 void on_tick(guard_ptr self) {
   auto& st = self->state;
   auto now = self->clock().now();
@@ -91,19 +173,21 @@ void on_tick(guard_ptr self) {
     st.timed.pop_back();
   }
   for (auto& h : due)
-    decide(self, std::move(h.keys), h.rp, true);
+    decide_now(self, std::move(h.keys), h.rp, true);
   arm(self, now);
 }
 
 void on_done(guard_ptr self, const attempt_report& report) {
   auto& st = self->state;
   auto now = self->clock().now();
-  st.policy.finished(report.keys, report.result, report.fingerprint, now);
+  auto counted = st.policy.finished(report.keys, report.result,
+                                    report.fingerprint, now);
+  share(self, report, counted);
   // A slot is free: everyone waiting for one is asked about again, once.
   auto waiting = std::move(st.waiting_for_slot);
   st.waiting_for_slot.clear();
   for (auto& h : waiting)
-    decide(self, std::move(h.keys), h.rp, true);
+    decide_now(self, std::move(h.keys), h.rp, true);
 }
 
 /// Forgets a key's failures and asks about its held attempts again now.
@@ -111,6 +195,11 @@ bool on_reset(guard_ptr self, const throttle_target& target) {
   auto& st = self->state;
   auto now = self->clock().now();
   auto had = st.policy.reset(target.account, target.key, now);
+  if (st.shared.db)
+    self
+      ->request(st.shared.db, st.shared.timeout, throttle_forget_atom::value,
+                throttle_key_digest(target.account, target.key))
+      .then([](bool) {}, [](const caf::error&) {});
   bool released = false;
   for (auto& h : st.timed) {
     auto& key = target.account ? h.keys.account : h.keys.source;
@@ -155,13 +244,21 @@ void on_sweep(guard_ptr self) {
 
 guard_actor::behavior_type guard(guard_ptr self, throttle_settings cfg,
                                  std::shared_ptr<node_counters> counters) {
+  return shared_guard(self, cfg, std::move(counters), shared_throttle{});
+}
+
+guard_actor::behavior_type shared_guard(guard_ptr self, throttle_settings cfg,
+                                        std::shared_ptr<node_counters> counters,
+                                        shared_throttle shared) {
   self->state.policy = throttle{cfg};
+  self->state.cfg = cfg;
+  self->state.shared = std::move(shared);
   self->state.counters = std::move(counters);
   self->delayed_send(self, sweep_interval, purge_atom::value);
   return {
     [=](guard_admit_atom, throttle_keys& keys) {
       auto rp = self->make_response_promise<caf::ok_atom>();
-      decide(self, std::move(keys), rp, false);
+      decide(self, std::move(keys), rp);
       return rp;
     },
     [=](guard_spend_atom,

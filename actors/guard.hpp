@@ -7,6 +7,12 @@
 // connection's held replies; attempts that wait only for a verification slot
 // of their key are asked about again when a verification of that key ends.
 // Nothing sleeps.
+//
+// With a shared database (PostgreSQL, issue 17) the guard also reads each
+// attempt's keys from it before deciding, and writes each failure to it:
+// every node on the database then meets the penalties of all, and a
+// restart keeps them. The decision and the holding stay here; the
+// database only supplies the larger count.
 #pragma once
 
 #include <deque>
@@ -30,8 +36,18 @@ struct held_attempt {
   caf::typed_response_promise<caf::ok_atom> rp;
 };
 
+/// Where the guard's failures are shared, if anywhere: a database actor on
+/// PostgreSQL, asked with this time limit; invalid: this node's memory
+/// only.
+struct shared_throttle {
+  database_actor db;
+  caf::timespan timeout = std::chrono::seconds(5);
+};
+
 struct guard_state {
   throttle policy;
+  throttle_settings cfg;
+  shared_throttle shared;
   /// Min-heap on (due, seq): attempts waiting for a penalty to pass.
   std::vector<held_attempt> timed;
   /// Attempts waiting only for a verification slot of their keys.
@@ -47,5 +63,11 @@ struct guard_state {
 guard_actor::behavior_type
 guard(guard_actor::stateful_pointer<guard_state> self, throttle_settings cfg,
       std::shared_ptr<node_counters> counters);
+
+/// The same, with failures shared through `shared.db`.
+guard_actor::behavior_type
+shared_guard(guard_actor::stateful_pointer<guard_state> self,
+             throttle_settings cfg, std::shared_ptr<node_counters> counters,
+             shared_throttle shared);
 
 } // namespace authnode

@@ -51,6 +51,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   announce<password_change>(cfg, "password_change");
   announce<throttle_keys>(cfg, "throttle_keys");
   announce<attempt_report>(cfg, "attempt_report");
+  announce<throttle_lookup>(cfg, "throttle_lookup");
+  announce<shared_failures>(cfg, "shared_failures");
   announce<audit_event>(cfg, "audit_event");
   announce<device_record>(cfg, "device_record");
   announce<user_detail>(cfg, "user_detail");

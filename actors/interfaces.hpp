@@ -110,6 +110,12 @@ using sessions_list_atom = caf::atom_constant<caf::atom("s_list")>;
 using sessions_revoke_atom = caf::atom_constant<caf::atom("s_revoke")>;
 using throttle_show_atom = caf::atom_constant<caf::atom("t_show")>;
 using throttle_reset_atom = caf::atom_constant<caf::atom("t_reset")>;
+/// The guard's failures kept in a shared database (PostgreSQL): read
+/// before an attempt is admitted, added to after a failure, forgotten
+/// after a success or an operator's reset (storage/throttle_store.hpp).
+using throttle_load_atom = caf::atom_constant<caf::atom("thr_load")>;
+using throttle_fail_atom = caf::atom_constant<caf::atom("thr_fail")>;
+using throttle_forget_atom = caf::atom_constant<caf::atom("thr_forget")>;
 using user_import_atom = caf::atom_constant<caf::atom("u_import")>;
 /// Stores a hash upgraded after a successful login.
 using rehash_atom = caf::atom_constant<caf::atom("rehash")>;
@@ -616,6 +622,25 @@ enum class attempt_result : uint8_t { success = 0, failure = 1, aborted = 2 };
 
 std::string to_string(attempt_result x);
 
+/// Throttle keys as a shared database keeps them (throttle_key_digest),
+/// empty for a key not asked about, and the wall clock and window they are
+/// counted by (Unix milliseconds).
+struct throttle_lookup {
+  std::string source;
+  std::string account;
+  int64_t now_ms = 0;
+  int64_t window_ms = 0;
+};
+
+/// The failures of a lookup's keys in the window, and when the last one of
+/// each was (0: none).
+struct shared_failures {
+  int64_t source = 0;
+  int64_t source_last_ms = 0;
+  int64_t account = 0;
+  int64_t account_last_ms = 0;
+};
+
 /// `fingerprint`: a keyed hash of the password tried, never the password.
 struct attempt_report {
   throttle_keys keys;
@@ -992,6 +1017,9 @@ AUTHNODE_INSPECT(throttle_keys, x.source, x.account)
 AUTHNODE_INSPECT(audit_event, x.time, x.op, x.outcome, x.source, x.account,
                  x.reason)
 AUTHNODE_INSPECT(attempt_report, x.keys, x.result, x.fingerprint)
+AUTHNODE_INSPECT(throttle_lookup, x.source, x.account, x.now_ms, x.window_ms)
+AUTHNODE_INSPECT(shared_failures, x.source, x.source_last_ms, x.account,
+                 x.account_last_ms)
 AUTHNODE_INSPECT(password_change, x.user_id, x.password_hash,
                  x.keep_token_digest)
 
@@ -1202,7 +1230,12 @@ using database_actor = outbox_actor::extend<
                   std::string /* id */>::with<caf::ok_atom>,
   /// Admin: by email; the user's id.
   caf::replies_to<pk_delete_atom, std::string /* email */,
-                  std::string /* id */>::with<int64_t>>;
+                  std::string /* id */>::with<int64_t>,
+  /// The guard's shared failures; add: one more on each key given.
+  caf::replies_to<throttle_load_atom, throttle_lookup>::with<shared_failures>,
+  caf::replies_to<throttle_fail_atom, throttle_lookup>::with<shared_failures>,
+  /// Whether the key (a digest) had failures.
+  caf::replies_to<throttle_forget_atom, std::string>::with<bool>>;
 
 /// The guard: may a password verification start? Answers ok_atom at once,
 /// later (a held attempt), or fails with rate_limited (retry_after_ms in the

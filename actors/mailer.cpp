@@ -7,6 +7,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "core/clock.hpp"
 #include "core/error_code.hpp"
 #include "core/log.hpp"
 
@@ -19,11 +20,6 @@ using namespace std::chrono;
 
 /// How long a request to the outbox may take before it counts as failed.
 constexpr auto outbox_patience = seconds(30);
-
-int64_t now_ms() {
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
-}
 
 int64_t to_ms(caf::timespan t) {
   return duration_cast<milliseconds>(t).count();
@@ -67,7 +63,7 @@ void take(mailer_ptr self) {
   st.taking = true;
   st.take_again = false;
   self
-    ->request(st.outbox, outbox_patience, outbox_take_atom::value, now_ms(),
+    ->request(st.outbox, outbox_patience, outbox_take_atom::value, now_millis(),
               st.settings.batch)
     .then(
       [=](const outbox_batch& batch) {
@@ -81,14 +77,14 @@ void take(mailer_ptr self) {
         auto wait = retry_delay(st.settings, st.take_failures++);
         log_warning("mailer cannot take mail from the outbox",
                     {{"error", error_text(err)}, {"retry_in_ms", to_ms(wait)}});
-        arm(self, now_ms() + to_ms(wait));
+        arm(self, now_millis() + to_ms(wait));
       });
 }
 
 void on_batch(mailer_ptr self, const outbox_batch& batch) {
   batch_outcome out;
   for (auto& mail : batch.mails)
-    deliver(self, mail, now_ms(), out);
+    deliver(self, mail, now_millis(), out);
   after_batch(self, batch, out);
 }
 
@@ -131,7 +127,7 @@ void deliver(mailer_ptr self, const outgoing_mail& mail, int64_t now,
     return;
   }
   auto why = error_text(err);
-  auto due = now_ms() + to_ms(retry_delay(st.settings, mail.attempts));
+  auto due = now_millis() + to_ms(retry_delay(st.settings, mail.attempts));
   report(self, mail.id, outbox_retry_atom::value, mail.id, due, why);
   if (st.counters)
     st.counters->mails_failed_total += 1;
@@ -141,7 +137,7 @@ void deliver(mailer_ptr self, const outgoing_mail& mail, int64_t now,
               {{"mail", mail.id},
                {"attempts", mail.attempts + 1},
                {"error", why},
-               {"retry_in_ms", due - now_ms()}});
+               {"retry_in_ms", due - now_millis()}});
 }
 
 void after_batch(mailer_ptr self, const outbox_batch& batch,
@@ -161,14 +157,14 @@ void after_batch(mailer_ptr self, const outbox_batch& batch,
   if (due == 0 && batch.pending - out.done > 0)
     // Mail waits but the outbox named no time (handed out elsewhere, say):
     // look again later rather than only on the next mail_ready.
-    due = now_ms() + to_ms(st.settings.retry_max);
+    due = now_millis() + to_ms(st.settings.retry_max);
   if (due != 0)
     arm(self, due);
 }
 
 void arm(mailer_ptr self, int64_t due_ms) {
   auto& st = self->state;
-  auto wait = milliseconds(std::max<int64_t>(0, due_ms - now_ms()));
+  auto wait = milliseconds(std::max<int64_t>(0, due_ms - now_millis()));
   auto at = steady_clock::now() + wait;
   if (st.armed && *st.armed <= at)
     return;

@@ -1,6 +1,9 @@
 #include "actors/throttle.hpp"
 
+#include <sodium.h>
+
 #include <algorithm>
+#include <limits>
 
 namespace authnode {
 
@@ -10,6 +13,16 @@ caf::timespan throttle::penalty(uint32_t failures) const {
   auto doublings = std::min<uint32_t>(failures - 1, 30);
   auto wait = cfg_.failure_delay * (int64_t{1} << doublings);
   return std::min(wait, cfg_.max_penalty);
+}
+
+std::string throttle_key_digest(bool account, const std::string& key) {
+  std::string text = (account ? "account:" : "source:") + key;
+  std::string digest(crypto_generichash_BYTES, '\0');
+  crypto_generichash(reinterpret_cast<unsigned char*>(digest.data()),
+                     digest.size(),
+                     reinterpret_cast<const unsigned char*>(text.data()),
+                     text.size(), nullptr, 0);
+  return digest;
 }
 
 throttle::key_state& throttle::entry(table& t, const std::string& key,
@@ -83,38 +96,53 @@ void throttle::drop_hold(const throttle_keys& keys) {
     --held_total_;
 }
 
-void throttle::record_failure(key_state& k, uint64_t fingerprint,
+bool throttle::record_failure(key_state& k, uint64_t fingerprint,
                               time_point now) {
   auto repeated = fingerprint != 0
     && std::find(k.recent.begin(), k.recent.end(), fingerprint)
       != k.recent.end();
   k.last_failure = now;
   if (repeated && k.failures > 0)
-    return; // the same wrong password again: same penalty, not a higher one
+    return false; // the same wrong password again: same penalty, not higher
   ++k.failures;
   k.recent[k.next_recent++ % k.recent.size()] = fingerprint;
+  return true;
 }
 
-void throttle::finished(const throttle_keys& keys, attempt_result result,
-                        uint64_t fingerprint, time_point now) {
+throttle::counted throttle::finished(const throttle_keys& keys,
+                                     attempt_result result,
+                                     uint64_t fingerprint, time_point now) {
   auto& s = entry(sources_, keys.source, now);
   auto& a = entry(accounts_, keys.account, now);
   if (s.verifying > 0)
     --s.verifying;
   if (a.verifying > 0)
     --a.verifying;
+  counted out;
   switch (result) {
     case attempt_result::success:
       a.failures = 0;
       a.recent.fill(0);
       break;
     case attempt_result::failure:
-      record_failure(s, fingerprint, now);
-      record_failure(a, fingerprint, now);
+      out.source = record_failure(s, fingerprint, now);
+      out.account = record_failure(a, fingerprint, now);
       break;
     case attempt_result::aborted:
       break;
   }
+  return out;
+}
+
+void throttle::adopt(bool account, const std::string& key, int64_t failures,
+                     time_point last_failure, time_point now) {
+  if (failures <= 0 || now - last_failure > cfg_.failure_window)
+    return;
+  auto& k = entry(account ? accounts_ : sources_, key, now);
+  auto n = static_cast<uint32_t>(
+    std::min<int64_t>(failures, std::numeric_limits<uint32_t>::max()));
+  k.failures = std::max(k.failures, n);
+  k.last_failure = std::max(k.last_failure, last_failure);
 }
 
 throttle_status throttle::status(bool account, const std::string& key,

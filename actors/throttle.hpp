@@ -29,6 +29,11 @@
 
 namespace authnode {
 
+/// The digest a shared database keeps a key by (storage/throttle_store.hpp):
+/// BLAKE2b-256 of "source:" or "account:" and the key, so that attacked
+/// addresses, and emails that may belong to no one, are not stored.
+std::string throttle_key_digest(bool account, const std::string& key);
+
 struct throttle_settings {
   caf::timespan failure_delay = std::chrono::seconds(2);
   caf::timespan max_penalty = std::chrono::seconds(60);
@@ -68,10 +73,23 @@ public:
   /// stopping): it is no longer counted as held.
   void drop_hold(const throttle_keys& keys);
 
+  /// Which keys a failure counted on: a failure with the same wrong
+  /// password as a recent one does not.
+  struct counted {
+    bool source = false;
+    bool account = false;
+  };
+
   /// A verification admitted with `go` has ended. `fingerprint` is a keyed
   /// hash of the password tried (only read for failures).
-  void finished(const throttle_keys& keys, attempt_result result,
-                uint64_t fingerprint, time_point now);
+  counted finished(const throttle_keys& keys, attempt_result result,
+                   uint64_t fingerprint, time_point now);
+
+  /// Failures of a key counted elsewhere (other nodes on one database, or
+  /// before a restart): from now on the key has at least `failures`, the
+  /// last no earlier than `last_failure`. Never lowers what it has.
+  void adopt(bool account, const std::string& key, int64_t failures,
+             time_point last_failure, time_point now);
 
   /// Drops keys with nothing to remember; returns how many remain penalized
   /// (with failures in the window) as {sources, accounts}.
@@ -118,7 +136,7 @@ private:
   bool slot_free(const key_state& k) const {
     return k.verifying < cfg_.max_verifying_per_key;
   }
-  void record_failure(key_state& k, uint64_t fingerprint, time_point now);
+  bool record_failure(key_state& k, uint64_t fingerprint, time_point now);
 
   throttle_settings cfg_;
   struct bucket {

@@ -90,6 +90,7 @@ database_settings make_database_settings(const node_settings& s) {
   d.purge_interval = std::chrono::minutes(1);
   d.backup_step_pages = static_cast<int>(s.backup_step_pages);
   d.pool = static_cast<int>(s.db_pool);
+  d.throttle_window = s.failure_window;
   return d;
 }
 

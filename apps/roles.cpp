@@ -351,7 +351,11 @@ backends local_backends(caf::actor_system& sys, const node_settings& s,
   b.db = std::move(db);
   if (s.role == node_role::all)
     b.pool = spawn_hash_pool(sys, s, counters);
-  if (s.throttle)
+  // On PostgreSQL every node on the database shares the guard's failures.
+  if (s.throttle && is_postgres_conninfo(s.db))
+    b.guard = sys.spawn(shared_guard, make_throttle_settings(s), counters,
+                        shared_throttle{b.db, s.backend_timeout});
+  else if (s.throttle)
     b.guard = sys.spawn(guard, make_throttle_settings(s), counters);
   return b;
 }

@@ -10,6 +10,12 @@ unix_seconds now_seconds() {
   return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
+int64_t now_millis() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
 std::string rfc3339(unix_seconds t) {
   auto tt = static_cast<std::time_t>(t);
   std::tm tm{};

@@ -22,6 +22,8 @@
 #include "storage/database_pool.hpp"
 #include "storage/passkey_store.hpp"
 #include "storage/postgres_sql.hpp"
+#include "storage/store_errors.hpp"
+#include "storage/throttle_store.hpp"
 #include "storage/user_store.hpp"
 
 namespace authnode {
@@ -46,6 +48,8 @@ struct database_state {
   std::unique_ptr<second_factor_store> factors;
   /// Declared after the store too.
   std::unique_ptr<passkey_store> passkeys;
+  /// Declared after the store too.
+  std::unique_ptr<throttle_store> throttle;
   /// Woken when mail is queued; invalid until the node names it.
   mailer_actor mailer;
   database_settings cfg;
@@ -244,6 +248,39 @@ void purge_expired(database_ptr self) {
     st.accounts->purge(now);
   st.factors->purge(now);
   st.passkeys->purge(now);
+  auto window = std::chrono::duration_cast<std::chrono::milliseconds>(
+    st.cfg.throttle_window);
+  st.throttle->purge(now_millis() - window.count());
+}
+
+/// Reads (or with `add`, adds one failure to) the lookup's keys, in one
+/// transaction: a failure counts on both keys or on neither.
+caf::expected<shared_failures>
+count_failures(database_ptr self, const throttle_lookup& x, bool add) {
+  auto& t = *self->state.throttle;
+  transaction tx{self->state.store->connection()};
+  if (!tx.active())
+    return db_failure("cannot count failures", tx.status());
+  shared_failures out;
+  auto one = [&](const std::string& digest, int64_t& failures,
+                 int64_t& last_ms) -> caf::error {
+    if (digest.empty())
+      return {};
+    auto r = add ? t.add_failure(digest, x.now_ms, x.window_ms)
+                 : t.get(digest, x.now_ms, x.window_ms);
+    if (!r)
+      return std::move(r.error());
+    failures = r->failures;
+    last_ms = r->last_failure_ms;
+    return {};
+  };
+  if (auto err = one(x.source, out.source, out.source_last_ms))
+    return err;
+  if (auto err = one(x.account, out.account, out.account_last_ms))
+    return err;
+  if (auto st = tx.commit(); !st.ok())
+    return db_failure("cannot count failures", st);
+  return out;
 }
 
 /// The stores a database actor serves, all on one connection.
@@ -252,6 +289,7 @@ struct stores {
   std::unique_ptr<account_store> accounts;
   std::unique_ptr<second_factor_store> factors;
   std::unique_ptr<passkey_store> passkeys;
+  std::unique_ptr<throttle_store> throttle;
 };
 
 /// The stores must be open; spawned only by spawn_database, detached.
@@ -262,6 +300,7 @@ database_actor::behavior_type database(database_ptr self,
   self->state.accounts = std::move(open->accounts);
   self->state.factors = std::move(open->factors);
   self->state.passkeys = std::move(open->passkeys);
+  self->state.throttle = std::move(open->throttle);
   self->state.cfg = cfg;
   schedule_purge(self);
   // However the actor is stopped, a backup in progress gets its one reply
@@ -514,6 +553,25 @@ database_actor::behavior_type database(database_ptr self,
         return delete_passkey(self, email, id);
       });
     },
+    // -- the guard's shared failures --
+    [=](throttle_load_atom,
+        const throttle_lookup& x) -> caf::result<shared_failures> {
+      return serve(self, [&] {
+        return count_failures(self, x, false);
+      });
+    },
+    [=](throttle_fail_atom,
+        const throttle_lookup& x) -> caf::result<shared_failures> {
+      return serve(self, [&] {
+        return count_failures(self, x, true);
+      });
+    },
+    [=](throttle_forget_atom,
+        const std::string& digest) -> caf::result<bool> {
+      return serve(self, [&] {
+        return self->state.throttle->clear(digest);
+      });
+    },
     // -- the outbox --
     [=](outbox_take_atom, int64_t now_ms,
         int64_t limit) -> caf::result<outbox_batch> {
@@ -571,6 +629,9 @@ caf::expected<database_actor> spawn_member(caf::actor_system& sys,
     return caf::make_error(ec::unavailable, error);
   open->factors = second_factor_store::open(*store, std::move(setup), error);
   if (!open->factors)
+    return caf::make_error(ec::unavailable, error);
+  open->throttle = std::make_unique<throttle_store>();
+  if (!open->throttle->prepare(store->connection(), error))
     return caf::make_error(ec::unavailable, error);
   return sys.spawn<caf::detached>(database, std::move(open), cfg);
 }

@@ -43,6 +43,9 @@ struct database_settings {
   /// keys of fresh random bytes, kept nowhere (for tests and in-memory
   /// databases, whose seeds die with the process anyway).
   std::shared_ptr<const factor_setup> factors = nullptr;
+  /// How long the guard's shared failures count (--failure-window); older
+  /// ones are purged.
+  caf::timespan throttle_window = std::chrono::minutes(15);
   /// Database actors, each with a connection of its own, for a PostgreSQL
   /// `path` (storage/database_pool.hpp); SQLite always has one.
   int pool = 1;

@@ -1,20 +1,8 @@
 #include "storage/throttle_store.hpp"
 
-#include <sodium.h>
-
 #include "storage/store_errors.hpp"
 
 namespace authnode {
-
-std::string throttle_key_digest(bool account, const std::string& key) {
-  std::string text = (account ? "account:" : "source:") + key;
-  std::string digest(crypto_generichash_BYTES, '\0');
-  crypto_generichash(reinterpret_cast<unsigned char*>(digest.data()),
-                     digest.size(),
-                     reinterpret_cast<const unsigned char*>(text.data()),
-                     text.size(), nullptr, 0);
-  return digest;
-}
 
 bool throttle_store::prepare(sql_db& db, std::string& error) {
   db_ = &db;

@@ -4,9 +4,9 @@
 // and a restart forgets none of them (issue 17); the guard keeps its
 // in-memory policy for what it decides now and takes the larger count.
 //
-// A key is stored by its digest (throttle_key_digest): the addresses of
-// attackers and the emails they tried, which may belong to no one, are
-// not kept in the clear. Times are Unix milliseconds.
+// A key is stored by its digest (throttle_key_digest, actors/throttle.hpp): the
+// addresses of attackers and the emails they tried, which may belong to no one,
+// are not kept in the clear. Times are Unix milliseconds.
 #pragma once
 
 #include <cstdint>
@@ -23,10 +23,6 @@ struct throttle_record {
   int64_t failures = 0;
   int64_t last_failure_ms = 0;
 };
-
-/// The digest a key is stored by: BLAKE2b-256 of "source:" or "account:"
-/// and the key.
-std::string throttle_key_digest(bool account, const std::string& key);
 
 class throttle_store {
 public:

@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "actors/throttle.hpp"
 #include "storage/postgres_sql.hpp"
 #include "storage/throttle_store.hpp"
 #include "support/databases.hpp"

@@ -283,6 +283,16 @@ database_actor::behavior_type fake_database(database_actor::pointer self,
     [=](pk_delete_atom, std::string&, std::string&) -> caf::result<int64_t> {
       return no_passkeys();
     },
+    // The fake keeps no throttle records: nothing counted elsewhere.
+    [=](throttle_load_atom, throttle_lookup&) {
+      return shared_failures{};
+    },
+    [=](throttle_fail_atom, throttle_lookup&) {
+      return shared_failures{};
+    },
+    [=](throttle_forget_atom, std::string&) {
+      return false;
+    },
   };
 }
 

@@ -1,0 +1,112 @@
+// End to end on PostgreSQL (issue 17): nodes of role all on one database,
+// each a real authnode process. What one node learns of a guesser, every
+// node enforces, and a restart forgets none of it: the guard's failures
+// live in the database.
+//
+// A penalty shows as time: after three failures the next verification of
+// the key waits failure_delay * 4 (1.2 s here) from the last one, while a
+// right password with no penalty is answered as soon as it is hashed.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/postgres_sql.hpp"
+#include "support/databases.hpp"
+#include "support/line_client.hpp"
+#include "support/node_process.hpp"
+#include "support/protocol.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace authnode::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string victim = "victim@example.org";
+
+/// Nodes on one fresh PostgreSQL database with one secret key.
+struct shared_database {
+  std::string uri = postgres_database();
+  temp_dir keys;
+
+  /// Waits (at most 5 s) until the database holds `n` failures on both of
+  /// the victim's keys: a failure is written just after its verification,
+  /// and a reply not held back by the failure delay may go out first.
+  void wait_for_failures(int n) const {
+    authnode::postgres_db db;
+    REQUIRE(db.open(uri).ok());
+    auto sql = "SELECT count(*) FROM throttle_failures WHERE failures = "
+      + std::to_string(n);
+    for (int i = 0; i < 500; ++i) {
+      if (query(db, sql.c_str()) == "2")
+        return;
+      std::this_thread::sleep_for(10ms);
+    }
+    FAIL("the database never held " << n << " failures per key");
+  }
+
+  std::unique_ptr<node_process> node() const {
+    return std::make_unique<node_process>(std::vector<std::string>{
+      "--db=" + uri, "--secret-key-file=" + keys.file("secret-key"),
+      "--hash-ops=1", "--hash-mem=8192", "--hashers=2", "--failure-delay=300ms",
+      "--max-penalty=5s"});
+  }
+};
+
+/// Three wrong passwords for the victim through `port`, one after another.
+void three_failures(uint16_t port) {
+  line_client c{port};
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(error_code(login(c, victim, "wrong " + std::to_string(i)))
+            == "invalid_credentials");
+}
+
+/// How long the victim's right password takes through `port`; it must get
+/// in.
+std::chrono::milliseconds right_password(uint16_t port) {
+  line_client c{port};
+  auto start = std::chrono::steady_clock::now();
+  auto reply = login(c, victim);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::steady_clock::now() - start);
+  INFO(reply.dump());
+  CHECK(succeeded(reply));
+  return took;
+}
+
+} // namespace
+
+TEST_CASE("postgresql: failures counted on one node hold the next login "
+          "on another",
+          "[e2e][postgres][throttle]") {
+  shared_database db;
+  auto a = db.node();
+  auto b = db.node();
+  REQUIRE(succeeded(register_user(a->port(), victim)));
+  // Unpenalized, the right password is answered at the hash's pace.
+  CHECK(right_password(b->port()) < 600ms);
+
+  three_failures(a->port());
+  db.wait_for_failures(3);
+  // b has seen none of them: it waits what a would (1.2 s from the last
+  // failure, less the time its reply and the check took).
+  auto took = right_password(b->port());
+  INFO("took " << took.count() << " ms");
+  CHECK(took >= 600ms);
+}
+
+TEST_CASE("postgresql: a restarted node forgets no penalty",
+          "[e2e][postgres][throttle]") {
+  shared_database db;
+  auto node = db.node();
+  REQUIRE(succeeded(register_user(node->port(), victim)));
+  three_failures(node->port());
+  db.wait_for_failures(3);
+  CHECK(node->stop() == 0);
+  node = db.node();
+  CHECK(right_password(node->port()) >= 600ms);
+}
