@@ -133,6 +133,18 @@ void decide(guard_ptr self, throttle_keys keys,
       });
 }
 
+/// Forgets a key's failures in the shared database, if there is one. Nobody
+/// waits for it: a lost write leaves failures the window ends anyway.
+void forget_shared(guard_ptr self, bool account, const std::string& key) {
+  auto& shared = self->state.shared;
+  if (!shared.db)
+    return;
+  self
+    ->request(shared.db, shared.timeout, throttle_forget_atom::value,
+              throttle_key_digest(account, key))
+    .then([](bool) {}, [](const caf::error&) {});
+}
+
 /// Writes what a verification changed to the shared database: a failure
 /// on the keys it counted on (and takes the counts back, which hold the
 /// other nodes' failures too), a success clears the account.
@@ -142,10 +154,7 @@ void share(guard_ptr self, const attempt_report& report,
   if (!shared.db)
     return;
   if (report.result == attempt_result::success) {
-    self
-      ->request(shared.db, shared.timeout, throttle_forget_atom::value,
-                throttle_key_digest(true, report.keys.account))
-      .then([](bool) {}, [](const caf::error&) {});
+    forget_shared(self, true, report.keys.account);
     return;
   }
   if (report.result != attempt_result::failure
@@ -195,11 +204,7 @@ bool on_reset(guard_ptr self, const throttle_target& target) {
   auto& st = self->state;
   auto now = self->clock().now();
   auto had = st.policy.reset(target.account, target.key, now);
-  if (st.shared.db)
-    self
-      ->request(st.shared.db, st.shared.timeout, throttle_forget_atom::value,
-                throttle_key_digest(target.account, target.key))
-      .then([](bool) {}, [](const caf::error&) {});
+  forget_shared(self, target.account, target.key);
   bool released = false;
   for (auto& h : st.timed) {
     auto& key = target.account ? h.keys.account : h.keys.source;
