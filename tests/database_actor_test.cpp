@@ -41,12 +41,8 @@ database_actor spawn_or_fail(caf::actor_system& sys, const std::string& path,
                              caf::timespan purge_interval,
                              int backup_step_pages
                              = default_backup_step_pages) {
-  std::string error;
-  auto db = spawn_database(sys, path, {purge_interval, backup_step_pages},
-                           error);
-  INFO(error);
-  REQUIRE(db);
-  return *db;
+  return authnode::test::spawn_or_fail(sys, path,
+                                       {purge_interval, backup_step_pages});
 }
 
 } // namespace

@@ -40,11 +40,7 @@ database_actor spawn_on(caf::actor_system& sys, const std::string& uri,
                         int pool = 1) {
   database_settings cfg;
   cfg.pool = pool;
-  std::string error;
-  auto db = spawn_database(sys, uri, cfg, error);
-  INFO(error);
-  REQUIRE(db);
-  return *db;
+  return authnode::test::spawn_or_fail(sys, uri, cfg);
 }
 
 /// A connection of the test's own to the database at `uri`.

@@ -1,9 +1,13 @@
 // The database actor in a real actor system, for tests: the system, the
-// actor stopped before the system goes, and one request waited for.
+// actor started (or the test fails) and stopped before the system goes,
+// and one request waited for.
 #pragma once
 
 #include <memory>
+#include <string>
 #include <utility>
+
+#include <catch2/catch.hpp>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -12,6 +16,7 @@
 
 #include "actors/interfaces.hpp"
 #include "core/error_code.hpp"
+#include "storage/database.hpp"
 
 namespace authnode::test {
 
@@ -36,6 +41,18 @@ struct running_database {
     self->wait_for(hdl);
   }
 };
+
+/// The database actor on `path` (spawn_database), or the running test
+/// fails.
+inline database_actor spawn_or_fail(caf::actor_system& sys,
+                                    const std::string& path,
+                                    database_settings cfg = {}) {
+  std::string error;
+  auto db = spawn_database(sys, path, std::move(cfg), error);
+  INFO(error);
+  REQUIRE(db);
+  return *db;
+}
 
 /// One request, waited for; the reply or the error as an expected.
 template <class T, class... Ts>
