@@ -100,11 +100,19 @@ caf::result<caf::ok_atom> on_deny(admin_ptr self, admin_denial& d) {
   self->request(self->state.guard, caf::infinite, guard_admit_atom::value, keys)
     .then(
       [=](caf::ok_atom) mutable {
-        // Nothing to verify: the attempt failed the moment it was let in.
-        self->send(self->state.guard, guard_done_atom::value,
-                   attempt_report{keys, attempt_result::failure,
-                                  d.fingerprint});
-        fail();
+        // Nothing to verify: the attempt failed the moment it was let in,
+        // and is answered once the guard has recorded it.
+        self
+          ->request(self->state.guard, caf::infinite, guard_done_atom::value,
+                    attempt_report{keys, attempt_result::failure,
+                                   d.fingerprint})
+          .then(
+            [=](caf::ok_atom) mutable {
+              fail();
+            },
+            [=](const caf::error&) mutable {
+              fail();
+            });
       },
       [=](caf::error& err) mutable {
         audit(self, "admin", "rate_limited", d.source, admin_account_key,

@@ -230,9 +230,33 @@ void admit_then(auth_ptr self, throttle_keys keys, const secret& password,
 
 void report(auth_ptr self, const maybe_guarded& attempt,
             attempt_result result) {
-  if (attempt)
-    self->send(self->state.guard, guard_done_atom::value,
-               attempt_report{attempt->keys, result, attempt->fingerprint});
+  if (!attempt)
+    return;
+  self
+    ->request(self->state.guard, caf::infinite, guard_done_atom::value,
+              attempt_report{attempt->keys, result, attempt->fingerprint})
+    .then([](caf::ok_atom) {}, [](const caf::error&) {});
+}
+
+void report_failure(auth_ptr self, const maybe_guarded& attempt,
+                    std::function<void()> answer) {
+  if (!attempt) {
+    answer();
+    return;
+  }
+  // The guard answers within its database time limit; an error (the guard
+  // gone) answers the client all the same.
+  self
+    ->request(self->state.guard, caf::infinite, guard_done_atom::value,
+              attempt_report{attempt->keys, attempt_result::failure,
+                             attempt->fingerprint})
+    .then(
+      [=](caf::ok_atom) {
+        answer();
+      },
+      [=](const caf::error&) {
+        answer();
+      });
 }
 
 void recheck_password(auth_ptr self, password_recheck check,
@@ -247,10 +271,11 @@ void recheck_password(auth_ptr self, password_recheck check,
       [=](verify_outcome& out) {
         self->state.counters->hash_verifications_total += 1;
         if (!out.match) {
-          report(self, asked->attempt, attempt_result::failure);
           audit_outcome(self, asked->op, "invalid_credentials", asked->source,
                         asked->email, asked->wrong);
-          on_error(failed_credentials(self));
+          report_failure(self, asked->attempt, [=] {
+            on_error(failed_credentials(self));
+          });
           return;
         }
         report(self, asked->attempt, attempt_result::success);

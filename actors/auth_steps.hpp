@@ -216,6 +216,13 @@ void admit_then(auth_ptr self, throttle_keys keys, const secret& password,
 /// Tells the guard how an admitted attempt ended; nothing if there is none.
 void report(auth_ptr self, const maybe_guarded& attempt, attempt_result result);
 
+/// Tells the guard of a failed attempt and runs `answer` (which sends the
+/// failure's reply) once the guard has recorded it: on a shared database
+/// the failure is written before the client can hear of it, so a guess
+/// sent to another node next meets it. At once if there is no attempt.
+void report_failure(auth_ptr self, const maybe_guarded& attempt,
+                    std::function<void()> answer);
+
 /// A password asked again before a change (change_password,
 /// change_email_start, totp_disable): the account's hash, what was typed,
 /// the guard's attempt for it, and what the audit line says.

@@ -213,20 +213,18 @@ void use(auth_ptr self, code_ptr flow) {
         answer_error(flow));
     },
     [=](caf::error err) {
-      auto code = to_wire(err).code;
-      report(self, flow->attempt,
-             code == ec::invalid_code ? attempt_result::failure
-                                      : attempt_result::aborted);
-      if (code != ec::invalid_code) {
+      if (to_wire(err).code != ec::invalid_code) {
+        report(self, flow->attempt, attempt_result::aborted);
         flow->rp.deliver(std::move(err));
         return;
       }
       audit_outcome(self, op_name(flow->purpose), "invalid_code",
                     flow->source, flow->email, "wrong, expired or used code");
-      flow->rp.deliver(failed_code(self));
+      report_failure(self, flow->attempt, [=] {
+        flow->rp.deliver(failed_code(self));
+      });
     },
-    code_use_atom::value,
-    code_attempt{flow->email, flow->purpose, flow->code});
+    code_use_atom::value, code_attempt{flow->email, flow->purpose, flow->code});
 }
 
 /// Keyed like a login to this account, from this source.

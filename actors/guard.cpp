@@ -147,27 +147,32 @@ void forget_shared(guard_ptr self, bool account, const std::string& key) {
 
 /// Writes what a verification changed to the shared database: a failure
 /// on the keys it counted on (and takes the counts back, which hold the
-/// other nodes' failures too), a success clears the account.
+/// other nodes' failures too), a success clears the account. `rp` is
+/// answered when a failure is written, or could not be (the database out
+/// of reach or slower than the time limit): its reply waits for that, so
+/// that a guess sent to another node after it meets the failure.
 void share(guard_ptr self, const attempt_report& report,
-           throttle::counted counted) {
+           throttle::counted counted,
+           caf::typed_response_promise<caf::ok_atom> rp) {
   auto& shared = self->state.shared;
-  if (!shared.db)
-    return;
-  if (report.result == attempt_result::success) {
+  if (report.result == attempt_result::success)
     forget_shared(self, true, report.keys.account);
+  if (!shared.db || report.result != attempt_result::failure
+      || !(counted.source || counted.account)) {
+    rp.deliver(caf::ok_atom::value);
     return;
   }
-  if (report.result != attempt_result::failure
-      || !(counted.source || counted.account))
-    return;
   auto x = lookup_of(self, report.keys, counted.source, counted.account);
   auto keys = report.keys;
   self->request(shared.db, shared.timeout, throttle_fail_atom::value, x)
     .then(
-      [=](const shared_failures& f) {
+      [=](const shared_failures& f) mutable {
         adopt(self, keys, x, f);
+        rp.deliver(caf::ok_atom::value);
       },
-      [](const caf::error&) {});
+      [=](const caf::error&) mutable {
+        rp.deliver(caf::ok_atom::value);
+      });
 }
 
 void on_tick(guard_ptr self) {
@@ -186,17 +191,20 @@ void on_tick(guard_ptr self) {
   arm(self, now);
 }
 
-void on_done(guard_ptr self, const attempt_report& report) {
+caf::typed_response_promise<caf::ok_atom>
+on_done(guard_ptr self, const attempt_report& report) {
   auto& st = self->state;
   auto now = self->clock().now();
   auto counted = st.policy.finished(report.keys, report.result,
                                     report.fingerprint, now);
-  share(self, report, counted);
+  auto rp = self->make_response_promise<caf::ok_atom>();
+  share(self, report, counted, rp);
   // A slot is free: everyone waiting for one is asked about again, once.
   auto waiting = std::move(st.waiting_for_slot);
   st.waiting_for_slot.clear();
   for (auto& h : waiting)
     decide_now(self, std::move(h.keys), h.rp, true);
+  return rp;
 }
 
 /// Forgets a key's failures and asks about its held attempts again now.
@@ -276,7 +284,7 @@ guard_actor::behavior_type shared_guard(guard_ptr self, throttle_settings cfg,
       return make_rate_limited(std::max<int64_t>(ms.count(), 1));
     },
     [=](guard_done_atom, const attempt_report& report) {
-      on_done(self, report);
+      return on_done(self, report);
     },
     [=](tick_atom) {
       on_tick(self);

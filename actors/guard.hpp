@@ -11,7 +11,8 @@
 // With a shared database (PostgreSQL, issue 17) the guard also reads each
 // attempt's keys from it before deciding, and writes each failure to it:
 // every node on the database then meets the penalties of all, and a
-// restart keeps them. The decision and the holding stay here; the
+// restart keeps them. A failure's report is answered once it is written,
+// and its reply waits for that. The decision and the holding stay here; the
 // database only supplies the larger count.
 #pragma once
 

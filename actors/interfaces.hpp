@@ -1239,12 +1239,14 @@ using database_actor = outbox_actor::extend<
 
 /// The guard: may a password verification start? Answers ok_atom at once,
 /// later (a held attempt), or fails with rate_limited (retry_after_ms in the
-/// error's context). Every admitted attempt must be reported when it ends.
+/// error's context). Every admitted attempt must be reported when it ends;
+/// the report is answered once the failure it holds is recorded (on a
+/// shared database: written), so a failure's reply can wait for it.
 using guard_actor = caf::typed_actor<
   caf::replies_to<guard_admit_atom, throttle_keys>::with<caf::ok_atom>,
   caf::replies_to<guard_spend_atom, std::string>::with<caf::ok_atom>,
-  caf::reacts_to<guard_done_atom, attempt_report>, caf::reacts_to<tick_atom>,
-  caf::reacts_to<purge_atom>,
+  caf::replies_to<guard_done_atom, attempt_report>::with<caf::ok_atom>,
+  caf::reacts_to<tick_atom>, caf::reacts_to<purge_atom>,
   caf::replies_to<throttle_show_atom, throttle_target>::with<throttle_status>,
   /// Forgets the key's failures and releases its held attempts; replies
   /// whether there were any failures to forget.

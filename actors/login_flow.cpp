@@ -232,12 +232,13 @@ void verify(auth_ptr self, login_ptr login) {
 /// of it, a device token presented counts one failure more, and the answer
 /// is held for failure-delay.
 void refuse(auth_ptr self, login_ptr login, const char* reason) {
-  report(self, login->attempt, attempt_result::failure);
   audit_outcome(self, "login", "invalid_credentials", login->source,
                 login->email, reason);
   if (!login->device_digest.empty())
     tell_db<caf::ok_atom>(self, device_fail_atom::value, login->device_digest);
-  login->rp.deliver(failed_credentials(self));
+  report_failure(self, login->attempt, [=] {
+    login->rp.deliver(failed_credentials(self));
+  });
 }
 
 /// Commits the session (and a new device token, if the login did not

@@ -440,13 +440,14 @@ void grant(auth_ptr self, login_ptr login) {
 }
 
 void refuse(auth_ptr self, login_ptr login, const char* reason) {
-  report(self, login->attempt, attempt_result::failure);
   auto& c = login->claim;
   audit_outcome(self, "passkey_login", "invalid_credentials", login->source,
                 c.known ? c.owner.user.email : c.challenge.email, reason);
   if (!login->device_digest.empty())
     tell_db<caf::ok_atom>(self, device_fail_atom::value, login->device_digest);
-  login->rp.deliver(failed_credentials(self));
+  report_failure(self, login->attempt, [=] {
+    login->rp.deliver(failed_credentials(self));
+  });
 }
 
 } // namespace

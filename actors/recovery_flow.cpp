@@ -166,10 +166,11 @@ void check(auth_ptr self, finish_ptr flow) {
 /// A wrong, expired, used or replaced code, or an unknown address: the
 /// guard hears of it and the answer is held.
 void refuse(auth_ptr self, finish_ptr flow) {
-  report(self, flow->attempt, attempt_result::failure);
   audit_outcome(self, "recovery_finish", "invalid_code", flow->source,
                 flow->email, "wrong, expired or used code");
-  flow->rp.deliver(failed_code(self));
+  report_failure(self, flow->attempt, [=] {
+    flow->rp.deliver(failed_code(self));
+  });
 }
 
 void hash(auth_ptr self, finish_ptr flow) {

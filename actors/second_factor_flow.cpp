@@ -121,11 +121,12 @@ std::string device_key(const std::string& digest) {
 /// held.
 template <class Flow>
 void refuse_code(auth_ptr self, Flow& flow, const char* op) {
-  report(self, flow->attempt, attempt_result::failure);
   self->state.counters->second_factor_failed_total += 1;
   audit_outcome(self, op, "invalid_code", flow->source, flow->email,
                 "wrong, replayed or used code");
-  flow->rp.deliver(failed_code(self));
+  report_failure(self, flow->attempt, [=] {
+    flow->rp.deliver(failed_code(self));
+  });
 }
 
 } // namespace
