@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,15 +52,8 @@ bool running_as_root() {
 
 } // namespace
 
-postgres_server::postgres_server() : data_(dir_.file("data")) {
-  if (running_as_root()) {
-    auto* pg = getpwnam("postgres");
-    if (pg == nullptr)
-      throw std::runtime_error("running as root, and there is no postgres "
-                               "user to run PostgreSQL as");
-    if (chown(dir_.path().c_str(), pg->pw_uid, pg->pw_gid) != 0)
-      throw std::runtime_error("cannot hand " + dir_.path() + " to postgres");
-  }
+postgres_server::postgres_server(bool synchronous) : data_(dir_.file("data")) {
+  own_directory();
   std::string out;
   if (run("initdb",
           {"-D", data_, "-U", "authnode", "--auth=trust", "--encoding=UTF8",
@@ -67,10 +61,39 @@ postgres_server::postgres_server() : data_(dir_.file("data")) {
           &out)
       != 0)
     throw std::runtime_error("initdb failed:\n" + out);
+  // initdb's pg_hba.conf trusts replication connections on loopback.
+  start(synchronous ? " -c synchronous_standby_names='*'" : "");
+}
+
+postgres_server::postgres_server(standby_of of) : data_(dir_.file("data")) {
+  own_directory();
+  std::string out;
+  if (run("pg_basebackup",
+          {"-h", "127.0.0.1", "-p", std::to_string(of.primary.port()), "-U",
+           "authnode", "-D", data_, "-R", "--checkpoint=fast", "--no-sync"},
+          &out)
+      != 0)
+    throw std::runtime_error("pg_basebackup failed:\n" + out);
+  start("");
+}
+
+void postgres_server::own_directory() {
+  if (!running_as_root())
+    return;
+  auto* pg = getpwnam("postgres");
+  if (pg == nullptr)
+    throw std::runtime_error("running as root, and there is no postgres "
+                             "user to run PostgreSQL as");
+  if (chown(dir_.path().c_str(), pg->pw_uid, pg->pw_gid) != 0)
+    throw std::runtime_error("cannot hand " + dir_.path() + " to postgres");
+}
+
+void postgres_server::start(const std::string& extra) {
   port_ = free_port();
   auto options = "-p " + std::to_string(port_)
     + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + dir_.path()
-    + " -c fsync=off";
+    + " -c fsync=off" + extra;
+  std::string out;
   if (run("pg_ctl",
           {"-D", data_, "-l", dir_.file("server.log"), "-o", options, "-w",
            "-t", "30", "start"},
@@ -83,6 +106,24 @@ postgres_server::postgres_server() : data_(dir_.file("data")) {
 postgres_server::~postgres_server() {
   if (started_)
     run("pg_ctl", {"-D", data_, "-m", "immediate", "-w", "-t", "30", "stop"});
+}
+
+void postgres_server::kill() {
+  std::ifstream pid_file{data_ + "/postmaster.pid"};
+  pid_t pid = 0;
+  if (!(pid_file >> pid) || pid <= 0)
+    throw std::runtime_error("no postmaster.pid in " + data_);
+  // pg_ctl starts the postmaster in a session of its own: its process group
+  // holds every backend too.
+  if (::kill(-pid, SIGKILL) != 0 && ::kill(pid, SIGKILL) != 0)
+    throw std::runtime_error("cannot kill PostgreSQL");
+  started_ = false;
+}
+
+void postgres_server::promote() {
+  std::string out;
+  if (run("pg_ctl", {"-D", data_, "-w", "-t", "30", "promote"}, &out) != 0)
+    throw std::runtime_error("the standby was not promoted:\n" + out + log());
 }
 
 std::string postgres_server::uri(const std::string& database) const {

@@ -8,6 +8,10 @@
 // does. Trust authentication on loopback and fsync off: the server lives
 // for one test, and a killed server process (not a crashed machine) loses
 // nothing that was committed, fsync or not.
+//
+// For failover tests, a primary can require a synchronous standby, and a
+// standby is made from a primary's base backup (pg_basebackup -R): the
+// primary acknowledges a commit only once the standby has it.
 #pragma once
 
 #include <cstdint>
@@ -21,10 +25,26 @@ namespace authnode::test {
 class postgres_server {
 public:
   /// Starts the server and waits (bounded) until it accepts connections;
-  /// throws std::runtime_error, with its log, if it does not.
-  postgres_server();
+  /// throws std::runtime_error, with its log, if it does not. With
+  /// `synchronous`, every commit waits for a streaming standby.
+  explicit postgres_server(bool synchronous = false);
+
+  /// A streaming standby of `primary`, started from its base backup.
+  struct standby_of {
+    const postgres_server& primary;
+  };
+  explicit postgres_server(standby_of of);
+
   ~postgres_server();
   postgres_server(const postgres_server&) = delete;
+
+  /// Kills the server and every backend of it with SIGKILL, as a lost
+  /// machine would stop it.
+  void kill();
+
+  /// Promotes a standby to a primary; waits (bounded) until it accepts
+  /// writes. Throws if it does not.
+  void promote();
 
   uint16_t port() const {
     return port_;
@@ -41,6 +61,11 @@ private:
   /// status.
   int run(const std::string& program, const std::vector<std::string>& args,
           std::string* output = nullptr) const;
+
+  /// Hands the directory to postgres when we are root.
+  void own_directory();
+  /// Starts the server on data_ at a free port, with `options` added.
+  void start(const std::string& options);
 
   temp_dir dir_;
   std::string data_;
