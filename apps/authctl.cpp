@@ -320,6 +320,28 @@ brreload->callback([&] {
   rc = cmd_breached_reload(o);
 });
 
+migrate_args mig;
+auto migrate = app.add_subcommand(
+  "migrate",
+  "copy the node's SQLite database into PostgreSQL (offline, with the "
+  "nodes stopped or before they move); safe to run again");
+migrate->add_option("--from", mig.from, "the node's SQLite file")
+  ->required()
+  ->check(CLI::ExistingFile);
+migrate
+  ->add_option("--to", mig.to,
+               "the PostgreSQL database (URI or connection string)")
+  ->required();
+migrate
+  ->add_option("--batch-size", mig.batch_size,
+               "rows per batch, one transaction each")
+  ->check(CLI::Range(1, 100000))
+  ->capture_default_str();
+add_progress_flags(migrate, mig.progress);
+migrate->callback([&] {
+  rc = cmd_migrate(o, mig);
+});
+
 auto backup = app.add_subcommand(
   "backup",
   "write a consistent copy of the live database (the node keeps "

@@ -98,4 +98,19 @@ struct breached_build_args {
 int cmd_breached_build(const ctl_options& opts,
                        const breached_build_args& args);
 
+// -- offline: SQLite to PostgreSQL (migrate_command.cpp) ---------------------
+
+struct migrate_args {
+  std::string from;
+  std::string to;
+  /// Rows per batch, one transaction each.
+  size_t batch_size = 500;
+  /// -1: when stderr is a terminal.
+  int progress = -1;
+};
+
+/// Copies the node's SQLite database into PostgreSQL; talks to no node.
+/// exit_partial when a table's counts differ at the end.
+int cmd_migrate(const ctl_options& opts, const migrate_args& args);
+
 } // namespace authnode::ctl
