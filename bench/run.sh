@@ -4,7 +4,7 @@
 #
 #   bench/run.sh [throughput|login|pending|half-close|timing|attack|
 #                 second-factor|passkey|session-memory|import|breached|
-#                 breached-register]...
+#                 breached-register|postgres]...
 #   (default: the first three)
 #   BENCH_BIN=DIR bench/run.sh ...: runs the binaries already built in DIR
 #   (DIR/authnode, DIR/bench/bench_*) instead of building build/, e.g. to
@@ -267,6 +267,19 @@ for b in "${which[@]}"; do
       echo "== registration rate, breached check on / off ($lines entries)"
       /usr/bin/python3 "$root/bench/breached_register.py" --off="$off_port" \
         --on="$on_port" --seconds="${SECONDS_PER_TURN:-8}" --rounds=3
+      ;;
+    postgres)
+      # Issue 17: PostgreSQL vs SQLite (registrations/s, logins/s against
+      # the raw verify rate, whoami/s), two nodes on one database vs one,
+      # and the time a failover takes. bench/postgres.py starts its own
+      # PostgreSQL servers (primary, synchronous standby) on loopback.
+      "$root/scripts/setup.sh" postgresql
+      redis_port=$(( 20000 + RANDOM % 20000 ))
+      redis-server --port "$redis_port" --bind 127.0.0.1 --save '' \
+        --appendonly no --daemonize no >/dev/null &
+      pids+=("$!")
+      sleep 0.5
+      /usr/bin/python3 "$root/bench/postgres.py" "$bin" --redis-port="$redis_port"
       ;;
     *) echo "unknown benchmark: $b"; exit 2 ;;
   esac
