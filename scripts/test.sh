@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs everything CI runs, stopping at the first failure:
-#   1. the normal build (build/) and every test, unit and end-to-end (ctest);
+#   1. the normal build (build/) and every test, unit and end-to-end (ctest),
+#      and the end-to-end suite once more with every node on PostgreSQL
+#      (ctest label postgresql_e2e, tests/CMakeLists.txt);
 #   2. the sanitizer build (build-asan/: ASan + UBSan on every target) and
 #      every test again, so the node the end-to-end tests start is sanitized
 #      too;

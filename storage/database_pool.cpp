@@ -3,7 +3,36 @@
 #include <caf/actor_cast.hpp>
 #include <caf/message_view.hpp>
 
+#include <functional>
+#include <optional>
+#include <string>
+
 namespace authnode {
+
+namespace {
+
+/// The member for a request that writes a row many requests write at
+/// once: all of them on one connection, one after another, rather than on
+/// several whose SERIALIZABLE transactions fail on each other until the
+/// reruns run out (logins of one user all touch its row; failures of one
+/// throttle key all count in its row). Nothing: any member.
+std::optional<size_t> member_for(const caf::message& msg, size_t members) {
+  auto by = [&](auto key) {
+    return std::hash<decltype(key)>{}(key) % members;
+  };
+  if (msg.match_elements<login_commit_atom, login_commit>())
+    return by(msg.get_as<login_commit>(1).user_id);
+  if (msg.match_elements<throttle_fail_atom, throttle_lookup>()) {
+    auto& x = msg.get_as<throttle_lookup>(1);
+    return by(x.account.empty() ? x.source : x.account);
+  }
+  if (msg.match_elements<throttle_forget_atom, std::string>()
+      || msg.match_elements<device_fail_atom, std::string>())
+    return by(msg.get_as<std::string>(1));
+  return std::nullopt;
+}
+
+} // namespace
 
 caf::behavior database_pool(database_pool_ptr self,
                             std::vector<database_actor> members) {
@@ -17,9 +46,13 @@ caf::behavior database_pool(database_pool_ptr self,
        caf::message_view& msg) -> caf::result<caf::message> {
       auto self = static_cast<database_pool_ptr>(ptr);
       auto& st = self->state;
-      auto& member = st.members[st.next];
-      st.next = (st.next + 1) % st.members.size();
-      self->delegate(member, msg.move_content_to_message());
+      auto content = msg.move_content_to_message();
+      auto index = member_for(content, st.members.size());
+      if (!index) {
+        index = st.next;
+        st.next = (st.next + 1) % st.members.size();
+      }
+      self->delegate(st.members[*index], std::move(content));
       return caf::delegated<caf::message>{};
     });
   return {

@@ -2,7 +2,11 @@
 // has a PostgreSQL connection of its own, so that requests wait for the
 // server in parallel rather than in one line. The pool hands each request to
 // the next member in turn (delegated, so that the member answers the asker
-// directly) and tells every member the mailer's name.
+// directly) and tells every member the mailer's name. Requests that write
+// a row that many write at once (a user's logins, a throttle key's
+// failures) go to one member by their key instead: they take turns on one
+// connection rather than failing on each other's SERIALIZABLE
+// transactions.
 //
 // Only PostgreSQL gets a pool: SQLite has one writer, and ":memory:" is a
 // database per connection. Members may serve one client's requests out of

@@ -481,8 +481,8 @@ TEST_CASE(
   CHECK(ctl({"import", txt, "--format", "jsonl"}).status == 5);
 }
 
-TEST_CASE(
-  "authctl backup writes a copy a node starts on and never overwrites") {
+TEST_CASE("authctl backup writes a copy a node starts on and never overwrites",
+          "[sqlite]") {
   node_process node;
   authctl ctl{node};
   REQUIRE(ctl({"user", "add", "fay@example.org", "--name", "Fay"},

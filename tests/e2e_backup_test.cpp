@@ -154,7 +154,7 @@ void check_nothing_at(const std::string& path) {
 
 TEST_CASE("a backup taken under load holds every user and session "
           "acknowledged before it",
-          "[backup]") {
+          "[backup][sqlite]") {
   bulk_node a;
   temp_dir copy_dir;
   auto target = copy_dir.path() + "/auth.db";
@@ -265,7 +265,7 @@ TEST_CASE("a backup taken under load holds every user and session "
 }
 
 TEST_CASE("a backup never overwrites and reports what it cannot do",
-          "[backup]") {
+          "[backup][sqlite]") {
   node_process node{backup_options()};
   admin_client a{node};
   temp_dir dir;
@@ -309,7 +309,7 @@ TEST_CASE("a backup never overwrites and reports what it cannot do",
   CHECK(left == std::vector<std::string>{"good.db", "taken.db"});
 }
 
-TEST_CASE("of two backups at once one is busy", "[backup]") {
+TEST_CASE("of two backups at once one is busy", "[backup][sqlite]") {
   bulk_node a;
   temp_dir dir;
   auto first = dir.path() + "/first.db";
@@ -335,7 +335,8 @@ TEST_CASE("of two backups at once one is busy", "[backup]") {
   CHECK(fs::exists(first));
 }
 
-TEST_CASE("a backup without the right admin key is forbidden", "[backup]") {
+TEST_CASE("a backup without the right admin key is forbidden",
+          "[backup][sqlite]") {
   node_process node{backup_options()};
   temp_dir dir;
   auto target = dir.path() + "/auth.db";
@@ -353,7 +354,7 @@ TEST_CASE("a backup without the right admin key is forbidden", "[backup]") {
 
 TEST_CASE("a backup cut short by the node's shutdown is answered and leaves "
           "no partial file",
-          "[backup]") {
+          "[backup][sqlite]") {
   bulk_node a;
   temp_dir dir;
   auto target = dir.path() + "/auth.db";

@@ -36,7 +36,7 @@ bool contains(const std::string& text, const std::string& part) {
 
 TEST_CASE("authctl migrate moves a node's users sessions and second "
           "factors to PostgreSQL",
-          "[e2e][postgres][migrate]") {
+          "[e2e][postgres][migrate][sqlite]") {
   temp_dir dir;
   auto key = "--secret-key-file=" + dir.file("secret-key");
   auto options = fast_options();

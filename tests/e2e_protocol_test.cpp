@@ -304,7 +304,8 @@ TEST_CASE("a bad option stops the node before it listens, naming the option") {
   }
 }
 
-TEST_CASE("a database that is not ours stops the node at start, naming it") {
+TEST_CASE("a database that is not ours stops the node at start, naming it",
+          "[sqlite]") {
   temp_dir dir;
   auto db = dir.path() + "/auth.db";
   auto refused = [&](const std::string& why) {

@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "support/db_peek.hpp"
 #include "support/line_client.hpp"
 #include "support/node_process.hpp"
 #include "support/protocol.hpp"
@@ -48,6 +49,8 @@ std::string read_bytes(const std::string& path) {
 
 /// The database file and, while the node runs, its -wal and -shm files.
 std::string database_bytes(const std::string& dir) {
+  if (auto uri = postgres_uri_of(dir); !uri.empty())
+    return postgres_rows(uri);
   std::string bytes;
   for (auto suffix : {"", "-wal", "-shm"}) {
     auto path = dir + "/auth.db" + suffix;

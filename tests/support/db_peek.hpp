@@ -3,6 +3,10 @@
 // actor) runs. For tests of what is stored when no reply shows it (a hash
 // re-made after a login, expired sessions purged). Nothing it reads is
 // printed by the helpers.
+//
+// In the end-to-end suite's run on PostgreSQL (support/node_process.cpp)
+// the node's database is not the file but the PostgreSQL database named in
+// the directory's postgres-uri: the helpers read that one instead.
 #pragma once
 
 #include <chrono>
@@ -11,6 +15,15 @@
 #include <string>
 
 namespace authnode::test {
+
+/// The PostgreSQL database of the nodes started on `dir`, or empty when
+/// they use the SQLite file there.
+std::string postgres_uri_of(const std::string& dir);
+
+/// Every row of every table of the PostgreSQL database at `uri`, one line
+/// each as PostgreSQL prints a row (bytea as \x and hex): what a test that
+/// looks for secrets in the database files reads there instead.
+std::string postgres_rows(const std::string& uri);
 
 /// The stored password hash of `email` in the database at `db_path`; empty
 /// if there is no such user.

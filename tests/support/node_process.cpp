@@ -17,11 +17,39 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/databases.hpp"
+#include "support/db_peek.hpp"
 #include "support/secret_registry.hpp"
 
 namespace authnode::test {
 
 namespace {
+
+bool has_option(const std::vector<std::string>& args, const std::string& name) {
+  return std::any_of(args.begin(), args.end(), [&](auto& arg) {
+    return arg.rfind(name, 0) == 0;
+  });
+}
+
+/// The end-to-end suite's run on PostgreSQL (AUTHNODE_TEST_DB=postgresql,
+/// tests/CMakeLists.txt): nodes that hold a database get one there.
+bool on_postgres(const std::vector<std::string>& args) {
+  auto* which = std::getenv("AUTHNODE_TEST_DB");
+  if (which == nullptr || std::string{which} != "postgresql")
+    return false;
+  return !has_option(args, "--role=hasher")
+    && !has_option(args, "--role=gateway");
+}
+
+/// The PostgreSQL database of the nodes started on `dir`: made for the
+/// first, the same for the next (a restart), named in dir/postgres-uri.
+std::string postgres_database_for(const std::string& dir) {
+  if (auto uri = postgres_uri_of(dir); !uri.empty())
+    return uri;
+  auto uri = postgres_database();
+  std::ofstream{dir + "/postgres-uri"} << uri << '\n';
+  return uri;
+}
 
 using namespace std::chrono_literals;
 
@@ -174,9 +202,14 @@ node_process::node_process(std::vector<std::string> args, std::string db_dir)
   std::vector<std::string> argv_s{"--port=0", "--admin-port=0"};
   // A test that names its database (PostgreSQL) keeps the admin key in the
   // directory all the same, where admin_key() reads it.
-  bool own_db = std::any_of(args.begin(), args.end(), [](auto& arg) {
-    return arg.rfind("--db=", 0) == 0;
-  });
+  bool own_db = has_option(args, "--db=");
+  if (!own_db && on_postgres(args)) {
+    // Where an SQLite node would keep its keys, for tests that read them.
+    argv_s.push_back("--db=" + postgres_database_for(db_dir_));
+    if (!has_option(args, "--secret-key-file="))
+      argv_s.push_back("--secret-key-file=" + db_dir_ + "/auth.db.secret-key");
+    own_db = true;
+  }
   if (own_db)
     argv_s.push_back("--admin-key-file=" + db_dir_ + "/auth.db.admin-key");
   else
