@@ -1,6 +1,7 @@
 #include "actors/guard.hpp"
 
 #include <algorithm>
+#include <functional>
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -97,18 +98,21 @@ throttle_lookup lookup_of(guard_ptr self, const throttle_keys& keys,
   return x;
 }
 
-/// Takes the database's counts into the policy. Its times are wall-clock
-/// milliseconds, the policy's the actor clock's: placed as long before now
-/// as they were before `x.now_ms`.
+/// Takes the database's counts into the policy: the larger of its own and
+/// the database's, or with `exact` the database's (a success on another
+/// node clears the account there). Its times are wall-clock milliseconds,
+/// the policy's the actor clock's: placed as long before now as they were
+/// before `x.now_ms`.
 void adopt(guard_ptr self, const throttle_keys& keys, const throttle_lookup& x,
-           const shared_failures& f) {
+           const shared_failures& f, bool exact = false) {
   auto now = self->clock().now();
   auto at = [&](int64_t last_ms) {
     return now - std::chrono::milliseconds(x.now_ms - last_ms);
   };
   auto& policy = self->state.policy;
-  policy.adopt(false, keys.source, f.source, at(f.source_last_ms), now);
-  policy.adopt(true, keys.account, f.account, at(f.account_last_ms), now);
+  policy.adopt(false, keys.source, f.source, at(f.source_last_ms), now, exact);
+  policy.adopt(true, keys.account, f.account, at(f.account_last_ms), now,
+               exact);
 }
 
 /// A new attempt: with a shared database, its keys' failures are read
@@ -122,10 +126,15 @@ void decide(guard_ptr self, throttle_keys keys,
     return;
   }
   auto x = lookup_of(self, keys);
+  auto forgets = self->state.forgets;
+  auto writes = self->state.writes;
   self->request(shared.db, shared.timeout, throttle_load_atom::value, x)
     .then(
       [=](const shared_failures& f) mutable {
-        adopt(self, keys, x, f);
+        auto& st = self->state;
+        bool exact = st.writes == writes && st.writes_pending == 0;
+        if (st.forgets == forgets)
+          adopt(self, keys, x, f, exact);
         decide_now(self, std::move(keys), rp, false);
       },
       [=](const caf::error&) mutable {
@@ -133,16 +142,33 @@ void decide(guard_ptr self, throttle_keys keys,
       });
 }
 
-/// Forgets a key's failures in the shared database, if there is one. Nobody
-/// waits for it: a lost write leaves failures the window ends anyway.
-void forget_shared(guard_ptr self, bool account, const std::string& key) {
+/// Forgets a key's failures in the shared database, if there is one, and
+/// runs `done` once that is over (written, or not: a lost write leaves
+/// failures that the window ends anyway). Counts read meanwhile are not
+/// adopted: they may hold what was just forgiven.
+void forget_shared(
+  guard_ptr self, bool account, const std::string& key,
+  std::function<void()> done = [] {}) {
   auto& shared = self->state.shared;
-  if (!shared.db)
+  if (!shared.db) {
+    done();
     return;
+  }
+  self->state.forgets += 1;
+  auto over = [=] {
+    self->state.forgets += 1;
+    done();
+  };
   self
     ->request(shared.db, shared.timeout, throttle_forget_atom::value,
               throttle_key_digest(account, key))
-    .then([](bool) {}, [](const caf::error&) {});
+    .then(
+      [=](bool) {
+        over();
+      },
+      [=](const caf::error&) {
+        over();
+      });
 }
 
 /// Writes what a verification changed to the shared database: a failure
@@ -164,13 +190,24 @@ void share(guard_ptr self, const attempt_report& report,
   }
   auto x = lookup_of(self, report.keys, counted.source, counted.account);
   auto keys = report.keys;
+  auto& st = self->state;
+  auto forgets = st.forgets;
+  st.writes += 1;
+  st.writes_pending += 1;
+  auto written = [=] {
+    self->state.writes += 1;
+    self->state.writes_pending -= 1;
+  };
   self->request(shared.db, shared.timeout, throttle_fail_atom::value, x)
     .then(
       [=](const shared_failures& f) mutable {
-        adopt(self, keys, x, f);
+        written();
+        if (self->state.forgets == forgets)
+          adopt(self, keys, x, f);
         rp.deliver(caf::ok_atom::value);
       },
       [=](const caf::error&) mutable {
+        written();
         rp.deliver(caf::ok_atom::value);
       });
 }
@@ -207,12 +244,18 @@ on_done(guard_ptr self, const attempt_report& report) {
   return rp;
 }
 
-/// Forgets a key's failures and asks about its held attempts again now.
-bool on_reset(guard_ptr self, const throttle_target& target) {
+/// Forgets a key's failures and asks about its held attempts again now;
+/// answers once the shared database has forgotten them too, so that an
+/// attempt sent after the answer meets none of them.
+caf::typed_response_promise<bool> on_reset(guard_ptr self,
+                                           const throttle_target& target) {
   auto& st = self->state;
   auto now = self->clock().now();
   auto had = st.policy.reset(target.account, target.key, now);
-  forget_shared(self, target.account, target.key);
+  auto rp = self->make_response_promise<bool>();
+  forget_shared(self, target.account, target.key, [=]() mutable {
+    rp.deliver(had);
+  });
   bool released = false;
   for (auto& h : st.timed) {
     auto& key = target.account ? h.keys.account : h.keys.source;
@@ -225,7 +268,7 @@ bool on_reset(guard_ptr self, const throttle_target& target) {
     std::make_heap(st.timed.begin(), st.timed.end(), later);
     on_tick(self);
   }
-  return had;
+  return rp;
 }
 
 /// The node is stopping: every attempt held for a penalty is answered

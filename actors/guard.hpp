@@ -54,6 +54,15 @@ struct guard_state {
   /// Attempts waiting only for a verification slot of their keys.
   std::deque<held_attempt> waiting_for_slot;
   uint64_t next_seq = 0;
+  /// Counts the shared database's forgets begun and ended: a count read
+  /// while one was under way may hold failures already forgiven, and is
+  /// not adopted.
+  uint64_t forgets = 0;
+  /// Failure writes to the shared database begun and ended, and how many
+  /// are on their way: a count read while none was, and none began or
+  /// ended, holds every failure this node counted, and is taken as it is.
+  uint64_t writes = 0;
+  int writes_pending = 0;
   std::optional<caf::actor_clock::time_point> armed;
   /// The node is stopping: nothing is held any more (drain_atom).
   bool draining = false;

@@ -135,14 +135,20 @@ throttle::counted throttle::finished(const throttle_keys& keys,
 }
 
 void throttle::adopt(bool account, const std::string& key, int64_t failures,
-                     time_point last_failure, time_point now) {
-  if (failures <= 0 || now - last_failure > cfg_.failure_window)
+                     time_point last_failure, time_point now, bool exact) {
+  bool none = failures <= 0 || now - last_failure > cfg_.failure_window;
+  auto& table = account ? accounts_ : sources_;
+  if (none) {
+    if (auto i = table.find(key); exact && i != table.end())
+      i->second.failures = 0;
     return;
-  auto& k = entry(account ? accounts_ : sources_, key, now);
+  }
+  auto& k = entry(table, key, now);
   auto n = static_cast<uint32_t>(
     std::min<int64_t>(failures, std::numeric_limits<uint32_t>::max()));
-  k.failures = std::max(k.failures, n);
-  k.last_failure = std::max(k.last_failure, last_failure);
+  k.failures = exact ? n : std::max(k.failures, n);
+  k.last_failure = exact ? last_failure
+                         : std::max(k.last_failure, last_failure);
 }
 
 throttle_status throttle::status(bool account, const std::string& key,

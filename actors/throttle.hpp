@@ -87,9 +87,11 @@ public:
 
   /// Failures of a key counted elsewhere (other nodes on one database, or
   /// before a restart): from now on the key has at least `failures`, the
-  /// last no earlier than `last_failure`. Never lowers what it has.
+  /// last no earlier than `last_failure`. With `exact` (the database has
+  /// every failure this node counted), it has exactly that many, fewer
+  /// too: a success on another node forgave the rest.
   void adopt(bool account, const std::string& key, int64_t failures,
-             time_point last_failure, time_point now);
+             time_point last_failure, time_point now, bool exact = false);
 
   /// Drops keys with nothing to remember; returns how many remain penalized
   /// (with failures in the window) as {sources, accounts}.

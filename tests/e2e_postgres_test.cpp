@@ -51,18 +51,20 @@ struct shared_database {
   }
 };
 
-/// Three wrong passwords for the victim through `port`, one after another.
-void three_failures(uint16_t port) {
-  line_client c{port};
-  for (int i = 0; i < 3; ++i)
+/// `n` wrong passwords for the victim through `port`, one after another,
+/// from `from`.
+void failures(uint16_t port, int n, const std::string& from = {}) {
+  line_client c{port, from};
+  for (int i = 0; i < n; ++i)
     REQUIRE(error_code(login(c, victim, "wrong " + std::to_string(i)))
             == "invalid_credentials");
 }
 
 /// How long the victim's right password takes through `port`; it must get
 /// in.
-std::chrono::milliseconds right_password(uint16_t port) {
-  line_client c{port};
+std::chrono::milliseconds right_password(uint16_t port,
+                                         const std::string& from = {}) {
+  line_client c{port, from};
   auto start = std::chrono::steady_clock::now();
   auto reply = login(c, victim);
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -84,7 +86,7 @@ TEST_CASE("postgresql: failures counted on one node hold the next login "
   // Unpenalized, the right password is answered at the hash's pace.
   CHECK(right_password(b->port()) < 600ms);
 
-  three_failures(a->port());
+  failures(a->port(), 3);
   REQUIRE(db.keys_with_failures(3) == "2");
   // b has seen none of them: it waits what a would (1.2 s from the last
   // failure, less the time its reply and the check took).
@@ -98,9 +100,30 @@ TEST_CASE("postgresql: a restarted node forgets no penalty",
   shared_database db;
   auto node = db.node();
   REQUIRE(succeeded(register_user(node->port(), victim)));
-  three_failures(node->port());
+  failures(node->port(), 3);
   REQUIRE(db.keys_with_failures(3) == "2");
   CHECK(node->stop() == 0);
   node = db.node();
   CHECK(right_password(node->port()) >= 600ms);
+}
+
+TEST_CASE("postgresql: the account's success on one node forgives its "
+          "failures on the others",
+          "[e2e][postgres][throttle]") {
+  shared_database db;
+  auto a = db.node();
+  auto b = db.node();
+  REQUIRE(succeeded(register_user(a->port(), victim)));
+  failures(a->port(), 3, "127.0.0.2");
+  // Held for the penalty, then let in: the account's failures are cleared
+  // in the database.
+  right_password(b->port(), "127.0.0.3");
+  // a still remembers three failures of its own; the database says none.
+  // One more failure counts as the first: the next right password (from
+  // yet another address) waits 300 ms from it at most, not the 2.4 s that
+  // a fourth failure would cost.
+  failures(a->port(), 1, "127.0.0.4");
+  auto took = right_password(a->port(), "127.0.0.5");
+  INFO("took " << took.count() << " ms");
+  CHECK(took < 600ms);
 }

@@ -232,3 +232,24 @@ TEST_CASE("reset forgets one key's failures and nothing else") {
   CHECK_FALSE(t.reset(false, "10.9.9.9", now));
   CHECK_FALSE(t.reset(true, "ann@example.org", now + 4s));
 }
+
+TEST_CASE("failures adopted from elsewhere raise a key's count, and an exact "
+          "adoption sets it") {
+  throttle t{settings()};
+  throttle::time_point t0{};
+  fail_once(t, mallory_at_ann, t0, 1);
+  // Two more on another node: the larger count wins.
+  t.adopt(true, "ann@example.org", 3, t0 + 1s, t0 + 1s);
+  CHECK(t.status(true, "ann@example.org", t0 + 1s).failures == 3);
+  t.adopt(true, "ann@example.org", 1, t0, t0 + 1s);
+  CHECK(t.status(true, "ann@example.org", t0 + 1s).failures == 3);
+  // Exact: the database holds all this node counted, and a success on
+  // another node cleared the rest.
+  auto now = t0 + 1500ms;
+  t.adopt(true, "ann@example.org", 0, t0, now, true);
+  CHECK(t.status(true, "ann@example.org", now).failures == 0);
+  CHECK(t.status(false, "10.0.0.66", now).penalty_ms == 500); // the source's
+  t.adopt(false, "10.0.0.66", 0, t0, now, true);
+  CHECK(t.status(false, "10.0.0.66", now).penalty_ms == 0);
+  CHECK(t.admit(mallory_at_ann, now).what == decision::go);
+}
