@@ -229,7 +229,10 @@ std::vector<std::string> slow_penalties() {
 
 /// Keeps the account under attack: one more guess from the attacker's
 /// address, held by the penalty (its reply is never read). Returns once the
-/// node holds it: requests on different connections have no order.
+/// node holds it: requests on different connections have no order. The
+/// node holds one guess per penalized account: if the one held before is
+/// still held, this one is refused for it at once, and the account stays as
+/// attacked as it was.
 void hold_a_guess(uint16_t port, line_client& attacker, int n) {
   line_client observer{port};
   auto held = [&] {
@@ -239,9 +242,16 @@ void hold_a_guess(uint16_t port, line_client& attacker, int n) {
   attacker.send({{"op", "login"},
                  {"email", "victim@example.org"},
                  {"password", "held guess " + std::to_string(n)}});
-  for (int i = 0; i < 100 && held() <= before; ++i)
-    observer.read_line(std::chrono::milliseconds(10)); // pause, bounded
-  REQUIRE(held() > before);
+  for (int i = 0; i < 100; ++i) {
+    if (held() > before)
+      return;
+    if (auto line = attacker.read_line(std::chrono::milliseconds(10))) {
+      REQUIRE(error_code(json::parse(*line)) == "rate_limited");
+      REQUIRE(held() >= 1);
+      return;
+    }
+  }
+  FAIL("the guess was neither held nor refused for one held already");
 }
 
 } // namespace
@@ -268,12 +278,7 @@ TEST_CASE("a device token lets its owner in while the account is attacked") {
   CHECK_FALSE(with.contains("device_token"));
 }
 
-// [sqlite]: in the run on PostgreSQL (CI, under load) the second
-// hold_a_guess once saw the first held guess let go before its own was
-// held (held() stayed at 1): the database's round trip in each decision
-// moves the timings this test leans on. To be made independent of them.
-TEST_CASE("a device token is honoured only for its account and not forever",
-          "[sqlite]") {
+TEST_CASE("a device token is honoured only for its account and not forever") {
   node_process node{slow_penalties()};
   REQUIRE(succeeded(register_user(node.port(), "victim@example.org")));
   REQUIRE(succeeded(register_user(node.port(), "other@example.org")));
