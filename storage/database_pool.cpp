@@ -3,6 +3,7 @@
 #include <caf/actor_cast.hpp>
 #include <caf/message_view.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <optional>
 #include <string>
@@ -32,6 +33,13 @@ std::optional<size_t> member_for(const caf::message& msg, size_t members) {
   return std::nullopt;
 }
 
+bool is_member(database_pool_ptr self, const caf::actor_addr& who) {
+  auto& members = self->state.members;
+  return std::any_of(members.begin(), members.end(), [&](const caf::actor& m) {
+    return m.address() == who;
+  });
+}
+
 } // namespace
 
 caf::behavior database_pool(database_pool_ptr self,
@@ -39,8 +47,35 @@ caf::behavior database_pool(database_pool_ptr self,
   for (auto& m : members) {
     auto member = caf::actor_cast<caf::actor>(m);
     self->link_to(member);
+    self->monitor(member);
     self->state.members.push_back(std::move(member));
   }
+  self->state.running = self->state.members.size();
+  // Ends when every member has: see database_pool.hpp. Members are counted
+  // by their down messages: a member told to exit unlinks from the pool.
+  auto stop = [=](const caf::error& reason, const caf::actor_addr& from) {
+    auto& st = self->state;
+    if (!st.stopping) {
+      st.stopping = true;
+      st.reason = reason;
+      for (auto& m : st.members)
+        if (m.address() != from)
+          self->send_exit(m, reason);
+    }
+    if (st.running == 0)
+      self->quit(st.reason);
+  };
+  // (A normal exit of a linked actor stops no one that does not trap it.)
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    if (msg.reason != caf::exit_reason::normal && !is_member(self, msg.source))
+      stop(msg.reason, msg.source);
+  });
+  self->set_down_handler([=](caf::down_msg& msg) {
+    if (!is_member(self, msg.source))
+      return;
+    --self->state.running;
+    stop(msg.reason, msg.source);
+  });
   self->set_default_handler(
     [](caf::scheduled_actor* ptr,
        caf::message_view& msg) -> caf::result<caf::message> {

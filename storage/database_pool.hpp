@@ -14,13 +14,18 @@
 // next one depends on it.
 //
 // The members are linked to the pool: stopping the pool stops them, and a
-// member that fails stops the pool, as the one database actor would.
+// member that fails stops the pool, as the one database actor would. The
+// pool ends only after every member has: whoever waits for the pool's exit
+// (apps/shutdown.hpp, stop_watched) then knows that the members' exits have
+// been announced too. A detached member the node broker still held at
+// shutdown would keep the actor system from ever ending.
 #pragma once
 
 #include <cstddef>
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/error.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
@@ -31,6 +36,11 @@ namespace authnode {
 struct database_pool_state {
   std::vector<caf::actor> members;
   size_t next = 0;
+  /// Members not yet exited.
+  size_t running = 0;
+  /// An exit came (from outside or from a member): the others are told.
+  bool stopping = false;
+  caf::error reason;
   static inline const char* name = "database_pool";
 };
 
