@@ -74,6 +74,8 @@ constexpr int max_attempts = 5;
 /// lost the server on the way is not run again: its COMMIT may have taken
 /// effect, and a second run could answer for the first (a registration
 /// told email_taken by itself). It answers `unavailable`, which says so.
+/// So does a request whose every run met a conflict: nothing of it was
+/// kept, and a later try may well get through.
 template <class F>
 auto serve(database_ptr self, F f) -> decltype(f()) {
   auto& db = self->state.store->connection();
@@ -83,8 +85,13 @@ auto serve(database_ptr self, F f) -> decltype(f()) {
                              "the database is unreachable: " + st.message);
     db.forget_failure();
     auto result = f();
-    if (result || !db.last_failure().retry() || attempt == max_attempts)
+    if (result || !db.last_failure().retry())
       return result;
+    if (attempt == max_attempts)
+      return caf::make_error(ec::unavailable,
+                             "the request met conflicting writes "
+                               + std::to_string(max_attempts)
+                               + " times and was undone each time; try again");
     log_debug("database: a serialization conflict; the request runs again",
               {{"attempt", attempt}});
   }

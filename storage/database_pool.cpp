@@ -16,7 +16,9 @@ namespace {
 /// once: all of them on one connection, one after another, rather than on
 /// several whose SERIALIZABLE transactions fail on each other until the
 /// reruns run out (logins of one user all touch its row; failures of one
-/// throttle key all count in its row). Nothing: any member.
+/// throttle key all count in its row; the batches of an import, sent
+/// without waiting, each look up and insert hundreds of users). Nothing:
+/// any member.
 std::optional<size_t> member_for(const caf::message& msg, size_t members) {
   auto by = [&](auto key) {
     return std::hash<decltype(key)>{}(key) % members;
@@ -27,6 +29,8 @@ std::optional<size_t> member_for(const caf::message& msg, size_t members) {
     auto& x = msg.get_as<throttle_lookup>(1);
     return by(x.account.empty() ? x.source : x.account);
   }
+  if (msg.match_elements<user_import_atom, import_batch>())
+    return 0;
   if (msg.match_elements<throttle_forget_atom, std::string>()
       || msg.match_elements<device_fail_atom, std::string>())
     return by(msg.get_as<std::string>(1));

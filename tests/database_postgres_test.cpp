@@ -180,6 +180,32 @@ TEST_CASE("a login that met a conflicting write runs again and is kept",
   CHECK(query(t.gate->db, both.c_str()) == "Alice B. true");
 }
 
+TEST_CASE("a request that meets a conflict on every run answers unavailable",
+          "[database][postgres]") {
+  system_fixture fx;
+  caf::scoped_actor self{*fx.sys};
+  auto uri = authnode::test::postgres_database();
+  running_database db{self, spawn_on(*fx.sys, uri)};
+  auto user = ask<user_view>(self, db.hdl, user_add_atom::value, alice());
+  REQUIRE(user);
+  // Every UPDATE of users fails as a serialization conflict would; a
+  // sequence, which no rollback takes back, counts the runs.
+  test_connection admin{uri};
+  admin.exec("CREATE SEQUENCE runs");
+  admin.exec("CREATE FUNCTION conflict() RETURNS trigger LANGUAGE plpgsql AS "
+             "$$ BEGIN PERFORM nextval('runs'); RAISE EXCEPTION 'conflict' "
+             "USING ERRCODE = 'serialization_failure'; END $$");
+  admin.exec("CREATE TRIGGER conflict BEFORE UPDATE ON users FOR EACH "
+             "STATEMENT EXECUTE FUNCTION conflict()");
+
+  auto now = now_seconds();
+  self->send(db.hdl, login_commit_atom::value,
+             login_of(user->id, "digest", now, now + 60));
+  CHECK(next_reply(self) == "unavailable");
+  CHECK(query(admin.db, "SELECT last_value FROM runs") == "5");
+  CHECK(query(admin.db, "SELECT count(*) FROM sessions") == "0");
+}
+
 TEST_CASE("the pool serves other requests while one of its actors waits",
           "[database][postgres]") {
   login_at_gate t{2};
