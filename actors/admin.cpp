@@ -7,6 +7,7 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/guard.hpp"
 #include "actors/throttle.hpp"
 #include "core/account_rules.hpp"
 #include "core/cidr.hpp"
@@ -102,17 +103,9 @@ caf::result<caf::ok_atom> on_deny(admin_ptr self, admin_denial& d) {
       [=](caf::ok_atom) mutable {
         // Nothing to verify: the attempt failed the moment it was let in,
         // and is answered once the guard has recorded it.
-        self
-          ->request(self->state.guard, caf::infinite, guard_done_atom::value,
-                    attempt_report{keys, attempt_result::failure,
-                                   d.fingerprint})
-          .then(
-            [=](caf::ok_atom) mutable {
-              fail();
-            },
-            [=](const caf::error&) mutable {
-              fail();
-            });
+        report_to_guard(
+          self, self->state.guard,
+          attempt_report{keys, attempt_result::failure, d.fingerprint}, fail);
       },
       [=](caf::error& err) mutable {
         audit(self, "admin", "rate_limited", d.source, admin_account_key,

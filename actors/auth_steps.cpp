@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "actors/guard.hpp"
 #include "core/cidr.hpp"
 #include "core/clock.hpp"
 #include "core/source_key.hpp"
@@ -232,10 +233,9 @@ void report(auth_ptr self, const maybe_guarded& attempt,
             attempt_result result) {
   if (!attempt)
     return;
-  self
-    ->request(self->state.guard, caf::infinite, guard_done_atom::value,
-              attempt_report{attempt->keys, result, attempt->fingerprint})
-    .then([](caf::ok_atom) {}, [](const caf::error&) {});
+  report_to_guard(self, self->state.guard,
+                  attempt_report{attempt->keys, result, attempt->fingerprint},
+                  [] {});
 }
 
 void report_failure(auth_ptr self, const maybe_guarded& attempt,
@@ -244,19 +244,10 @@ void report_failure(auth_ptr self, const maybe_guarded& attempt,
     answer();
     return;
   }
-  // The guard answers within its database time limit; an error (the guard
-  // gone) answers the client all the same.
-  self
-    ->request(self->state.guard, caf::infinite, guard_done_atom::value,
-              attempt_report{attempt->keys, attempt_result::failure,
-                             attempt->fingerprint})
-    .then(
-      [=](caf::ok_atom) {
-        answer();
-      },
-      [=](const caf::error&) {
-        answer();
-      });
+  report_to_guard(self, self->state.guard,
+                  attempt_report{attempt->keys, attempt_result::failure,
+                                 attempt->fingerprint},
+                  std::move(answer));
 }
 
 void recheck_password(auth_ptr self, password_recheck check,

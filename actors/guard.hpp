@@ -80,4 +80,21 @@ shared_guard(guard_actor::stateful_pointer<guard_state> self,
              throttle_settings cfg, std::shared_ptr<node_counters> counters,
              shared_throttle shared);
 
+/// Tells the guard how an attempt ended (guard_done); `then` runs once the
+/// guard has recorded it (on a shared database: written, failed, or past
+/// its time limit), or if the guard is gone. A failure's reply goes out
+/// from `then`, never before.
+template <class Self, class F>
+void report_to_guard(Self* self, const guard_actor& guard,
+                     attempt_report report, F then) {
+  self->request(guard, caf::infinite, guard_done_atom::value, std::move(report))
+    .then(
+      [=](caf::ok_atom) mutable {
+        then();
+      },
+      [=](const caf::error&) mutable {
+        then();
+      });
+}
+
 } // namespace authnode
