@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <memory>
+
 namespace authnode::test {
 
 bool succeeded(const json& reply) {
@@ -129,6 +132,32 @@ std::string session_token(line_client& c, const std::string& email,
   INFO("login of " << email << ": " << granted.dump());
   REQUIRE(succeeded(granted));
   return granted["token"].get<std::string>();
+}
+
+std::map<std::string, int> guess_burst(const std::vector<uint16_t>& ports,
+                                       const std::string& email, int per_node) {
+  std::vector<std::unique_ptr<line_client>> conns;
+  for (auto port : ports) {
+    conns.push_back(std::make_unique<line_client>(port));
+    std::string burst;
+    for (int i = 0; i < per_node; ++i) {
+      auto guess = "guess " + std::to_string(port) + "-" + std::to_string(i);
+      burst += line_of(with_id(i, login_request(email, guess)));
+    }
+    conns.back()->send_raw(burst);
+  }
+  std::map<std::string, int> codes;
+  for (auto& c : conns)
+    for (int i = 0; i < per_node; ++i)
+      ++codes[outcome(c->read(std::chrono::seconds(10)))];
+  return codes;
+}
+
+int64_t hash_verifications(const std::vector<uint16_t>& ports) {
+  int64_t total = 0;
+  for (auto port : ports)
+    total += stats_of(port)["hash_verifications_total"].get<int64_t>();
+  return total;
 }
 
 } // namespace authnode::test

@@ -15,7 +15,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "support/line_client.hpp"
 
@@ -93,5 +95,14 @@ json stats_of(uint16_t port);
 /// The token of a login that must succeed (else the test fails).
 std::string session_token(line_client& c, const std::string& email,
                           const std::string& password = default_password);
+
+/// A guessing burst: `per_node` wrong passwords for `email` written at once
+/// to each of `ports` (a connection each, from 127.0.0.1), every reply read
+/// (10 s at most each). Returns how many replies had each outcome().
+std::map<std::string, int> guess_burst(const std::vector<uint16_t>& ports,
+                                       const std::string& email, int per_node);
+
+/// hash_verifications_total summed over the nodes at `ports`.
+int64_t hash_verifications(const std::vector<uint16_t>& ports);
 
 } // namespace authnode::test
