@@ -68,14 +68,22 @@ int main(int argc, char** argv) {
   auto redis_port = static_cast<uint16_t>(flag(argc, argv, "--redis-port", 0));
   auto seconds = flag(argc, argv, "--seconds", 3);
   auto rounds = flag(argc, argv, "--rounds", 3);
-  // --only=N runs just one target (0 redis, 1 ping, 2 whoami), for profiling.
+  // --only=N runs just one target, for profiling: 0 redis PING, 1 redis
+  // GET, 2 authnode ping, 3 authnode whoami, 4 gateway whoami.
   auto only = flag(argc, argv, "--only", -1);
   auto gateway_port
     = static_cast<uint16_t>(flag(argc, argv, "--gateway-port", 0));
   if (node_port == 0 || redis_port == 0) {
     std::fprintf(stderr,
                  "usage: throughput --node-port=N --redis-port=N "
-                 "[--gateway-port=N] [--seconds=3] [--rounds=3]\n");
+                 "[--gateway-port=N] [--seconds=3] [--rounds=3] "
+                 "[--only=0|1|2|3|4]\n");
+    return 2;
+  }
+  long last = gateway_port != 0 ? 4 : 3;
+  if (only > last) {
+    std::fprintf(stderr, "throughput: --only=%ld names no target (0 to %ld)\n",
+                 only, last);
     return 2;
   }
   auto token = login_token(node_port);
