@@ -49,13 +49,15 @@ class AsyncLine:
         self.writer.close()
 
 
-def start_node(binary, work, options):
-    """Starts BINARY on free ports (--port=0 --admin-port=0) with its
-    database in WORK and OPTIONS, its log in WORK/node.log: (process, client
-    port) once it listens, within 30 s; else exits, naming the log."""
-    log = open(os.path.join(work, "node.log"), "w")
+def start_node(binary, work, options, db=None, log_name="node.log"):
+    """Starts BINARY on free ports (--port=0 --admin-port=0) with OPTIONS and
+    the database DB (default: WORK/auth.db), its log in WORK/LOG_NAME:
+    (process, client port) once it listens, within 30 s; else exits, naming
+    the log."""
+    log = open(os.path.join(work, log_name), "w")
+    db = db or f"{work}/auth.db"
     node = subprocess.Popen(
-        [binary, "--port=0", "--admin-port=0", f"--db={work}/auth.db"] + options,
+        [binary, "--port=0", "--admin-port=0", f"--db={db}"] + options,
         stderr=log)
     deadline = time.time() + 30
     while time.time() < deadline:

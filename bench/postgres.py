@@ -28,14 +28,13 @@ import argparse
 import asyncio
 import os
 import pwd
-import re
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-from line_conn import AsyncLine
+from line_conn import AsyncLine, start_node
 
 CHEAP = ["--hash-ops=1", "--hash-mem=8192"]
 
@@ -121,24 +120,12 @@ class Node:
 
     def __init__(self, binary, work, db, options):
         Node.count += 1
-        self.log_path = os.path.join(work, f"node{Node.count}.log")
-        log = open(self.log_path, "w")
         key = os.path.join(work, "secret-key")
-        self.proc = subprocess.Popen(
-            [binary, "--port=0", "--admin-port=0", f"--db={db}",
-             f"--secret-key-file={key}",
+        self.proc, self.port = start_node(
+            binary, work,
+            [f"--secret-key-file={key}",
              f"--admin-key-file={work}/admin-key{Node.count}"] + options,
-            stderr=log)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            with open(self.log_path) as f:
-                found = re.search(r"listening on [^ ]*:(\d+)", f.read())
-            if found:
-                self.port = int(found.group(1))
-                return
-            time.sleep(0.05)
-        self.proc.kill()
-        sys.exit("the node did not start: see " + self.log_path)
+            db=db, log_name=f"node{Node.count}.log")
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
