@@ -13,26 +13,43 @@ namespace {
 using clock = session_cache::clock;
 
 /// Asks the hub for a lease, counted from now; joining drops the cache.
+///
+/// Asked without a time limit: CAF 0.17 delivers a request's timeout even
+/// to a broker that has ended, and that message, naming the broker as its
+/// sender, would keep it alive for good (net/broker_timer.hpp). The limit
+/// is kept here instead: one renewal at a time, and a new one once a lease
+/// has passed without an answer (the lease runs out by itself meanwhile).
+/// An answer that never comes, from a hub since lost, leaves one handler
+/// behind per loss.
 void renew(session_keeper_broker* self) {
-  auto hub = caf::actor_cast<session_hub_actor>(self->state.hub);
+  auto& st = self->state;
+  auto hub = caf::actor_cast<session_hub_actor>(st.hub);
   if (!hub)
     return;
   auto asked = clock::now();
+  if (st.renewing && asked - *st.renewing < st.lease)
+    return;
+  st.renewing = asked;
   self
-    ->request(hub, self->state.lease, session_lease_atom::value,
+    ->request(hub, caf::infinite, session_lease_atom::value,
               caf::actor_cast<caf::actor>(self))
     .then(
       [=](int64_t ms, bool joined) {
         auto& st = self->state;
         if (caf::actor_cast<session_hub_actor>(st.hub) != hub)
           return; // an answer of a hub since lost
+        if (st.renewing == asked)
+          st.renewing.reset();
         if (joined)
           st.sessions->clear();
         st.lease = std::chrono::milliseconds(ms);
         st.sessions->answer_until(asked + st.lease);
       },
-      [](caf::error&) {
+      [=](caf::error&) {
         // The lease runs out by itself; the next tick asks again.
+        auto& st = self->state;
+        if (st.renewing == asked)
+          st.renewing.reset();
       });
 }
 
@@ -65,6 +82,7 @@ caf::behavior session_keeper(session_keeper_broker* self,
     [=](route_atom, caf::actor hub) {
       auto& st = self->state;
       st.hub = std::move(hub);
+      st.renewing.reset();
       if (!st.hub) {
         st.sessions->clear();
         st.sessions->answer_until(clock::time_point::min());

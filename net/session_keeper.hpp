@@ -24,6 +24,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include <caf/actor.hpp>
 #include <caf/io/broker.hpp>
@@ -40,6 +41,9 @@ struct session_keeper_state {
   /// The hub's lease (its answer says how long), renewed every quarter.
   caf::timespan lease = std::chrono::seconds(1);
   bool ticking = false;
+  /// When the renewal in flight was asked, if one is: the next waits for
+  /// its answer, or for a lease to pass without one.
+  std::optional<session_cache::clock::time_point> renewing;
   static inline const char* name = "session_keeper";
 };
 
