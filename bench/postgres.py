@@ -202,6 +202,9 @@ def failover(binary, work, seconds):
 
     async def flood():
         line = await AsyncLine.open(node.port, timeout=30)
+        await line.call({"op": "register", "email": "fo-login@example.org",
+                         "password": "bench password 1", "name": "Bench"})
+        prober = asyncio.create_task(probe_logins())
         i = 0
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -216,6 +219,22 @@ def failover(binary, work, seconds):
             if i == 200:
                 await asyncio.get_running_loop().run_in_executor(None, kill)
         line.close()
+        await prober
+
+    async def probe_logins():
+        """Logs in the user registered first, one login after another, until
+        one succeeds after the promotion."""
+        line = await AsyncLine.open(node.port, timeout=30)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            reply = await line.call({"op": "login",
+                                     "email": "fo-login@example.org",
+                                     "password": "bench password 1"})
+            if reply.get("ok") and "promoted" in marks:
+                marks["login"] = time.monotonic()
+                break
+            await asyncio.sleep(0.002)
+        line.close()
 
     def kill():
         marks["kill"] = time.monotonic()
@@ -229,12 +248,14 @@ def failover(binary, work, seconds):
         node.stop()
         standby.stop()
         primary.stop()
-    if "first" not in marks:
-        return "no registration succeeded after the promotion within 60 s"
+    if "first" not in marks or "login" not in marks:
+        return ("no registration or no login succeeded after the promotion "
+                "within 60 s")
     ms = lambda a, b: (marks[b] - marks[a]) * 1000
     return (f"kill -> promotion done {ms('kill', 'promoted'):.0f} ms; "
             f"kill -> first registration acknowledged "
-            f"{ms('kill', 'first'):.0f} ms")
+            f"{ms('kill', 'first'):.0f} ms; kill -> first login "
+            f"{ms('kill', 'login'):.0f} ms")
 
 
 def main():
