@@ -75,15 +75,23 @@ std::chrono::milliseconds right_password(uint16_t port,
   return took;
 }
 
+/// Two nodes on one database, the victim registered through the first.
+struct two_nodes {
+  shared_database db;
+  std::unique_ptr<node_process> a = db.node();
+  std::unique_ptr<node_process> b = db.node();
+
+  two_nodes() {
+    REQUIRE(succeeded(register_user(a->port(), victim)));
+  }
+};
+
 } // namespace
 
-TEST_CASE("postgresql: failures counted on one node hold the next login "
-          "on another",
-          "[e2e][postgres][throttle]") {
-  shared_database db;
-  auto a = db.node();
-  auto b = db.node();
-  REQUIRE(succeeded(register_user(a->port(), victim)));
+TEST_CASE_METHOD(two_nodes,
+                 "postgresql: failures counted on one node hold the next login "
+                 "on another",
+                 "[e2e][postgres][throttle]") {
   // Unpenalized, the right password is answered at the hash's pace.
   CHECK(right_password(b->port()) < 600ms);
 
@@ -108,13 +116,10 @@ TEST_CASE("postgresql: a restarted node forgets no penalty",
   CHECK(right_password(node->port()) >= 600ms);
 }
 
-TEST_CASE("postgresql: the account's success on one node forgives its "
-          "failures on the others",
-          "[e2e][postgres][throttle]") {
-  shared_database db;
-  auto a = db.node();
-  auto b = db.node();
-  REQUIRE(succeeded(register_user(a->port(), victim)));
+TEST_CASE_METHOD(two_nodes,
+                 "postgresql: the account's success on one node forgives its "
+                 "failures on the others",
+                 "[e2e][postgres][throttle]") {
   failures(a->port(), 3, "127.0.0.2");
   // Held for the penalty, then let in: the account's failures are cleared
   // in the database.
@@ -129,13 +134,10 @@ TEST_CASE("postgresql: the account's success on one node forgives its "
   CHECK(took < 600ms);
 }
 
-TEST_CASE("postgresql: guesses spread over two nodes earn one set of "
-          "penalties",
-          "[e2e][postgres][throttle]") {
-  shared_database db;
-  auto a = db.node();
-  auto b = db.node();
-  REQUIRE(succeeded(register_user(a->port(), victim)));
+TEST_CASE_METHOD(two_nodes,
+                 "postgresql: guesses spread over two nodes earn one set of "
+                 "penalties",
+                 "[e2e][postgres][throttle]") {
   // 40 guesses at once, half through each node, from one address: what
   // the same burst costs through two gateways of one storage node
   // (tests/e2e_cluster_test.cpp).
