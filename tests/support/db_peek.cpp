@@ -1,6 +1,7 @@
 #include "support/db_peek.hpp"
 
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -9,55 +10,46 @@
 
 #include "storage/database_name.hpp"
 #include "storage/postgres_sql.hpp"
+#include "storage/sqlite.hpp"
 
 namespace authnode::test {
 
 namespace {
 
+/// A read-only connection to the database at `db_path`: the SQLite file,
+/// or the PostgreSQL database that stands in for it (postgres_uri_of).
+std::unique_ptr<sql_db> open_peek(const std::string& db_path) {
+  auto dir = db_path.substr(0, db_path.rfind('/'));
+  if (auto uri = postgres_uri_of(dir); !uri.empty()) {
+    auto db = std::make_unique<postgres_db>();
+    if (!db->open(uri).ok())
+      throw std::runtime_error("cannot open " + describe_database(uri));
+    return db;
+  }
+  auto db = std::make_unique<sqlite_db>();
+  if (!db->open(db_path, SQLITE_OPEN_READONLY).ok()
+      || !db->exec("PRAGMA busy_timeout = 5000").ok())
+    throw std::runtime_error("cannot open " + db_path);
+  return db;
+}
+
 /// The first column of the first row of `sql` (with `text` bound to ?1, if
-/// given) on a read-only SQLite connection, or on the PostgreSQL database
-/// that stands in for the file (postgres_uri_of); nothing if there is no
-/// row.
+/// given) on open_peek's connection; nothing if there is no row.
 std::optional<std::string> first_column(const std::string& db_path,
                                         const char* sql,
                                         const std::string* text) {
-  auto dir = db_path.substr(0, db_path.rfind('/'));
-  if (auto uri = postgres_uri_of(dir); !uri.empty()) {
-    postgres_db db;
-    statement stmt;
-    if (!db.open(uri).ok() || !stmt.prepare(db, sql).ok())
-      throw std::runtime_error("cannot open " + describe_database(uri));
-    if (text)
-      stmt.bind_text(1, *text);
-    auto r = stmt.step();
-    if (r == step_result::error)
-      throw std::runtime_error("cannot read " + describe_database(uri));
-    if (r == step_result::done)
-      return std::nullopt;
-    return stmt.column_text(0);
-  }
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr)
-      != SQLITE_OK) {
-    sqlite3_close(db);
-    throw std::runtime_error("cannot open " + db_path);
-  }
-  sqlite3_busy_timeout(db, 5000);
-  sqlite3_stmt* stmt = nullptr;
-  auto ok = sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK
-    && (text == nullptr
-        || sqlite3_bind_text(stmt, 1, text->data(),
-                             static_cast<int>(text->size()), SQLITE_TRANSIENT)
-          == SQLITE_OK);
-  auto rc = ok ? sqlite3_step(stmt) : SQLITE_ERROR;
-  std::optional<std::string> out;
-  if (rc == SQLITE_ROW)
-    out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+  auto db = open_peek(db_path);
+  statement stmt;
+  if (!stmt.prepare(*db, sql).ok())
     throw std::runtime_error("cannot read " + db_path);
-  return out;
+  if (text)
+    stmt.bind_text(1, *text);
+  auto r = stmt.step();
+  if (r == step_result::error)
+    throw std::runtime_error("cannot read " + db_path);
+  if (r == step_result::done)
+    return std::nullopt;
+  return stmt.column_text(0);
 }
 
 int64_t count(const std::string& db_path, const char* sql) {
